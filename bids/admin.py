@@ -1,0 +1,182 @@
+"""Django admin for rounds and bids. The state is read-only; transitions are actions calling the services."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import render
+
+from bids import services
+from bids.models import Bid, BidDocument, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
+from councils.exceptions import ApplicationError
+
+
+class CriterionFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        weights = [
+            form.cleaned_data.get("weight") or Decimal("0")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if not weights:
+            raise forms.ValidationError("Add at least one criterion")
+        total = sum(weights, Decimal("0"))
+        if total != Decimal("100"):
+            raise forms.ValidationError(f"Criteria weights must total 100%; they total {total}%")
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    formset = CriterionFormSet
+    extra = 0
+    min_num = 1
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is None:
+            # A new round starts with the fund's three criteria at equal weights.
+            formset.extra = len(services.DEFAULT_CRITERIA)
+            formset.min_num = 0
+        return formset
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj is None or obj.pk is None:
+            kwargs["initial"] = [
+                {"code": code, "name": name, "weight": weight, "guidance": guidance, "position": position}
+                for position, (code, name, weight, guidance) in enumerate(services.DEFAULT_CRITERIA)
+            ]
+        return kwargs
+
+
+class RoundPhaseInline(admin.TabularInline):
+    model = RoundPhase
+    extra = 1
+    min_num = 1
+
+
+@admin.register(FundingRound)
+class FundingRoundAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "opens_at", "closes_at", "budget"]
+    search_fields = ["name", "code"]
+    inlines = [RoundPhaseInline, CriterionInline]
+
+
+class PartnerInline(admin.TabularInline):
+    model = BidPartner
+    extra = 0
+    autocomplete_fields = ["council"]
+    readonly_fields = ["invited_by", "invited_at", "responded_by", "responded_at"]
+
+
+class CostLineInline(admin.TabularInline):
+    model = CostLine
+    extra = 0
+
+
+class HistoryInline(admin.TabularInline):
+    model = BidTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ["transition", "source_state", "target_state", "by", "at", "note"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea, required=False)
+    amount = forms.DecimalField(required=False, max_digits=12, decimal_places=2)
+
+
+def _transition_action(service_name: str, label: str, note_argument: str | None, *, with_amount: bool = False):
+    def action(modeladmin, request, queryset):
+        if "apply" not in request.POST:
+            return render(
+                request,
+                "admin/bids/transition_form.html",
+                {
+                    **modeladmin.admin_site.each_context(request),
+                    "title": label,
+                    "bids": queryset,
+                    "action": action.__name__,
+                    "with_amount": with_amount,
+                    "note_argument": note_argument,
+                    "opts": modeladmin.model._meta,
+                },
+            )
+        form = DecisionForm(request.POST)
+        form.is_valid()
+        done = 0
+        for bid in queryset:
+            kwargs = {}
+            if note_argument:
+                kwargs[note_argument] = form.cleaned_data.get("note", "")
+            if with_amount:
+                try:
+                    kwargs["amount"] = form.cleaned_data.get("amount") or bid.amount_requested
+                except InvalidOperation:
+                    kwargs["amount"] = bid.amount_requested
+            try:
+                getattr(services, service_name)(bid=bid, by=request.user, **kwargs)
+                done += 1
+            except ApplicationError as error:
+                messages.error(request, f"{bid.reference}: {error}")
+        if done:
+            messages.success(request, f"{label}: {done} bid(s)")
+        return None
+
+    action.__name__ = service_name
+    return admin.action(description=label)(action)
+
+
+@admin.register(Bid)
+class BidAdmin(admin.ModelAdmin):
+    list_display = ["reference", "title", "lead_council", "funding_round", "state", "amount_requested", "final_score"]
+    list_filter = ["state", "funding_round", "phase", "needs_moderation"]
+    search_fields = ["reference", "title", "lead_council__short_name"]
+    list_select_related = ["lead_council", "funding_round"]
+    readonly_fields = [
+        "reference",
+        "number",
+        "state",
+        "submitted_at",
+        "decided_at",
+        "award_amount",
+        "final_score",
+        "criterion_scores",
+        "needs_moderation",
+        "section_versions",
+    ]
+    autocomplete_fields = ["lead_council"]
+    inlines = [PartnerInline, CostLineInline, HistoryInline]
+    actions = [
+        _transition_action("bid_return_for_changes", "Return for changes", "message"),
+        _transition_action("bid_mark_ineligible", "Mark ineligible", "reason"),
+        _transition_action("bid_award", "Award", "conditions", with_amount=True),
+        _transition_action("bid_decline", "Decline (not funded)", "feedback"),
+        _transition_action("bid_withdraw", "Withdraw", "reason"),
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # bids are started by councils (bid_create), which assigns the reference
+
+
+@admin.register(BidDocument)
+class BidDocumentAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "bid", "content_type", "size", "uploaded_at"]
+    list_select_related = ["bid"]
+
+
+@admin.register(BidTransition)
+class BidTransitionAdmin(admin.ModelAdmin):
+    list_display = ["bid", "transition", "source_state", "target_state", "by", "at"]
+    list_filter = ["transition", "target_state"]
+    list_select_related = ["bid", "by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

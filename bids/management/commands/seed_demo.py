@@ -1,0 +1,231 @@
+"""manage.py seed_demo: demo councils, people, rounds and bids in every state. Idempotent.
+
+Every demo login uses the password printed at the end (DEMO_PASSWORD).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from bids import services
+from bids.choices import BidState, Payer, Phase
+from bids.models import Bid, FundingRound
+from councils.choices import Role
+from councils.models import Council, Membership, User
+
+DEMO_PASSWORD = "localdigital-demo"  # noqa: S105 - documented demo login, never used in production
+
+# Councils that have not signed the Local Digital Declaration in the demo (the rest have).
+NON_SIGNATORIES = ["BRW", "MDE", "WOX", "NDE", "SOX", "EDE"]
+
+PEOPLE = [
+    ("staff@demo.localdigital.test", "Priya Shah", Role.PROGRAMME_STAFF, []),
+    ("admin@demo.localdigital.test", "Alex Morgan", Role.ADMIN, []),
+    ("lead@bristol.demo.localdigital.test", "Sam Taylor", Role.COUNCIL_MEMBER, ["BST"]),
+    ("officer@bristol.demo.localdigital.test", "Jo Evans", Role.COUNCIL_MEMBER, ["BST"]),
+    ("partner@bath.demo.localdigital.test", "Chris Hughes", Role.COUNCIL_MEMBER, ["BAS"]),
+    ("partner@plymouth.demo.localdigital.test", "Ruth Patel", Role.COUNCIL_MEMBER, ["PLY"]),
+    ("lead@leeds.demo.localdigital.test", "Dan Okafor", Role.COUNCIL_MEMBER, ["LDS"]),
+    ("partner@sheffield.demo.localdigital.test", "Amira Khan", Role.COUNCIL_MEMBER, ["SHF"]),
+    ("partner@manchester.demo.localdigital.test", "Tom Walsh", Role.COUNCIL_MEMBER, ["MAN"]),
+    ("lead@hackney.demo.localdigital.test", "Grace Lee", Role.COUNCIL_MEMBER, ["HCK"]),
+    ("partner@camden.demo.localdigital.test", "Ben Clarke", Role.COUNCIL_MEMBER, ["CMD"]),
+    ("partner@brent.demo.localdigital.test", "Nia Roberts", Role.COUNCIL_MEMBER, ["BEN"]),
+    ("assessor1@demo.localdigital.test", "Helen Wright", Role.ASSESSOR, ["KEN"]),
+    ("assessor2@demo.localdigital.test", "Omar Farouk", Role.ASSESSOR, ["OXF"]),
+    ("assessor3@demo.localdigital.test", "Lucy Green", Role.ASSESSOR, ["CON"]),
+]
+
+BIDS = [
+    # (lead, partners, title, phase, amount, final state)
+    ("BST", ["BAS", "PLY"], "Shared digital front door for housing repairs", Phase.DISCOVERY, "79500", BidState.DRAFT),
+    ("LDS", ["SHF", "MAN"], "Reusable school admissions appeals service", Phase.ALPHA, "240000", BidState.IN_REVIEW),
+    ("HCK", ["CMD", "BEN"], "Open data standard for planning applications", Phase.BETA, "325000", BidState.SCORED),
+    ("BST", ["PLY", "CON"], "Blue Badge renewals without paper", Phase.ALPHA, "180000", BidState.AWARDED),
+    ("LDS", ["MAN", "SHF"], "Council tax single person discount checks", Phase.DISCOVERY, "60000", BidState.NOT_FUNDED),
+    ("HCK", ["BEN", "CMD"], "Pest control booking component", Phase.DISCOVERY, "45000", BidState.INELIGIBLE),
+    ("BST", ["BAS", "CON"], "Garden waste subscriptions platform", Phase.DISCOVERY, "70000", BidState.WITHDRAWN),
+]
+
+CONTENT = {
+    "summary": (
+        "{lead} and partners will {verb} a {title_lower} that any council can reuse. We will work in the "
+        "open, publish our research and code, and share what we learn through the Local Digital community."
+    ),
+    "problem": "Residents struggle to use the current service: it is paper-based, slow and costly to run. "
+    "Each council has built its own version, and none meets user needs well.",
+    "user_needs": "We interviewed 42 residents and 18 staff across the three councils. As a resident I need to "
+    "know where my request is, so that I do not have to phone the council.",
+    "approach": "A multidisciplinary team working in two-week sprints, with user research in every sprint and "
+    "show-and-tells open to any council.",
+    "outputs_and_reuse": "Open-source code under the MIT licence, a service pattern, research findings and a "
+    "data standard, all published on GitHub and the Local Digital website.",
+    "working_in_the_open": "Weeknotes every Friday, open show-and-tells, and a public Trello board.",
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo data: councils, people for each role, an open and a closed round, bids in every state."
+
+    def handle(self, *args, **options) -> None:
+        call_command("load_councils", verbosity=0)
+        with transaction.atomic():
+            self._declarations()
+            people = self._people()
+            open_round, closed_round = self._rounds()
+        if not Bid.objects.filter(funding_round__in=[open_round, closed_round]).exists():
+            self._bids(people, open_round, closed_round)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for email, name, role, codes in PEOPLE:
+            where = f" – {', '.join(codes)}" if codes else ""
+            self.stdout.write(f"  {Role(role).label:<16} {email}  ({name}{where})")
+
+    def _declarations(self) -> None:
+        signed = date(2018, 7, 4)
+        Council.objects.exclude(register_code__in=NON_SIGNATORIES).filter(declaration_signed_on__isnull=True).update(
+            declaration_signed_on=signed
+        )
+        Council.objects.filter(register_code__in=NON_SIGNATORIES).update(declaration_signed_on=None)
+
+    def _people(self) -> dict[str, User]:
+        people = {}
+        for email, name, role, codes in PEOPLE:
+            user, created = User.objects.get_or_create(
+                email=email,
+                defaults={
+                    "full_name": name,
+                    "role": role,
+                    "is_staff": role == Role.ADMIN,
+                    "is_superuser": role == Role.ADMIN,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            for code in codes:
+                Membership.objects.get_or_create(user=user, council=Council.objects.get(register_code=code))
+            people[email] = user
+        return people
+
+    def _rounds(self) -> tuple[FundingRound, FundingRound]:
+        now = timezone.now()
+        open_round = FundingRound.objects.filter(code="R7").first() or services.round_create(
+            name="Local Digital Fund Round 7",
+            code="R7",
+            opens_at=now - timedelta(days=30),
+            closes_at=now + timedelta(days=21),
+            assessment_deadline=now + timedelta(days=60),
+            budget=Decimal("2000000"),
+            phase_caps={
+                Phase.DISCOVERY: Decimal("80000"),
+                Phase.ALPHA: Decimal("250000"),
+                Phase.BETA: Decimal("350000"),
+            },
+        )
+        closed_round = FundingRound.objects.filter(code="R6").first() or services.round_create(
+            name="Local Digital Fund Round 6",
+            code="R6",
+            opens_at=now - timedelta(days=200),
+            closes_at=now + timedelta(days=1),
+            assessment_deadline=now + timedelta(days=40),
+            budget=Decimal("2000000"),
+            phase_caps={
+                Phase.DISCOVERY: Decimal("80000"),
+                Phase.ALPHA: Decimal("250000"),
+                Phase.BETA: Decimal("350000"),
+            },
+        )
+        return open_round, closed_round
+
+    def _bids(self, people: dict[str, User], open_round: FundingRound, closed_round: FundingRound) -> None:
+        staff = people["staff@demo.localdigital.test"]
+        leads = {
+            "BST": people["lead@bristol.demo.localdigital.test"],
+            "LDS": people["lead@leeds.demo.localdigital.test"],
+            "HCK": people["lead@hackney.demo.localdigital.test"],
+        }
+        members = {m.council.register_code: m.user for m in Membership.objects.select_related("council", "user")}
+        for lead_code, partner_codes, title, phase, amount, final_state in tqdm(BIDS, desc="Demo bids", unit="bid"):
+            funding_round = (
+                open_round if final_state in (BidState.DRAFT, BidState.IN_REVIEW, BidState.WITHDRAWN) else closed_round
+            )
+            lead_user = leads[lead_code]
+            lead = Council.objects.get(register_code=lead_code)
+            bid = services.bid_create(funding_round=funding_round, lead_council=lead, by=lead_user)
+            amount = Decimal(amount)
+            services.bid_update(
+                bid=bid,
+                by=lead_user,
+                title=title,
+                phase=phase,
+                amount_requested=amount,
+                planned_start=(timezone.now() + timedelta(days=90)).date(),
+                duration_months=6,
+                lead_contact_phone="0117 922 2000",
+                **{
+                    key: text.format(lead=lead.short_name, verb="discover and design", title_lower=title.lower())
+                    for key, text in CONTENT.items()
+                },
+            )
+            services.cost_line_add(
+                bid=bid,
+                by=lead_user,
+                payer=Payer.LEAD,
+                description="Product manager and user researcher",
+                amount=amount * Decimal("0.4"),
+            )
+            services.cost_line_add(
+                bid=bid,
+                by=lead_user,
+                payer=Payer.SUPPLIER,
+                description="Agile delivery partner (design and development)",
+                amount=amount * Decimal("0.6"),
+            )
+            for code in partner_codes:
+                partner = services.partner_invite(
+                    bid=bid, council=Council.objects.get(register_code=code), by=lead_user
+                )
+                if final_state != BidState.DRAFT or code == partner_codes[0]:
+                    services.partner_respond(partner=partner, by=members[code], confirm=True)
+            if final_state == BidState.DRAFT:
+                continue
+            if final_state == BidState.WITHDRAWN:
+                services.bid_withdraw(
+                    bid=bid, by=lead_user, reason="Our partner councils could not commit staff time this year."
+                )
+                continue
+            services.bid_submit(bid=bid, by=lead_user)
+            if final_state == BidState.INELIGIBLE:
+                services.bid_mark_ineligible(
+                    bid=bid,
+                    by=staff,
+                    reason="Pest control booking is already available as a reusable component funded in Round 4.",
+                )
+            elif final_state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED):
+                score = {BidState.SCORED: "72.50", BidState.AWARDED: "81.25", BidState.NOT_FUNDED: "43.75"}
+                Bid.objects.filter(pk=bid.pk).update(final_score=Decimal(score[final_state]))
+                bid = Bid.objects.get(pk=bid.pk)
+                services.bid_mark_scored(bid=bid, by=None)
+                if final_state == BidState.AWARDED:
+                    services.bid_award(
+                        bid=bid,
+                        by=staff,
+                        amount=amount,
+                        conditions="Publish weeknotes and share code openly from the start.",
+                    )
+                elif final_state == BidState.NOT_FUNDED:
+                    services.bid_decline(
+                        bid=bid,
+                        by=staff,
+                        feedback="The bid did not show enough evidence of demand from other councils.",
+                    )
+        # Round 6 has now closed: councils can no longer submit to it.
+        FundingRound.objects.filter(pk=closed_round.pk).update(closes_at=timezone.now() - timedelta(days=7))

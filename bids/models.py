@@ -1,0 +1,286 @@
+"""Funding rounds, bids, partners, costs, documents and the bid state machine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from bids import conditions
+from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from councils.models import Council
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+PENNY = Decimal("0.01")
+
+
+class FundingRound(models.Model):
+    name = models.CharField(max_length=100)
+    code = models.CharField(
+        "short code", max_length=10, unique=True, help_text="Used in bid references, for example R6"
+    )
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    assessment_deadline = models.DateTimeField(null=True, blank=True)
+    budget = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+    min_partner_councils = models.PositiveSmallIntegerField(default=2)
+    max_bids_led_per_council = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
+    assessors_per_bid = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
+    divergence_threshold = models.DecimalField(
+        max_digits=3, decimal_places=1, default=Decimal("2"), validators=[MinValueValidator(Decimal("1"))]
+    )
+
+    class Meta:
+        ordering = ["-opens_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = "The closing date must be after the opening date"
+        if self.closes_at and self.assessment_deadline and self.assessment_deadline <= self.closes_at:
+            errors["assessment_deadline"] = "The assessment deadline must be after the round closes"
+        if errors:
+            raise ValidationError(errors)
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.opens_at <= at < self.closes_at
+
+
+class RoundPhase(models.Model):
+    """A phase the round funds, with its cap per bid."""
+
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="phases")
+    phase = models.CharField(max_length=20, choices=Phase.choices)
+    cap = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+
+    class Meta:
+        ordering = ["funding_round", "phase"]
+        constraints = [models.UniqueConstraint(fields=["funding_round", "phase"], name="unique_round_phase")]
+
+    def __str__(self) -> str:
+        return f"{self.get_phase_display()} up to £{self.cap:,.2f}"
+
+
+class Criterion(models.Model):
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="criteria")
+    code = models.CharField(max_length=30, choices=CriterionCode.choices, default=CriterionCode.OTHER)
+    name = models.CharField(max_length=100)
+    guidance = models.TextField(blank=True)
+    weight = models.DecimalField(
+        "weight (%)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["funding_round", "position", "pk"]
+        verbose_name_plural = "criteria"
+        constraints = [models.UniqueConstraint(fields=["funding_round", "name"], name="unique_round_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.weight}%)"
+
+
+class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.PROTECT, related_name="bids")
+    number = models.PositiveIntegerField(editable=False)
+    reference = models.CharField(max_length=30, unique=True, editable=False)
+    lead_council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="led_bids")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    state = FSMField(choices=BidState.choices, default=BidState.DRAFT, protected=True, db_index=True)
+
+    # Content
+    title = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(blank=True, help_text="At most 250 words")
+    problem = models.TextField(blank=True)
+    user_needs = models.TextField("user needs and evidence", blank=True)
+    approach = models.TextField(blank=True)
+    outputs_and_reuse = models.TextField(blank=True)
+    working_in_the_open = models.TextField(blank=True)
+    phase = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    amount_requested = models.DecimalField(
+        **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    planned_start = models.DateField(null=True, blank=True)
+    duration_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36)]
+    )
+    lead_contact_name = models.CharField(max_length=150, blank=True)
+    lead_contact_email = models.EmailField(blank=True)
+    lead_contact_phone = models.CharField(max_length=30, blank=True)
+    # Per-section edit counters, so a save based on an older page never silently overwrites a colleague.
+    section_versions = models.JSONField(default=dict, blank=True)
+
+    # Lifecycle facts, set by transitions
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    status_note = models.TextField(
+        blank=True, help_text="The latest message to the council: changes asked for, reason or feedback"
+    )
+    award_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    award_conditions = models.TextField(blank=True)
+
+    # Assessment results, stored by the assessment services for fast lists
+    final_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, db_index=True)
+    criterion_scores = models.JSONField(default=dict, blank=True)
+    needs_moderation = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["funding_round", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["funding_round", "number"], name="unique_bid_number_in_round"),
+            models.CheckConstraint(
+                condition=models.Q(award_amount__isnull=True) | models.Q(award_amount__gt=0),
+                name="award_amount_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["funding_round", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}".strip()
+
+    # --- The state machine. Transitions only change this row's fields; services save and record history.
+
+    @transition(
+        field=state,
+        source=BidState.DRAFT,
+        target=BidState.IN_REVIEW,
+        conditions=[conditions.submission_is_complete],
+        permission="bids.submit_bid",
+    )
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+        self.status_note = ""
+
+    @transition(
+        field=state,
+        source=[BidState.DRAFT, BidState.IN_REVIEW],
+        target=BidState.WITHDRAWN,
+        permission="bids.withdraw_bid",
+    )
+    def withdraw(self, *, reason: str) -> None:
+        self.status_note = reason
+        self.decided_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=BidState.IN_REVIEW,
+        target=BidState.DRAFT,
+        conditions=[conditions.no_assessment_submitted],
+        permission="bids.return_bid",
+    )
+    def return_for_changes(self, *, message: str) -> None:
+        self.status_note = message
+
+    @transition(field=state, source=BidState.IN_REVIEW, target=BidState.INELIGIBLE, permission="bids.decide_bid")
+    def mark_ineligible(self, *, reason: str) -> None:
+        self.status_note = reason
+        self.decided_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=BidState.IN_REVIEW,
+        target=BidState.SCORED,
+        conditions=[conditions.scoring_is_complete],
+        permission="bids.score_bid",
+    )
+    def mark_scored(self) -> None:
+        pass
+
+    @transition(field=state, source=BidState.SCORED, target=BidState.AWARDED, permission="bids.decide_bid")
+    def award(self, *, amount: Decimal, conditions: str) -> None:
+        self.award_amount = amount
+        self.award_conditions = conditions
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=BidState.SCORED, target=BidState.NOT_FUNDED, permission="bids.decide_bid")
+    def decline(self, *, feedback: str) -> None:
+        self.status_note = feedback
+        self.decided_at = timezone.now()
+
+
+class BidPartner(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="partners")
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="partnerships")
+    status = models.CharField(max_length=20, choices=PartnerStatus.choices, default=PartnerStatus.INVITED)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["bid", "invited_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["bid", "council"], name="unique_bid_partner")]
+
+    def __str__(self) -> str:
+        return f"{self.council} on {self.bid.reference} ({self.get_status_display()})"
+
+
+class CostLine(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="cost_lines")
+    payer = models.CharField(max_length=20, choices=Payer.choices)
+    payer_council = models.ForeignKey(
+        Council,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The partner council that spends this, when the payer is a partner",
+    )
+    description = models.CharField(max_length=300)
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0.01"))])
+
+    class Meta:
+        ordering = ["bid", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.description}: £{self.amount:,.2f}"
+
+
+class BidDocument(models.Model):
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to="bid-documents/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["bid", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class BidTransition(models.Model):
+    """One row per state change: the bid's history, written in the same transaction as the change."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="history")
+    transition = models.CharField(max_length=40)
+    source_state = models.CharField(max_length=20, choices=BidState.choices)
+    target_state = models.CharField(max_length=20, choices=BidState.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["bid", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}: {self.source_state} → {self.target_state}"

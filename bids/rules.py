@@ -1,0 +1,44 @@
+"""Permission predicates for bids. Each is also called with bid=None by Django's global check: handle it."""
+
+from __future__ import annotations
+
+import rules
+
+from councils.rules import is_programme_staff, user_council_ids
+
+
+@rules.predicate
+def is_bid_lead_member(user, bid) -> bool:
+    return bid is not None and bid.lead_council_id in user_council_ids(user)
+
+
+@rules.predicate
+def is_bid_partner_member(user, bid) -> bool:
+    if bid is None:
+        return False
+    council_ids = user_council_ids(user)
+    if not council_ids:
+        return False
+    # Uses prefetched partners when the selector fetched them.
+    return any(partner.council_id in council_ids for partner in bid.partners.all())
+
+
+@rules.predicate
+def is_bid_assessor(user, bid) -> bool:
+    """Assigned to assess the bid (the assessment rules decide what of the bid they may read)."""
+    if bid is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bid.assessments.filter(assessor_id=user.pk).exists()
+
+
+is_bid_council_member = is_bid_lead_member | is_bid_partner_member
+
+rules.add_perm("bids.view_bid", is_programme_staff | is_bid_council_member | is_bid_assessor)
+rules.add_perm("bids.edit_bid", is_bid_lead_member)
+rules.add_perm("bids.submit_bid", is_bid_lead_member)
+rules.add_perm("bids.withdraw_bid", is_bid_lead_member)
+rules.add_perm("bids.respond_to_invitation", is_bid_partner_member)
+rules.add_perm("bids.return_bid", is_programme_staff)
+rules.add_perm("bids.decide_bid", is_programme_staff)
+rules.add_perm("bids.score_bid", is_programme_staff)
+rules.add_perm("bids.view_all_bids", is_programme_staff)

@@ -1,0 +1,451 @@
+"""Every write to rounds and bids. Each service owns its transaction, permission check and history.
+
+Transitions: a service checks the permission through the state machine (`has_transition_perm`, which asks
+the `rules` predicates), runs the transition and `save()` in one `transaction.atomic()`, records a
+`BidTransition` row and the notifications' outbox rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+
+from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from bids.conditions import money, submission_problems
+from bids.models import PENNY, Bid, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
+from councils.choices import Role
+from councils.exceptions import ApplicationError, Problem
+from councils.models import Council, User
+from councils.rules import user_council_ids
+from notifications.choices import Event
+from notifications.services import notify
+
+STALE_MESSAGE = (
+    "This bid changed while you were working on it, so nothing was saved. Check its current state and try again."
+)
+
+DEFAULT_CRITERIA = [
+    (
+        CriterionCode.STRATEGIC_FIT,
+        "Strategic fit",
+        Decimal("33.34"),
+        "Makes services safer, more resilient and cheaper; reuses and can be reused.",
+    ),
+    (
+        CriterionCode.DELIVERABILITY,
+        "Deliverability",
+        Decimal("33.33"),
+        "Resourcing, agile ways of working, risks and partner engagement.",
+    ),
+    (
+        CriterionCode.VALUE_FOR_MONEY,
+        "Value for money",
+        Decimal("33.33"),
+        "Savings, and the return when scaled across councils.",
+    ),
+]
+
+
+# --- Rounds ---------------------------------------------------------------------------------------------
+
+
+def round_create(
+    *,
+    name: str,
+    code: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    budget: Decimal,
+    phase_caps: dict[str, Decimal],
+    assessment_deadline: datetime | None = None,
+    criteria: Iterable[tuple[str, str, Decimal]] | None = None,
+    **settings: object,
+) -> FundingRound:
+    """Create a round with its phases and criteria (defaults: the fund's three criteria, equal weights)."""
+    funding_round = FundingRound(
+        name=name,
+        code=code,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        budget=budget,
+        assessment_deadline=assessment_deadline,
+        **settings,
+    )
+    funding_round.full_clean()
+    criteria_rows = (
+        [(code_, name_, weight, "") for code_, name_, weight in criteria] if criteria is not None else DEFAULT_CRITERIA
+    )
+    total = sum((weight for _code, _name, weight, _guidance in criteria_rows), Decimal("0"))
+    if total != Decimal("100"):
+        raise ApplicationError(f"Criteria weights must total 100%; they total {total}%")
+    unknown = set(phase_caps) - set(Phase.values)
+    if unknown or not phase_caps:
+        raise ApplicationError("Choose at least one of the phases discovery, alpha or beta, each with a cap")
+    with transaction.atomic():
+        funding_round.save()
+        RoundPhase.objects.bulk_create(
+            RoundPhase(funding_round=funding_round, phase=phase, cap=cap) for phase, cap in phase_caps.items()
+        )
+        Criterion.objects.bulk_create(
+            Criterion(
+                funding_round=funding_round, code=code_, name=name_, weight=weight, guidance=guidance, position=position
+            )
+            for position, (code_, name_, weight, guidance) in enumerate(criteria_rows)
+        )
+    return funding_round
+
+
+def round_remaining_budget(*, funding_round: FundingRound) -> Decimal:
+    awarded = funding_round.bids.filter(state=BidState.AWARDED).aggregate(total=Sum("award_amount"))["total"]
+    return funding_round.budget - (awarded or Decimal("0"))
+
+
+# --- Recipients -----------------------------------------------------------------------------------------
+
+
+def _members_of(council_ids: Iterable[int]) -> list[User]:
+    return list(User.objects.filter(memberships__council_id__in=list(council_ids), is_active=True).distinct())
+
+
+def _lead_members(bid: Bid) -> list[User]:
+    return _members_of([bid.lead_council_id])
+
+
+def _partner_members(bid: Bid, *, statuses: Iterable[str] = (PartnerStatus.CONFIRMED,)) -> list[User]:
+    council_ids = bid.partners.filter(status__in=list(statuses)).values_list("council_id", flat=True)
+    return _members_of(council_ids)
+
+
+def _programme_staff() -> list[User]:
+    return list(User.objects.filter(role__in=[Role.PROGRAMME_STAFF, Role.ADMIN], is_active=True))
+
+
+def bid_snapshot(bid: Bid) -> dict:
+    """What a message about the bid needs, as true when the event happened."""
+    return {
+        "reference": bid.reference,
+        "title": bid.title or "Untitled bid",
+        "lead_council": bid.lead_council.short_name,
+        "round": bid.funding_round.name,
+        "state": bid.get_state_display(),
+        "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",
+        "bid_path": reverse("bids:detail", kwargs={"reference": bid.reference}),
+    }
+
+
+# --- Creating and editing bids --------------------------------------------------------------------------
+
+
+def bid_create(*, funding_round: FundingRound, lead_council: Council, by: User, title: str = "") -> Bid:
+    if lead_council.pk not in user_council_ids(by):
+        raise ApplicationError(f"You are not a member of {lead_council}, so you cannot start a bid for it")
+    if not funding_round.is_open():
+        raise ApplicationError(f"{funding_round.name} is not open for bids")
+    with transaction.atomic():
+        # Lock the round so two bids started at once get different numbers.
+        locked = FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+        number = (locked.bids.aggregate(top=Max("number"))["top"] or 0) + 1
+        bid = Bid.objects.create(
+            funding_round=locked,
+            number=number,
+            reference=f"LDF-{locked.code}-{number:04d}",
+            lead_council=lead_council,
+            created_by=by,
+            title=title,
+            lead_contact_name=by.full_name,
+            lead_contact_email=by.email,
+        )
+    return bid
+
+
+def _require_editable(bid: Bid, by: User) -> None:
+    if not by.has_perm("bids.edit_bid", bid):
+        raise ApplicationError("Only members of the lead council can change this bid")
+    if bid.state != BidState.DRAFT:
+        raise ApplicationError("This bid has been submitted, so it can no longer be changed")
+
+
+def bid_update(*, bid: Bid, by: User, **fields: object) -> Bid:
+    """Change content fields of a draft bid (the drafting pages add per-section conflict checks)."""
+    _require_editable(bid, by)
+    for name, value in fields.items():
+        setattr(bid, name, value)
+    try:
+        bid.full_clean(exclude=["funding_round", "lead_council", "created_by", "number", "reference", "state"])
+    except ValidationError as error:
+        raise _as_application_error(error) from error
+    with transaction.atomic():
+        bid.save(update_fields=[*fields, "updated_at"])
+    return bid
+
+
+def _as_application_error(error: ValidationError) -> ApplicationError:
+    problems = [
+        Problem(str(message), field=field if field != NON_FIELD_ERRORS else "")
+        for field, messages in error.message_dict.items()
+        for message in messages
+    ]
+    return ApplicationError(problems[0].message, problems=problems)
+
+
+def partner_invite(*, bid: Bid, council: Council, by: User) -> BidPartner:
+    _require_editable(bid, by)
+    if council.pk == bid.lead_council_id:
+        raise ApplicationError(f"{council} is the lead council, so it cannot also be a partner")
+    if not council.is_signatory:
+        raise ApplicationError(f"{council} has not signed the Local Digital Declaration, so it cannot be a partner")
+    with transaction.atomic():
+        partner, created = BidPartner.objects.get_or_create(bid=bid, council=council, defaults={"invited_by": by})
+        if not created:
+            if partner.status != PartnerStatus.DECLINED:
+                raise ApplicationError(f"{council} has already been invited")
+            partner.status = PartnerStatus.INVITED
+            partner.invited_by, partner.invited_at = by, timezone.now()
+            partner.responded_by = partner.responded_at = None
+            partner.save()
+        notify(
+            event=Event.PARTNER_INVITED,
+            recipients=_members_of([council.pk]),
+            context={
+                **bid_snapshot(bid),
+                "partner_council": council.short_name,
+                "invitation_path": reverse("bids:invitation", kwargs={"reference": bid.reference}),
+            },
+            key=f"{Event.PARTNER_INVITED}:{partner.pk}:{partner.invited_at.timestamp()}",
+        )
+    return partner
+
+
+def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartner:
+    """A member of the invited council confirms or declines taking part."""
+    if partner.council_id not in user_council_ids(by):
+        raise ApplicationError(f"Only members of {partner.council} can answer this invitation")
+    if partner.bid.state != BidState.DRAFT:
+        raise ApplicationError("This bid has been submitted, so the invitation can no longer be answered")
+    if confirm and not partner.council.is_signatory:
+        raise ApplicationError(
+            f"{partner.council} has not signed the Local Digital Declaration, so it cannot be a partner"
+        )
+    with transaction.atomic():
+        partner.status = PartnerStatus.CONFIRMED if confirm else PartnerStatus.DECLINED
+        partner.responded_by, partner.responded_at = by, timezone.now()
+        partner.save(update_fields=["status", "responded_by", "responded_at"])
+        notify(
+            event=Event.PARTNER_RESPONDED,
+            recipients=_lead_members(partner.bid),
+            context={
+                **bid_snapshot(partner.bid),
+                "partner_council": partner.council.short_name,
+                "response": "confirmed" if confirm else "declined",
+                "responded_by": by.full_name,
+            },
+            key=f"{Event.PARTNER_RESPONDED}:{partner.pk}:{partner.responded_at.timestamp()}",
+        )
+    return partner
+
+
+def cost_line_add(
+    *, bid: Bid, by: User, payer: str, description: str, amount: Decimal, payer_council: Council | None = None
+) -> CostLine:
+    _require_editable(bid, by)
+    if payer == Payer.PARTNER and payer_council is None:
+        raise ApplicationError("Select which partner council pays this cost")
+    line = CostLine(
+        bid=bid,
+        payer=payer,
+        description=description,
+        amount=Decimal(amount).quantize(PENNY),
+        payer_council=payer_council if payer == Payer.PARTNER else None,
+    )
+    try:
+        line.full_clean()
+    except ValidationError as error:
+        raise _as_application_error(error) from error
+    line.save()
+    return line
+
+
+# --- Transitions ----------------------------------------------------------------------------------------
+
+
+def _check_allowed(bid: Bid, name: str, by: User | None) -> None:
+    """Refuse a transition from the wrong state or by the wrong person, before any other rule."""
+    method = getattr(bid, name)
+    if not can_proceed(method, check_conditions=False):
+        raise ApplicationError(f"This bid is {bid.get_state_display().lower()}, so it cannot be {_past(name)}")
+    if by is not None and not has_transition_perm(method, by):
+        raise ApplicationError("You do not have permission to do that")
+
+
+def _transition(bid: Bid, name: str, *, by: User | None, note: str = "", **kwargs: object) -> Bid:
+    """Run transition `name` on `bid` and save it; call inside transaction.atomic()."""
+    _check_allowed(bid, name, by)
+    method = getattr(bid, name)
+    source = bid.state
+    try:
+        method(**kwargs)
+    except TransitionNotAllowed as error:
+        if can_proceed(method, check_conditions=False):
+            raise ApplicationError(f"This bid cannot be {_past(name)} yet") from error
+        raise ApplicationError(
+            f"This bid is {BidState(source).label.lower()}, so it cannot be {_past(name)}"
+        ) from error
+    try:
+        bid.save()
+    except ConcurrentTransition as error:
+        raise ApplicationError(STALE_MESSAGE) from error
+    BidTransition.objects.create(
+        bid=bid, transition=name, source_state=source, target_state=bid.state, by=by, note=note
+    )
+    return bid
+
+
+def _past(name: str) -> str:
+    return {
+        "submit": "submitted",
+        "withdraw": "withdrawn",
+        "return_for_changes": "returned for changes",
+        "mark_ineligible": "marked ineligible",
+        "mark_scored": "marked as scored",
+        "award": "awarded",
+        "decline": "declined",
+    }[name]
+
+
+def _required(text: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(message)
+    return text
+
+
+def bid_submit(*, bid: Bid, by: User) -> Bid:
+    """Submit a draft. A refusal lists every unmet rule and changes nothing."""
+    _check_allowed(bid, "submit", by)
+    with transaction.atomic():
+        problems = submission_problems(bid)
+        if problems:
+            raise ApplicationError("This bid cannot be submitted yet", problems=problems)
+        _transition(bid, "submit", by=by)
+        snapshot = bid_snapshot(bid)
+        stamp = bid.submitted_at.timestamp()
+        notify(
+            event=Event.BID_SUBMITTED,
+            recipients=_lead_members(bid),
+            context={**snapshot, "audience": "lead"},
+            key=f"{Event.BID_SUBMITTED}:{bid.pk}:{stamp}",
+        )
+        notify(
+            event=Event.BID_SUBMITTED,
+            recipients=_partner_members(bid),
+            context={**snapshot, "audience": "partner"},
+            key=f"{Event.BID_SUBMITTED}:{bid.pk}:{stamp}",
+        )
+        notify(
+            event=Event.BID_SUBMITTED,
+            recipients=_programme_staff(),
+            context={**snapshot, "audience": "staff"},
+            key=f"{Event.BID_SUBMITTED}:{bid.pk}:{stamp}",
+        )
+    return bid
+
+
+def bid_withdraw(*, bid: Bid, by: User, reason: str) -> Bid:
+    reason = _required(reason, "Enter why you are withdrawing this bid")
+    with transaction.atomic():
+        was_submitted = bid.state == BidState.IN_REVIEW
+        _transition(bid, "withdraw", by=by, note=reason, reason=reason)
+        key = f"{Event.BID_WITHDRAWN}:{bid.pk}"
+        context = {**bid_snapshot(bid), "reason": reason}
+        notify(event=Event.BID_WITHDRAWN, recipients=_partner_members(bid), context=context, key=key)
+        if was_submitted:
+            notify(event=Event.BID_WITHDRAWN, recipients=_programme_staff(), context=context, key=key)
+    return bid
+
+
+def bid_return_for_changes(*, bid: Bid, by: User, message: str) -> Bid:
+    message = _required(message, "Enter what the council needs to change")
+    with transaction.atomic():
+        _transition(bid, "return_for_changes", by=by, note=message, message=message)
+        notify(
+            event=Event.BID_RETURNED,
+            recipients=_lead_members(bid),
+            context={**bid_snapshot(bid), "message": message},
+            key=f"{Event.BID_RETURNED}:{bid.pk}:{bid.history.count()}",
+        )
+    return bid
+
+
+def bid_mark_ineligible(*, bid: Bid, by: User, reason: str) -> Bid:
+    reason = _required(reason, "Enter why the bid is ineligible")
+    with transaction.atomic():
+        _transition(bid, "mark_ineligible", by=by, note=reason, reason=reason)
+        notify(
+            event=Event.BID_INELIGIBLE,
+            recipients=_lead_members(bid) + _partner_members(bid),
+            context={**bid_snapshot(bid), "reason": reason},
+            key=f"{Event.BID_INELIGIBLE}:{bid.pk}",
+        )
+    return bid
+
+
+def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
+    """Move a bid to `scored` once its final score is stored. `by=None` means the system did it."""
+    with transaction.atomic():
+        _transition(bid, "mark_scored", by=by)
+        notify(
+            event=Event.BID_SCORED,
+            recipients=_programme_staff(),
+            context={**bid_snapshot(bid), "final_score": str(bid.final_score)},
+            key=f"{Event.BID_SCORED}:{bid.pk}",
+        )
+    return bid
+
+
+def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
+    """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
+    try:
+        amount = Decimal(amount).quantize(PENNY)
+    except (ArithmeticError, TypeError, ValueError) as error:
+        raise ApplicationError("Enter the amount to award as a number, like 75000 or 75000.50") from error
+    if amount <= 0:
+        raise ApplicationError("The amount awarded must be more than £0")
+    if bid.amount_requested is not None and amount > bid.amount_requested:
+        raise ApplicationError(f"The amount awarded cannot be more than the {money(bid.amount_requested)} requested")
+    with transaction.atomic():
+        funding_round = FundingRound.objects.select_for_update().get(pk=bid.funding_round_id)
+        remaining = round_remaining_budget(funding_round=funding_round)
+        if amount > remaining:
+            raise ApplicationError(
+                f"Awarding {money(amount)} would overspend {funding_round.name}: {money(remaining)} "
+                "of the budget is left"
+            )
+        _transition(bid, "award", by=by, note=conditions, amount=amount, conditions=conditions.strip())
+        notify(
+            event=Event.BID_AWARDED,
+            recipients=_lead_members(bid) + _partner_members(bid),
+            context={**bid_snapshot(bid), "amount_awarded": str(amount), "conditions": conditions.strip()},
+            key=f"{Event.BID_AWARDED}:{bid.pk}",
+        )
+    return bid
+
+
+def bid_decline(*, bid: Bid, by: User, feedback: str) -> Bid:
+    feedback = _required(feedback, "Enter feedback for the councils explaining why the bid is not funded")
+    with transaction.atomic():
+        _transition(bid, "decline", by=by, note=feedback, feedback=feedback)
+        notify(
+            event=Event.BID_NOT_FUNDED,
+            recipients=_lead_members(bid) + _partner_members(bid),
+            context={**bid_snapshot(bid), "feedback": feedback},
+            key=f"{Event.BID_NOT_FUNDED}:{bid.pk}",
+        )
+    return bid

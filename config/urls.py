@@ -1,0 +1,36 @@
+"""URLs of the whole service."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from councils import views as council_views
+from councils.forms import GovukAuthenticationForm, GovukPasswordResetForm, GovukSetPasswordForm
+
+urlpatterns = [
+    path("", council_views.home, name="home"),
+    path("accessibility/", council_views.accessibility, name="accessibility"),
+    path(
+        "sign-in/",
+        auth_views.LoginView.as_view(authentication_form=GovukAuthenticationForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=GovukPasswordResetForm),
+        name="password_reset",
+    ),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=GovukSetPasswordForm),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("bids/", include("bids.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler404 = "councils.views.page_not_found"
+handler500 = "councils.views.server_error"

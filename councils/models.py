@@ -1,0 +1,107 @@
+"""Councils, the people who work for them, and what role each person plays in the fund."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from councils.choices import CouncilType, Role
+
+
+class Council(models.Model):
+    register_code = models.CharField(max_length=3, unique=True)
+    official_name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=100, db_index=True)
+    gss_code = models.CharField("GSS code", max_length=9, unique=True)
+    council_type = models.CharField(max_length=20, choices=CouncilType.choices, db_index=True)
+    region = models.CharField(max_length=50, db_index=True)
+    declaration_signed_on = models.DateField("Local Digital Declaration signed on", null=True, blank=True)
+
+    class Meta:
+        ordering = ["short_name"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    @property
+    def org_id(self) -> str:
+        """The 360Giving organisation identifier for a local authority in England."""
+        return f"GB-LAE-{self.register_code}"
+
+    @property
+    def is_signatory(self) -> bool:
+        return self.declaration_signed_on is not None
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("role", Role.ADMIN)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person; the email address is the login."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.COUNCIL_MEMBER, db_index=True)
+    councils = models.ManyToManyField(Council, through="Membership", related_name="members", blank=True)
+    is_staff = models.BooleanField("can use Django admin", default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_programme_staff(self) -> bool:
+        return self.is_active and self.role in (Role.PROGRAMME_STAFF, Role.ADMIN)
+
+    @property
+    def is_assessor(self) -> bool:
+        return self.is_active and self.role == Role.ASSESSOR
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "council"], name="unique_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.council}"

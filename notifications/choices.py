@@ -1,0 +1,25 @@
+"""The events people hear about (../docs: "Who hears what") and outbox states."""
+
+from django.db import models
+
+
+class Event(models.TextChoices):
+    BID_SUBMITTED = "bid_submitted", "Bid submitted"
+    PARTNER_INVITED = "partner_invited", "Partner invited"
+    PARTNER_RESPONDED = "partner_responded", "Partner confirmed or declined"
+    BID_RETURNED = "bid_returned", "Returned for changes"
+    BID_WITHDRAWN = "bid_withdrawn", "Withdrawn"
+    BID_INELIGIBLE = "bid_ineligible", "Ineligible"
+    ASSESSOR_ASSIGNED = "assessor_assigned", "Assessor assigned"
+    CONFLICT_DECLARED = "conflict_declared", "Conflict declared"
+    MODERATION_NEEDED = "moderation_needed", "Moderation needed"
+    BID_SCORED = "bid_scored", "Bid scored"
+    BID_AWARDED = "bid_awarded", "Awarded"
+    BID_NOT_FUNDED = "bid_not_funded", "Not funded"
+    ROUND_CLOSING = "round_closing", "Round closes soon"
+    ASSESSMENT_DUE = "assessment_due", "Assessment due soon"
+    ASSESSMENT_OVERDUE = "assessment_overdue", "Assessment overdue"
+
+
+# Reminders can be switched off by the recipient; decisions and receipts always go.
+NON_ESSENTIAL_EVENTS = frozenset({Event.ROUND_CLOSING, Event.ASSESSMENT_DUE, Event.ASSESSMENT_OVERDUE})

@@ -1,0 +1,48 @@
+"""Shared fixtures. Celery's pytest plugin gives the real `celery_worker` fixture (no Docker needed)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import make_council, make_round, make_user
+
+pytest_plugins = ("celery.contrib.pytest",)
+
+REQUIRE_REAL_SERVICES = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
+
+
+@pytest.fixture
+def require_postgres(db):
+    """Skip (locally) or fail (CI) a test that needs PostgreSQL's row locks and real concurrency."""
+    if connection.vendor != "postgresql":
+        if REQUIRE_REAL_SERVICES:
+            pytest.fail("This test needs PostgreSQL: set DATABASE_URL")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def funding_round(db):
+    return make_round()
+
+
+@pytest.fixture
+def staff_user(db):
+    from councils.choices import Role
+
+    return make_user(role=Role.PROGRAMME_STAFF, email="staff@example.test")
+
+
+@pytest.fixture
+def councils(db):
+    """Five signatory councils and one that has not signed the Declaration."""
+    return {
+        "lead": make_council("LEA", "Leadshire"),
+        "p1": make_council("PAA", "Partnerton"),
+        "p2": make_council("PBB", "Partnerby"),
+        "p3": make_council("PCC", "Partnercombe"),
+        "other": make_council("OTH", "Otherham"),
+        "unsigned": make_council("UNS", "Unsignedshire", signed=False),
+    }

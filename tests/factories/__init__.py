@@ -1,0 +1,127 @@
+"""Builders for test data. Bids are made through the services, so tests exercise the real rules."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from bids import services
+from bids.choices import Payer, Phase
+from bids.models import Bid, FundingRound
+from councils.choices import CouncilType, Role
+from councils.models import Council, Membership, User
+
+_sequence = itertools.count(1)
+
+
+def make_council(
+    code: str | None = None,
+    name: str | None = None,
+    *,
+    signed: bool = True,
+    council_type: str = CouncilType.UNITARY,
+    region: str = "South West",
+) -> Council:
+    n = next(_sequence)
+    code = code or f"{chr(65 + n % 26)}{chr(65 + (n // 26) % 26)}{n % 10}"
+    council, _ = Council.objects.get_or_create(
+        register_code=code,
+        defaults={
+            "official_name": f"{name or code} Council",
+            "short_name": name or code,
+            "gss_code": f"E06{n:06d}",
+            "council_type": council_type,
+            "region": region,
+            "declaration_signed_on": date(2018, 7, 4) if signed else None,
+        },
+    )
+    return council
+
+
+def make_user(
+    *,
+    role: str = Role.COUNCIL_MEMBER,
+    councils: list[Council] = (),
+    email: str | None = None,
+    password: str = "correct-horse-battery",
+    name: str | None = None,
+) -> User:
+    n = next(_sequence)
+    user = User.objects.create_user(
+        email=email or f"user{n}@example.test", password=password, full_name=name or f"Person {n}", role=role
+    )
+    for council in councils:
+        Membership.objects.create(user=user, council=council)
+    return user
+
+
+def make_round(*, code: str | None = None, budget: str = "1000000", open_: bool = True, **settings) -> FundingRound:
+    now = timezone.now()
+    return services.round_create(
+        name=f"Round {code or next(_sequence)}",
+        code=code or f"T{next(_sequence)}",
+        opens_at=now - timedelta(days=10),
+        closes_at=now + timedelta(days=10) if open_ else now - timedelta(days=1),
+        assessment_deadline=now + timedelta(days=40),
+        budget=Decimal(budget),
+        phase_caps={Phase.DISCOVERY: Decimal("80000"), Phase.ALPHA: Decimal("250000"), Phase.BETA: Decimal("350000")},
+        **settings,
+    )
+
+
+def fill_bid(bid: Bid, by: User, *, amount: str = "60000", phase: str = Phase.DISCOVERY) -> Bid:
+    """Give a draft every required answer and cost lines that add up to the amount."""
+    amount_d = Decimal(amount)
+    services.bid_update(
+        bid=bid,
+        by=by,
+        title="Shared housing repairs front door",
+        summary="A reusable front door for repairs.",
+        problem="Paper forms.",
+        user_needs="Residents need updates.",
+        approach="Agile sprints.",
+        outputs_and_reuse="Open source code.",
+        working_in_the_open="Weeknotes.",
+        phase=phase,
+        amount_requested=amount_d,
+        planned_start=date.today() + timedelta(days=60),
+        duration_months=6,
+        lead_contact_name="Sam Lead",
+        lead_contact_email="sam@lead.example.test",
+    )
+    services.cost_line_add(bid=bid, by=by, payer=Payer.LEAD, description="Staff", amount=amount_d / 2)
+    services.cost_line_add(bid=bid, by=by, payer=Payer.SUPPLIER, description="Supplier", amount=amount_d / 2)
+    return bid
+
+
+def make_bid(
+    *,
+    funding_round: FundingRound,
+    lead: Council,
+    partners: list[Council] = (),
+    by: User | None = None,
+    confirm: bool = True,
+    filled: bool = True,
+    amount: str = "60000",
+) -> Bid:
+    """A draft bid (by default complete, with confirmed partners, ready to submit)."""
+    by = by or make_user(councils=[lead])
+    bid = services.bid_create(funding_round=funding_round, lead_council=lead, by=by)
+    if filled:
+        fill_bid(bid, by, amount=amount)
+    for council in partners:
+        partner = services.partner_invite(bid=bid, council=council, by=by)
+        if confirm:
+            member = council.members.first() or make_user(councils=[council])
+            services.partner_respond(partner=partner, by=member, confirm=True)
+    bid.refresh_from_db()
+    return bid
+
+
+def make_submitted_bid(*, funding_round: FundingRound, lead: Council, partners: list[Council], **kwargs) -> Bid:
+    by = kwargs.pop("by", None) or make_user(councils=[lead])
+    bid = make_bid(funding_round=funding_round, lead=lead, partners=partners, by=by, **kwargs)
+    return services.bid_submit(bid=bid, by=by)
