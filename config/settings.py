@@ -36,6 +36,11 @@ INSTALLED_APPS = [
     "bids",
     "assessments",
     "notifications",
+    "pipeline",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -167,3 +172,26 @@ if not DEBUG and env.bool("SECURE_COOKIES", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SERVICE_NAME = "Local Digital Fund"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Local Digital Fund API",
+    "DESCRIPTION": "Read API for bids, rounds and the 360Giving open data export.",
+    "VERSION": "1.0.0",
+}
+
+# Open data (360Giving): identifiers of the fund as a funder.
+OPEN_DATA_PREFIX = env.str("OPEN_DATA_PREFIX", default="LDF")
+FUNDING_ORG_ID = env.str("FUNDING_ORG_ID", default="GB-GOR-PC1151")
+FUNDING_ORG_NAME = env.str(
+    "FUNDING_ORG_NAME", default="Ministry of Housing, Communities and Local Government"
+)

@@ -29,6 +29,9 @@ urlpatterns = [
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("bids/", include("bids.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("", include("pipeline.urls")),
     path("django-admin/", admin.site.urls),
 ]
 
