@@ -7,20 +7,40 @@ the `rules` predicates), runs the transition and `save()` in one `transaction.at
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
-from bids.conditions import money, submission_problems
-from bids.models import PENNY, Bid, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
+from bids.conditions import money, submission_problems, word_count
+from bids.documents import sniff_document
+from bids.models import (
+    ANSWER_WORD_LIMITS,
+    BID_SECTIONS,
+    MAX_DOCUMENTS_PER_BID,
+    PENNY,
+    Bid,
+    BidDocument,
+    BidPartner,
+    BidTransition,
+    CostLine,
+    Criterion,
+    FundingRound,
+    RoundPhase,
+)
 from councils.choices import Role
 from councils.exceptions import ApplicationError, Problem
 from councils.models import Council, User
@@ -281,7 +301,9 @@ def _check_allowed(bid: Bid, name: str, by: User | None) -> None:
     method = getattr(bid, name)
     if not can_proceed(method, check_conditions=False):
         raise ApplicationError(f"This bid is {bid.get_state_display().lower()}, so it cannot be {_past(name)}")
-    if by is not None and not has_transition_perm(method, by):
+    # django-fsm's has_transition_perm also requires the conditions; permission is asked on its own here so
+    # that a permitted user hears which rules are unmet rather than "no permission".
+    if by is not None and not method._django_fsm.has_transition_perm(bid, bid.state, by):
         raise ApplicationError("You do not have permission to do that")
 
 
@@ -449,3 +471,156 @@ def bid_decline(*, bid: Bid, by: User, feedback: str) -> Bid:
             key=f"{Event.BID_NOT_FUNDED}:{bid.pk}",
         )
     return bid
+
+
+# --- Drafting: sections, partners, costs and documents --------------------------------------------------
+# The drafting pages' writes. Each re-checks that the user may edit the draft, so a page opened before a
+# submit, or by someone who has since left the council, cannot change it.
+
+
+@dataclass
+class EditConflictError(ApplicationError):
+    """A colleague saved the section since the page was opened: nothing was saved."""
+
+    current: dict = dataclass_field(default_factory=dict)
+    version: int = 0
+
+
+EDIT_CONFLICT_MESSAGE = (
+    "A colleague saved this section after you opened it, so your changes have not been saved. "
+    "Their answers are shown below. Your answers are still in the form: check them and save again."
+)
+
+
+def _word_limit_problems(values: dict[str, object]) -> list[Problem]:
+    problems = []
+    for name, value in values.items():
+        limit = ANSWER_WORD_LIMITS.get(name)
+        if limit is not None and isinstance(value, str) and word_count(value) > limit:
+            label = Bid._meta.get_field(name).verbose_name
+            problems.append(
+                Problem(
+                    f"The {label} must be {limit} words or fewer; it has {word_count(value)}",
+                    field=name,
+                )
+            )
+    return problems
+
+
+def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values: dict[str, object]) -> Bid:
+    """Save one task-list section of a draft, unless a colleague saved that section since `version`.
+
+    Partial answers are fine (a draft is saved as it is written); the submission rules decide completeness.
+    Refusals (bad values, word limits, a conflict) change nothing.
+    """
+    section_fields = BID_SECTIONS[section][1]
+    unknown = set(values) - set(section_fields)
+    if unknown:
+        raise ApplicationError(f"The {section} section does not include {', '.join(sorted(unknown))}")
+    _require_editable(bid, by)
+    problems = _word_limit_problems(values)
+    if problems:
+        raise ApplicationError(problems[0].message, problems=problems)
+    with transaction.atomic():
+        # The row lock makes check-then-save atomic: two saves of the same version cannot both win.
+        locked = Bid.objects.select_for_update().select_related("funding_round").get(pk=bid.pk)
+        _require_editable(locked, by)
+        current_version = int(locked.section_versions.get(section, 0))
+        if version != current_version:
+            raise EditConflictError(
+                EDIT_CONFLICT_MESSAGE,
+                current={name: getattr(locked, name) for name in section_fields},
+                version=current_version,
+            )
+        for name, value in values.items():
+            setattr(locked, name, value)
+        try:
+            locked.full_clean(exclude=["funding_round", "lead_council", "created_by", "number", "reference", "state"])
+        except ValidationError as error:
+            raise _as_application_error(error) from error
+        locked.section_versions = {**locked.section_versions, section: current_version + 1}
+        locked.save(update_fields=[*values, "section_versions", "updated_at"])
+    for name in [*values, "section_versions", "updated_at"]:
+        setattr(bid, name, getattr(locked, name))
+    return bid
+
+
+def partner_remove(*, partner: BidPartner, by: User) -> None:
+    """Take an invited, confirmed or declined council off a draft."""
+    _require_editable(partner.bid, by)
+    with transaction.atomic():
+        partner.delete()
+
+
+def _cost_line_payer_council(bid: Bid, payer: str, payer_council: Council | None) -> Council | None:
+    if payer != Payer.PARTNER:
+        return None
+    if payer_council is None:
+        raise ApplicationError("Select which partner council pays this cost")
+    if not bid.partners.filter(council=payer_council).exclude(status=PartnerStatus.DECLINED).exists():
+        raise ApplicationError(f"{payer_council} is not a partner on this bid")
+    return payer_council
+
+
+def cost_line_change(
+    *, line: CostLine, by: User, payer: str, description: str, amount: Decimal, payer_council: Council | None = None
+) -> CostLine:
+    _require_editable(line.bid, by)
+    line.payer = payer
+    line.payer_council = _cost_line_payer_council(line.bid, payer, payer_council)
+    line.description = description
+    line.amount = Decimal(amount).quantize(PENNY)
+    try:
+        line.full_clean()
+    except ValidationError as error:
+        raise _as_application_error(error) from error
+    with transaction.atomic():
+        line.save()
+    return line
+
+
+def cost_line_remove(*, line: CostLine, by: User) -> None:
+    _require_editable(line.bid, by)
+    with transaction.atomic():
+        line.delete()
+
+
+def document_upload(*, bid: Bid, by: User, upload: UploadedFile) -> BidDocument:
+    """Store a supporting document after checking what its content really is. A refusal stores nothing."""
+    _require_editable(bid, by)
+    kind = sniff_document(name=upload.name or "", size=upload.size or 0, stream=upload)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            # Lock the bid so two uploads at once cannot both take the last place.
+            Bid.objects.select_for_update().filter(pk=bid.pk).first()
+            if BidDocument.objects.filter(bid=bid).count() >= MAX_DOCUMENTS_PER_BID:
+                raise ApplicationError(
+                    f"A bid can have at most {MAX_DOCUMENTS_PER_BID} supporting documents. Delete one to add another"
+                )
+            document = BidDocument(
+                bid=bid,
+                original_name=Path(upload.name or "document").name[:255],
+                content_type=kind.content_type,
+                size=upload.size,
+                uploaded_by=by,
+            )
+            # A generated name: nothing of the user's file name reaches the file system.
+            upload.seek(0)
+            document.file.save(f"{uuid.uuid4().hex}.{kind.extension}", upload, save=False)
+            stored.append(document.file.name)
+            document.save()
+    except Exception:
+        # Nothing is stored when the row is not: remove the file written before the failure.
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return document
+
+
+def document_delete(*, document: BidDocument, by: User) -> None:
+    _require_editable(document.bid, by)
+    name = document.file.name
+    with transaction.atomic():
+        document.delete()
+        transaction.on_commit(lambda: default_storage.delete(name))

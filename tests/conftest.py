@@ -14,6 +14,12 @@ pytest_plugins = ("celery.contrib.pytest",)
 REQUIRE_REAL_SERVICES = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness (~0.3 s a user) would dominate the suite; tests need no such strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def require_postgres(db):
     """Skip (locally) or fail (CI) a test that needs PostgreSQL's row locks and real concurrency."""
