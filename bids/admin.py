@@ -43,15 +43,6 @@ class CriterionInline(admin.TabularInline):
             formset.min_num = 0
         return formset
 
-    def get_formset_kwargs(self, request, obj, inline, prefix):
-        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if obj is None or obj.pk is None:
-            kwargs["initial"] = [
-                {"code": code, "name": name, "weight": weight, "guidance": guidance, "position": position}
-                for position, (code, name, weight, guidance) in enumerate(services.DEFAULT_CRITERIA)
-            ]
-        return kwargs
-
 
 class RoundPhaseInline(admin.TabularInline):
     model = RoundPhase
@@ -64,6 +55,15 @@ class FundingRoundAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "opens_at", "closes_at", "budget"]
     search_fields = ["name", "code"]
     inlines = [RoundPhaseInline, CriterionInline]
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, CriterionInline) and obj.pk is None and request.method == "GET":
+            kwargs["initial"] = [
+                {"code": code, "name": name, "weight": weight, "guidance": guidance, "position": position}
+                for position, (code, name, weight, guidance) in enumerate(services.DEFAULT_CRITERIA)
+            ]
+        return kwargs
 
 
 class PartnerInline(admin.TabularInline):

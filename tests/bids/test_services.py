@@ -378,7 +378,7 @@ def test_award_refused_when_budget_is_spent(councils, staff_user, lead_user):
         funding_round=small, lead=councils["lead"], partners=[councils["p1"], councils["p2"]], by=lead_user
     )
     services.bid_award(bid=scored(first, staff_user), by=staff_user, amount="60000")
-    with pytest.raises(ApplicationError, match="would overspend .*£40,000.00 of the budget is left"):
+    with pytest.raises(ApplicationError, match=r"would overspend .*£40,000\.00 of the budget is left"):
         services.bid_award(bid=scored(second, staff_user), by=staff_user, amount="60000")
 
 
