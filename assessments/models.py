@@ -1,12 +1,18 @@
-"""Assignments of assessors to bids, their scores, and moderation."""
+"""Assignments of assessors to bids, their scores, moderation, and the assessment state machine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
-from assessments.choices import AssessmentState
-from bids.models import Bid
+from assessments import conditions
+from assessments.choices import AssessmentState, Recommendation, Score
+from bids.models import Bid, Criterion
 
 
 class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
@@ -15,7 +21,14 @@ class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     state = FSMField(choices=AssessmentState.choices, default=AssessmentState.ASSIGNED, protected=True, db_index=True)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     assigned_at = models.DateTimeField(default=timezone.now)
+    declared_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the assessor declared a conflict of interest, or that they had none"
+    )
+    conflict_details = models.TextField(blank=True)
+    recommendation = models.CharField(max_length=30, choices=Recommendation.choices, blank=True)
+    comments = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["bid", "assigned_at", "pk"]
@@ -23,3 +36,117 @@ class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessor} on {self.bid.reference}"
+
+    # --- The state machine. Transitions only change this row's fields; services save and record history.
+
+    @transition(
+        field=state,
+        source=AssessmentState.ASSIGNED,
+        target=AssessmentState.IN_PROGRESS,
+        conditions=[conditions.bid_is_in_review],
+        permission="assessments.declare_assessment",
+    )
+    def declare_no_conflict(self) -> None:
+        self.declared_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=AssessmentState.ASSIGNED,
+        target=AssessmentState.CONFLICTED,
+        permission="assessments.declare_assessment",
+    )
+    def declare_conflict(self, *, details: str) -> None:
+        self.declared_at = timezone.now()
+        self.conflict_details = details
+
+    @transition(
+        field=state,
+        source=AssessmentState.IN_PROGRESS,
+        target=AssessmentState.SUBMITTED,
+        conditions=[conditions.bid_is_in_review, conditions.scores_are_complete],
+        permission="assessments.submit_assessment",
+    )
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=AssessmentState.SUBMITTED,
+        target=AssessmentState.IN_PROGRESS,
+        conditions=[conditions.bid_is_in_review],
+        permission="assessments.reopen_assessment",
+    )
+    def reopen(self) -> None:
+        self.submitted_at = None
+
+
+class CriterionScore(models.Model):
+    """One assessor's score for one criterion, with the justification the scale demands."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="criterion_scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    # Empty while the assessment is a draft; the submit condition requires it.
+    score = models.PositiveSmallIntegerField(choices=Score.choices, null=True, blank=True)
+    justification = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["assessment", "criterion__position", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "criterion"], name="unique_score_per_criterion"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="score_between_1_and_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.name}: {self.score}"
+
+
+class ModeratedScore(models.Model):
+    """Programme staff's score for a criterion where assessors diverged; it replaces the assessors' mean."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="moderated_scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    score = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+    )
+    note = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["bid", "criterion__position", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bid", "criterion"], name="unique_moderation_per_criterion"),
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="moderated_between_1_and_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id} {self.criterion.name}: {self.score} (moderated)"
+
+
+class AssessmentTransition(models.Model):
+    """One row per assessment state change, written in the same transaction as the change.
+
+    Unassignment deletes the assessment (its draft scores go with it) but leaves a row here, keyed by bid and
+    assessor, so the history survives.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="history")
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="assessment_history")
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    transition = models.CharField(max_length=40)
+    source_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
+    target_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["bid", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}/{self.assessor_id}: {self.transition}"

@@ -25,10 +25,12 @@ def is_bid_partner_member(user, bid) -> bool:
 
 @rules.predicate
 def is_bid_assessor(user, bid) -> bool:
-    """Assigned to assess the bid (the assessment rules decide what of the bid they may read)."""
+    """Assigned to assess the bid and has declared no conflict of interest (assessment states in_progress or
+    submitted; spelt out here because bids import no assessment code). Until they declare, and ever after
+    declaring a conflict, an assessor may not read the bid."""
     if bid is None or not getattr(user, "is_authenticated", False):
         return False
-    return bid.assessments.filter(assessor_id=user.pk).exists()
+    return bid.assessments.filter(assessor_id=user.pk, state__in=("in_progress", "submitted")).exists()
 
 
 is_bid_council_member = is_bid_lead_member | is_bid_partner_member

@@ -21,7 +21,9 @@ def bid_visible_queryset(*, user: User) -> QuerySet[Bid]:
     council_ids = list(user_council_ids(user))
     visible = Q(lead_council_id__in=council_ids) | Q(partners__council_id__in=council_ids)
     if user.is_assessor:
-        visible |= Q(assessments__assessor_id=user.pk)
+        # Only once they have declared no conflict of interest (assessment in_progress or submitted); a
+        # conflicted assessor never sees the bid. Literal states: bids import no assessment code.
+        visible |= Q(assessments__assessor_id=user.pk, assessments__state__in=("in_progress", "submitted"))
     return bids.filter(pk__in=Bid.objects.filter(visible).values("pk"))
 
 

@@ -1,0 +1,62 @@
+"""Conditions of the assessment state machine, as small functions whose names read as reasons.
+
+`submission_problems` lists everything an assessor must still do before submitting, each with the form
+field where it is fixed; the `submit` transition's condition is that the list is empty.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bids.choices import BidState
+from councils.exceptions import Problem
+
+if TYPE_CHECKING:
+    from assessments.models import Assessment
+
+# "At least a sentence": a handful of words, so "ok" or "good" is not a justification.
+MIN_JUSTIFICATION_WORDS = 5
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\S+", text or ""))
+
+
+def justification_problem(text: str, criterion_name: str) -> str:
+    """The message for an inadequate justification, or "" when it is adequate."""
+    if not (text or "").strip():
+        return f"Enter a justification for your {criterion_name.lower()} score"
+    if word_count(text) < MIN_JUSTIFICATION_WORDS:
+        return (
+            f"The justification for your {criterion_name.lower()} score must be at least a sentence "
+            f"({MIN_JUSTIFICATION_WORDS} words or more)"
+        )
+    return ""
+
+
+def submission_problems(assessment: Assessment) -> list[Problem]:
+    """Everything missing before the assessment can be submitted (empty when it may be)."""
+    problems: list[Problem] = []
+    scores = {row.criterion_id: row for row in assessment.criterion_scores.all()}
+    for criterion in assessment.bid.funding_round.criteria.all():
+        row = scores.get(criterion.pk)
+        if row is None or row.score is None:
+            problems.append(Problem(f"Select a score for {criterion.name.lower()}", field=f"score_{criterion.pk}"))
+        message = justification_problem(row.justification if row else "", criterion.name)
+        if message:
+            problems.append(Problem(message, field=f"justification_{criterion.pk}"))
+    if not assessment.recommendation:
+        problems.append(Problem("Select your overall recommendation", field="recommendation"))
+    if not (assessment.comments or "").strip():
+        problems.append(Problem("Enter comments explaining your recommendation", field="comments"))
+    return problems
+
+
+def scores_are_complete(assessment: Assessment) -> bool:
+    return not submission_problems(assessment)
+
+
+def bid_is_in_review(assessment: Assessment) -> bool:
+    """Assessments only change while the bid is being assessed (not once it is scored or decided)."""
+    return assessment.bid.state == BidState.IN_REVIEW

@@ -1,0 +1,140 @@
+"""Forms parse what people typed; the services decide whether it is acceptable (rules live once there)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from assessments.choices import SCORE_MEANINGS, Recommendation, Score
+from bids.models import Criterion
+
+
+class DeclarationForm(forms.Form):
+    conflict = forms.ChoiceField(
+        label="Do you have a conflict of interest with this bid?",
+        choices=[("no", "No, I have no conflict of interest"), ("yes", "Yes, I have a conflict of interest")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether you have a conflict of interest"},
+    )
+    details = forms.CharField(
+        label="Describe the conflict",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example, you advised one of the councils on this project, or a close relative works there",
+    )
+
+
+class ScoringForm(forms.Form):
+    """A score (1–5) and a justification for every criterion of the round, a recommendation and comments.
+
+    Every field is optional here so a draft can be saved; completeness is the submit service's rule.
+    """
+
+    recommendation = forms.ChoiceField(
+        label="Your overall recommendation",
+        choices=Recommendation.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select fund, fund with conditions or do not fund"},
+    )
+    comments = forms.CharField(
+        label="Comments on your recommendation",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Include any conditions you would attach to funding",
+    )
+
+    def __init__(self, *args: object, criteria: list[Criterion], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for criterion in criteria:
+            self.fields[f"score_{criterion.pk}"] = forms.TypedChoiceField(
+                label=f"Score for {criterion.name.lower()}",
+                choices=[(score.value, score.label) for score in Score],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": (
+                        f"The score for {criterion.name.lower()} must be a whole number from 1 (poor) to 5 (strong)"
+                    )
+                },
+            )
+            self.fields[f"justification_{criterion.pk}"] = forms.CharField(
+                label=f"Justification for your {criterion.name.lower()} score",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+        # Put the recommendation and comments after the criteria, as on the page.
+        self.order_fields([name for name in self.fields if name not in ("recommendation", "comments")])
+
+    def criterion_rows(self) -> list[dict]:
+        """What the template needs per criterion: the criterion, its two fields and the scale with meanings."""
+        rows = []
+        for criterion in self.criteria:
+            score_field = self[f"score_{criterion.pk}"]
+            current = score_field.value()
+            rows.append(
+                {
+                    "criterion": criterion,
+                    "score": score_field,
+                    "justification": self[f"justification_{criterion.pk}"],
+                    "choices": [
+                        {
+                            "value": score.value,
+                            "label": score.label,
+                            "meaning": SCORE_MEANINGS[score],
+                            "id": score_field.auto_id if index == 0 else f"{score_field.auto_id}-{index}",
+                            "checked": str(current) == str(score.value),
+                        }
+                        for index, score in enumerate(Score)
+                    ],
+                }
+            )
+        return rows
+
+    def scores(self) -> dict[int, dict]:
+        return {
+            criterion.pk: {
+                "score": self.cleaned_data.get(f"score_{criterion.pk}"),
+                "justification": self.cleaned_data.get(f"justification_{criterion.pk}", ""),
+            }
+            for criterion in self.criteria
+        }
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args: object, label: str, hint: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].help_text = hint
+
+
+class AssignForm(forms.Form):
+    assessor = forms.TypedChoiceField(
+        label="Choose an assessor",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select an assessor to assign", "invalid_choice": "Select an assessor to assign"},
+    )
+
+    def __init__(self, *args: object, choices: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assessor"].choices = choices
+
+
+class ModerationForm(forms.Form):
+    score = forms.CharField(
+        label="Moderated score",
+        required=False,
+        help_text="From 1 (poor) to 5 (strong); you may use a decimal, like 3.5",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
+    )
+    note = forms.CharField(
+        label="Why this score",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="This note is kept with the bid's record and may be shown to the panel",
+    )

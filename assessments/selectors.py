@@ -1,0 +1,426 @@
+"""Reads for assessment pages. Selectors own permissions, select_related/prefetch and the derived figures,
+so templates run no query per row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from assessments.choices import ACTIVE_STATES, AssessmentState
+from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
+from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
+from assessments.services import active_assessors, assignment_block_reason, round_workloads
+from bids.choices import BidState, CriterionCode
+from bids.models import Bid, Criterion, FundingRound
+from bids.services import round_remaining_budget
+from councils.models import User
+
+# --- The assessor's pages -------------------------------------------------------------------------------
+
+
+def assessments_for_assessor(*, user: User) -> list[Assessment]:
+    """The assessor's assignments: open ones first, soonest due first (a constant number of queries)."""
+    assessments = list(
+        Assessment.objects.filter(assessor=user).select_related("bid__funding_round", "bid__lead_council")
+    )
+    open_states = (AssessmentState.ASSIGNED, AssessmentState.IN_PROGRESS)
+
+    def sort_key(assessment: Assessment) -> tuple:
+        deadline = assessment.bid.funding_round.assessment_deadline
+        return (
+            assessment.state not in open_states,
+            deadline.timestamp() if deadline else float("inf"),
+            assessment.bid.reference,
+        )
+
+    return sorted(assessments, key=sort_key)
+
+
+def assessment_get_for_user(*, user: User, pk: int) -> Assessment:
+    """The assessment if the user may see it (its assessor or staff); otherwise 404, never 403."""
+    assessment = (
+        Assessment.objects.select_related("bid__funding_round", "bid__lead_council", "assessor")
+        .prefetch_related(
+            "criterion_scores",
+            Prefetch("bid__funding_round__criteria", queryset=Criterion.objects.order_by("position", "pk")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if assessment is None or not user.has_perm("assessments.view_assessment", assessment):
+        raise Http404("No assessment found")
+    return assessment
+
+
+def bid_content_for_assessment(*, assessment: Assessment, user: User) -> Bid:
+    """The bid's content for an assessor who has declared no conflict (or staff); 404 for anyone else."""
+    if not user.has_perm("assessments.view_bid_content", assessment):
+        raise Http404("No bid found")
+    return (
+        Bid.objects.select_related("funding_round", "lead_council")
+        .prefetch_related("partners__council", "cost_lines__payer_council", "documents")
+        .get(pk=assessment.bid_id)
+    )
+
+
+@dataclass
+class ScoreRow:
+    criterion: Criterion
+    score: int | None
+    justification: str
+
+
+def score_rows(*, assessment: Assessment) -> list[ScoreRow]:
+    """The assessment's scores in the round's criterion order (uses the prefetched scores and criteria)."""
+    by_criterion = {row.criterion_id: row for row in assessment.criterion_scores.all()}
+    rows = []
+    for criterion in assessment.bid.funding_round.criteria.all():
+        row = by_criterion.get(criterion.pk)
+        rows.append(ScoreRow(criterion, row.score if row else None, row.justification if row else ""))
+    return rows
+
+
+@dataclass
+class PeerAssessment:
+    label: str
+    recommendation: str
+    comments: str
+    scores: list[ScoreRow]
+
+
+def peer_assessments(*, assessment: Assessment, user: User) -> list[PeerAssessment]:
+    """Other assessors' submitted scores, only once this assessor has submitted (blind until then).
+
+    Assessors are shown to each other as "Assessor A", "Assessor B": the point is the scores, not who.
+    """
+    if not user.has_perm("assessments.view_other_scores", assessment):
+        return []
+    others = (
+        Assessment.objects.filter(bid_id=assessment.bid_id, state=AssessmentState.SUBMITTED)
+        .exclude(pk=assessment.pk)
+        .prefetch_related("criterion_scores")
+        .order_by("submitted_at", "pk")
+    )
+    criteria = list(assessment.bid.funding_round.criteria.all())
+    peers = []
+    for index, other in enumerate(others):
+        by_criterion = {row.criterion_id: row for row in other.criterion_scores.all()}
+        peers.append(
+            PeerAssessment(
+                label=f"Assessor {chr(65 + index)}",
+                recommendation=other.get_recommendation_display(),
+                comments=other.comments,
+                scores=[
+                    ScoreRow(
+                        c,
+                        by_criterion[c.pk].score if c.pk in by_criterion else None,
+                        by_criterion[c.pk].justification if c.pk in by_criterion else "",
+                    )
+                    for c in criteria
+                ],
+            )
+        )
+    return peers
+
+
+# --- Staff: rounds, assignment, moderation --------------------------------------------------------------
+
+
+def rounds_for_staff() -> QuerySet[FundingRound]:
+    in_review = Q(bids__state=BidState.IN_REVIEW)
+    return FundingRound.objects.annotate(
+        in_review_count=Count("bids", filter=in_review, distinct=True),
+        moderation_count=Count("bids", filter=in_review & Q(bids__needs_moderation=True), distinct=True),
+        scored_count=Count("bids", filter=Q(bids__state=BidState.SCORED), distinct=True),
+        conflict_count=Count(
+            "bids__assessments",
+            filter=in_review & Q(bids__assessments__state=AssessmentState.CONFLICTED),
+            distinct=True,
+        ),
+    ).order_by("-opens_at")
+
+
+def round_get(*, pk: int) -> FundingRound:
+    funding_round = FundingRound.objects.filter(pk=pk).first()
+    if funding_round is None:
+        raise Http404("No round found")
+    return funding_round
+
+
+def round_assignment_overview(*, funding_round: FundingRound) -> list[Bid]:
+    """The round's in-review bids with their assessments and assessors (constant queries)."""
+    bids = list(
+        funding_round.bids.filter(state=BidState.IN_REVIEW)
+        .select_related("lead_council")
+        .prefetch_related(
+            Prefetch("assessments", queryset=Assessment.objects.select_related("assessor").order_by("assigned_at"))
+        )
+        .order_by("number")
+    )
+    for bid in bids:
+        bid.active_count = sum(1 for a in bid.assessments.all() if a.state in ACTIVE_STATES)
+        bid.submitted_count = sum(1 for a in bid.assessments.all() if a.state == AssessmentState.SUBMITTED)
+        bid.conflicted = [a for a in bid.assessments.all() if a.state == AssessmentState.CONFLICTED]
+        bid.places_left = max(funding_round.assessors_per_bid - bid.active_count, 0)
+    return bids
+
+
+def staff_bid_get(*, reference: str) -> Bid:
+    bid = (
+        Bid.objects.select_related("funding_round", "lead_council")
+        .prefetch_related(
+            "partners__council",
+            Prefetch(
+                "assessments",
+                queryset=Assessment.objects.select_related("assessor")
+                .prefetch_related("criterion_scores")
+                .order_by("assigned_at", "pk"),
+            ),
+            Prefetch("funding_round__criteria", queryset=Criterion.objects.order_by("position", "pk")),
+            Prefetch("moderated_scores", queryset=ModeratedScore.objects.select_related("by")),
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if bid is None:
+        raise Http404("No bid found")
+    return bid
+
+
+@dataclass
+class Suggestion:
+    assessor: User
+    workload: int
+    reason: str
+
+
+def assessor_suggestions(*, bid: Bid) -> list[Suggestion]:
+    """Every active assessor not yet on the bid: eligible ones first, fewest assignments in the round first;
+    those whose council is in the bid carry the reason they can never be assigned."""
+    taken = {assessment.assessor_id for assessment in bid.assessments.all()}
+    workloads = round_workloads(funding_round=bid.funding_round)
+    suggestions = [
+        Suggestion(assessor, workloads.get(assessor.pk, 0), assignment_block_reason(bid=bid, assessor=assessor))
+        for assessor in active_assessors()
+        if assessor.pk not in taken
+    ]
+    return sorted(suggestions, key=lambda s: (bool(s.reason), s.workload, s.assessor.full_name, s.assessor.pk))
+
+
+@dataclass
+class ModerationRow:
+    criterion: Criterion
+    scores: list[tuple[str, int | None]]
+    mean: Decimal | None
+    spread: int
+    divergent: bool
+    moderated: ModeratedScore | None
+
+
+@dataclass
+class BidScoring:
+    aggregate: Aggregate
+    rows: list[ModerationRow]
+    complete: bool
+    waiting_for: list[Assessment]
+
+
+def bid_scoring(*, bid: Bid) -> BidScoring:
+    """The live picture of a bid's scores for staff (from the prefetched assessments and moderation)."""
+    funding_round = bid.funding_round
+    criteria = list(funding_round.criteria.all())
+    active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
+    submitted = [a for a in active if a.state == AssessmentState.SUBMITTED]
+    moderated = {m.criterion_id: m for m in bid.moderated_scores.all()}
+    per_criterion: dict[int, list[int]] = defaultdict(list)
+    per_assessor: dict[int, dict[int, int | None]] = {}
+    for assessment in submitted:
+        per_assessor[assessment.pk] = {row.criterion_id: row.score for row in assessment.criterion_scores.all()}
+        for criterion_id, score in per_assessor[assessment.pk].items():
+            if score is not None:
+                per_criterion[criterion_id].append(score)
+    result = aggregate(
+        criteria=[CriterionInput(c.pk, c.name, c.code, c.weight) for c in criteria],
+        scores=per_criterion,
+        moderated={pk: m.score for pk, m in moderated.items()},
+        divergence_threshold=funding_round.divergence_threshold,
+    )
+    rows = []
+    for criterion, item in zip(criteria, result.criteria, strict=True):
+        rows.append(
+            ModerationRow(
+                criterion=criterion,
+                scores=[(a.assessor.full_name, per_assessor[a.pk].get(criterion.pk)) for a in submitted],
+                mean=two_places(item.mean) if item.mean is not None else None,
+                spread=item.spread,
+                divergent=item.divergent,
+                moderated=moderated.get(criterion.pk),
+            )
+        )
+    complete = bool(active) and len(active) >= funding_round.assessors_per_bid and len(submitted) == len(active)
+    return BidScoring(
+        aggregate=result,
+        rows=rows,
+        complete=complete,
+        waiting_for=[a for a in active if a.state != AssessmentState.SUBMITTED],
+    )
+
+
+def assessment_history(*, bid: Bid) -> list[AssessmentTransition]:
+    return list(bid.assessment_history.select_related("assessor", "by").order_by("at", "pk"))
+
+
+# --- Ranking --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RankingRow:
+    rank: int
+    bid: Bid
+    final_score: Decimal
+    value_for_money: Decimal | None
+    amount_requested: Decimal
+    running_total: Decimal
+    above_line: bool
+
+
+@dataclass
+class Ranking:
+    """The round's scored bids in rank order, with the funding line where the remaining budget runs out.
+
+    Iterating gives the rows. `remaining` is the budget left after awards already made; a row is above the
+    line when it and every bid ranked above it fit within that.
+    """
+
+    funding_round: FundingRound
+    budget: Decimal
+    remaining: Decimal
+    rows: list[RankingRow] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[RankingRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> RankingRow:
+        return self.rows[index]
+
+    @property
+    def above(self) -> list[RankingRow]:
+        return [row for row in self.rows if row.above_line]
+
+    @property
+    def above_total(self) -> Decimal:
+        return sum((row.amount_requested for row in self.above), Decimal("0"))
+
+
+def _value_for_money(bid: Bid) -> Decimal | None:
+    for item in (bid.criterion_scores or {}).values():
+        if item.get("code") == CriterionCode.VALUE_FOR_MONEY and item.get("score") is not None:
+            return Decimal(item["score"])
+    return None
+
+
+def round_ranking(*, funding_round: FundingRound) -> Ranking:
+    """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission."""
+    bids = list(
+        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).select_related("lead_council")
+    )
+    lowest = Decimal("-1")
+
+    def sort_key(bid: Bid) -> tuple:
+        value = _value_for_money(bid)
+        return (-bid.final_score, -(value if value is not None else lowest), bid.submitted_at, bid.number)
+
+    remaining = round_remaining_budget(funding_round=funding_round)
+    ranking = Ranking(funding_round=funding_round, budget=funding_round.budget, remaining=remaining)
+    running = Decimal("0")
+    for rank, bid in enumerate(sorted(bids, key=sort_key), start=1):
+        amount = bid.amount_requested or Decimal("0")
+        running += amount
+        ranking.rows.append(
+            RankingRow(
+                rank=rank,
+                bid=bid,
+                final_score=bid.final_score,
+                value_for_money=_value_for_money(bid),
+                amount_requested=amount,
+                running_total=running,
+                above_line=running <= remaining,
+            )
+        )
+    return ranking
+
+
+# --- Calibration ----------------------------------------------------------------------------------------
+
+# An assessor whose scores sit on average a whole point or more from their peers' on the same bids.
+CALIBRATION_FLAG = Decimal("1")
+# One bid is not a pattern: flag only when compared on at least this many bids.
+CALIBRATION_MIN_BIDS = 2
+
+
+@dataclass
+class CalibrationRow:
+    assessor: User
+    assessments: int
+    mean_score: Decimal | None
+    mean_difference: Decimal | None
+    compared_bids: int
+
+    @property
+    def flag(self) -> str:
+        if self.mean_difference is None or self.compared_bids < CALIBRATION_MIN_BIDS:
+            return ""
+        if self.mean_difference <= -CALIBRATION_FLAG:
+            return "Harsher than other assessors"
+        if self.mean_difference >= CALIBRATION_FLAG:
+            return "More generous than other assessors"
+        return ""
+
+
+def round_calibration(*, funding_round: FundingRound) -> list[CalibrationRow]:
+    """Per assessor: submitted assessments, mean criterion score, and the mean difference between their score
+    and the mean of the other assessors' scores for the same bid and criterion."""
+    rows = CriterionScore.objects.filter(
+        assessment__bid__funding_round=funding_round,
+        assessment__state=AssessmentState.SUBMITTED,
+        score__isnull=False,
+    ).values_list("assessment_id", "assessment__assessor_id", "assessment__bid_id", "criterion_id", "score")
+    by_cell: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)  # (bid, criterion) → (assessor, score)
+    own: dict[int, list[int]] = defaultdict(list)
+    assessments: dict[int, set[int]] = defaultdict(set)
+    for assessment_id, assessor_id, bid_id, criterion_id, score in rows:
+        by_cell[(bid_id, criterion_id)].append((assessor_id, score))
+        own[assessor_id].append(score)
+        assessments[assessor_id].add(assessment_id)
+    differences: dict[int, list[Decimal]] = defaultdict(list)
+    compared: dict[int, set[int]] = defaultdict(set)
+    for (bid_id, _criterion_id), cell in by_cell.items():
+        for assessor_id, score in cell:
+            others = [other_score for other_id, other_score in cell if other_id != assessor_id]
+            if others:
+                differences[assessor_id].append(Decimal(score) - Decimal(sum(others)) / len(others))
+                compared[assessor_id].add(bid_id)
+    people = User.objects.in_bulk(list(own))
+    result = [
+        CalibrationRow(
+            assessor=people[assessor_id],
+            assessments=len(assessments[assessor_id]),
+            mean_score=two_places(Decimal(sum(scores)) / len(scores)),
+            mean_difference=(
+                two_places(sum(differences[assessor_id], Decimal("0")) / len(differences[assessor_id]))
+                if differences[assessor_id]
+                else None
+            ),
+            compared_bids=len(compared[assessor_id]),
+        )
+        for assessor_id, scores in own.items()
+    ]
+    return sorted(result, key=lambda row: (row.assessor.full_name, row.assessor.pk))

@@ -1,0 +1,527 @@
+"""Every write to assessments: assignment, declarations, scores, submission, moderation and reopening.
+
+Each service owns its transaction. Anything that can finish a bid's scoring locks the bid row first, so when
+the last two assessors submit at the same moment one waits for the other, sees its submission, and the bid is
+marked scored exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+
+from assessments import conditions
+from assessments.choices import ACTIVE_STATES, AssessmentState, Recommendation
+from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
+from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
+from bids.choices import BidState, PartnerStatus
+from bids.models import Bid, Criterion, FundingRound
+from bids.services import bid_mark_scored
+from councils.choices import Role
+from councils.exceptions import ApplicationError, Problem
+from councils.models import User
+from councils.rules import user_council_ids
+from notifications.choices import Event
+from notifications.services import notify
+
+STALE_MESSAGE = (
+    "This assessment changed while you were working on it, so nothing was saved. Check its current state and try again."
+)
+NO_PERMISSION = "You do not have permission to do that"
+
+PAST = {
+    "declare_no_conflict": "started",
+    "declare_conflict": "declared a conflict",
+    "submit": "submitted",
+    "reopen": "reopened",
+}
+
+
+# --- Helpers --------------------------------------------------------------------------------------------
+
+
+def _lock_bid(bid: Bid) -> Bid:
+    """Lock and re-read the bid: serialises everything that counts or finishes the bid's assessments."""
+    return Bid.objects.select_for_update(of=("self",)).select_related("funding_round", "lead_council").get(pk=bid.pk)
+
+
+def _record(assessment: Assessment, transition: str, source: str, by: User | None, note: str = "") -> None:
+    AssessmentTransition.objects.create(
+        assessment=assessment,
+        bid_id=assessment.bid_id,
+        assessor_id=assessment.assessor_id,
+        transition=transition,
+        source_state=source,
+        target_state=assessment.state if transition != "unassign" else "",
+        by=by,
+        note=note,
+    )
+
+
+def _check_allowed(assessment: Assessment, name: str, by: User | None) -> None:
+    method = getattr(assessment, name)
+    if not can_proceed(method, check_conditions=False):
+        state = AssessmentState(assessment.state).label.lower()
+        raise ApplicationError(f"This assessment is {state}, so it cannot be {PAST[name]}")
+    if by is not None and not has_transition_perm(method, by):
+        raise ApplicationError(NO_PERMISSION)
+
+
+def _transition(assessment: Assessment, name: str, *, by: User | None, note: str = "", **kwargs: object) -> None:
+    """Run transition `name` and save; call inside transaction.atomic() with the bid locked."""
+    _check_allowed(assessment, name, by)
+    if not conditions.bid_is_in_review(assessment) and name != "declare_conflict":
+        bid = assessment.bid
+        raise ApplicationError(
+            f"{bid.reference} is {bid.get_state_display().lower()}, so its assessments can no longer change"
+        )
+    source = assessment.state
+    try:
+        getattr(assessment, name)(**kwargs)
+    except TransitionNotAllowed as error:
+        raise ApplicationError(f"This assessment cannot be {PAST[name]} yet") from error
+    try:
+        assessment.save()
+    except ConcurrentTransition as error:
+        raise ApplicationError(STALE_MESSAGE) from error
+    _record(assessment, name, source, by, note)
+
+
+def _required(text: str, message: str, field_name: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(message, problems=[Problem(message, field=field_name)])
+    return text
+
+
+def _forget_prefetched_scores(assessment: Assessment) -> None:
+    # A view may have prefetched the scores before this request saved new ones.
+    getattr(assessment, "_prefetched_objects_cache", {}).pop("criterion_scores", None)
+
+
+def assessment_path(assessment: Assessment) -> str:
+    return reverse("assessments:detail", kwargs={"pk": assessment.pk})
+
+
+def _programme_staff() -> list[User]:
+    return list(User.objects.filter(role__in=[Role.PROGRAMME_STAFF, Role.ADMIN], is_active=True))
+
+
+def _snapshot(bid: Bid) -> dict:
+    return {
+        "reference": bid.reference,
+        "title": bid.title or "Untitled bid",
+        "round": bid.funding_round.name,
+        "bid_path": reverse("assessments:bid", kwargs={"reference": bid.reference}),
+    }
+
+
+# --- Assignment -----------------------------------------------------------------------------------------
+
+
+def assignment_block_reason(*, bid: Bid, assessor: User) -> str:
+    """Why `assessor` can never assess `bid` ("" if nothing blocks it): their own council is in the bid."""
+    council_ids = user_council_ids(assessor)
+    if bid.lead_council_id in council_ids:
+        return f"{assessor.full_name} cannot assess this bid: their council, {bid.lead_council}, is the lead council"
+    # Uses prefetched partners when the caller fetched them.
+    for partner in bid.partners.all():
+        if partner.status != PartnerStatus.DECLINED and partner.council_id in council_ids:
+            return f"{assessor.full_name} cannot assess this bid: their council, {partner.council}, is a partner"
+    return ""
+
+
+def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
+    """Assign an assessor to an in-review bid, within the round's assessors per bid."""
+    if not by.has_perm("assessments.assign"):
+        raise ApplicationError(NO_PERMISSION)
+    with transaction.atomic():
+        bid = _lock_bid(bid)
+        funding_round = bid.funding_round
+        if bid.state != BidState.IN_REVIEW:
+            raise ApplicationError(
+                f"{bid.reference} is {bid.get_state_display().lower()}, so assessors can no longer be assigned"
+            )
+        if not assessor.is_assessor:
+            raise ApplicationError(f"{assessor.full_name} is not an active assessor")
+        reason = assignment_block_reason(bid=bid, assessor=assessor)
+        if reason:
+            raise ApplicationError(reason)
+        existing = bid.assessments.filter(assessor=assessor).first()
+        if existing is not None:
+            if existing.state == AssessmentState.CONFLICTED:
+                raise ApplicationError(f"{assessor.full_name} has declared a conflict of interest with {bid.reference}")
+            raise ApplicationError(f"{assessor.full_name} is already assessing {bid.reference}")
+        active = bid.assessments.filter(state__in=ACTIVE_STATES).count()
+        if active >= funding_round.assessors_per_bid:
+            raise ApplicationError(
+                f"{bid.reference} already has {active} assessor{'s' if active != 1 else ''}, the most "
+                f"{funding_round.name} allows"
+            )
+        assessment = Assessment.objects.create(bid=bid, assessor=assessor, assigned_by=by)
+        _record(assessment, "assign", "", by)
+        due = funding_round.assessment_deadline
+        notify(
+            event=Event.ASSESSOR_ASSIGNED,
+            recipients=[assessor],
+            context={
+                **_snapshot(bid),
+                "due_date": timezone.localtime(due).isoformat() if due else "",
+                "due_date_display": timezone.localtime(due).strftime("%-d %B %Y") if due else "",
+                "assessment_path": assessment_path(assessment),
+            },
+            key=f"{Event.ASSESSOR_ASSIGNED}:{assessment.pk}",
+        )
+    return assessment
+
+
+@dataclass
+class BulkAssignment:
+    assigned: list[Assessment] = field(default_factory=list)
+    # (bid, how many more assessors it needs) where not enough eligible assessors were free.
+    short: list[tuple[Bid, int]] = field(default_factory=list)
+
+
+def round_workloads(*, funding_round: FundingRound) -> dict[int, int]:
+    """Assessor id → number of assessments they hold in the round (declared conflicts do not count)."""
+    rows = (
+        Assessment.objects.filter(bid__funding_round=funding_round, state__in=ACTIVE_STATES)
+        .values("assessor_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["assessor_id"]: row["n"] for row in rows}
+
+
+def active_assessors() -> list[User]:
+    assessors = list(User.objects.filter(role=Role.ASSESSOR, is_active=True).prefetch_related("memberships"))
+    for assessor in assessors:
+        # Fill the council-id cache from the prefetch, so eligibility checks run no query per assessor.
+        assessor._council_ids = frozenset(m.council_id for m in assessor.memberships.all())
+    return assessors
+
+
+def assessment_assign_bulk(*, funding_round: FundingRound, by: User) -> BulkAssignment:
+    """Fill every in-review bid in the round up to its assessors, each time choosing the eligible assessors
+    with the fewest assessments in the round (ties: by name)."""
+    if not by.has_perm("assessments.assign"):
+        raise ApplicationError(NO_PERMISSION)
+    result = BulkAssignment()
+    with transaction.atomic():
+        FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+        bids = list(
+            funding_round.bids.filter(state=BidState.IN_REVIEW)
+            .select_related("funding_round", "lead_council")
+            .prefetch_related("partners__council", "assessments")
+            .order_by("number")
+        )
+        assessors = active_assessors()
+        workloads = round_workloads(funding_round=funding_round)
+        for bid in bids:
+            taken = {assessment.assessor_id for assessment in bid.assessments.all()}
+            active = sum(1 for assessment in bid.assessments.all() if assessment.state in ACTIVE_STATES)
+            needed = funding_round.assessors_per_bid - active
+            if needed <= 0:
+                continue
+            candidates = sorted(
+                (
+                    assessor
+                    for assessor in assessors
+                    if assessor.pk not in taken and not assignment_block_reason(bid=bid, assessor=assessor)
+                ),
+                key=lambda assessor: (workloads.get(assessor.pk, 0), assessor.full_name, assessor.pk),
+            )
+            for assessor in candidates[:needed]:
+                result.assigned.append(assessment_assign(bid=bid, assessor=assessor, by=by))
+                workloads[assessor.pk] = workloads.get(assessor.pk, 0) + 1
+            if len(candidates) < needed:
+                result.short.append((bid, needed - len(candidates)))
+    return result
+
+
+def assessment_unassign(*, assessment: Assessment, by: User, reason: str) -> None:
+    """Take an unsubmitted assessment away from its assessor. Draft scores go; the history keeps the reason."""
+    if not by.has_perm("assessments.assign"):
+        raise ApplicationError(NO_PERMISSION)
+    reason = _required(reason, "Enter why you are unassigning this assessor", "reason")
+    with transaction.atomic():
+        bid = _lock_bid(assessment.bid)
+        current = Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
+        if current is None:
+            raise ApplicationError("This assessor has already been unassigned")
+        if current.state == AssessmentState.SUBMITTED:
+            raise ApplicationError("This assessment has been submitted: reopen it instead of unassigning")
+        if current.state == AssessmentState.CONFLICTED:
+            raise ApplicationError("A declared conflict stays on record; assign another assessor instead")
+        _record(current, "unassign", current.state, by, reason)
+        current.delete()
+        _refresh_bid_scores(bid)
+
+
+# --- The assessor's part --------------------------------------------------------------------------------
+
+
+def assessment_declare(*, assessment: Assessment, by: User, conflict: bool, details: str = "") -> Assessment:
+    """Before reading the bid, the assessor declares no conflict of interest, or a conflict with details."""
+    with transaction.atomic():
+        if conflict:
+            details = _required(details, "Enter details of your conflict of interest", "details")
+            _check_allowed(assessment, "declare_conflict", by)
+            bid = _lock_bid(assessment.bid)
+            assessment.bid = bid
+            _transition(assessment, "declare_conflict", by=by, note=details, details=details)
+            notify(
+                event=Event.CONFLICT_DECLARED,
+                recipients=_programme_staff(),
+                context={**_snapshot(bid), "assessor_name": assessment.assessor.full_name, "details": details},
+                key=f"{Event.CONFLICT_DECLARED}:{assessment.pk}",
+            )
+        else:
+            _check_allowed(assessment, "declare_no_conflict", by)
+            assessment.bid = _lock_bid(assessment.bid)
+            _transition(assessment, "declare_no_conflict", by=by)
+    return assessment
+
+
+ScoreInput = Mapping[str, object] | tuple[object, str]
+
+
+def _parse_score(value: object, criterion: Criterion) -> tuple[int | None, Problem | None]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 5:
+        message = f"The score for {criterion.name.lower()} must be a whole number from 1 (poor) to 5 (strong)"
+        return None, Problem(message, field=f"score_{criterion.pk}")
+    return number, None
+
+
+def assessment_save_scores(
+    *,
+    assessment: Assessment,
+    by: User,
+    scores: Mapping[int | Criterion, ScoreInput],
+    recommendation: str,
+    comments: str,
+) -> Assessment:
+    """Save a draft: any scores given (1–5), justifications, recommendation and comments.
+
+    `scores` maps a criterion (or its id) to {"score": 1–5 or None, "justification": str} or (score, text).
+    Blanks are allowed in a draft; submitting checks completeness. Bad values change nothing.
+    """
+    if not by.has_perm("assessments.score_assessment", assessment):
+        raise ApplicationError(NO_PERMISSION)
+    if assessment.state != AssessmentState.IN_PROGRESS:
+        if assessment.state == AssessmentState.ASSIGNED:
+            raise ApplicationError("Declare whether you have a conflict of interest before scoring this bid")
+        state = AssessmentState(assessment.state).label.lower()
+        raise ApplicationError(f"This assessment is {state}, so its scores can no longer be changed")
+    criteria = {criterion.pk: criterion for criterion in assessment.bid.funding_round.criteria.all()}
+    problems: list[Problem] = []
+    parsed: dict[int, tuple[int | None, str]] = {}
+    for key, value in scores.items():
+        pk = key.pk if isinstance(key, Criterion) else int(key)
+        criterion = criteria.get(pk)
+        if criterion is None:
+            problems.append(Problem("A score was given for a criterion that is not in this round"))
+            continue
+        if isinstance(value, Mapping):
+            raw_score, justification = value.get("score"), str(value.get("justification") or "")
+        else:
+            raw_score, justification = value
+        number, problem = _parse_score(raw_score, criterion)
+        if problem:
+            problems.append(problem)
+        parsed[pk] = (number, justification.strip())
+    recommendation = (recommendation or "").strip()
+    if recommendation and recommendation not in Recommendation.values:
+        problems.append(Problem("Select fund, fund with conditions or do not fund", field="recommendation"))
+    if problems:
+        raise ApplicationError(problems[0].message, problems=problems)
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.state != AssessmentState.IN_PROGRESS:
+            raise ApplicationError(STALE_MESSAGE)
+        existing = {row.criterion_id: row for row in CriterionScore.objects.filter(assessment=assessment)}
+        for pk, (number, justification) in parsed.items():
+            row = existing.get(pk)
+            if row is None:
+                CriterionScore.objects.create(
+                    assessment=assessment, criterion_id=pk, score=number, justification=justification
+                )
+            elif (row.score, row.justification) != (number, justification):
+                row.score, row.justification = number, justification
+                row.save(update_fields=["score", "justification"])
+        assessment.recommendation = recommendation
+        assessment.comments = (comments or "").strip()
+        assessment.save(update_fields=["recommendation", "comments", "updated_at"])
+        _forget_prefetched_scores(assessment)
+    return assessment
+
+
+def assessment_submit(
+    *,
+    assessment: Assessment,
+    by: User,
+    scores: Mapping[int | Criterion, ScoreInput] | None = None,
+    recommendation: str | None = None,
+    comments: str | None = None,
+) -> Assessment:
+    """Submit (optionally saving the form's answers first, in the same transaction: a refusal saves nothing).
+
+    Submission locks the assessment. When it is the bid's last, the bid's scores are aggregated and, with
+    nothing to moderate, the bid is marked scored.
+    """
+    with transaction.atomic():
+        if scores is not None:
+            assessment_save_scores(
+                assessment=assessment,
+                by=by,
+                scores=scores,
+                recommendation=recommendation if recommendation is not None else assessment.recommendation,
+                comments=comments if comments is not None else assessment.comments,
+            )
+        _check_allowed(assessment, "submit", by)
+        bid = _lock_bid(assessment.bid)
+        assessment.bid = bid
+        _forget_prefetched_scores(assessment)
+        problems = conditions.submission_problems(assessment)
+        if problems:
+            raise ApplicationError("Your assessment is not finished", problems=problems)
+        _transition(assessment, "submit", by=by)
+        _refresh_bid_scores(bid)
+    return assessment
+
+
+# --- Staff: moderation and reopening --------------------------------------------------------------------
+
+
+def assessment_reopen(*, assessment: Assessment, by: User, reason: str) -> Assessment:
+    """Send a submitted assessment back to its assessor during moderation (the bid waits for it again)."""
+    reason = _required(reason, "Enter why you are reopening this assessment", "reason")
+    with transaction.atomic():
+        _check_allowed(assessment, "reopen", by)
+        bid = _lock_bid(assessment.bid)
+        assessment.bid = bid
+        _transition(assessment, "reopen", by=by, note=reason)
+        _refresh_bid_scores(bid)
+    return assessment
+
+
+def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: str, by: User) -> ModeratedScore:
+    """Record staff's score for a criterion on which the assessors diverged; it replaces their mean."""
+    if not by.has_perm("assessments.moderate"):
+        raise ApplicationError(NO_PERMISSION)
+    try:
+        value = Decimal(str(score).strip())
+    except (InvalidOperation, ValueError) as error:
+        raise ApplicationError(
+            "Enter the moderated score as a number from 1 to 5, like 3 or 3.5",
+            problems=[Problem("Enter the moderated score as a number from 1 to 5, like 3 or 3.5", field="score")],
+        ) from error
+    if not value.is_finite() or not Decimal("1") <= value <= Decimal("5"):
+        message = "The moderated score must be from 1 (poor) to 5 (strong)"
+        raise ApplicationError(message, problems=[Problem(message, field="score")])
+    note = _required(note, "Enter a note explaining the moderated score", "note")
+    with transaction.atomic():
+        bid = _lock_bid(bid)
+        if bid.state != BidState.IN_REVIEW:
+            raise ApplicationError(f"{bid.reference} is {bid.get_state_display().lower()}, so it cannot be moderated")
+        if criterion.funding_round_id != bid.funding_round_id:
+            raise ApplicationError(f"{criterion.name} is not a criterion of {bid.funding_round.name}")
+        stored = bid.criterion_scores.get(str(criterion.pk)) or {}
+        if not stored.get("divergent"):
+            raise ApplicationError(
+                f"The assessors' {criterion.name.lower()} scores do not need moderation"
+                if stored
+                else "Moderation starts once every assessment of this bid is submitted"
+            )
+        moderated, _created = ModeratedScore.objects.update_or_create(
+            bid=bid,
+            criterion=criterion,
+            defaults={"score": two_places(value), "note": note, "by": by, "at": timezone.now()},
+        )
+        _refresh_bid_scores(bid)
+    return moderated
+
+
+# --- Aggregation ----------------------------------------------------------------------------------------
+
+
+def bid_aggregate(*, bid: Bid) -> tuple[Aggregate, list[Assessment], bool]:
+    """The bid's scores from its submitted assessments: (aggregate, active assessments, all are in)."""
+    funding_round = bid.funding_round
+    criteria = [
+        CriterionInput(pk=c.pk, name=c.name, code=c.code, weight=c.weight) for c in funding_round.criteria.all()
+    ]
+    assessments = list(bid.assessments.filter(state__in=ACTIVE_STATES).prefetch_related("criterion_scores"))
+    scores: dict[int, list[int]] = {}
+    for assessment in assessments:
+        if assessment.state != AssessmentState.SUBMITTED:
+            continue
+        for row in assessment.criterion_scores.all():
+            if row.score is not None:
+                scores.setdefault(row.criterion_id, []).append(row.score)
+    moderated = dict(ModeratedScore.objects.filter(bid=bid).values_list("criterion_id", "score"))
+    result = aggregate(
+        criteria=criteria, scores=scores, moderated=moderated, divergence_threshold=funding_round.divergence_threshold
+    )
+    complete = (
+        len(assessments) >= funding_round.assessors_per_bid
+        and bool(assessments)
+        and all(assessment.state == AssessmentState.SUBMITTED for assessment in assessments)
+    )
+    return result, assessments, complete
+
+
+def _refresh_bid_scores(bid: Bid) -> None:
+    """Store the bid's result once every assessment is in; mark it scored when nothing is left to moderate.
+
+    Call with the bid row locked (`_lock_bid`) inside the caller's transaction.
+    """
+    result, assessments, complete = bid_aggregate(bid=bid)
+    was_waiting_for_moderation = bid.needs_moderation
+    if not complete:
+        if bid.final_score is not None or bid.needs_moderation or bid.criterion_scores:
+            bid.final_score, bid.needs_moderation, bid.criterion_scores = None, False, {}
+            bid.save(update_fields=["final_score", "needs_moderation", "criterion_scores", "updated_at"])
+        return
+    bid.criterion_scores = result.as_json()
+    bid.needs_moderation = result.needs_moderation
+    bid.final_score = result.weighted_score
+    bid.save(update_fields=["final_score", "needs_moderation", "criterion_scores", "updated_at"])
+    if result.needs_moderation:
+        # Staff hear once each time the bid's assessments come in divergent, not after each moderated criterion.
+        if not was_waiting_for_moderation:
+            latest = max(assessment.submitted_at for assessment in assessments)
+            notify(
+                event=Event.MODERATION_NEEDED,
+                recipients=_programme_staff(),
+                context={**_snapshot(bid), "criteria": [item.criterion.name for item in result.flagged]},
+                key=f"{Event.MODERATION_NEEDED}:{bid.pk}:{latest.timestamp()}",
+            )
+        return
+    bid_mark_scored(bid=bid, by=None)
+
+
+__all__ = [
+    "BulkAssignment",
+    "assessment_assign",
+    "assessment_assign_bulk",
+    "assessment_declare",
+    "assessment_reopen",
+    "assessment_save_scores",
+    "assessment_submit",
+    "assessment_unassign",
+    "assignment_block_reason",
+    "moderation_record",
+]

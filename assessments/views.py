@@ -1,0 +1,358 @@
+"""Assessment pages. Views are thin: a selector fetches (404 if not allowed), a service writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments import selectors, services
+from assessments.choices import ACTIVE_STATES, AssessmentState, Score
+from assessments.forms import AssignForm, DeclarationForm, ModerationForm, ReasonForm, ScoringForm
+from assessments.models import Assessment
+from bids.models import Criterion
+from councils.exceptions import ApplicationError
+from councils.models import User
+
+
+def _apply_problems(form: forms.Form, error: ApplicationError) -> None:
+    """Show a service's refusal on the form: each problem inline on its field, or in the summary."""
+    for problem in error.problems:
+        form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+
+
+def staff_required(view: Callable) -> Callable:
+    """Staff pages 404 for everyone else: they do not learn the page exists."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.has_perm("assessments.view_round_results"):
+            raise Http404("No page found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Assessors ------------------------------------------------------------------------------------------
+
+
+@login_required
+def assessment_list(request: HttpRequest) -> HttpResponse:
+    if not (request.user.is_assessor or request.user.assessments.exists()):
+        raise Http404("No page found")
+    return render(
+        request,
+        "assessments/assessment_list.html",
+        {"assessments": selectors.assessments_for_assessor(user=request.user)},
+    )
+
+
+@login_required
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where an assignment link lands: declaration first, then the scoring form, then the submitted record."""
+    assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
+    is_assessor = assessment.assessor_id == request.user.pk
+    if is_assessor and assessment.state == AssessmentState.ASSIGNED:
+        return redirect("assessments:declare", pk=pk)
+    if is_assessor and assessment.state == AssessmentState.IN_PROGRESS:
+        return redirect("assessments:score", pk=pk)
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "is_assessor": is_assessor,
+            "rows": selectors.score_rows(assessment=assessment),
+            "peers": selectors.peer_assessments(assessment=assessment, user=request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm("assessments.declare_assessment", assessment):
+        raise Http404("No assessment found")
+    if assessment.state != AssessmentState.ASSIGNED:
+        return redirect("assessments:detail", pk=pk)
+    form = DeclarationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        conflict = form.cleaned_data["conflict"] == "yes"
+        try:
+            services.assessment_declare(
+                assessment=assessment, by=request.user, conflict=conflict, details=form.cleaned_data["details"]
+            )
+        except ApplicationError as error:
+            _apply_problems(form, error)
+        else:
+            if conflict:
+                messages.success(
+                    request,
+                    f"You have declared a conflict of interest with {assessment.bid.reference}. "
+                    "The programme team will assign another assessor.",
+                )
+                return redirect("assessments:list")
+            return redirect("assessments:score", pk=pk)
+    return render(
+        request,
+        "assessments/declare.html",
+        {"assessment": assessment, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
+    if not request.user.has_perm("assessments.score_assessment", assessment):
+        raise Http404("No assessment found")
+    if assessment.state != AssessmentState.IN_PROGRESS:
+        return redirect("assessments:detail", pk=pk)
+    bid = selectors.bid_content_for_assessment(assessment=assessment, user=request.user)
+    criteria = list(assessment.bid.funding_round.criteria.all())
+    if request.method == "POST":
+        form = ScoringForm(request.POST, criteria=criteria)
+        if form.is_valid():
+            arguments = {
+                "assessment": assessment,
+                "by": request.user,
+                "scores": form.scores(),
+                "recommendation": form.cleaned_data["recommendation"],
+                "comments": form.cleaned_data["comments"],
+            }
+            try:
+                if "submit" in request.POST:
+                    services.assessment_submit(**arguments)
+                else:
+                    services.assessment_save_scores(**arguments)
+            except ApplicationError as error:
+                _apply_problems(form, error)
+            else:
+                if "submit" in request.POST:
+                    messages.success(request, f"Your assessment of {bid.reference} has been submitted")
+                    return redirect("assessments:detail", pk=pk)
+                messages.success(request, "Your draft has been saved")
+                return redirect("assessments:score", pk=pk)
+    else:
+        initial = {"recommendation": assessment.recommendation, "comments": assessment.comments}
+        for row in assessment.criterion_scores.all():
+            initial[f"score_{row.criterion_id}"] = row.score
+            initial[f"justification_{row.criterion_id}"] = row.justification
+        form = ScoringForm(initial=initial, criteria=criteria)
+    return render(
+        request,
+        "assessments/score.html",
+        {"assessment": assessment, "bid": bid, "form": form, "scale": list(Score)},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Staff ----------------------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "assessments/staff_home.html", {"rounds": selectors.rounds_for_staff()})
+
+
+@staff_required
+def round_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = selectors.round_get(pk=pk)
+    return render(
+        request,
+        "assessments/round.html",
+        {"funding_round": funding_round, "bids": selectors.round_assignment_overview(funding_round=funding_round)},
+    )
+
+
+@staff_required
+@require_POST
+def round_bulk_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = selectors.round_get(pk=pk)
+    try:
+        result = services.assessment_assign_bulk(funding_round=funding_round, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        count = len(result.assigned)
+        text = f"{count} assessment{'s' if count != 1 else ''} assigned"
+        if result.short:
+            text += ". Not enough eligible assessors for " + ", ".join(bid.reference for bid, _n in result.short)
+        messages.success(request, text)
+    return redirect("assessments:round", pk=pk)
+
+
+def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm | None = None) -> HttpResponse:
+    bid = selectors.staff_bid_get(reference=reference)
+    suggestions = selectors.assessor_suggestions(bid=bid)
+    eligible = [s for s in suggestions if not s.reason]
+    if assign_form is None:
+        assign_form = AssignForm(choices=[(s.assessor.pk, s.assessor.full_name) for s in eligible])
+    active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
+    return render(
+        request,
+        "assessments/bid.html",
+        {
+            "bid": bid,
+            "scoring": selectors.bid_scoring(bid=bid),
+            "eligible": eligible,
+            "blocked": [s for s in suggestions if s.reason],
+            "places_left": max(bid.funding_round.assessors_per_bid - len(active), 0),
+            "assign_form": assign_form,
+            "history": selectors.assessment_history(bid=bid),
+        },
+        status=400 if assign_form.errors else 200,
+    )
+
+
+@staff_required
+def bid_assessments(request: HttpRequest, reference: str) -> HttpResponse:
+    return _bid_page(request, reference)
+
+
+@staff_required
+@require_POST
+def bid_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    bid = selectors.staff_bid_get(reference=reference)
+    # Any active assessor may be chosen here: the service explains why one cannot be assigned.
+    choices = [(a.pk, a.full_name) for a in services.active_assessors()]
+    form = AssignForm(request.POST, choices=choices)
+    if form.is_valid():
+        assessor = get_object_or_404(User, pk=form.cleaned_data["assessor"])
+        try:
+            services.assessment_assign(bid=bid, assessor=assessor, by=request.user)
+        except ApplicationError as error:
+            _apply_problems(form, error)
+        else:
+            messages.success(request, f"{assessor.full_name} has been assigned to {bid.reference}")
+            return redirect("assessments:bid", reference=reference)
+    return _bid_page(request, reference, assign_form=form)
+
+
+def _reason_page(
+    request: HttpRequest,
+    *,
+    assessment: Assessment,
+    service: Callable[..., object],
+    label: str,
+    heading: str,
+    button: str,
+    done: str,
+) -> HttpResponse:
+    form = ReasonForm(request.POST or None, label=label)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(assessment=assessment, by=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            _apply_problems(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("assessments:bid", reference=assessment.bid.reference)
+    return render(
+        request,
+        "assessments/reason.html",
+        {"assessment": assessment, "form": form, "heading": heading, "button": button},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def assessment_unassign(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
+    return _reason_page(
+        request,
+        assessment=assessment,
+        service=services.assessment_unassign,
+        label="Why are you unassigning this assessor?",
+        heading=f"Unassign {assessment.assessor.full_name} from {assessment.bid.reference}",
+        button="Unassign assessor",
+        done=f"{assessment.assessor.full_name} has been unassigned from {assessment.bid.reference}",
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
+    return _reason_page(
+        request,
+        assessment=assessment,
+        service=services.assessment_reopen,
+        label="Why are you reopening this assessment?",
+        heading=f"Reopen {assessment.assessor.full_name}’s assessment of {assessment.bid.reference}",
+        button="Reopen assessment",
+        done=f"{assessment.assessor.full_name}’s assessment has been reopened",
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> HttpResponse:
+    bid = selectors.staff_bid_get(reference=reference)
+    criterion = get_object_or_404(Criterion, pk=criterion_pk, funding_round_id=bid.funding_round_id)
+    scoring = selectors.bid_scoring(bid=bid)
+    row = next(r for r in scoring.rows if r.criterion.pk == criterion.pk)
+    justifications = [
+        (a.assessor.full_name, score_row.score, score_row.justification)
+        for a in bid.assessments.all()
+        if a.state == AssessmentState.SUBMITTED
+        for score_row in a.criterion_scores.all()
+        if score_row.criterion_id == criterion.pk
+    ]
+    initial = {"score": row.moderated.score, "note": row.moderated.note} if row.moderated else None
+    form = ModerationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.moderation_record(
+                bid=bid,
+                criterion=criterion,
+                score=form.cleaned_data["score"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except ApplicationError as error:
+            _apply_problems(form, error)
+        else:
+            messages.success(request, f"The moderated {criterion.name.lower()} score has been recorded")
+            return redirect("assessments:bid", reference=reference)
+    return render(
+        request,
+        "assessments/moderate.html",
+        {"bid": bid, "criterion": criterion, "row": row, "justifications": justifications, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = selectors.round_get(pk=pk)
+    return render(
+        request,
+        "assessments/ranking.html",
+        {"funding_round": funding_round, "ranking": selectors.round_ranking(funding_round=funding_round)},
+    )
+
+
+@staff_required
+def round_calibration(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = selectors.round_get(pk=pk)
+    return render(
+        request,
+        "assessments/calibration.html",
+        {
+            "funding_round": funding_round,
+            "rows": selectors.round_calibration(funding_round=funding_round),
+            "threshold": selectors.CALIBRATION_FLAG,
+            "min_bids": selectors.CALIBRATION_MIN_BIDS,
+        },
+    )
