@@ -1,5 +1,28 @@
-from django.urls import path  # noqa: F401
+"""Staff pipeline pages (/pipeline/…), public funded projects (/funded/…) and the read API (/api/…)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from pipeline import api, views
 
 app_name = "pipeline"
 
-urlpatterns: list = []
+router = SimpleRouter()
+router.register("api/bids", api.BidViewSet, basename="api-bid")
+router.register("api/rounds", api.RoundViewSet, basename="api-round")
+
+urlpatterns = [
+    path("pipeline/", views.dashboard, name="dashboard"),
+    path("pipeline/bids/", views.bid_table, name="bids"),
+    path("pipeline/bids.csv", views.bid_csv, name="bids_csv"),
+    path("pipeline/bids/<str:reference>/", views.bid_detail, name="bid_detail"),
+    path("pipeline/bids/<str:reference>/<slug:decision>/", views.bid_decide, name="bid_decide"),
+    path("pipeline/rounds/<int:pk>/batch-award/", views.batch_award, name="batch_award"),
+    path("funded/", views.funded, name="funded"),
+    path("funded/360giving.json", views.funded_package, name="funded_package"),
+    path("funded/<str:code>/360giving.json", views.funded_package, name="funded_round_package"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/360giving/", api.OpenDataView.as_view(), name="api_360giving"),
+    *router.urls,
+]

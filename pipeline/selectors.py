@@ -1,0 +1,379 @@
+"""Reads for programme staff: the dashboard's aggregates, the bid table, the staff bid page, funded projects.
+
+Each selector fetches everything its page shows in a fixed number of queries, whatever the number of bids:
+aggregates are computed by the database, lists fetch one page with its related rows joined or prefetched.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.http import Http404
+from django.utils import timezone
+from django_fsm import has_transition_perm
+
+from bids.choices import DECIDED_STATES, BidState, PartnerStatus
+from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
+from bids.selectors import bid_visible_queryset
+from councils.models import Council, User
+from pipeline.choices import DECISION_TRANSITIONS, Decision
+
+ZERO = Decimal("0")
+
+# Columns the bid table and its CSV read: the long text fields are never loaded for a list.
+TABLE_FIELDS = (
+    "reference",
+    "number",
+    "title",
+    "state",
+    "phase",
+    "amount_requested",
+    "award_amount",
+    "final_score",
+    "needs_moderation",
+    "submitted_at",
+    "decided_at",
+    "funding_round_id",
+    "lead_council_id",
+    "funding_round__name",
+    "funding_round__code",
+    "lead_council__short_name",
+    "lead_council__register_code",
+    "lead_council__region",
+    "lead_council__council_type",
+)
+
+
+# --- Rounds and councils ----------------------------------------------------------------------------------
+
+
+def round_list() -> list[FundingRound]:
+    return list(FundingRound.objects.order_by("-opens_at"))
+
+
+def council_options() -> list[tuple[str, str]]:
+    """(register code, name) of every council, for the lead council filter."""
+    return list(Council.objects.order_by("short_name").values_list("register_code", "short_name"))
+
+
+# --- The bid table --------------------------------------------------------------------------------------
+
+
+def bid_table_queryset(*, user: User) -> QuerySet[Bid]:
+    """The bids a user may list, with the round and lead council joined and only the table's columns loaded."""
+    return bid_visible_queryset(user=user).select_related("funding_round", "lead_council").only(*TABLE_FIELDS)
+
+
+# --- The dashboard --------------------------------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """PostgreSQL's exact median (works on intervals too)."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+
+@dataclass
+class StateRow:
+    state: str
+    label: str
+    count: int = 0
+    requested: Decimal = ZERO
+    awarded: Decimal = ZERO
+
+
+@dataclass
+class FunnelStep:
+    label: str
+    count: int
+    percent: int  # of the first step, for the bar width
+
+
+@dataclass
+class Dashboard:
+    funding_round: FundingRound | None
+    rounds: list[FundingRound]
+    states: list[StateRow]
+    total: StateRow
+    funnel: list[FunnelStep]
+    budget: Decimal
+    awarded: Decimal
+    remaining: Decimal
+    awarded_percent: int
+    median_days_to_decision: float | None
+    decided_count: int
+    past_deadline: int
+    needs_moderation: int
+    overspent: bool = field(default=False)
+
+
+def _median_duration(bids: QuerySet[Bid]) -> timedelta | None:
+    decided = bids.filter(state__in=DECIDED_STATES, submitted_at__isnull=False, decided_at__isnull=False)
+    elapsed = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+    if connection.vendor == "postgresql":
+        return decided.aggregate(median=Median(elapsed, output_field=DurationField()))["median"]
+    # SQLite (the demo and local tests) has no percentile function; its datasets are small.
+    durations = [
+        decided_at - submitted_at for submitted_at, decided_at in decided.values_list("submitted_at", "decided_at")
+    ]
+    return statistics.median(durations) if durations else None
+
+
+def dashboard_get(
+    *, funding_round: FundingRound | None, rounds: list[FundingRound], now: datetime | None = None
+) -> Dashboard:
+    """Counts and money per state, the funnel, the budget and the work needing attention — for one round or all.
+
+    Two aggregate queries whatever the number of bids: one grouped by state (with the conditional counts
+    folded in), one for the median time to decision.
+    """
+    now = now or timezone.now()
+    bids = Bid.objects.all()
+    if funding_round is not None:
+        bids = bids.filter(funding_round=funding_round)
+    grouped = (
+        bids.order_by()
+        .values("state")
+        .annotate(
+            count=Count("pk"),
+            requested=Sum("amount_requested"),
+            awarded=Sum("award_amount"),
+            submitted=Count("submitted_at"),
+            past_deadline=Count(
+                "pk",
+                filter=Q(state=BidState.IN_REVIEW, funding_round__assessment_deadline__lt=now),
+            ),
+            moderation=Count("pk", filter=Q(needs_moderation=True, state=BidState.IN_REVIEW)),
+        )
+    )
+    by_state = {row["state"]: row for row in grouped}
+    states = []
+    total = StateRow(state="", label="All bids")
+    submitted = past_deadline = moderation = 0
+    for state in BidState:
+        row = by_state.get(state.value, {})
+        state_row = StateRow(
+            state=state.value,
+            label=state.label,
+            count=row.get("count", 0),
+            requested=row.get("requested") or ZERO,
+            awarded=row.get("awarded") or ZERO,
+        )
+        states.append(state_row)
+        total.count += state_row.count
+        total.requested += state_row.requested
+        total.awarded += state_row.awarded
+        submitted += row.get("submitted", 0)
+        past_deadline += row.get("past_deadline", 0)
+        moderation += row.get("moderation", 0)
+
+    counts = {row.state: row.count for row in states}
+    # A bid reached "scored" if it is scored or was then decided on its score; "not funded" only follows scored.
+    reached_scored = counts[BidState.SCORED] + counts[BidState.AWARDED] + counts[BidState.NOT_FUNDED]
+    funnel_counts = [
+        ("Started (draft)", total.count),
+        ("Submitted (in review)", submitted),
+        ("Scored", reached_scored),
+        ("Awarded", counts[BidState.AWARDED]),
+    ]
+    top = max(total.count, 1)
+    funnel = [FunnelStep(label, count, round(100 * count / top)) for label, count in funnel_counts]
+
+    budget = funding_round.budget if funding_round is not None else sum((r.budget for r in rounds), ZERO)
+    awarded = by_state.get(BidState.AWARDED.value, {}).get("awarded") or ZERO
+    remaining = budget - awarded
+    median = _median_duration(bids)
+    decided_count = sum(counts[state] for state in DECIDED_STATES)
+    return Dashboard(
+        funding_round=funding_round,
+        rounds=rounds,
+        states=states,
+        total=total,
+        funnel=funnel,
+        budget=budget,
+        awarded=awarded,
+        remaining=remaining,
+        awarded_percent=min(100, round(100 * awarded / budget)) if budget else 0,
+        median_days_to_decision=round(median.total_seconds() / 86400, 1) if median is not None else None,
+        decided_count=decided_count,
+        past_deadline=past_deadline,
+        needs_moderation=moderation,
+        overspent=remaining < 0,
+    )
+
+
+# --- The staff bid page ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    by: str
+    transition: str
+    source: str
+    target: str
+    note: str
+    time_in_source: timedelta
+
+
+@dataclass
+class StateDuration:
+    state: str
+    label: str
+    duration: timedelta
+
+
+@dataclass
+class StaffBidPage:
+    bid: Bid
+    timeline: list[TimelineEntry]
+    time_in_states: list[StateDuration]
+    assessments: list
+    scoring: object  # assessments.selectors.BidScoring
+    notifications: list
+    decisions: list[tuple[str, str]]  # (slug, label) of the decisions this user may take now
+    partners: list[BidPartner]
+
+
+def staff_bid_get(*, user: User, reference: str) -> Bid:
+    """The bid for a staff page (404 for anyone who is not programme staff or for an unknown reference)."""
+    if not user.has_perm("bids.view_all_bids"):
+        raise Http404("No bid found")
+    from assessments.models import Assessment
+
+    bid = (
+        Bid.objects.select_related("funding_round", "lead_council", "created_by")
+        .prefetch_related(
+            Prefetch("partners", queryset=BidPartner.objects.select_related("council").order_by("invited_at", "pk")),
+            Prefetch("cost_lines", queryset=CostLine.objects.select_related("payer_council")),
+            "documents",
+            "funding_round__criteria",
+            Prefetch(
+                "assessments",
+                queryset=Assessment.objects.select_related("assessor")
+                .prefetch_related("criterion_scores")
+                .order_by("assigned_at", "pk"),
+            ),
+            "moderated_scores",
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if bid is None:
+        raise Http404("No bid found")
+    return bid
+
+
+def decisions_available(*, bid: Bid, user: User) -> list[tuple[str, str]]:
+    """The decisions the state machine lets this user take now: right state, conditions met, permission held."""
+    return [
+        (decision.value, decision.label)
+        for decision in Decision
+        if has_transition_perm(getattr(bid, DECISION_TRANSITIONS[decision]), user)
+    ]
+
+
+def _timeline(bid: Bid, history: list[BidTransition], now: datetime) -> tuple[list[TimelineEntry], list[StateDuration]]:
+    entries = []
+    spent: dict[str, timedelta] = {}
+    entered = bid.created_at
+    for row in history:
+        in_source = max(row.at - entered, timedelta(0))
+        spent[row.source_state] = spent.get(row.source_state, timedelta(0)) + in_source
+        entries.append(
+            TimelineEntry(
+                at=row.at,
+                by=row.by.full_name if row.by else "The system",
+                transition=row.transition,
+                source=row.source_state,
+                target=row.target_state,
+                note=row.note,
+                time_in_source=in_source,
+            )
+        )
+        entered = row.at
+    # The current state has lasted until now, unless the bid reached a final decision.
+    if bid.state in (BidState.DRAFT, BidState.IN_REVIEW, BidState.SCORED):
+        spent[bid.state] = spent.get(bid.state, timedelta(0)) + max(now - entered, timedelta(0))
+    durations = [
+        StateDuration(state, BidState(state).label, spent[state]) for state in BidState.values if state in spent
+    ]
+    return entries, durations
+
+
+def bid_notifications(*, reference: str, limit: int = 200) -> list:
+    """Notifications recorded for the bid, newest first, with their recipients."""
+    from notifications.models import Notification
+
+    return list(
+        Notification.objects.filter(reference=reference)
+        .select_related("recipient")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -> StaffBidPage:
+    from assessments.selectors import bid_scoring
+
+    bid = staff_bid_get(user=user, reference=reference)
+    history = list(bid.history.select_related("by").order_by("at", "pk"))
+    timeline, durations = _timeline(bid, history, now or timezone.now())
+    return StaffBidPage(
+        bid=bid,
+        timeline=timeline,
+        time_in_states=durations,
+        assessments=list(bid.assessments.all()),
+        scoring=bid_scoring(bid=bid),
+        notifications=bid_notifications(reference=bid.reference),
+        decisions=decisions_available(bid=bid, user=user),
+        partners=list(bid.partners.all()),
+    )
+
+
+# --- Funded projects (public) ---------------------------------------------------------------------------
+
+
+def funded_bids(*, funding_round: FundingRound | None = None) -> QuerySet[Bid]:
+    """Awarded bids with their round, lead council and confirmed partners — what the open data publishes."""
+    bids = (
+        Bid.objects.filter(state=BidState.AWARDED)
+        .select_related("funding_round", "lead_council")
+        .prefetch_related(
+            Prefetch(
+                "partners",
+                queryset=BidPartner.objects.filter(status=PartnerStatus.CONFIRMED)
+                .select_related("council")
+                .order_by("council__short_name"),
+                to_attr="confirmed_partners",
+            )
+        )
+        .defer("problem", "user_needs", "approach", "outputs_and_reuse", "working_in_the_open", "section_versions")
+        .order_by("-decided_at", "pk")
+    )
+    if funding_round is not None:
+        bids = bids.filter(funding_round=funding_round)
+    return bids
+
+
+def funded_totals(*, funding_round: FundingRound | None = None) -> dict:
+    bids = Bid.objects.filter(state=BidState.AWARDED)
+    if funding_round is not None:
+        bids = bids.filter(funding_round=funding_round)
+    return bids.aggregate(count=Count("pk"), awarded=Sum("award_amount"))

@@ -1,0 +1,211 @@
+"""Helpers for the staff pipeline pages. The table's rows are rendered here in one pass (a per-row include
+or per-cell template lookups cost more than the database on a 50-row page)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from bids.choices import BID_STATE_TAG_CLASS, BidState, Phase
+from councils.templatetags.govuk import money
+
+register = template.Library()
+
+_STATE_TAGS = {
+    state.value: format_html(
+        '<strong class="govuk-tag {}">{}</strong>', BID_STATE_TAG_CLASS.get(state, ""), state.label
+    )
+    for state in BidState
+}
+_PHASES = dict(Phase.choices)
+
+
+@register.simple_tag
+def options(choices, selected: str = "", blank: str = "") -> SafeString:
+    """<option>s for a select: choices are (value, label) pairs or plain strings."""
+    selected = str(selected or "")
+    parts = [format_html('<option value="">{}</option>', blank)] if blank else []
+    for choice in choices:
+        value, label = choice if isinstance(choice, list | tuple) else (choice, choice)
+        value = str(value)
+        parts.append(
+            format_html(
+                '<option value="{}"{}>{}</option>', value, mark_safe(" selected") if value == selected else "", label
+            )
+        )
+    return mark_safe("".join(parts))
+
+
+@register.simple_tag
+def bid_rows(bids) -> SafeString:
+    """The bid table's rows (the columns match pipeline/bid_table.html's header)."""
+    detail = reverse("pipeline:bid_detail", kwargs={"reference": "REF"}).replace("REF", "{}")
+    rows = []
+    for bid in bids:
+        submitted = timezone.localtime(bid.submitted_at).strftime("%-d %b %Y") if bid.submitted_at else "–"
+        score = f"{bid.final_score:.2f}" if bid.final_score is not None else "–"
+        if bid.needs_moderation:
+            score += ' <strong class="govuk-tag govuk-tag--yellow">Moderate</strong>'
+        reference = conditional_escape(bid.reference)
+        rows.append(
+            '<tr class="govuk-table__row">'
+            f'<td class="govuk-table__cell"><a class="govuk-link" href="{detail.format(reference)}">'
+            f"{reference}</a></td>"
+            f'<td class="govuk-table__cell">{conditional_escape(bid.title) or "Untitled bid"}</td>'
+            f'<td class="govuk-table__cell">{conditional_escape(bid.lead_council.short_name)}</td>'
+            f'<td class="govuk-table__cell">{conditional_escape(bid.funding_round.code)}</td>'
+            f'<td class="govuk-table__cell">{_PHASES.get(bid.phase, "–")}</td>'
+            f'<td class="govuk-table__cell govuk-table__cell--numeric">{money(bid.amount_requested)}</td>'
+            f'<td class="govuk-table__cell govuk-table__cell--numeric">{score}</td>'
+            f'<td class="govuk-table__cell">{_STATE_TAGS[bid.state]}</td>'
+            f'<td class="govuk-table__cell">{submitted}</td>'
+            "</tr>"
+        )
+    return mark_safe("".join(rows))
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """A human duration: "3 days 4 hours", "45 minutes"."""
+    if value is None:
+        return "–"
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if not days and minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts) or "less than a minute"
+
+
+@register.filter
+def state_label(state: str) -> str:
+    try:
+        return BidState(state).label
+    except ValueError:
+        return state
+
+
+@register.filter
+def percent_of(value: Decimal | int, whole: Decimal | int) -> int:
+    return round(100 * value / whole) if whole else 0
+
+
+@register.filter
+def bar_width(percent: int, full: int = 600) -> int:
+    """Width in SVG units of a bar for a percentage of `full`."""
+    return max(0, min(full, round(full * percent / 100)))
+
+
+# --- Charts: server-rendered SVG, each with a title and description (and a visible table beside it) -------
+
+_LABEL_WIDTH = 190
+_BAR_SPACE = 520
+_ROW = 30
+
+
+@register.simple_tag
+def funnel_svg(steps) -> SafeString:
+    """A horizontal bar per stage reached; role="img" with <title>/<desc> giving every figure in words."""
+    height = _ROW * len(steps)
+    description = " ".join(f"{step.label}: {step.count:,} bids ({step.percent}% of all bids)." for step in steps)
+    bars = []
+    for index, step in enumerate(steps):
+        y = index * _ROW
+        width = max(1, round(_BAR_SPACE * step.percent / 100)) if step.count else 0
+        bars.append(
+            format_html(
+                '<text x="0" y="{}" font-size="16" fill="#0b0c0c">{}</text>'
+                '<rect x="{}" y="{}" width="{}" height="22" fill="#1d70b8"></rect>'
+                '<text x="{}" y="{}" font-size="16" fill="#0b0c0c">{}</text>',
+                y + 17,
+                step.label,
+                _LABEL_WIDTH,
+                y + 2,
+                width,
+                _LABEL_WIDTH + width + 6,
+                y + 17,
+                f"{step.count:,}",
+            )
+        )
+    return format_html(
+        '<svg class="app-chart" role="img" aria-labelledby="funnel-title funnel-desc" viewBox="0 0 800 {}" '
+        'width="100%" style="max-width: 800px; height: auto; font-family: arial, sans-serif" '
+        'xmlns="http://www.w3.org/2000/svg" focusable="false">'
+        '<title id="funnel-title">Bids by the furthest stage they reached, from draft to award</title>'
+        '<desc id="funnel-desc">{}</desc>{}</svg>',
+        height,
+        description,
+        mark_safe("".join(bars)),
+    )
+
+
+@register.simple_tag
+def budget_svg(budget: Decimal, awarded: Decimal, remaining: Decimal, percent: int, scope: str) -> SafeString:
+    """A bar of the budget: the awarded share in green, the rest in grey."""
+    width = 800 * min(max(percent, 0), 100) // 100
+    left = "overspent" if remaining < 0 else "remaining"
+    return format_html(
+        '<svg class="app-chart" role="img" aria-labelledby="budget-title budget-desc" viewBox="0 0 800 56" '
+        'width="100%" style="max-width: 800px; height: auto; font-family: arial, sans-serif" '
+        'xmlns="http://www.w3.org/2000/svg" focusable="false">'
+        '<title id="budget-title">Budget awarded and remaining: {}</title>'
+        '<desc id="budget-desc">Budget {}: {} awarded ({}%), {} {}.</desc>'
+        '<rect x="0" y="0" width="800" height="28" fill="#b1b4b6"></rect>'
+        '<rect x="0" y="0" width="{}" height="28" fill="#00703c"></rect>'
+        '<text x="0" y="50" font-size="16" fill="#0b0c0c">Awarded {} ({}%)</text>'
+        '<text x="800" y="50" font-size="16" fill="#0b0c0c" text-anchor="end">{} {}</text></svg>',
+        scope,
+        money(budget),
+        money(awarded),
+        percent,
+        money(abs(remaining)),
+        left,
+        width,
+        money(awarded),
+        percent,
+        left.capitalize(),
+        money(abs(remaining)),
+    )
+
+
+@register.simple_tag
+def sort_header(label: str, key: str, current: str, query: str, numeric: bool = False) -> SafeString:
+    """A column header that sorts the table by this column (again to reverse), with aria-sort when active."""
+    active = current.lstrip("-") == key
+    descending = current.startswith("-")
+    target = f"-{key}" if active and not descending else key
+    aria = (' aria-sort="descending"' if descending else ' aria-sort="ascending"') if active else ""
+    href = f"?{query}&sort={target}" if query else f"?sort={target}"
+    hint = "" if not active else (" (sorted descending)" if descending else " (sorted ascending)")
+    return format_html(
+        '<th scope="col" class="govuk-table__header{}"{}><a class="govuk-link" href="{}">{}'
+        '<span class="govuk-visually-hidden">{}</span></a></th>',
+        " govuk-table__header--numeric" if numeric else "",
+        mark_safe(aria),
+        href,
+        label,
+        hint,
+    )
+
+
+@register.simple_tag
+def field_error(form, name: str) -> SafeString:
+    if form is None or not form.errors.get(name):
+        return mark_safe("")
+    return format_html(
+        '<p id="{}-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {}</p>',
+        name,
+        form.errors[name][0],
+    )

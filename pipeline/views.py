@@ -1,0 +1,264 @@
+"""Programme staff pages (dashboard, bid table and CSV, bid page, decisions, batch award) and the public
+funded-projects page with its 360Giving downloads. Views are thin: selectors read, bid services write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bids import services as bid_services
+from bids.choices import BidState, Phase
+from bids.models import FundingRound
+from councils.choices import CouncilType
+from councils.exceptions import ApplicationError, Problem
+from pipeline import selectors
+from pipeline.choices import DECISION_TRANSITIONS, REGIONS, Decision, Sort
+from pipeline.exports import bid_csv_rows, csv_lines
+from pipeline.filters import SORT_CHOICES, BidFilter
+from pipeline.forms import DECISION_FORMS, BatchAwardForm
+from pipeline.opendata import package_chunks, package_filename
+from pipeline.services import round_batch_award, round_bids_above_line
+
+PAGE_SIZE = 50
+
+
+def staff_required(view: Callable) -> Callable:
+    """Signed-in programme staff only; anyone else signed in gets 404 (staff pages do not admit they exist)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.has_perm("councils.view_staff_pages"):
+            raise Http404("Page not found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _round_from(request: HttpRequest, rounds: list[FundingRound]) -> FundingRound | None:
+    wanted = request.GET.get("round", "")
+    return next((r for r in rounds if str(r.pk) == wanted), None)
+
+
+# --- Dashboard ------------------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    rounds = selectors.round_list()
+    funding_round = _round_from(request, rounds)
+    summary = selectors.dashboard_get(funding_round=funding_round, rounds=rounds)
+    table_query = f"round={funding_round.pk}&" if funding_round else ""
+    return render(
+        request,
+        "pipeline/dashboard.html",
+        {"dashboard": summary, "funding_round": funding_round, "rounds": rounds, "table_query": table_query},
+    )
+
+
+# --- The bid table and its CSV --------------------------------------------------------------------------
+
+
+def _filtered(request: HttpRequest) -> BidFilter:
+    bid_filter = BidFilter(request.GET or None, queryset=selectors.bid_table_queryset(user=request.user))
+    bid_filter.is_valid()  # populates the form's errors; invalid filters are left out of the query
+    return bid_filter
+
+
+@staff_required
+@require_GET
+def bid_table(request: HttpRequest) -> HttpResponse:
+    bid_filter = _filtered(request)
+    page = Paginator(bid_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort = request.GET.get("sort") or Sort.REFERENCE
+    params.pop("sort", None)
+    return render(
+        request,
+        "pipeline/bid_table.html",
+        {
+            "page": page,
+            "form": bid_filter.form,
+            "filter_query": params.urlencode(),
+            "sort": sort,
+            "sort_choices": SORT_CHOICES,
+            "rounds": selectors.round_list(),
+            "councils": selectors.council_options(),
+            "states": BidState.choices,
+            "phases": Phase.choices,
+            "council_types": CouncilType.choices,
+            "regions": REGIONS,
+            "values": request.GET,
+            "moderation_choices": [("true", "Yes"), ("false", "No")],
+            "csv_query": request.GET.urlencode(),
+        },
+        status=400 if bid_filter.form.errors else 200,
+    )
+
+
+@staff_required
+@require_GET
+def bid_csv(request: HttpRequest) -> HttpResponse:
+    bid_filter = _filtered(request)
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    response = StreamingHttpResponse(csv_lines(bid_csv_rows(bid_filter.qs)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bids-{stamp}.csv"'
+    return response
+
+
+# --- The staff bid page and decisions -------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    page = selectors.staff_bid_page(user=request.user, reference=reference)
+    return render(request, "pipeline/bid_detail.html", {"page": page, "bid": page.bid})
+
+
+def _service_call(decision: str, bid, user, data: dict):
+    if decision == Decision.RETURN:
+        return bid_services.bid_return_for_changes(bid=bid, by=user, message=data["message"])
+    if decision == Decision.INELIGIBLE:
+        return bid_services.bid_mark_ineligible(bid=bid, by=user, reason=data["reason"])
+    if decision == Decision.AWARD:
+        return bid_services.bid_award(bid=bid, by=user, amount=data["amount"], conditions=data["conditions"])
+    return bid_services.bid_decline(bid=bid, by=user, feedback=data["feedback"])
+
+
+SUCCESS = {
+    Decision.RETURN: "{reference} was returned to the lead council for changes",
+    Decision.INELIGIBLE: "{reference} was marked as ineligible",
+    Decision.AWARD: "{reference} was awarded {amount}",
+    Decision.DECLINE: "{reference} was declined; the councils will get your feedback",
+}
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpResponse:
+    if decision not in Decision.values:
+        raise Http404("Page not found")
+    bid = selectors.staff_bid_get(user=request.user, reference=reference)
+    available = dict(selectors.decisions_available(bid=bid, user=request.user))
+    form_class = DECISION_FORMS[decision]
+    problems = []
+    if decision not in available:
+        # The bid moved on (or was never in a state for this): say so rather than show a form that will fail.
+        state = bid.get_state_display().lower()
+        problems = [Problem(f"This bid is {state}, so you cannot {Decision(decision).label.lower()}")]
+        form = None
+    elif request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                _service_call(decision, bid, request.user, form.cleaned_data)
+            except ApplicationError as error:
+                problems = error.problems
+                bid.refresh_from_db()
+            else:
+                amount = f"£{bid.award_amount:,.2f}" if bid.award_amount is not None else ""
+                messages.success(request, SUCCESS[decision].format(reference=bid.reference, amount=amount))
+                return redirect("pipeline:bid_detail", reference=bid.reference)
+    else:
+        initial = {"amount": bid.amount_requested} if decision == Decision.AWARD else {}
+        form = form_class(initial=initial)
+    remaining = (
+        bid_services.round_remaining_budget(funding_round=bid.funding_round) if decision == Decision.AWARD else None
+    )
+    has_errors = bool(problems) or (form is not None and form.errors)
+    return render(
+        request,
+        "pipeline/decide.html",
+        {
+            "bid": bid,
+            "decision": decision,
+            "decision_label": Decision(decision).label,
+            "transition": DECISION_TRANSITIONS[decision],
+            "form": form,
+            "problems": problems,
+            "remaining": remaining,
+        },
+        status=400 if has_errors else 200,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = get_object_or_404(FundingRound, pk=pk)
+    problems = []
+    form = BatchAwardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = round_batch_award(
+                funding_round=funding_round, by=request.user, conditions=form.cleaned_data["conditions"]
+            )
+        except ApplicationError as error:
+            problems = error.problems
+        else:
+            messages.success(request, f"{len(result.awarded)} bids were awarded a total of £{result.total:,.2f}")
+            return redirect(f"{reverse('pipeline:dashboard')}?round={funding_round.pk}")
+    rows = round_bids_above_line(funding_round=funding_round)
+    total = sum((row.amount_requested for row in rows), 0)
+    remaining = bid_services.round_remaining_budget(funding_round=funding_round)
+    return render(
+        request,
+        "pipeline/batch_award.html",
+        {
+            "funding_round": funding_round,
+            "rows": rows,
+            "total": total,
+            "remaining": remaining,
+            "form": form,
+            "problems": problems,
+        },
+        status=400 if problems else 200,
+    )
+
+
+# --- Public: funded projects and open data --------------------------------------------------------------
+
+
+@require_GET
+def funded(request: HttpRequest) -> HttpResponse:
+    rounds = selectors.round_list()
+    funding_round = _round_from(request, rounds)
+    bids = selectors.funded_bids(funding_round=funding_round)
+    page = Paginator(bids, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "pipeline/funded.html",
+        {
+            "page": page,
+            "rounds": rounds,
+            "funding_round": funding_round,
+            "totals": selectors.funded_totals(funding_round=funding_round),
+            "round_query": f"round={funding_round.pk}&" if funding_round else "",
+        },
+    )
+
+
+@require_GET
+def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
+    funding_round = get_object_or_404(FundingRound, code=code) if code else None
+    return package_response(funding_round)
+
+
+def package_response(funding_round: FundingRound | None) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        package_chunks(funding_round=funding_round), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="{package_filename(funding_round)}"'
+    return response
