@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
+from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from assessments import conditions
 from assessments.choices import ACTIVE_STATES, AssessmentState, Recommendation
@@ -70,7 +70,9 @@ def _check_allowed(assessment: Assessment, name: str, by: User | None) -> None:
     if not can_proceed(method, check_conditions=False):
         state = AssessmentState(assessment.state).label.lower()
         raise ApplicationError(f"This assessment is {state}, so it cannot be {PAST[name]}")
-    if by is not None and not has_transition_perm(method, by):
+    # django-fsm's has_transition_perm also requires the conditions; permission is asked on its own so that a
+    # permitted user hears which rules are unmet rather than "no permission".
+    if by is not None and not method._django_fsm.has_transition_perm(assessment, assessment.state, by):
         raise ApplicationError(NO_PERMISSION)
 
 

@@ -66,7 +66,7 @@ def test_no_more_assessors_than_the_round_allows_but_a_conflict_frees_a_place(st
     funding_round = make_round(assessors_per_bid=2)
     bid = make_in_review_bid(funding_round=funding_round)
     first, _second = assign(bid, assessors[:2], by=staff)
-    with pytest.raises(ApplicationError, match="already has 2 assessors, the most .* allows"):
+    with pytest.raises(ApplicationError, match=r"already has 2 assessors, the most .* allows"):
         services.assessment_assign(bid=bid, assessor=assessors[2], by=staff)
     services.assessment_declare(assessment=first, by=first.assessor, conflict=True, details="I advised the lead")
     third = services.assessment_assign(bid=bid, assessor=assessors[2], by=staff)

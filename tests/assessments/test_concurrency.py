@@ -1,0 +1,61 @@
+"""The last two assessors submitting at the same moment: the bid is marked scored exactly once."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from assessments import services
+from assessments.models import Assessment
+from bids.choices import BidState
+from bids.models import Bid, BidTransition
+from tests.factories import make_round
+from tests.factories.assessments import JUSTIFICATION, assign, make_assessor, make_in_review_bid, make_staff
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_assessors_submitting_at_once_mark_the_bid_scored_exactly_once(require_postgres):
+    funding_round = make_round(assessors_per_bid=2)
+    staff = make_staff()
+    rounds_of_races = 3
+    for _ in range(rounds_of_races):
+        bid = make_in_review_bid(funding_round=funding_round)
+        assessments = assign(bid, [make_assessor(), make_assessor()], by=staff)
+        criteria = list(funding_round.criteria.all())
+        for assessment in assessments:
+            services.assessment_declare(assessment=assessment, by=assessment.assessor, conflict=False)
+            services.assessment_save_scores(
+                assessment=assessment,
+                by=assessment.assessor,
+                scores={c.pk: (4, JUSTIFICATION) for c in criteria},
+                recommendation="fund",
+                comments="Well evidenced.",
+            )
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def submit(pk: int, barrier: threading.Barrier = barrier, errors: list = errors) -> None:
+            try:
+                assessment = Assessment.objects.select_related("bid__funding_round", "assessor").get(pk=pk)
+                barrier.wait(timeout=10)
+                services.assessment_submit(assessment=assessment, by=assessment.assessor)
+            except BaseException as error:  # reported to the main thread
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=submit, args=(a.pk,)) for a in assessments]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        bid = Bid.objects.get(pk=bid.pk)
+        assert bid.state == BidState.SCORED
+        assert bid.final_score == Decimal("75.00")
+        assert BidTransition.objects.filter(bid=bid, transition="mark_scored").count() == 1
+        assert Assessment.objects.filter(bid=bid, state="submitted").count() == 2
