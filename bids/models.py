@@ -18,6 +18,35 @@ from councils.models import Council
 MONEY = {"max_digits": 12, "decimal_places": 2}
 PENNY = Decimal("0.01")
 
+# The drafting task list, in order: section slug → (title, the bid fields its page edits). The slugs are the
+# `section` of conditions.submission_problems' Problems, so a refused submit links each problem to its page.
+BID_SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "about": ("About the project", ("title", "summary", "phase")),
+    "problem": ("Problem and users", ("problem", "user_needs")),
+    "approach": ("Approach and outputs", ("approach", "outputs_and_reuse", "working_in_the_open")),
+    "partners": ("Partners", ()),
+    "costs": ("Costs", ("amount_requested",)),
+    "timeline": (
+        "Timeline and contact",
+        ("planned_start", "duration_months", "lead_contact_name", "lead_contact_email", "lead_contact_phone"),
+    ),
+    "documents": ("Supporting documents", ()),
+}
+
+# Word limits of the long answers (the summary's limit is also a submission rule in conditions).
+ANSWER_WORD_LIMITS: dict[str, int] = {
+    "summary": conditions.SUMMARY_WORD_LIMIT,
+    "problem": 500,
+    "user_needs": 500,
+    "approach": 750,
+    "outputs_and_reuse": 500,
+    "working_in_the_open": 300,
+}
+
+# Supporting documents: at most this many per bid, each at most this size.
+MAX_DOCUMENTS_PER_BID = 10
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
 
 class FundingRound(models.Model):
     name = models.CharField(max_length=100)

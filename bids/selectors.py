@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import datetime
 
-from bids.models import Bid, BidTransition, FundingRound
-from councils.models import User
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from bids.choices import BidState, PartnerStatus
+from bids.conditions import REQUIRED_CONTENT
+from bids.models import BID_SECTIONS, Bid, BidDocument, BidPartner, BidTransition, CostLine, FundingRound
+from councils.choices import Role
+from councils.exceptions import Problem
+from councils.models import Council, User
 from councils.rules import user_council_ids
 
 
@@ -50,3 +59,240 @@ def round_list_open() -> QuerySet[FundingRound]:
 
     now = timezone.now()
     return FundingRound.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+
+
+# --- Drafting -------------------------------------------------------------------------------------------
+
+TASK_STATUS_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "completed": "Completed",
+}
+# Fields filled in for the user when a bid starts: they do not make a section "started".
+PREFILLED_FIELDS = {"lead_contact_name", "lead_contact_email"}
+
+
+@dataclass
+class Task:
+    slug: str
+    title: str
+    status: str
+    hint: str = ""
+    problems: list[Problem] = dataclass_field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return TASK_STATUS_LABELS[self.status]
+
+
+def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
+    """The bid with everything its drafting pages show, in a fixed number of queries; 404 if not visible."""
+    bid = (
+        bid_visible_queryset(user=user)
+        .select_related("funding_round", "lead_council", "created_by")
+        .prefetch_related(
+            Prefetch("partners", queryset=BidPartner.objects.select_related("council", "invited_by", "responded_by")),
+            Prefetch("cost_lines", queryset=CostLine.objects.select_related("payer_council")),
+            Prefetch("documents", queryset=BidDocument.objects.select_related("uploaded_by")),
+            "funding_round__phases",
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if bid is None or not user.has_perm("bids.view_bid", bid):
+        raise Http404("No bid found")
+    return bid
+
+
+def _filled(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
+    """The task list's sections with their statuses, from the bid's answers and its unmet submission rules.
+
+    A section is completed when it has answers and no unmet rule; in progress when it was saved or has
+    answers but rules are unmet; otherwise not started. Uses the bid's prefetched rows only.
+    """
+    by_section: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_section.setdefault(problem.section, []).append(problem)
+    partners = list(bid.partners.all())
+    cost_lines = list(bid.cost_lines.all())
+    documents = list(bid.documents.all())
+    tasks = []
+    for slug, (title, fields) in BID_SECTIONS.items():
+        section_problems = by_section.get(slug, [])
+        hint = ""
+        if slug == "partners":
+            started = bool(partners)
+        elif slug == "costs":
+            started = bool(cost_lines) or bid.amount_requested is not None
+        elif slug == "documents":
+            started = bool(documents)
+            hint = (
+                f"{len(documents)} document{'s' if len(documents) != 1 else ''} uploaded" if documents else "Optional"
+            )
+        else:
+            started = slug in bid.section_versions or any(
+                _filled(getattr(bid, name)) for name in fields if name not in PREFILLED_FIELDS
+            )
+        if not started:
+            status = "not_started"
+        elif section_problems:
+            status = "in_progress"
+        else:
+            status = "completed"
+        tasks.append(Task(slug=slug, title=title, status=status, hint=hint, problems=section_problems))
+    return tasks
+
+
+@dataclass
+class BidRow:
+    """One row of a council member's "Your bids" page, with display values worked out here, not per row."""
+
+    bid: Bid
+    is_lead: bool
+    role: str
+    state: str
+    next_step: str
+    next_step_url_name: str = ""
+    days_left: int | None = None
+    invitation_pending: bool = False
+
+
+def _council_facing_state(state: str) -> str:
+    # Councils never learn that assessment has finished (nor any score) before the decision.
+    return BidState.IN_REVIEW if state == BidState.SCORED else state
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRow]:
+    """Every bid where one of the user's councils is lead or partner, newest change first (4 queries)."""
+    at = at or timezone.now()
+    council_ids = list(user_council_ids(user))
+    if not council_ids:
+        return []
+    involved = Bid.objects.filter(Q(lead_council_id__in=council_ids) | Q(partners__council_id__in=council_ids))
+    bids = (
+        Bid.objects.filter(pk__in=involved.values("pk"))
+        .select_related("funding_round", "lead_council")
+        .annotate(
+            invited_count=Count("partners", filter=Q(partners__status=PartnerStatus.INVITED), distinct=True),
+            confirmed_count=Count("partners", filter=Q(partners__status=PartnerStatus.CONFIRMED), distinct=True),
+            cost_line_count=Count("cost_lines", distinct=True),
+        )
+        .prefetch_related(
+            Prefetch(
+                "partners",
+                queryset=BidPartner.objects.filter(council_id__in=council_ids),
+                to_attr="my_partnerships",
+            )
+        )
+        .order_by("-updated_at", "-pk")
+    )
+    rows = []
+    for bid in bids:
+        is_lead = bid.lead_council_id in council_ids
+        mine = bid.my_partnerships[0] if bid.my_partnerships else None
+        row = BidRow(
+            bid=bid,
+            is_lead=is_lead,
+            role="Lead" if is_lead else f"Partner ({mine.get_status_display().lower()})" if mine else "Partner",
+            state=_council_facing_state(bid.state),
+            next_step="",
+        )
+        if bid.state == BidState.DRAFT:
+            delta = bid.funding_round.closes_at - at
+            row.days_left = max(delta.days, 0) if delta.total_seconds() > 0 else None
+        _fill_next_step(row, mine, at)
+        rows.append(row)
+    return rows
+
+
+def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
+    bid = row.bid
+    if bid.state != BidState.DRAFT:
+        row.next_step = {
+            BidState.IN_REVIEW: "None: the fund is assessing the bid",
+            BidState.SCORED: "None: the fund is assessing the bid",
+            BidState.AWARDED: "None: the bid was awarded funding",
+            BidState.NOT_FUNDED: "None: read the feedback",
+            BidState.INELIGIBLE: "None: read the reason",
+            BidState.WITHDRAWN: "None: the bid was withdrawn",
+        }[bid.state]
+        return
+    if not row.is_lead:
+        if mine is not None and mine.status == PartnerStatus.INVITED:
+            row.next_step, row.next_step_url_name = "Confirm or decline the invitation", "bids:invitation"
+            row.invitation_pending = True
+        elif mine is not None and mine.status == PartnerStatus.DECLINED:
+            row.next_step = "None: your council declined"
+        else:
+            row.next_step = f"None: {bid.lead_council.short_name} will submit it"
+        return
+    row.next_step_url_name = "bids:detail"
+    funding_round = bid.funding_round
+    missing_answers = any(not _filled(getattr(bid, name)) for name, _section, _message in REQUIRED_CONTENT)
+    if not funding_round.is_open(at):
+        row.next_step, row.next_step_url_name = "None: the round is closed", ""
+    elif bid.status_note:
+        row.next_step = "Make the changes asked for and submit again"
+    elif bid.invited_count:
+        row.next_step = f"{_plural(bid.invited_count, 'partner')} to confirm"
+    elif bid.confirmed_count < funding_round.min_partner_councils:
+        row.next_step = f"Invite {_plural(funding_round.min_partner_councils - bid.confirmed_count, 'more partner')}"
+    elif missing_answers or not bid.cost_line_count:
+        row.next_step = "Complete the task list"
+    else:
+        row.next_step, row.next_step_url_name = "Check your answers and submit", "bids:check"
+
+
+def council_search(*, query: str, limit: int = 20) -> list[Council]:
+    """Councils whose short or official name contains the query (case-insensitive), signatories first."""
+    query = " ".join(query.split())
+    if not query:
+        return []
+    councils = Council.objects.filter(Q(short_name__icontains=query) | Q(official_name__icontains=query))
+    return list(councils.order_by("short_name")[:limit])
+
+
+@dataclass
+class TimelineEvent:
+    at: datetime
+    title: str
+    by: str
+    note: str
+
+
+TIMELINE_TITLES = {
+    "submit": "Submitted",
+    "withdraw": "Withdrawn",
+    "return_for_changes": "Returned for changes",
+    "mark_ineligible": "Found ineligible",
+    "award": "Awarded",
+    "decline": "Not funded",
+}
+
+
+def bid_council_timeline(*, bid: Bid) -> list[TimelineEvent]:
+    """The bid's history as councils see it: their own actions and the fund's decisions, never assessment."""
+    events = [TimelineEvent(at=bid.created_at, title="Started", by=_actor(bid.created_by), note="")]
+    for row in bid_history(bid=bid):
+        title = TIMELINE_TITLES.get(row.transition)
+        if title is None:
+            # Scoring and any other internal step stay with the fund.
+            continue
+        events.append(TimelineEvent(at=row.at, title=title, by=_actor(row.by), note=row.note))
+    return events
+
+
+def _actor(user: User | None) -> str:
+    if user is None:
+        return "the programme team"
+    if user.role == Role.COUNCIL_MEMBER:
+        return user.full_name
+    return "the programme team"

@@ -1,35 +1,585 @@
-"""Council-facing bid pages. Views are thin: a selector fetches (404 if not allowed), a service writes."""
+"""Council-facing bid pages. Views are thin: a selector fetches (404 if not allowed), a service writes.
+
+Every drafting page works without JavaScript. A refused write re-renders the page with what the user typed,
+a GOV.UK error summary and inline errors, and HTTP 400; nothing is saved.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from bids.choices import PartnerStatus
-from bids.models import BidPartner
-from bids.selectors import bid_get_for_user, bid_history, bid_visible_queryset
-from bids.services import partner_respond
-from councils.exceptions import ApplicationError
+from bids import services
+from bids.choices import BidState, PartnerStatus
+from bids.conditions import submission_problems
+from bids.forms import (
+    SECTION_FORMS,
+    AmountForm,
+    CostLineForm,
+    CouncilSearchForm,
+    DeclarationForm,
+    DocumentForm,
+    InviteForm,
+    SectionForm,
+    StartBidForm,
+    WithdrawForm,
+)
+from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid, BidPartner
+from bids.selectors import (
+    bid_council_timeline,
+    bid_get_for_drafting,
+    bid_get_for_user,
+    bid_list_for_member,
+    bid_task_list,
+    bid_visible_queryset,
+    council_search,
+    round_list_open,
+)
+from councils.exceptions import ApplicationError, Problem
+from councils.models import Council
 from councils.rules import user_council_ids
+
+# Task-list sections with a page of their own (the rest are the section form page).
+OWN_PAGE_SECTIONS = {"partners": "bids:partners", "costs": "bids:costs", "documents": "bids:documents"}
+
+
+def section_url(bid: Bid, section: str) -> str:
+    """Where the user fixes a problem of this task-list section."""
+    if section in SECTION_FORMS:
+        return reverse("bids:section", kwargs={"reference": bid.reference, "section": section})
+    if section in OWN_PAGE_SECTIONS:
+        return reverse(OWN_PAGE_SECTIONS[section], kwargs={"reference": bid.reference})
+    return reverse("bids:detail", kwargs={"reference": bid.reference})
+
+
+def linked_problems(bid: Bid, problems: list[Problem]) -> list[dict[str, str]]:
+    return [{"message": problem.message, "href": section_url(bid, problem.section)} for problem in problems]
+
+
+def apply_problems(form: Any, error: ApplicationError, field_aliases: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form: each problem inline on its field, or in the summary."""
+    field_aliases = field_aliases or {}
+    for problem in error.problems:
+        field = field_aliases.get(problem.field, problem.field)
+        form.add_error(field if field in form.fields else None, problem.message)
+
+
+def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Load the draft for a page that changes it: 404 unless the user may edit the bid; a submitted bid's
+    edit pages send the user back to the bid, which is read-only."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, reference: str, **kwargs: Any) -> HttpResponse:
+        bid = bid_get_for_drafting(user=request.user, reference=reference)
+        if not request.user.has_perm("bids.edit_bid", bid):
+            raise Http404("No bid found")
+        if bid.state != BidState.DRAFT:
+            messages.info(request, "This bid has been submitted, so it can no longer be changed")
+            return redirect("bids:detail", reference=bid.reference)
+        return view(request, bid, **kwargs)
+
+    return wrapper
+
+
+def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    return render(request, template, context, status=400)
+
+
+# --- Your bids and starting a bid -----------------------------------------------------------------------
 
 
 @login_required
 def bid_list(request: HttpRequest) -> HttpResponse:
-    bids = (
-        bid_visible_queryset(user=request.user).select_related("funding_round", "lead_council").order_by("-updated_at")
-    )
-    page = Paginator(bids, 50).get_page(request.GET.get("page"))
-    return render(request, "bids/bid_list.html", {"page": page})
+    if request.user.is_programme_staff:
+        bids = (
+            bid_visible_queryset(user=request.user)
+            .select_related("funding_round", "lead_council")
+            .order_by("-updated_at")
+        )
+        page = Paginator(bids, 50).get_page(request.GET.get("page"))
+        return render(request, "bids/bid_list.html", {"page": page})
+    rows = bid_list_for_member(user=request.user)
+    invitations = [row for row in rows if row.invitation_pending]
+    can_start = bool(user_council_ids(request.user)) and round_list_open().exists()
+    return render(request, "bids/your_bids.html", {"rows": rows, "invitations": invitations, "can_start": can_start})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bid_start(request: HttpRequest) -> HttpResponse:
+    council_ids = user_council_ids(request.user)
+    if not council_ids:
+        raise Http404("Only council members can start a bid")
+    rounds = round_list_open()
+    councils = Council.objects.filter(pk__in=council_ids).order_by("short_name")
+    single_council = councils.first() if len(council_ids) == 1 else None
+    data = request.POST.copy() if request.method == "POST" else None
+    if data is not None and single_council is not None:
+        data["lead_council"] = str(single_council.pk)
+    form = StartBidForm(data, rounds=rounds, councils=councils)
+    if not rounds.exists():
+        return render(request, "bids/start.html", {"form": None, "no_rounds": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid = services.bid_create(
+                funding_round=form.cleaned_data["funding_round"],
+                lead_council=form.cleaned_data["lead_council"],
+                by=request.user,
+            )
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            messages.success(request, f"You have started bid {bid.reference}")
+            return redirect("bids:detail", reference=bid.reference)
+    context = {"form": form, "single_council": single_council}
+    return (_invalid if form.errors else render)(request, "bids/start.html", context)
+
+
+# --- The bid: task list while drafting, read-only afterwards --------------------------------------------
 
 
 @login_required
 def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    if request.user.is_programme_staff:
+        try:
+            return redirect(reverse("pipeline:bid_detail", kwargs={"reference": reference}))
+        except NoReverseMatch:
+            pass
+    bid = bid_get_for_drafting(user=request.user, reference=reference)
+    can_edit = request.user.has_perm("bids.edit_bid", bid)
+    if can_edit and bid.state == BidState.DRAFT:
+        problems = submission_problems(bid)
+        tasks = bid_task_list(bid=bid, problems=problems)
+        for task in tasks:
+            task.url = section_url(bid, task.slug)
+        round_problems = [problem for problem in problems if problem.section == "round"]
+        return render(
+            request,
+            "bids/task_list.html",
+            {
+                "bid": bid,
+                "tasks": tasks,
+                "completed": sum(task.status == "completed" for task in tasks),
+                "round_problems": round_problems,
+                "days_left": _days_left(bid),
+            },
+        )
+    council_ids = user_council_ids(request.user)
+    my_invitation = next(
+        (
+            partner
+            for partner in bid.partners.all()
+            if partner.council_id in council_ids and partner.status == PartnerStatus.INVITED
+        ),
+        None,
+    )
+    return render(
+        request,
+        "bids/bid_detail.html",
+        {
+            "bid": bid,
+            "timeline": bid_council_timeline(bid=bid),
+            "is_lead": can_edit,
+            "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
+            "my_invitation": my_invitation if bid.state == BidState.DRAFT else None,
+            "display_state": BidState.IN_REVIEW if bid.state == BidState.SCORED else bid.state,
+        },
+    )
+
+
+def _days_left(bid: Bid) -> int | None:
+    remaining = bid.funding_round.closes_at - timezone.now()
+    return remaining.days if remaining.total_seconds() > 0 else None
+
+
+# --- Sections -------------------------------------------------------------------------------------------
+
+
+def _conflict_rows(form_class: type[SectionForm], bid: Bid, current: dict) -> list[tuple[str, str]]:
+    """A colleague's saved answers, as rows of a summary list."""
+    rows = []
+    for name, value in current.items():
+        if name == "planned_start":
+            rows.append(("Planned start date", value.strftime("%-d %B %Y") if value else ""))
+            continue
+        label = form_class.base_fields[name].label if name in form_class.base_fields else name
+        if name == "phase" and value:
+            value = bid.get_phase_display() if bid.phase == value else value
+        rows.append((label, "" if value is None else str(value)))
+    return rows
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
+    form_class = SECTION_FORMS.get(section)
+    if form_class is None:
+        raise Http404("No such section")
+    context: dict[str, Any] = {"bid": bid, "section": section, "section_title": BID_SECTIONS[section][0]}
+    if request.method == "GET":
+        context["form"] = form_class(initial=form_class.initial_for(bid), bid=bid)
+        return render(request, "bids/section.html", context)
+    form = form_class(request.POST, bid=bid)
+    if form.is_valid():
+        try:
+            services.bid_section_update(
+                bid=bid,
+                by=request.user,
+                section=section,
+                version=form.cleaned_data["version"] or 0,
+                values=form.values(),
+            )
+        except services.EditConflictError as conflict:
+            # Keep what the user typed, but base a deliberate second save on the colleague's version.
+            data = request.POST.copy()
+            data["version"] = str(conflict.version)
+            form = form_class(data, bid=bid)
+            form.is_valid()
+            form.add_error(None, conflict.message)
+            context["conflict_rows"] = _conflict_rows(form_class, bid, conflict.current)
+        except ApplicationError as error:
+            apply_problems(form, error, {"planned_start": "planned_start_day"})
+        else:
+            messages.success(request, f"{BID_SECTIONS[section][0]} saved")
+            return redirect("bids:detail", reference=bid.reference)
+    context["form"] = form
+    return _invalid(request, "bids/section.html", context)
+
+
+# --- Partners -------------------------------------------------------------------------------------------
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
+    search = CouncilSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    invite_error = None
+    if request.method == "POST":
+        invite = InviteForm(request.POST)
+        if invite.is_valid():
+            try:
+                partner = services.partner_invite(bid=bid, council=invite.cleaned_data["council"], by=request.user)
+            except ApplicationError as error:
+                invite_error = error.message
+            else:
+                messages.success(request, f"{partner.council.short_name} has been invited to be a partner")
+                return redirect("bids:partners", reference=bid.reference)
+        else:
+            invite_error = "Select a council to invite"
+    partner_by_council = {partner.council_id: partner for partner in bid.partners.all()}
+    results = [
+        {
+            "council": council,
+            "is_lead": council.pk == bid.lead_council_id,
+            "partner": partner_by_council.get(council.pk),
+        }
+        for council in council_search(query=query)
+    ]
+    context = {
+        "bid": bid,
+        "search": search,
+        "query": query,
+        "results": results,
+        "invite_error": invite_error,
+        "partners": list(bid.partners.all()),
+        "partner_problems": [p for p in submission_problems(bid) if p.section == "partners"],
+    }
+    if request.GET.get("partial") == "results":
+        # The type-ahead enhancement swaps in just the results; the page itself works without it.
+        return render(request, "bids/_council_results.html", context)
+    return (_invalid if invite_error else render)(request, "bids/partners.html", context)
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpResponse:
+    partner = next((p for p in bid.partners.all() if p.pk == partner_id), None)
+    if partner is None:
+        raise Http404("No such partner")
+    if request.method == "POST":
+        try:
+            services.partner_remove(partner=partner, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{partner.council.short_name} has been removed from this bid")
+        return redirect("bids:partners", reference=bid.reference)
+    return render(
+        request,
+        "bids/confirm.html",
+        {
+            "bid": bid,
+            "heading": f"Are you sure you want to remove {partner.council.short_name} from this bid?",
+            "body": "You can invite the council again later.",
+            "button": "Yes, remove this partner",
+            "back_url": reverse("bids:partners", kwargs={"reference": bid.reference}),
+        },
+    )
+
+
+# --- Costs ----------------------------------------------------------------------------------------------
+
+
+@drafting_view
+def bid_costs(request: HttpRequest, bid: Bid) -> HttpResponse:
+    lines = list(bid.cost_lines.all())
+    total = sum((line.amount for line in lines), Decimal("0"))
+    caps = {round_phase.phase: round_phase.cap for round_phase in bid.funding_round.phases.all()}
+    return render(
+        request,
+        "bids/costs.html",
+        {
+            "bid": bid,
+            "lines": lines,
+            "total": total,
+            "cap": caps.get(bid.phase),
+            "cost_problems": [p for p in submission_problems(bid) if p.section == "costs"],
+        },
+    )
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
+    context: dict[str, Any] = {"bid": bid}
+    if request.method == "GET":
+        context["form"] = AmountForm(initial=AmountForm.initial_for(bid), bid=bid)
+        return render(request, "bids/cost_amount.html", context)
+    form = AmountForm(request.POST, bid=bid)
+    if form.is_valid():
+        try:
+            services.bid_section_update(
+                bid=bid,
+                by=request.user,
+                section="costs",
+                version=form.cleaned_data["version"] or 0,
+                values=form.values(),
+            )
+        except services.EditConflictError as conflict:
+            data = request.POST.copy()
+            data["version"] = str(conflict.version)
+            form = AmountForm(data, bid=bid)
+            form.is_valid()
+            form.add_error(None, conflict.message)
+            amount = conflict.current["amount_requested"]
+            context["conflict_rows"] = [("Amount requested", f"£{amount:,.2f}" if amount is not None else "")]
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            messages.success(request, "Amount requested saved")
+            return redirect("bids:costs", reference=bid.reference)
+    context["form"] = form
+    return _invalid(request, "bids/cost_amount.html", context)
+
+
+def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpResponse:
+    context: dict[str, Any] = {"bid": bid, "line": line}
+    if request.method == "GET":
+        initial = CostLineForm.initial_for(line) if line else None
+        context["form"] = CostLineForm(initial=initial, bid=bid)
+        return render(request, "bids/cost_line.html", context)
+    form = CostLineForm(request.POST, bid=bid)
+    if form.is_valid():
+        try:
+            if line is None:
+                services.cost_line_add(bid=bid, by=request.user, **form.service_kwargs())
+            else:
+                services.cost_line_change(line=line, by=request.user, **form.service_kwargs())
+        except ApplicationError as error:
+            apply_problems(form, error, {"payer_council": "payer"})
+        else:
+            messages.success(request, "Cost line saved")
+            return redirect("bids:costs", reference=bid.reference)
+    context["form"] = form
+    return _invalid(request, "bids/cost_line.html", context)
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_cost_add(request: HttpRequest, bid: Bid) -> HttpResponse:
+    return _cost_line_form_page(request, bid)
+
+
+def _cost_line(bid: Bid, line_id: int):
+    line = next((line for line in bid.cost_lines.all() if line.pk == line_id), None)
+    if line is None:
+        raise Http404("No such cost line")
+    line.bid = bid
+    return line
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_cost_change(request: HttpRequest, bid: Bid, line_id: int) -> HttpResponse:
+    return _cost_line_form_page(request, bid, _cost_line(bid, line_id))
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_cost_remove(request: HttpRequest, bid: Bid, line_id: int) -> HttpResponse:
+    line = _cost_line(bid, line_id)
+    if request.method == "POST":
+        try:
+            services.cost_line_remove(line=line, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"The cost line ‘{line.description}’ has been removed")
+        return redirect("bids:costs", reference=bid.reference)
+    return render(
+        request,
+        "bids/confirm.html",
+        {
+            "bid": bid,
+            "heading": f"Are you sure you want to remove the cost line ‘{line.description}’?",
+            "body": f"It is £{line.amount:,.2f}.",
+            "button": "Yes, remove this cost line",
+            "back_url": reverse("bids:costs", kwargs={"reference": bid.reference}),
+        },
+    )
+
+
+# --- Documents ------------------------------------------------------------------------------------------
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
+    documents = list(bid.documents.all())
+    form = DocumentForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.document_upload(bid=bid, by=request.user, upload=form.cleaned_data["file"])
+        except ApplicationError as error:
+            apply_problems(form, error, {"": "file"})
+        else:
+            messages.success(request, f"{document.original_name} has been uploaded")
+            return redirect("bids:documents", reference=bid.reference)
+    context = {
+        "bid": bid,
+        "documents": documents,
+        "form": form,
+        "can_upload": len(documents) < MAX_DOCUMENTS_PER_BID,
+        "max_documents": MAX_DOCUMENTS_PER_BID,
+    }
+    return (_invalid if form.errors else render)(request, "bids/documents.html", context)
+
+
+@login_required
+def bid_document_download(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
+    """Serve a document only to those who may see the bid (404 otherwise), always as a download."""
     bid = bid_get_for_user(user=request.user, reference=reference)
-    return render(request, "bids/bid_detail.html", {"bid": bid, "history": bid_history(bid=bid)})
+    document = next((d for d in bid.documents.all() if d.pk == document_id), None)
+    if document is None:
+        raise Http404("No such document")
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The file is missing") from error
+    response = FileResponse(
+        handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> HttpResponse:
+    document = next((d for d in bid.documents.all() if d.pk == document_id), None)
+    if document is None:
+        raise Http404("No such document")
+    document.bid = bid
+    if request.method == "POST":
+        try:
+            services.document_delete(document=document, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{document.original_name} has been deleted")
+        return redirect("bids:documents", reference=bid.reference)
+    return render(
+        request,
+        "bids/confirm.html",
+        {
+            "bid": bid,
+            "heading": f"Are you sure you want to delete {document.original_name}?",
+            "body": "You cannot undo this.",
+            "button": "Yes, delete this document",
+            "back_url": reverse("bids:documents", kwargs={"reference": bid.reference}),
+        },
+    )
+
+
+# --- Check answers, submit, withdraw --------------------------------------------------------------------
+
+
+@drafting_view
+@require_http_methods(["GET", "POST"])
+def bid_check(request: HttpRequest, bid: Bid) -> HttpResponse:
+    form = DeclarationForm(request.POST if request.method == "POST" else None, bid=bid)
+    problems: list[dict[str, str]] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bid_submit(bid=bid, by=request.user)
+        except ApplicationError as error:
+            problems = linked_problems(bid, [p for p in error.problems if p.section] or error.problems)
+        else:
+            return redirect("bids:submitted", reference=bid.reference)
+    context = {"bid": bid, "form": form, "problems": problems, "phase_caps": bid.funding_round.phases.all()}
+    return (_invalid if form.errors or problems else render)(request, "bids/check.html", context)
+
+
+@login_required
+def bid_submitted(request: HttpRequest, reference: str) -> HttpResponse:
+    bid = bid_get_for_user(user=request.user, reference=reference)
+    if bid.state == BidState.DRAFT or not request.user.has_perm("bids.edit_bid", bid):
+        return redirect("bids:detail", reference=bid.reference)
+    return render(request, "bids/submitted.html", {"bid": bid})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    bid = bid_get_for_drafting(user=request.user, reference=reference)
+    if not request.user.has_perm("bids.withdraw_bid", bid):
+        raise Http404("No bid found")
+    if bid.state not in (BidState.DRAFT, BidState.IN_REVIEW):
+        messages.info(request, f"This bid is {bid.get_state_display().lower()}, so it cannot be withdrawn")
+        return redirect("bids:detail", reference=bid.reference)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    confirming = False
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("confirm") == "yes":
+            try:
+                services.bid_withdraw(bid=bid, by=request.user, reason=form.cleaned_data["reason"])
+            except ApplicationError as error:
+                apply_problems(form, error, {"": "reason"})
+            else:
+                messages.success(request, f"Bid {bid.reference} has been withdrawn")
+                return redirect("bids:detail", reference=bid.reference)
+        else:
+            confirming = True
+    context = {"bid": bid, "form": form, "confirming": confirming}
+    return (_invalid if form.errors else render)(request, "bids/withdraw.html", context)
+
+
+# --- Invitations ----------------------------------------------------------------------------------------
 
 
 @login_required
@@ -49,7 +599,7 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
             error = "Select whether your council takes part in this bid"
         else:
             try:
-                partner_respond(partner=partner, by=request.user, confirm=answer == "confirm")
+                services.partner_respond(partner=partner, by=request.user, confirm=answer == "confirm")
             except ApplicationError as exc:
                 error = str(exc)
             else:

@@ -1,0 +1,371 @@
+"""Forms of the council drafting pages. They parse and check the shape of input; the services own the rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from bids.choices import PartnerStatus, Payer
+from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
+from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
+from councils.models import Council
+
+MAX_AMOUNT = Decimal("9999999999.99")
+
+
+def parse_money(value: str | None) -> Decimal | None:
+    """A sum of money typed by a person: '£80,000', '80000.5' or blank (None). ValidationError otherwise."""
+    text = re.sub(r"[£,\s]", "", value or "")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as error:
+        raise ValidationError("invalid") from error
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or amount > MAX_AMOUNT:
+        raise ValidationError("invalid")
+    return amount
+
+
+class MoneyField(forms.CharField):
+    def __init__(self, *, label: str, required: bool, messages: dict[str, str], **kwargs: object) -> None:
+        super().__init__(label=label, required=required, max_length=30, **kwargs)
+        self.money_messages = messages
+        self.widget.attrs.update({"inputmode": "decimal", "spellcheck": "false"})
+        if required:
+            self.error_messages["required"] = messages["required"]
+
+    def clean(self, value: str | None) -> Decimal | None:
+        value = super().clean(value)
+        try:
+            amount = parse_money(value)
+        except ValidationError as error:
+            raise ValidationError(self.money_messages["invalid"]) from error
+        if amount is not None and amount <= 0:
+            raise ValidationError(self.money_messages["positive"])
+        return amount
+
+
+class StartBidForm(forms.Form):
+    funding_round = forms.ModelChoiceField(
+        queryset=FundingRound.objects.none(),
+        label="Which round are you bidding to?",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Select the round", "invalid_choice": "Select a round that is open for bids"},
+    )
+    lead_council = forms.ModelChoiceField(
+        queryset=Council.objects.none(),
+        label="Which council leads the bid?",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Select the council that leads the bid",
+            "invalid_choice": "Select one of your councils",
+        },
+    )
+
+    def __init__(self, *args: object, rounds, councils, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["funding_round"].queryset = rounds
+        self.fields["lead_council"].queryset = councils
+        self.fields["funding_round"].label_from_instance = (
+            lambda r: f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
+        )
+        self.fields["lead_council"].label_from_instance = lambda c: c.official_name
+
+
+class SectionForm(forms.Form):
+    """A task-list section. `version` is the section's edit counter when the page was opened."""
+
+    section = ""
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+    def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.bid = bid
+        for name, limit in ANSWER_WORD_LIMITS.items():
+            if name in self.fields:
+                # Read by the section template, which renders the GOV.UK character count in words.
+                self.fields[name].word_limit = limit
+
+    @classmethod
+    def initial_for(cls, bid: Bid) -> dict:
+        initial = {name: getattr(bid, name) for name in BID_SECTIONS[cls.section][1]}
+        initial["version"] = int(bid.section_versions.get(cls.section, 0))
+        return initial
+
+    def values(self) -> dict[str, object]:
+        fields = BID_SECTIONS[self.section][1]
+        return {name: self.cleaned_data[name] for name in fields if name in self.cleaned_data}
+
+
+def long_answer(label: str, hint: str = "") -> forms.CharField:
+    return forms.CharField(label=label, help_text=hint, required=False, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class AboutForm(SectionForm):
+    section = "about"
+    title = forms.CharField(
+        label="Project title",
+        required=False,
+        max_length=200,
+        help_text="A short name people will recognise, like ‘Shared housing repairs front door’",
+        error_messages={"max_length": "The project title must be 200 characters or fewer"},
+    )
+    summary = long_answer("Summary", "What the project will do and for whom, in plain English")
+    phase = forms.ChoiceField(
+        label="Which phase are you bidding for?",
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select a phase this round funds"},
+    )
+
+    def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
+        super().__init__(*args, bid=bid, **kwargs)
+        self.fields["phase"].choices = [
+            (round_phase.phase, f"{round_phase.get_phase_display()} – up to £{round_phase.cap:,.0f}")
+            for round_phase in bid.funding_round.phases.all()
+        ]
+
+
+class ProblemForm(SectionForm):
+    section = "problem"
+    problem = long_answer("What problem will the project solve?", "Who has the problem and what it costs them")
+    user_needs = long_answer("User needs and evidence", "What users need, and how you know")
+
+
+class ApproachForm(SectionForm):
+    section = "approach"
+    approach = long_answer("Your approach", "How you will work: agile phases, the team, risks")
+    outputs_and_reuse = long_answer(
+        "Outputs and reuse", "What you will make and how other councils can reuse it, such as open source code"
+    )
+    working_in_the_open = long_answer(
+        "Working in the open", "How you will share progress, for example weeknotes and show and tells"
+    )
+
+
+class TimelineForm(SectionForm):
+    section = "timeline"
+    planned_start_day = forms.CharField(required=False, max_length=2)
+    planned_start_month = forms.CharField(required=False, max_length=2)
+    planned_start_year = forms.CharField(required=False, max_length=4)
+    duration_months = forms.IntegerField(
+        label="How many months will the project take?",
+        help_text="Between 1 and 36 months",
+        required=False,
+        min_value=1,
+        max_value=36,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={
+            "invalid": "Enter the number of months as a whole number, like 6",
+            "min_value": "The project must take at least 1 month",
+            "max_value": "The project must take 36 months or fewer",
+        },
+    )
+    lead_contact_name = forms.CharField(
+        label="Lead contact’s full name",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
+        error_messages={"max_length": "The name must be 150 characters or fewer"},
+    )
+    lead_contact_email = forms.EmailField(
+        label="Lead contact’s email address",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={"invalid": "Enter an email address in the correct format, like name@example.gov.uk"},
+    )
+    lead_contact_phone = forms.CharField(
+        label="Lead contact’s phone number (optional)",
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        error_messages={"max_length": "The phone number must be 30 characters or fewer"},
+    )
+    planned_start_error = ""
+
+    @classmethod
+    def initial_for(cls, bid: Bid) -> dict:
+        initial = super().initial_for(bid)
+        start = initial.pop("planned_start")
+        if start:
+            initial.update(planned_start_day=start.day, planned_start_month=start.month, planned_start_year=start.year)
+        return initial
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        parts = [(cleaned.get(f"planned_start_{part}") or "").strip() for part in ("day", "month", "year")]
+        cleaned["planned_start"] = None
+        if not any(parts):
+            return cleaned
+        if not all(parts):
+            missing = [name for name, part in zip(("day", "month", "year"), parts, strict=True) if not part]
+            self._date_error(f"The planned start date must include a {' and '.join(missing)}")
+            return cleaned
+        try:
+            day, month, year = (int(part) for part in parts)
+            cleaned["planned_start"] = date(year, month, day)
+        except ValueError:
+            self._date_error("The planned start date must be a real date, like 1 4 2027")
+            return cleaned
+        if not 2000 <= year <= 2100:
+            cleaned["planned_start"] = None
+            self._date_error("The year of the planned start date must have 4 numbers, like 2027")
+        return cleaned
+
+    def _date_error(self, message: str) -> None:
+        # Reported on the day box so the error summary links to the date's first input.
+        self.planned_start_error = message
+        self.add_error("planned_start_day", message)
+
+
+class AmountForm(SectionForm):
+    section = "costs"
+    amount_requested = MoneyField(
+        label="How much are you asking the fund for?",
+        required=False,
+        help_text="In pounds, for example 75000 or £75,000.50",
+        messages={
+            "invalid": "Enter the amount in pounds, like 75000 or 75000.50",
+            "positive": "The amount requested must be more than £0",
+        },
+    )
+
+    @classmethod
+    def initial_for(cls, bid: Bid) -> dict:
+        initial = super().initial_for(bid)
+        amount = initial["amount_requested"]
+        initial["amount_requested"] = f"{amount:.2f}".removesuffix(".00") if amount is not None else ""
+        return initial
+
+
+SECTION_FORMS: dict[str, type[SectionForm]] = {
+    form.section: form for form in (AboutForm, ProblemForm, ApproachForm, TimelineForm)
+}
+
+
+class CostLineForm(forms.Form):
+    payer = forms.ChoiceField(
+        label="Who spends this money?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select who spends this money", "invalid_choice": "Select who spends this money"},
+    )
+    description = forms.CharField(
+        label="What is it for?",
+        help_text="For example, ‘User researcher, 20 days’",
+        max_length=300,
+        error_messages={
+            "required": "Enter what the money is for",
+            "max_length": "The description must be 300 characters or fewer",
+        },
+    )
+    amount = MoneyField(
+        label="Amount",
+        required=True,
+        help_text="In pounds, for example 12000 or £12,000.50",
+        messages={
+            "required": "Enter the amount",
+            "invalid": "Enter the amount in pounds, like 12000 or 12000.50",
+            "positive": "The amount must be more than £0",
+        },
+    )
+
+    def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.partner_councils = {
+            str(partner.council_id): partner.council
+            for partner in bid.partners.all()
+            if partner.status != PartnerStatus.DECLINED
+        }
+        choices = [(Payer.LEAD.value, f"Lead council ({bid.lead_council.short_name})")]
+        choices += [
+            (f"partner:{council_id}", f"Partner council ({council.short_name})")
+            for council_id, council in self.partner_councils.items()
+        ]
+        choices.append((Payer.SUPPLIER.value, "Supplier"))
+        self.fields["payer"].choices = choices
+
+    @staticmethod
+    def initial_for(line) -> dict:
+        payer = f"partner:{line.payer_council_id}" if line.payer == Payer.PARTNER else line.payer
+        amount = f"{line.amount:.2f}".removesuffix(".00")
+        return {"payer": payer, "description": line.description, "amount": amount}
+
+    def service_kwargs(self) -> dict:
+        payer = self.cleaned_data["payer"]
+        payer_council = None
+        if payer.startswith("partner:"):
+            payer_council = self.partner_councils[payer.removeprefix("partner:")]
+            payer = Payer.PARTNER
+        return {
+            "payer": payer,
+            "payer_council": payer_council,
+            "description": self.cleaned_data["description"],
+            "amount": self.cleaned_data["amount"],
+        }
+
+
+class CouncilSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Council name",
+        help_text="For example, Bristol or Somerset",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false", "autocomplete": "off"}),
+    )
+
+
+class InviteForm(forms.Form):
+    council = forms.ModelChoiceField(
+        queryset=Council.objects.all(),
+        widget=forms.HiddenInput,
+        error_messages={"required": "Select a council to invite", "invalid_choice": "Select a council to invite"},
+    )
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(
+        label="Upload a file",
+        help_text=f"A {ALLOWED_LABEL} file, smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        error_messages={
+            "required": "Select a file",
+            "empty": "The selected file is empty",
+            "invalid": "Select a file",
+            "missing": "Select a file",
+        },
+    )
+
+
+class DeclarationForm(forms.Form):
+    declaration = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Confirm that you are submitting this bid on behalf of the councils"},
+    )
+
+    def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["declaration"].label = (
+            f"I confirm this bid is submitted on behalf of {bid.lead_council.official_name} and its partner "
+            "councils, and that the information in it is correct"
+        )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing this bid?",
+        help_text="The partner councils and, for a submitted bid, the programme team will see this",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter why you are withdrawing this bid",
+            "max_length": "The reason must be 2000 characters or fewer",
+        },
+    )
