@@ -8,6 +8,7 @@ ALLOWED_HOSTS, SITE_URL and the EMAIL_* variables (see README).
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -128,8 +129,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media")))
 MEDIA_ROOT = PRIVATE_MEDIA_ROOT
 
-# Email
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Email. Without REDIS_URL (the embedded demo) messages are printed to the console; otherwise SMTP from EMAIL_*.
+# EMAIL_BACKEND=notifications.backends.GovukNotifyEmailBackend sends through GOV.UK Notify instead.
+REDIS_URL = env.str("REDIS_URL", default="")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if REDIS_URL
+    else "django.core.mail.backends.console.EmailBackend",
+)
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
@@ -141,11 +149,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Local Digital Fund <
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery. No REDIS_URL → the embedded demo runs tasks eagerly (never in tests of Celery itself).
-REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or "CELERY_BROKER_URL" in env))
 CELERY_TASK_EAGER_PROPAGATES = False
+# A killed worker's message is delivered again (delivery is idempotent: the row is locked and sent once).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -154,10 +163,48 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down: the outbox keeps the message and the sweep sends it later.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    # Redis redelivers an unacknowledged message after this long; every retry countdown stays well below it.
+    "visibility_timeout": 3600,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Periodic sweeps, never long countdowns (a countdown past the visibility timeout is delivered again and again).
+CELERY_BEAT_SCHEDULE: dict = {
+    "notifications-sweep-pending": {
+        "task": "notifications.sweep_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "bids-round-closing-reminders": {
+        "task": "bids.send_round_closing_reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 6 * 3600},
+    },
+    "assessments-assessment-reminders": {
+        "task": "assessments.send_assessment_reminders",
+        "schedule": crontab(hour=8, minute=5),
+        "options": {"expires": 6 * 3600},
+    },
+}
 
+# Notifications: transient failures are retried after NOTIFICATIONS_RETRY_BACKOFF × 2^(attempt-1) seconds (at
+# most NOTIFICATIONS_RETRY_BACKOFF_MAX), up to NOTIFICATIONS_MAX_ATTEMPTS attempts; the sweep re-queues pending
+# rows NOTIFICATIONS_SWEEP_AFTER seconds past their expected attempt.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
+NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=900.0), 3000.0)
+NOTIFICATIONS_SWEEP_AFTER = env.int("NOTIFICATIONS_SWEEP_AFTER", default=300)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
+NOTIFICATIONS_GOVUK_NOTIFY_API_KEY = env.str("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY", default="")
+NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID = env.str("NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID", default="")
+NOTIFICATIONS_GOVUK_NOTIFY_BASE_URL = env.str(
+    "NOTIFICATIONS_GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk"
+)
 
 LOGGING = {
     "version": 1,

@@ -23,3 +23,15 @@ class Event(models.TextChoices):
 
 # Reminders can be switched off by the recipient; decisions and receipts always go.
 NON_ESSENTIAL_EVENTS = frozenset({Event.ROUND_CLOSING, Event.ASSESSMENT_DUE, Event.ASSESSMENT_OVERDUE})
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    # The recipient switched off this kind of email: the message is only shown on their Notifications page.
+    IN_APP = "in_app", "In-app only"

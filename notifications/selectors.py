@@ -1,0 +1,31 @@
+"""Reads of the outbox: a person's own messages, and the staff view with filters."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from councils.models import User
+from notifications.models import Notification
+
+
+def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("recipient").order_by("-created_at", "-pk")
+
+
+def notification_get_for_user(*, user: User, pk: int) -> Notification | None:
+    return Notification.objects.select_related("recipient").filter(recipient=user, pk=pk).first()
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_list_for_staff(*, status: str = "", event: str = "", reference: str = "") -> QuerySet[Notification]:
+    notifications = Notification.objects.select_related("recipient").order_by("-created_at", "-pk")
+    if status:
+        notifications = notifications.filter(status=status)
+    if event:
+        notifications = notifications.filter(event=event)
+    if reference:
+        notifications = notifications.filter(reference__iexact=reference.strip())
+    return notifications

@@ -1,0 +1,158 @@
+"""Notifications pages: each person's own messages and preference; the outbox for programme staff."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from councils.exceptions import ApplicationError
+from notifications.choices import Channel, Status
+from notifications.forms import OutboxFilterForm, PreferenceForm
+from notifications.models import Notification
+from notifications.rendering import render_email, subject_of
+from notifications.selectors import (
+    notification_get_for_user,
+    notification_list_for_staff,
+    notification_list_for_user,
+    notification_unread_count,
+)
+from notifications.services import (
+    notification_mark_read,
+    notification_retry,
+    notifications_mark_all_read,
+    preference_for,
+    preference_update,
+)
+
+PAGE_SIZE = 50
+# The link a message is mainly about, in order of preference.
+MAIN_LINKS = ("invitation_path", "assessment_path", "bid_path")
+
+
+def _inbox(request: HttpRequest, form: PreferenceForm | None = None, status: int = 200) -> HttpResponse:
+    page = Paginator(notification_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(notification, subject_of(notification)) for notification in page.object_list]
+    if form is None:
+        preference = preference_for(user=request.user)
+        form = PreferenceForm(initial={"reminder_emails": "yes" if preference.reminder_emails else "no"})
+    context = {
+        "page": page,
+        "rows": rows,
+        "unread_count": notification_unread_count(user=request.user),
+        "form": form,
+    }
+    return render(request, "notifications/notification_list.html", context, status=status)
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    return _inbox(request)
+
+
+@login_required
+@require_GET
+def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = notification_get_for_user(user=request.user, pk=pk)
+    if notification is None:
+        raise Http404("No notification found")
+    was_unread = notification.is_unread
+    notification_mark_read(notification=notification, by=request.user)
+    try:
+        rendered = render_email(notification)
+    except Exception:  # show what we can rather than fail the page
+        rendered = None
+    main_path = next(
+        (notification.context[name] for name in MAIN_LINKS if str(notification.context.get(name, "")).startswith("/")),
+        "",
+    )
+    return render(
+        request,
+        "notifications/notification_detail.html",
+        {
+            "notification": notification,
+            "subject": rendered.subject if rendered else subject_of(notification),
+            "body": rendered.text if rendered else "",
+            "main_path": main_path,
+            "was_unread": was_unread,
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = notifications_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read")
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def preference_update_view(request: HttpRequest) -> HttpResponse:
+    form = PreferenceForm(request.POST)
+    if not form.is_valid():
+        return _inbox(request, form=form, status=400)
+    wanted = form.cleaned_data["reminder_emails"] == "yes"
+    preference_update(user=request.user, reminder_emails=wanted)
+    messages.success(
+        request, "We will email you reminders" if wanted else "We will not email you reminders (they still appear here)"
+    )
+    return redirect("notifications:list")
+
+
+def _require_outbox(request: HttpRequest) -> None:
+    # 404, not 403: people who may not see the outbox are not told it exists.
+    if not request.user.has_perm("notifications.view_outbox"):
+        raise Http404("No page found")
+
+
+@login_required
+@require_GET
+def staff_list(request: HttpRequest) -> HttpResponse:
+    _require_outbox(request)
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    notifications = notification_list_for_staff(
+        status=filters.get("status", ""), event=filters.get("event", ""), reference=filters.get("reference", "")
+    )
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "notifications/staff_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "here": request.get_full_path(),
+            "Status": Status,
+            "Channel": Channel,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def staff_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_outbox(request)
+    notification = get_object_or_404(Notification, pk=pk)
+    try:
+        notification_retry(notification=notification, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Sending the notification to {notification.recipient.email} again")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("notifications:staff_list")
+    return redirect(back)

@@ -1,0 +1,338 @@
+"""Every event in docs/domain.md's "Who hears what", caused through the real domain services and delivered by
+a real Celery worker to a real SMTP server: recipients, subject with the bid reference, key body text, and
+links that work for the person who received them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from assessments import services as assessment_services
+from assessments.reminders import assessment_reminders_send
+from bids import services as bid_services
+from bids.models import Bid, FundingRound
+from bids.reminders import round_closing_reminders_send
+from notifications.choices import Event, Status
+from notifications.models import Notification
+from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user
+from tests.factories.assessments import assign, make_assessor, make_scored_bid, make_staff, score_all
+from tests.notifications.conftest import body_html, body_text, site_paths, wait_for, wait_settled
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def delivered(sink, event: str, expected_recipients) -> dict:
+    """Wait for `event` to reach exactly `expected_recipients`; return their messages by address."""
+    wanted = {user.email for user in expected_recipients}
+    assert wanted, "a test must expect at least one recipient"
+
+    def arrived():
+        messages = [m for m in sink.messages if m["X-LDF-Event"] == event]
+        return messages if {m["X-Envelope-To"] for m in messages} >= wanted else None
+
+    wait_for(arrived, message=f"{event} to reach {sorted(wanted)}")
+    wait_settled(event=event)
+    messages = [m for m in sink.messages if m["X-LDF-Event"] == event]
+    by_address = {}
+    for message in messages:
+        assert message["X-Envelope-To"] not in by_address, f"{event} sent twice to {message['X-Envelope-To']}"
+        by_address[message["X-Envelope-To"]] = message
+    assert set(by_address) == wanted
+    assert not Notification.objects.filter(event=event).exclude(status=Status.SENT).exists()
+    return by_address
+
+
+def check_message(client, message, user, *, reference: str, says: list[str]) -> None:
+    assert reference in message["Subject"]
+    assert message["To"] == user.email
+    text = body_text(message)
+    html = body_html(message)
+    for snippet in says:
+        assert snippet in text, f"{snippet!r} not in:\n{text}"
+    assert reference in html
+    paths = site_paths(message)
+    assert [path for path in paths if path != "/"], "the message links to the page it is about"
+    # Every link in the message works for its recipient.
+    client.force_login(user)
+    for path in paths:
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, f"{path} answered {response.status_code} for {user.email}"
+        assert f'href="{path}"' in body_html(message).replace("http://testserver", "")
+    client.logout()
+
+
+@pytest.fixture
+def people(db):
+    lead_council, partner_a, partner_b = make_council(), make_council(), make_council()
+    return {
+        "lead_council": lead_council,
+        "partners": [partner_a, partner_b],
+        "lead": make_user(councils=[lead_council], name="Lee Lead"),
+        "lead_colleague": make_user(councils=[lead_council], name="Lou Lead"),
+        "partner_a": make_user(councils=[partner_a], name="Pat Partner"),
+        "partner_b": make_user(councils=[partner_b], name="Pam Partner"),
+        "staff": make_staff(),
+        "bystander": make_user(councils=[make_council()], name="Ben Bystander"),
+    }
+
+
+def submitted(people, funding_round) -> Bid:
+    return make_submitted_bid(
+        funding_round=funding_round, lead=people["lead_council"], partners=people["partners"], by=people["lead"]
+    )
+
+
+def test_partner_invited_reaches_members_of_the_invited_council(mailer, client, people, funding_round):
+    bid = make_bid(funding_round=funding_round, lead=people["lead_council"], by=people["lead"])
+    bid_services.partner_invite(bid=bid, council=people["partners"][0], by=people["lead"])
+
+    messages = delivered(mailer, Event.PARTNER_INVITED, [people["partner_a"]])
+    check_message(
+        client,
+        messages[people["partner_a"].email],
+        people["partner_a"],
+        reference=bid.reference,
+        says=["has invited", "Confirm or decline:", f"/bids/{bid.reference}/invitation/"],
+    )
+
+
+@pytest.mark.parametrize("confirm", [True, False])
+def test_partner_response_reaches_lead_members(mailer, client, people, funding_round, confirm):
+    bid = make_bid(funding_round=funding_round, lead=people["lead_council"], by=people["lead"])
+    partner = bid_services.partner_invite(bid=bid, council=people["partners"][0], by=people["lead"])
+    bid_services.partner_respond(partner=partner, by=people["partner_a"], confirm=confirm)
+
+    messages = delivered(mailer, Event.PARTNER_RESPONDED, [people["lead"], people["lead_colleague"]])
+    verb = "confirmed" if confirm else "declined"
+    for user in (people["lead"], people["lead_colleague"]):
+        check_message(
+            client,
+            messages[user.email],
+            user,
+            reference=bid.reference,
+            says=[f"Pat Partner of {people['partners'][0].short_name} has {verb} taking part"],
+        )
+
+
+def test_bid_submitted_sends_a_receipt_to_lead_members_and_news_to_partners_and_staff(
+    mailer, client, people, funding_round
+):
+    bid = submitted(people, funding_round)
+
+    everyone = [people[name] for name in ("lead", "lead_colleague", "partner_a", "partner_b", "staff")]
+    messages = delivered(mailer, Event.BID_SUBMITTED, everyone)
+    check_message(
+        client,
+        messages[people["lead"].email],
+        people["lead"],
+        reference=bid.reference,
+        says=["We have received your bid", f"Your reference is {bid.reference}", "Amount requested: £60,000"],
+    )
+    assert "received your bid" in messages[people["lead_colleague"].email]["Subject"]
+    check_message(
+        client,
+        messages[people["partner_a"].email],
+        people["partner_a"],
+        reference=bid.reference,
+        says=["with your council as a partner"],
+    )
+    check_message(
+        client,
+        messages[people["staff"].email],
+        people["staff"],
+        reference=bid.reference,
+        says=["ready for the eligibility check", "Check the bid:"],
+    )
+    assert people["bystander"].email not in mailer.recipients()
+
+
+def test_bid_returned_reaches_lead_members_with_the_message(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    bid_services.bid_return_for_changes(bid=bid, by=people["staff"], message="Break the supplier costs down by phase.")
+
+    messages = delivered(mailer, Event.BID_RETURNED, [people["lead"], people["lead_colleague"]])
+    check_message(
+        client,
+        messages[people["lead"].email],
+        people["lead"],
+        reference=bid.reference,
+        says=["returned your bid", "Break the supplier costs down by phase."],
+    )
+
+
+def test_bid_withdrawn_reaches_partner_members_and_staff(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    bid_services.bid_withdraw(bid=bid, by=people["lead"], reason="Our cabinet paused the project.")
+
+    messages = delivered(mailer, Event.BID_WITHDRAWN, [people["partner_a"], people["partner_b"], people["staff"]])
+    for user in (people["partner_a"], people["staff"]):
+        check_message(
+            client,
+            messages[user.email],
+            user,
+            reference=bid.reference,
+            says=["has withdrawn this bid", "Our cabinet paused the project."],
+        )
+
+
+def test_bid_ineligible_reaches_lead_and_partner_members_with_the_reason(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    bid_services.bid_mark_ineligible(bid=bid, by=people["staff"], reason="Beta projects are not funded this round.")
+
+    recipients = [people[name] for name in ("lead", "lead_colleague", "partner_a", "partner_b")]
+    messages = delivered(mailer, Event.BID_INELIGIBLE, recipients)
+    for user in (people["lead"], people["partner_b"]):
+        check_message(
+            client,
+            messages[user.email],
+            user,
+            reference=bid.reference,
+            says=["not eligible", "Beta projects are not funded this round."],
+        )
+
+
+def test_assessor_assigned_reaches_the_assessor_with_the_due_date(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    assessor = make_assessor(name="Ada Assessor")
+    assessment_services.assessment_assign(bid=bid, assessor=assessor, by=people["staff"])
+
+    messages = delivered(mailer, Event.ASSESSOR_ASSIGNED, [assessor])
+    due = timezone.localtime(funding_round.assessment_deadline).strftime("%-d %B %Y")
+    check_message(
+        client,
+        messages[assessor.email],
+        assessor,
+        reference=bid.reference,
+        says=[f"Assessment due: {due}", "conflict of interest", "Start the assessment:"],
+    )
+
+
+def test_conflict_declared_reaches_programme_staff(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    assessor = make_assessor(name="Ada Assessor")
+    [assessment] = assign(bid, [assessor], by=people["staff"])
+    assessment_services.assessment_declare(
+        assessment=assessment, by=assessor, conflict=True, details="My partner works for the supplier."
+    )
+
+    messages = delivered(mailer, Event.CONFLICT_DECLARED, [people["staff"]])
+    check_message(
+        client,
+        messages[people["staff"].email],
+        people["staff"],
+        reference=bid.reference,
+        says=["Ada Assessor has declared a conflict of interest", "My partner works for the supplier."],
+    )
+
+
+def test_moderation_needed_reaches_programme_staff_with_the_criteria(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    first, second = assign(bid, [make_assessor(), make_assessor()], by=people["staff"])
+    score_all(first, [5, 4, 4])
+    score_all(second, [1, 4, 4])
+
+    messages = delivered(mailer, Event.MODERATION_NEEDED, [people["staff"]])
+    check_message(
+        client,
+        messages[people["staff"].email],
+        people["staff"],
+        reference=bid.reference,
+        says=["scores differ", "- Strategic fit"],
+    )
+    assert "Deliverability" not in body_text(messages[people["staff"].email])
+
+
+def test_bid_scored_reaches_only_programme_staff(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    make_scored_bid(funding_round=funding_round, bid=bid, scores=(4, 4))
+
+    messages = delivered(mailer, Event.BID_SCORED, [people["staff"]])
+    check_message(
+        client,
+        messages[people["staff"].email],
+        people["staff"],
+        reference=bid.reference,
+        says=["final weighted score is 75.00 out of 100", "Councils do not see scores"],
+    )
+
+
+def test_bid_awarded_reaches_lead_and_partner_members_with_amount_and_conditions(
+    mailer, client, people, funding_round
+):
+    bid = make_scored_bid(funding_round=funding_round, bid=submitted(people, funding_round))
+    bid_services.bid_award(bid=bid, by=people["staff"], amount="55000", conditions="Publish weeknotes every fortnight.")
+
+    recipients = [people[name] for name in ("lead", "lead_colleague", "partner_a", "partner_b")]
+    messages = delivered(mailer, Event.BID_AWARDED, recipients)
+    for user in (people["lead"], people["partner_a"]):
+        check_message(
+            client,
+            messages[user.email],
+            user,
+            reference=bid.reference,
+            says=["has awarded £55,000", "Publish weeknotes every fortnight."],
+        )
+
+
+def test_bid_not_funded_reaches_lead_and_partner_members_with_feedback(mailer, client, people, funding_round):
+    bid = make_scored_bid(funding_round=funding_round, bid=submitted(people, funding_round))
+    bid_services.bid_decline(bid=bid, by=people["staff"], feedback="Strong idea, but the savings were not evidenced.")
+
+    recipients = [people[name] for name in ("lead", "lead_colleague", "partner_a", "partner_b")]
+    messages = delivered(mailer, Event.BID_NOT_FUNDED, recipients)
+    check_message(
+        client,
+        messages[people["partner_b"].email],
+        people["partner_b"],
+        reference=bid.reference,
+        says=["will not fund this bid", "Strong idea, but the savings were not evidenced."],
+    )
+
+
+def test_round_closing_reminder_reaches_lead_members_of_draft_bids(mailer, client, people):
+    funding_round = make_round()
+    draft = make_bid(funding_round=funding_round, lead=people["lead_council"], by=people["lead"])
+    other_lead = make_user(councils=[make_council()])
+    submitted_bid = make_submitted_bid(
+        funding_round=funding_round, lead=other_lead.councils.first(), partners=people["partners"], by=other_lead
+    )
+    FundingRound.objects.filter(pk=funding_round.pk).update(closes_at=timezone.now() + timedelta(days=6, hours=1))
+
+    assert round_closing_reminders_send() == 2
+
+    messages = delivered(mailer, Event.ROUND_CLOSING, [people["lead"], people["lead_colleague"]])
+    check_message(
+        client,
+        messages[people["lead"].email],
+        people["lead"],
+        reference=draft.reference,
+        says=["is still a draft", "switch them off on your Notifications page"],
+    )
+    assert submitted_bid.reference not in {m["Subject"] for m in mailer.messages if m["X-LDF-Event"] == "round_closing"}
+
+
+def test_assessment_reminders_reach_the_assessor(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    late, due = make_assessor(name="Lena Late"), make_assessor(name="Dan Due")
+    late_assessment, due_assessment = assign(bid, [late, due], by=people["staff"])
+    # Two rounds' worth of deadlines on one bid is impossible, so move the deadline between sweeps.
+    FundingRound.objects.filter(pk=funding_round.pk).update(assessment_deadline=timezone.now() - timedelta(hours=2))
+    due_assessment.bid.funding_round.refresh_from_db()
+    assessment_services.assessment_declare(assessment=due_assessment, by=due, conflict=True, details="I know them.")
+    assert assessment_reminders_send() == 1  # only the assessment still to do; a declared conflict is done
+    overdue = delivered(mailer, Event.ASSESSMENT_OVERDUE, [late])
+    check_message(
+        client,
+        overdue[late.email],
+        late,
+        reference=bid.reference,
+        says=["was due by", "has not been submitted", "Continue the assessment:"],
+    )
+
+    FundingRound.objects.filter(pk=funding_round.pk).update(assessment_deadline=timezone.now() + timedelta(days=2))
+    assert assessment_reminders_send() == 1
+    soon = delivered(mailer, Event.ASSESSMENT_DUE, [late])
+    check_message(client, soon[late.email], late, reference=bid.reference, says=["is due by", "Continue the assessment:"])
+    assert late_assessment.pk
