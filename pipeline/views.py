@@ -199,7 +199,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
 def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound, pk=pk)
     problems = []
-    form = BatchAwardForm(request.POST or None)
+    form = BatchAwardForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             result = round_batch_award(

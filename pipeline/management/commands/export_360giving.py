@@ -1,0 +1,48 @@
+"""manage.py export_360giving: write the awarded grants as a 360Giving package (the file /funded/ serves)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from bids.models import FundingRound
+from pipeline.opendata import package_chunks, package_filename
+
+
+class Command(BaseCommand):
+    help = "Write the awarded grants (all rounds, or one with --round CODE) as a 360Giving JSON package."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--round", dest="code", help="A round's short code, e.g. R6 (default: every round)")
+        parser.add_argument("-o", "--output", help="File to write (default: the standard file name; - for stdout)")
+        parser.add_argument(
+            "--validate", action="store_true", help="Check the written file against the 360Giving schema"
+        )
+
+    def handle(self, *args, code: str | None, output: str | None, validate: bool, **options) -> None:
+        funding_round = None
+        if code:
+            funding_round = FundingRound.objects.filter(code=code).first()
+            if funding_round is None:
+                raise CommandError(f"No round has the code {code}")
+        count = 0
+        if output == "-":
+            for chunk in package_chunks(funding_round=funding_round):
+                sys.stdout.write(chunk)
+            return
+        path = Path(output or package_filename(funding_round))
+        with path.open("w", encoding="utf-8") as file:
+            for chunk in package_chunks(funding_round=funding_round):
+                file.write(chunk)
+                count += chunk.startswith((",\n", "\n{"))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {count:,} grants to {path}"))
+        if validate:
+            from pipeline.opendata_schema import package_errors
+
+            errors = package_errors(json.loads(path.read_text(encoding="utf-8")))
+            if errors:
+                raise CommandError("The file is not valid 360Giving data:\n" + "\n".join(errors[:20]))
+            self.stdout.write(self.style.SUCCESS("Valid against the 360Giving package schema 1.4.3"))

@@ -1,0 +1,45 @@
+"""Fixtures for the pipeline tests: staff and council clients, bids in the states decisions start from."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from councils.choices import Role
+from tests.factories import make_council, make_round, make_user
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(role=Role.PROGRAMME_STAFF, email="programme@example.test", name="Pat Programme")
+
+
+@pytest.fixture
+def staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def small_round(db):
+    """A round whose budget affords one £60,000 award but not two."""
+    return make_round(code="SM", budget="100000")
+
+
+@pytest.fixture
+def scored_bid(small_round):
+    return make_scored_bid(funding_round=small_round, lead=make_council("SCA", "Scoreshire"))
+
+
+@pytest.fixture
+def in_review_bid(small_round):
+    return make_in_review_bid(funding_round=small_round, lead=make_council("REV", "Reviewton"))
+
+
+def council_client(council) -> tuple[Client, object]:
+    user = make_user(councils=[council])
+    client = Client()
+    client.force_login(user)
+    return client, user

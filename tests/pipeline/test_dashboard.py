@@ -1,0 +1,100 @@
+"""The staff dashboard: counts and money per state, funnel, budget, time to decision, work needing attention."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bids.choices import BidState
+from bids.models import Bid, FundingRound
+from bids.services import bid_award, bid_decline
+from pipeline.selectors import dashboard_get, round_list
+from tests.factories import make_bid, make_council, make_round
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def programme(staff):
+    funding_round = make_round(code="DA", budget="500000")
+    awarded = make_scored_bid(funding_round=funding_round, amount="60000", lead=make_council("DA1", "Awardham"))
+    bid_award(bid=awarded, by=staff, amount=Decimal("50000"))
+    declined = make_scored_bid(funding_round=funding_round, amount="70000", lead=make_council("DA2", "Declinby"))
+    bid_decline(bid=declined, by=staff, feedback="Not this time")
+    scored = make_scored_bid(funding_round=funding_round, amount="80000", lead=make_council("DA3", "Scoreton"))
+    review = make_in_review_bid(funding_round=funding_round, amount="40000", lead=make_council("DA4", "Reviewby"))
+    draft = make_bid(funding_round=funding_round, lead=make_council("DA5", "Drafton"), amount="30000")
+    # Decision times of exactly 10 and 30 days, so the median is 20.
+    now = timezone.now()
+    Bid.objects.filter(pk=awarded.pk).update(submitted_at=now - timedelta(days=40), decided_at=now - timedelta(days=30))
+    Bid.objects.filter(pk=declined.pk).update(submitted_at=now - timedelta(days=40), decided_at=now - timedelta(days=10))
+    return {"round": funding_round, "awarded": awarded, "scored": scored, "review": review, "draft": draft}
+
+
+def test_dashboard_figures_for_a_round(programme):
+    funding_round = programme["round"]
+    summary = dashboard_get(funding_round=funding_round, rounds=round_list())
+    by_state = {row.state: row for row in summary.states}
+    assert by_state[BidState.AWARDED].count == 1 and by_state[BidState.AWARDED].awarded == Decimal("50000")
+    assert by_state[BidState.NOT_FUNDED].count == 1 and by_state[BidState.NOT_FUNDED].requested == Decimal("70000")
+    assert by_state[BidState.SCORED].count == 1 and by_state[BidState.IN_REVIEW].count == 1
+    assert by_state[BidState.DRAFT].count == 1
+    assert summary.total.count == 5 and summary.total.requested == Decimal("280000")
+    assert [(step.label, step.count) for step in summary.funnel] == [
+        ("Started (draft)", 5),
+        ("Submitted (in review)", 4),
+        ("Scored", 3),
+        ("Awarded", 1),
+    ]
+    assert (summary.budget, summary.awarded, summary.remaining) == (Decimal("500000"), Decimal("50000"), Decimal("450000"))
+    assert summary.awarded_percent == 10
+    assert summary.median_days_to_decision == 20.0
+    assert summary.past_deadline == 0 and summary.needs_moderation == 0
+
+
+def test_bids_past_the_assessment_deadline_and_needing_moderation_are_counted(programme):
+    funding_round = programme["round"]
+    FundingRound.objects.filter(pk=funding_round.pk).update(
+        closes_at=timezone.now() - timedelta(days=2), assessment_deadline=timezone.now() - timedelta(days=1)
+    )
+    Bid.objects.filter(pk=programme["review"].pk).update(needs_moderation=True)
+    funding_round.refresh_from_db()
+    summary = dashboard_get(funding_round=funding_round, rounds=round_list())
+    assert summary.past_deadline == 1
+    assert summary.needs_moderation == 1
+
+
+def test_dashboard_across_rounds_adds_every_round(programme, staff):
+    other = make_round(code="DB", budget="250000")
+    make_bid(funding_round=other, lead=make_council("DB1", "Otherby"))
+    summary = dashboard_get(funding_round=None, rounds=round_list())
+    assert summary.total.count == 6
+    assert summary.budget == Decimal("750000")
+
+
+def test_dashboard_page_has_accessible_charts_with_tables(staff_client, programme):
+    response = staff_client.get(reverse("pipeline:dashboard"), {"round": programme["round"].pk})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for chart in ("funnel", "budget"):
+        svg = re.search(rf'<svg[^>]*aria-labelledby="{chart}-title {chart}-desc"[^>]*>', html)
+        assert svg and 'role="img"' in svg.group(0)
+        assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
+    assert "Started (draft): 5 bids (100% of all bids). Submitted (in review): 4 bids" in html
+    assert "Budget £500,000: £50,000 awarded (10%), £450,000 remaining." in html
+    assert "Funnel as a table" in html
+    assert 'id="budget-remaining">£450,000<' in html
+    assert "20.0 days" in html
+    assert reverse("pipeline:batch_award", args=[programme["round"].pk]) in html
+
+
+def test_home_sends_staff_to_the_dashboard(staff_client):
+    response = staff_client.get("/")
+    assert response.status_code == 302 and response.url == reverse("pipeline:dashboard")
+    assert staff_client.get(reverse("pipeline:dashboard"), {"round": "nonsense"}).status_code == 200

@@ -1,0 +1,227 @@
+"""Staff decisions on the bid page: each runs the bid service (its rules), behind a confirmation form."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections
+from django.urls import reverse
+
+from bids.choices import BidState
+from bids.models import Bid, BidTransition
+from bids.services import bid_award
+from councils.choices import Role
+from councils.exceptions import ApplicationError
+from pipeline import services as pipeline_services
+from pipeline.services import round_batch_award
+from tests.factories import make_council, make_round, make_user
+from tests.factories.assessments import make_scored_bid
+from tests.pipeline.conftest import council_client
+
+pytestmark = pytest.mark.django_db
+
+
+def decide_url(bid: Bid, decision: str) -> str:
+    return reverse("pipeline:bid_decide", kwargs={"reference": bid.reference, "decision": decision})
+
+
+def test_award_form_is_prefilled_with_the_amount_requested_and_shows_the_budget_left(staff_client, scored_bid):
+    response = staff_client.get(decide_url(scored_bid, "award"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="60000.00"' in html
+    assert "Budget left in" in html and "£100,000" in html
+
+
+def test_award_with_conditions_records_the_decision_and_history(staff_client, scored_bid, staff):
+    response = staff_client.post(decide_url(scored_bid, "award"), {"amount": "55000", "conditions": "Weeknotes"})
+    assert response.status_code == 302
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.AWARDED
+    assert scored_bid.award_amount == Decimal("55000.00")
+    assert scored_bid.award_conditions == "Weeknotes"
+    last = BidTransition.objects.filter(bid=scored_bid).last()
+    assert (last.transition, last.by, last.source_state) == ("award", staff, BidState.SCORED)
+    page = staff_client.get(response.url).content.decode()
+    assert "was awarded £55,000.00" in page
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("60000.01", "cannot be more than the £60,000.00 requested"),
+        ("0", "must be more than £0"),
+        ("-5", "must be more than £0"),
+        ("lots", "Enter the amount to award as a number"),
+        ("", "Enter the amount to award"),
+        ("1.234", "pounds and pence"),
+    ],
+)
+def test_award_refuses_bad_amounts_and_changes_nothing(staff_client, scored_bid, amount, message):
+    response = staff_client.post(decide_url(scored_bid, "award"), {"amount": amount})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert "govuk-error-summary" in response.content.decode()
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.SCORED and scored_bid.award_amount is None
+
+
+def test_award_refused_when_it_would_overspend_the_budget(staff_client, small_round, scored_bid, staff):
+    other = make_scored_bid(funding_round=small_round, lead=make_council("OVR", "Overton"))
+    bid_award(bid=other, by=staff, amount=Decimal("60000"))
+    response = staff_client.post(decide_url(scored_bid, "award"), {"amount": "60000"})
+    assert response.status_code == 400
+    assert "would overspend" in response.content.decode()
+    assert "£40,000.00 of the budget is left" in response.content.decode()
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.SCORED
+
+
+def test_decline_requires_feedback(staff_client, scored_bid):
+    response = staff_client.post(decide_url(scored_bid, "decline"), {"feedback": "   "})
+    assert response.status_code == 400
+    assert "Enter feedback for the councils" in response.content.decode()
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.SCORED
+    response = staff_client.post(decide_url(scored_bid, "decline"), {"feedback": "Too costly for its reach."})
+    assert response.status_code == 302
+    scored_bid.refresh_from_db()
+    assert (scored_bid.state, scored_bid.status_note) == (BidState.NOT_FUNDED, "Too costly for its reach.")
+
+
+def test_ineligible_requires_a_reason_and_return_requires_a_message(staff_client, in_review_bid):
+    response = staff_client.post(decide_url(in_review_bid, "ineligible"), {"reason": ""})
+    assert response.status_code == 400 and "Enter why the bid is ineligible" in response.content.decode()
+    response = staff_client.post(decide_url(in_review_bid, "return"), {"message": ""})
+    assert response.status_code == 400 and "Enter what the council needs to change" in response.content.decode()
+    in_review_bid.refresh_from_db()
+    assert in_review_bid.state == BidState.IN_REVIEW
+    response = staff_client.post(decide_url(in_review_bid, "return"), {"message": "Add a partner cost line."})
+    assert response.status_code == 302
+    in_review_bid.refresh_from_db()
+    assert in_review_bid.state == BidState.DRAFT
+
+
+def test_detail_offers_only_the_decisions_the_state_machine_allows(staff_client, scored_bid, in_review_bid):
+    scored = staff_client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference])).content.decode()
+    assert decide_url(scored_bid, "award") in scored and decide_url(scored_bid, "decline") in scored
+    assert decide_url(scored_bid, "return") not in scored and decide_url(scored_bid, "ineligible") not in scored
+    review = staff_client.get(reverse("pipeline:bid_detail", args=[in_review_bid.reference])).content.decode()
+    assert decide_url(in_review_bid, "ineligible") in review and decide_url(in_review_bid, "return") in review
+    assert decide_url(in_review_bid, "award") not in review
+
+
+def test_a_decision_the_bid_is_not_in_a_state_for_explains_and_changes_nothing(staff_client, in_review_bid):
+    response = staff_client.post(decide_url(in_review_bid, "award"), {"amount": "100"})
+    assert response.status_code == 400
+    assert "This bid is in review, so you cannot award funding" in response.content.decode()
+    in_review_bid.refresh_from_db()
+    assert in_review_bid.state == BidState.IN_REVIEW
+    assert staff_client.get(decide_url(in_review_bid, "explode")).status_code == 404
+
+
+def test_council_members_and_assessors_cannot_reach_staff_pages_or_decide(scored_bid):
+    lead_client, _ = council_client(scored_bid.lead_council)
+    assessor = make_user(role=Role.ASSESSOR)
+    for client in (lead_client,):
+        assert client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference])).status_code == 404
+        assert client.post(decide_url(scored_bid, "award"), {"amount": "1000"}).status_code == 404
+        assert client.get(reverse("pipeline:dashboard")).status_code == 404
+        assert client.get(reverse("pipeline:bids")).status_code == 404
+    with pytest.raises(ApplicationError, match="permission"):
+        bid_award(bid=scored_bid, by=assessor, amount=Decimal("1000"))
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.SCORED
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, scored_bid):
+    response = client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference]))
+    assert response.status_code == 302 and "/sign-in/" in response.url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_awards_on_a_budget_that_affords_one_make_one_award(require_postgres):
+    funding_round = make_round(code="CC", budget="100000")
+    first = make_scored_bid(funding_round=funding_round, lead=make_council("CC1", "Concur One"))
+    second = make_scored_bid(funding_round=funding_round, lead=make_council("CC2", "Concur Two"))
+    staff = make_user(role=Role.PROGRAMME_STAFF)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def award(bid_pk: int) -> None:
+        try:
+            bid = Bid.objects.select_related("funding_round", "lead_council").get(pk=bid_pk)
+            barrier.wait()
+            bid_award(bid=bid, by=staff, amount=Decimal("60000"))
+            outcomes.append("awarded")
+        except ApplicationError as error:
+            outcomes.append(error.message)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=award, args=(bid.pk,)) for bid in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes, key=len)[0] == "awarded"
+    assert outcomes.count("awarded") == 1
+    assert any("would overspend" in outcome for outcome in outcomes)
+    assert Bid.objects.filter(funding_round=funding_round, state=BidState.AWARDED).count() == 1
+
+
+# --- Batch award ----------------------------------------------------------------------------------------
+
+
+def test_batch_award_awards_every_bid_above_the_funding_line(staff_client, staff):
+    funding_round = make_round(code="BA", budget="130000")
+    top = make_scored_bid(funding_round=funding_round, scores=(5, 5), lead=make_council("BA1", "Topham"))
+    second = make_scored_bid(funding_round=funding_round, scores=(4, 4), lead=make_council("BA2", "Secondby"))
+    below = make_scored_bid(funding_round=funding_round, scores=(3, 3), lead=make_council("BA3", "Belowton"))
+    url = reverse("pipeline:batch_award", args=[funding_round.pk])
+    page = staff_client.get(url).content.decode()
+    assert top.reference in page and second.reference in page and below.reference not in page
+    response = staff_client.post(url, {"conditions": "Quarterly show and tells"})
+    assert response.status_code == 302
+    states = dict(Bid.objects.filter(funding_round=funding_round).values_list("reference", "state"))
+    assert states == {top.reference: "awarded", second.reference: "awarded", below.reference: "scored"}
+    assert Bid.objects.get(pk=top.pk).award_conditions == "Quarterly show and tells"
+    assert BidTransition.objects.filter(bid__funding_round=funding_round, transition="award", by=staff).count() == 2
+
+
+def test_batch_award_is_all_or_nothing_when_one_award_would_overspend(monkeypatch, staff):
+    funding_round = make_round(code="AN", budget="130000")
+    bids = [
+        make_scored_bid(funding_round=funding_round, scores=(score, score), lead=make_council(f"AN{score}"))
+        for score in (5, 4, 3)
+    ]
+    real_ranking = pipeline_services._ranking
+
+    def stale_ranking(locked_round):
+        # A ranking that puts all three above the line: the third award would overspend the budget.
+        rows = real_ranking(locked_round)
+        for row in rows:
+            row.above_line = True
+        return rows
+
+    monkeypatch.setattr(pipeline_services, "_ranking", stale_ranking)
+    with pytest.raises(ApplicationError, match="Nothing was awarded: .* would overspend"):
+        round_batch_award(funding_round=funding_round, by=staff)
+    assert not Bid.objects.filter(pk__in=[b.pk for b in bids], state=BidState.AWARDED).exists()
+    assert not BidTransition.objects.filter(bid__in=bids, transition="award").exists()
+
+
+def test_batch_award_refused_for_people_who_may_not_decide(scored_bid):
+    lead = make_user(councils=[scored_bid.lead_council])
+    with pytest.raises(ApplicationError, match="permission"):
+        round_batch_award(funding_round=scored_bid.funding_round, by=lead)
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.SCORED
+
+
+def test_batch_award_with_nothing_above_the_line_says_so(staff_client, small_round):
+    response = staff_client.post(reverse("pipeline:batch_award", args=[small_round.pk]), {})
+    assert response.status_code == 400
+    assert "No scored bids are above the funding line" in response.content.decode()
