@@ -47,3 +47,14 @@ class Recommendation(models.TextChoices):
     FUND = "fund", "Fund"
     FUND_WITH_CONDITIONS = "fund_with_conditions", "Fund with conditions"
     DO_NOT_FUND = "do_not_fund", "Do not fund"
+
+
+# How each recorded change reads in the history.
+TRANSITION_LABELS = {
+    "assign": "Assigned",
+    "unassign": "Unassigned",
+    "declare_no_conflict": "Declared no conflict of interest",
+    "declare_conflict": "Declared a conflict of interest",
+    "submit": "Submitted",
+    "reopen": "Reopened",
+}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from assessments import conditions
-from assessments.choices import AssessmentState, Recommendation, Score
+from assessments.choices import TRANSITION_LABELS, AssessmentState, Recommendation, Score
 from bids.models import Bid, Criterion
 
 
@@ -150,3 +150,7 @@ class AssessmentTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bid_id}/{self.assessor_id}: {self.transition}"
+
+    @property
+    def label(self) -> str:
+        return TRANSITION_LABELS.get(self.transition, self.transition)

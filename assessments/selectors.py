@@ -287,6 +287,8 @@ class RankingRow:
     amount_requested: Decimal
     running_total: Decimal
     above_line: bool
+    # The first row below the funding line: the page draws the line above it.
+    first_below: bool = False
 
 
 @dataclass
@@ -344,6 +346,8 @@ def round_ranking(*, funding_round: FundingRound) -> Ranking:
     for rank, bid in enumerate(sorted(bids, key=sort_key), start=1):
         amount = bid.amount_requested or Decimal("0")
         running += amount
+        above = running <= remaining
+        previous_above = ranking.rows[-1].above_line if ranking.rows else True
         ranking.rows.append(
             RankingRow(
                 rank=rank,
@@ -352,7 +356,8 @@ def round_ranking(*, funding_round: FundingRound) -> Ranking:
                 value_for_money=_value_for_money(bid),
                 amount_requested=amount,
                 running_total=running,
-                above_line=running <= remaining,
+                above_line=above,
+                first_below=previous_above and not above,
             )
         )
     return ranking

@@ -83,7 +83,7 @@ def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No assessment found")
     if assessment.state != AssessmentState.ASSIGNED:
         return redirect("assessments:detail", pk=pk)
-    form = DeclarationForm(request.POST or None)
+    form = DeclarationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         conflict = form.cleaned_data["conflict"] == "yes"
         try:
@@ -248,7 +248,7 @@ def _reason_page(
     button: str,
     done: str,
 ) -> HttpResponse:
-    form = ReasonForm(request.POST or None, label=label)
+    form = ReasonForm(request.POST if request.method == "POST" else None, label=label)
     if request.method == "POST" and form.is_valid():
         try:
             service(assessment=assessment, by=request.user, reason=form.cleaned_data["reason"])
@@ -310,7 +310,7 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
         if score_row.criterion_id == criterion.pk
     ]
     initial = {"score": row.moderated.score, "note": row.moderated.note} if row.moderated else None
-    form = ModerationForm(request.POST or None, initial=initial)
+    form = ModerationForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.moderation_record(
