@@ -16,7 +16,7 @@ class DeclarationForm(forms.Form):
         error_messages={"required": "Select whether you have a conflict of interest"},
     )
     details = forms.CharField(
-        label="Describe the conflict",
+        label="If you have a conflict, describe it",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="For example, you advised one of the councils on this project, or a close relative works there",
