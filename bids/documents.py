@@ -25,6 +25,11 @@ class DocumentKind:
     content_type: str
     label: str
 
+    @property
+    def a_label(self) -> str:
+        # Letters said aloud: "an ODT", "an XLSX", "a PDF".
+        return f"{'an' if self.label[0] in 'AEFHILMNORSX' else 'a'} {self.label}"
+
 
 PDF = DocumentKind("pdf", "application/pdf", "PDF")
 PNG = DocumentKind("png", "image/png", "PNG")
@@ -134,11 +139,11 @@ def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
 
     if kind is None:
         raise _refuse(
-            f"The selected file is not really a {named_kind.label}: its content is not a {ALLOWED_LABEL} file"
+            f"The selected file is not really {named_kind.a_label}: its content is not a {ALLOWED_LABEL} file"
         )
     if kind != named_kind:
         raise _refuse(
-            f"The selected file’s name ends in .{extension} but it contains a {kind.label}. "
+            f"The selected file’s name ends in .{extension} but it contains {kind.a_label}. "
             f"Rename it to end in .{kind.extension} or choose another file"
         )
     return kind

@@ -1,0 +1,233 @@
+"""A lead council member drafts a whole bid in real headless Chromium, two partner councils confirm in their
+own browser contexts, and the lead submits. axe-core checks every drafting page, error states included."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bids.choices import BidState, PartnerStatus
+from bids.models import Bid, BidDocument
+from tests.e2e.conftest import assert_accessible, sign_in
+from tests.factories import make_round, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+
+
+def check(page) -> None:
+    """Every drafting page must have no axe violations (and no server error)."""
+    assert "Sorry, there is a problem with the service" not in page.content()
+    assert_accessible(page)
+
+
+def save(page, name: str = "Save and continue") -> None:
+    page.get_by_role("button", name=name).click()
+    page.wait_for_load_state()
+
+
+def expect_error(page, message: str) -> None:
+    summary = page.locator(".govuk-error-summary")
+    assert summary.is_visible()
+    assert message in summary.inner_text()
+    assert page.title().startswith("Error:")
+    check(page)
+
+
+def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    funding_round = make_round(code="R9")
+    lead = make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
+    partner_users = [
+        make_user(councils=[councils["p1"]], email="p1@partnerton.example.test", name="Pat Partnerton"),
+        make_user(councils=[councils["p2"]], email="p2@partnerby.example.test", name="Pip Partnerby"),
+    ]
+
+    page = new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    sign_in(page, lead.email)
+    page.wait_for_url("**/bids/")
+    check(page)
+
+    # Start a bid: an error first (no round chosen), then the round.
+    page.get_by_role("button", name="Start a new bid").click()
+    check(page)
+    save(page, "Start bid")
+    expect_error(page, "Select the round")
+    page.get_by_label(funding_round.name, exact=False).check()
+    save(page, "Start bid")
+    bid = Bid.objects.get()
+    assert page.get_by_role("heading", name="Untitled bid").is_visible()
+    check(page)
+
+    # About the project: a summary over the word limit is refused, everything typed is kept.
+    page.get_by_role("link", name="About the project").click()
+    check(page)
+    page.get_by_label("Project title").fill("Shared housing repairs front door")
+    page.get_by_label("Summary", exact=True).fill("word " * 251)
+    page.get_by_label("Discovery – up to £80,000").check()
+    save(page)
+    expect_error(page, "The summary must be 250 words or fewer")
+    assert page.get_by_label("Project title").input_value() == "Shared housing repairs front door"
+    page.get_by_label("Summary", exact=True).fill("A reusable front door for housing repairs.")
+    save(page)
+
+    page.get_by_role("link", name="Problem and users").click()
+    check(page)
+    page.get_by_label("What problem will the project solve?").fill("Tenants report repairs on paper forms.")
+    page.get_by_label("User needs and evidence").fill("Tenants need to know when the repair will happen.")
+    save(page)
+
+    page.get_by_role("link", name="Approach and outputs").click()
+    check(page)
+    page.get_by_label("Your approach").fill("Discovery with user research in three councils.")
+    page.get_by_label("Outputs and reuse").fill("Open source code and research on GitHub.")
+    page.get_by_label("Working in the open").fill("Weeknotes and fortnightly show and tells.")
+    save(page)
+
+    # Timeline: an impossible date first.
+    page.get_by_role("link", name="Timeline and contact").click()
+    check(page)
+    start = date.today() + timedelta(days=60)
+    page.get_by_label("Day", exact=True).fill("31")
+    page.get_by_label("Month", exact=True).fill("2")
+    page.get_by_label("Year", exact=True).fill(str(start.year))
+    page.get_by_label("How many months will the project take?").fill("6")
+    save(page)
+    expect_error(page, "The planned start date must be a real date")
+    page.get_by_label("Day", exact=True).fill(str(start.day))
+    page.get_by_label("Month", exact=True).fill(str(start.month))
+    save(page)
+
+    # Partners: search (the no-JS form; type-ahead enhances it) and invite two councils.
+    page.get_by_role("link", name="Partners").click()
+    check(page)
+    for council in (councils["p1"], councils["p2"]):
+        page.get_by_label("Council name").fill(council.short_name)
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_load_state()
+        check(page)
+        page.get_by_role("button", name=f"Invite {council.short_name}").click()
+        page.wait_for_load_state()
+        assert f"{council.short_name} has been invited" in page.content()
+    # Type-ahead: typing alone (no Search press) fetches the results and announces how many match.
+    page.get_by_label("Council name").fill("Unsigned")
+    page.locator("#council-search-status").get_by_text("1 council found").wait_for(state="attached")
+    assert page.locator("#council-results").get_by_text("Unsignedshire Council").is_visible()
+    assert page.locator("#council-results").get_by_text("Not a signatory").is_visible()
+    assert page.get_by_role("button", name="Invite Unsignedshire").count() == 0
+    check(page)
+    page.get_by_role("link", name="Remove Partnerby").click()
+    check(page)  # the confirmation page
+    page.get_by_role("link", name="Cancel").click()
+    page.get_by_role("button", name="Save and return to the task list").click()
+
+    # Costs: the amount, a cost line refused, then two that add up.
+    page.get_by_role("link", name="Costs").click()
+    check(page)
+    page.get_by_role("link", name="Change amount requested").click()
+    check(page)
+    page.get_by_label("How much are you asking the fund for?").fill("£60,000")
+    save(page)
+    page.get_by_role("button", name="Add a cost line").click()
+    check(page)
+    save(page, "Save cost line")
+    expect_error(page, "Select who spends this money")
+    page.get_by_label("Lead council (Leadshire)").check()
+    page.get_by_label("What is it for?").fill("Product manager, 60 days")
+    page.get_by_label("Amount").fill("30000")
+    save(page, "Save cost line")
+    assert "The cost lines add up to £30,000.00 but the amount requested is £60,000.00" in page.content()
+    check(page)
+    page.get_by_role("button", name="Add a cost line").click()
+    page.get_by_label("Supplier").check()
+    page.get_by_label("What is it for?").fill("User research agency")
+    page.get_by_label("Amount").fill("30000")
+    save(page, "Save cost line")
+    page.get_by_role("button", name="Save and return to the task list").click()
+
+    # Supporting documents: a disguised executable is refused, a real PDF is stored.
+    page.get_by_role("link", name="Supporting documents").click()
+    check(page)
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": EXE}]
+    )
+    save(page, "Upload file")
+    expect_error(page, "The selected file is not really a PDF")
+    assert not BidDocument.objects.exists()
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "research.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    save(page, "Upload file")
+    assert "research.pdf has been uploaded" in page.content()
+    check(page)
+    page.get_by_role("button", name="Save and return to the task list").click()
+
+    # Submitting before the partners confirm is refused, each problem linking to its section.
+    page.get_by_role("button", name="Check your answers").click()
+    check(page)
+    page.get_by_label("I confirm this bid is submitted on behalf of").check()
+    save(page, "Accept and submit bid")
+    expect_error(page, "Partnerton has not yet confirmed it is a partner")
+    link = page.locator(".govuk-error-summary").get_by_role(
+        "link", name="Partnerton has not yet confirmed it is a partner"
+    )
+    assert link.get_attribute("href").endswith(f"/bids/{bid.reference}/partners/")
+
+    # Each partner confirms in a separate browser context (their own session).
+    for user in partner_users:
+        partner_page = new_page()
+        sign_in(partner_page, user.email)
+        partner_page.wait_for_url("**/bids/")
+        assert "Invitations to be a partner" in partner_page.content()
+        check(partner_page)
+        partner_page.get_by_role("link", name=f"Confirm or decline the invitation to {bid.reference}").click()
+        check(partner_page)
+        partner_page.get_by_role("button", name="Save answer").click()
+        partner_page.wait_for_load_state()
+        expect_error(partner_page, "Select whether your council takes part")
+        partner_page.get_by_label("Yes, we confirm we are a partner").check()
+        partner_page.get_by_role("button", name="Save answer").click()
+        partner_page.wait_for_url("**/bids/")
+        assert "You have confirmed" in partner_page.content()
+        check(partner_page)
+    assert set(bid.partners.values_list("status", flat=True)) == {PartnerStatus.CONFIRMED}
+
+    # Back to the lead: every section is complete; check answers, declare, submit.
+    page.goto(f"/bids/{bid.reference}/")
+    assert "You have completed 7 of 7 sections" in page.content()
+    check(page)
+    page.get_by_role("button", name="Check your answers").click()
+    save(page, "Accept and submit bid")
+    expect_error(page, "Confirm that you are submitting this bid on behalf of the councils")
+    page.get_by_label("I confirm this bid is submitted on behalf of").check()
+    save(page, "Accept and submit bid")
+    panel = page.locator(".govuk-panel--confirmation")
+    assert panel.is_visible()
+    assert "Bid submitted" in panel.inner_text() and bid.reference in panel.inner_text()
+    check(page)
+
+    # The bid is read-only now, with its timeline; withdraw asks for a reason first.
+    page.get_by_role("link", name="View your bid").click()
+    assert page.get_by_text("Submitted", exact=True).first.is_visible()
+    check(page)
+    page.get_by_role("link", name="Withdraw this bid").click()
+    check(page)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+    expect_error(page, "Enter why you are withdrawing this bid")
+
+    bid.refresh_from_db()
+    assert bid.state == BidState.IN_REVIEW
+    assert bid.submitted_at is not None
+    history = list(bid.history.values_list("transition", "source_state", "target_state", "by_id"))
+    assert history == [("submit", BidState.DRAFT, BidState.IN_REVIEW, lead.pk)]
+    assert bid.title == "Shared housing repairs front door"
+    assert bid.planned_start == start and bid.duration_months == 6
+    assert sum(line.amount for line in bid.cost_lines.all()) == bid.amount_requested == 60000
+    assert bid.documents.get().original_name == "research.pdf"
+    assert script_errors == []  # GOV.UK Frontend's components and the type-ahead ran without errors
