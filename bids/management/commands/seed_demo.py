@@ -71,6 +71,25 @@ CONTENT = {
 }
 
 
+ASSESSOR_EMAILS = [email for email, _name, role, _codes in PEOPLE if role == Role.ASSESSOR]
+
+# Per assessor, scores for strategic fit, deliverability and value for money (5 Strong … 1 Poor).
+DEMO_SCORES = {
+    BidState.SCORED: [(4, 4, 4), (4, 4, 3)],  # 70.83
+    BidState.AWARDED: [(5, 4, 4), (4, 4, 5)],  # 83.33
+    BidState.NOT_FUNDED: [(2, 3, 2), (3, 3, 2)],  # 37.50
+}
+JUSTIFICATIONS = {
+    5: "Compelling evidence throughout: user research with residents in every partner council and a clear plan "
+    "for reuse.",
+    4: "Good evidence and a credible plan; the bid would be stronger with firmer commitments from partners.",
+    3: "Adequate, but the evidence is thin in places and some risks are not addressed.",
+    2: "Only partly convincing: the bid gives little evidence and leaves important questions unanswered.",
+    1: "The bid does not address this criterion.",
+}
+RECOMMENDATIONS = {5: "fund", 4: "fund_with_conditions", 3: "fund_with_conditions", 2: "do_not_fund", 1: "do_not_fund"}
+
+
 class Command(BaseCommand):
     help = "Load demo data: councils, people for each role, an open and a closed round, bids in every state."
 
@@ -82,6 +101,7 @@ class Command(BaseCommand):
             open_round, closed_round = self._rounds()
         if not Bid.objects.filter(funding_round__in=[open_round, closed_round]).exists():
             self._bids(people, open_round, closed_round)
+        self._assessments_in_progress(people, open_round)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, codes in PEOPLE:
@@ -210,10 +230,9 @@ class Command(BaseCommand):
                     reason="Pest control booking is already available as a reusable component funded in Round 4.",
                 )
             elif final_state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED):
-                score = {BidState.SCORED: "72.50", BidState.AWARDED: "81.25", BidState.NOT_FUNDED: "43.75"}
-                Bid.objects.filter(pk=bid.pk).update(final_score=Decimal(score[final_state]))
+                # Real assessments: the last submission aggregates the scores and marks the bid scored.
+                self._assess(bid, staff, DEMO_SCORES[final_state])
                 bid = Bid.objects.get(pk=bid.pk)
-                services.bid_mark_scored(bid=bid, by=None)
                 if final_state == BidState.AWARDED:
                     services.bid_award(
                         bid=bid,
@@ -229,3 +248,55 @@ class Command(BaseCommand):
                     )
         # Round 6 has now closed: councils can no longer submit to it.
         FundingRound.objects.filter(pk=closed_round.pk).update(closes_at=timezone.now() - timedelta(days=7))
+
+    def _assess(self, bid: Bid, staff: User, score_sets: list[tuple[int, ...]]) -> None:
+        """Assign eligible demo assessors and submit their scores through the assessment services."""
+        # The demo drives assessment through its real services (bids otherwise import no assessment code).
+        from assessments import services as assessment_services
+
+        assessors = [
+            assessor
+            for assessor in User.objects.filter(email__in=ASSESSOR_EMAILS).order_by("email")
+            if not assessment_services.assignment_block_reason(bid=bid, assessor=assessor)
+        ]
+        criteria = list(bid.funding_round.criteria.all())
+        for assessor, scores in zip(assessors, score_sets, strict=False):
+            assessment = assessment_services.assessment_assign(bid=bid, assessor=assessor, by=staff)
+            assessment_services.assessment_declare(assessment=assessment, by=assessor, conflict=False)
+            overall = round(sum(scores) / len(scores))
+            assessment_services.assessment_submit(
+                assessment=assessment,
+                by=assessor,
+                scores={c.pk: (score, JUSTIFICATIONS[score]) for c, score in zip(criteria, scores, strict=True)},
+                recommendation=RECOMMENDATIONS[overall],
+                comments="A well-made case from committed partners." if overall >= 4 else "Not ready for funding.",
+            )
+
+    def _assessments_in_progress(self, people: dict[str, User], open_round: FundingRound) -> None:
+        """The open round's bid in review: one assessor declared a conflict, one is scoring, one has yet to start."""
+        from assessments import services as assessment_services
+
+        bid = open_round.bids.filter(state=BidState.IN_REVIEW).order_by("number").first()
+        if bid is None or bid.assessments.exists():
+            return
+        staff = people["staff@demo.localdigital.test"]
+        helen, omar, lucy = (people[email] for email in ASSESSOR_EMAILS)
+        with transaction.atomic():
+            conflicted = assessment_services.assessment_assign(bid=bid, assessor=lucy, by=staff)
+            assessment_services.assessment_declare(
+                assessment=conflicted,
+                by=lucy,
+                conflict=True,
+                details="I was seconded to Sheffield's digital team last year and helped shape this idea.",
+            )
+            scoring = assessment_services.assessment_assign(bid=bid, assessor=helen, by=staff)
+            assessment_services.assessment_declare(assessment=scoring, by=helen, conflict=False)
+            first = bid.funding_round.criteria.order_by("position", "pk").first()
+            assessment_services.assessment_save_scores(
+                assessment=scoring,
+                by=helen,
+                scores={first.pk: (4, JUSTIFICATIONS[4])},
+                recommendation="",
+                comments="",
+            )
+            assessment_services.assessment_assign(bid=bid, assessor=omar, by=staff)
