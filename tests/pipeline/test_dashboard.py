@@ -33,7 +33,9 @@ def programme(staff):
     # Decision times of exactly 10 and 30 days, so the median is 20.
     now = timezone.now()
     Bid.objects.filter(pk=awarded.pk).update(submitted_at=now - timedelta(days=40), decided_at=now - timedelta(days=30))
-    Bid.objects.filter(pk=declined.pk).update(submitted_at=now - timedelta(days=40), decided_at=now - timedelta(days=10))
+    Bid.objects.filter(pk=declined.pk).update(
+        submitted_at=now - timedelta(days=40), decided_at=now - timedelta(days=10)
+    )
     return {"round": funding_round, "awarded": awarded, "scored": scored, "review": review, "draft": draft}
 
 
@@ -52,7 +54,11 @@ def test_dashboard_figures_for_a_round(programme):
         ("Scored", 3),
         ("Awarded", 1),
     ]
-    assert (summary.budget, summary.awarded, summary.remaining) == (Decimal("500000"), Decimal("50000"), Decimal("450000"))
+    assert (summary.budget, summary.awarded, summary.remaining) == (
+        Decimal("500000"),
+        Decimal("50000"),
+        Decimal("450000"),
+    )
     assert summary.awarded_percent == 10
     assert summary.median_days_to_decision == 20.0
     assert summary.past_deadline == 0 and summary.needs_moderation == 0

@@ -207,7 +207,7 @@ def test_batch_award_is_all_or_nothing_when_one_award_would_overspend(monkeypatc
         return rows
 
     monkeypatch.setattr(pipeline_services, "_ranking", stale_ranking)
-    with pytest.raises(ApplicationError, match="Nothing was awarded: .* would overspend"):
+    with pytest.raises(ApplicationError, match=r"Nothing was awarded: .* would overspend"):
         round_batch_award(funding_round=funding_round, by=staff)
     assert not Bid.objects.filter(pk__in=[b.pk for b in bids], state=BidState.AWARDED).exists()
     assert not BidTransition.objects.filter(bid__in=bids, transition="award").exists()

@@ -62,7 +62,7 @@ def test_package_is_valid_360giving_with_the_grant_fields(client, awarded):
     assert grant["grantProgramme"] == [{"code": "OD", "title": awarded["round"].name}]
     assert [loc["geoCode"] for loc in grant["beneficiaryLocation"]] == [
         awarded["lead"].gss_code,
-        *sorted((p.gss_code for p in awarded["partners"])),
+        *sorted(p.gss_code for p in awarded["partners"]),
     ]
     assert grant["plannedDates"][0]["startDate"] == bid.planned_start.isoformat()
     assert grant["plannedDates"][0]["duration"] == bid.duration_months
@@ -70,9 +70,7 @@ def test_package_is_valid_360giving_with_the_grant_fields(client, awarded):
 
 
 def test_declined_partners_are_not_beneficiaries(client, awarded):
-    BidPartner.objects.filter(bid=awarded["bid"], council=awarded["partners"][0]).update(
-        status=PartnerStatus.DECLINED
-    )
+    BidPartner.objects.filter(bid=awarded["bid"], council=awarded["partners"][0]).update(status=PartnerStatus.DECLINED)
     package = download(client, reverse("pipeline:funded_round_package", args=["OD"]))
     grant = next(g for g in package["grants"] if g["id"].endswith(awarded["bid"].reference))
     assert awarded["partners"][0].gss_code not in {loc["geoCode"] for loc in grant["beneficiaryLocation"]}

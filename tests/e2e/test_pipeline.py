@@ -1,0 +1,82 @@
+"""Programme staff in a real browser: filter the bid table, open a scored bid, award it, see the dashboard
+change; axe-core finds no WCAG 2.2 AA violations on the staff pages or the public funded-projects page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from councils.choices import Role
+from tests.e2e.conftest import assert_accessible, sign_in
+from tests.factories import make_council, make_round, make_user
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
+    funding_round = make_round(code="E2", budget="500000")
+    scored = make_scored_bid(funding_round=funding_round, lead=make_council("E2S", "Scoredale"), amount="75000")
+    make_in_review_bid(funding_round=funding_round, lead=make_council("E2R", "Reviewdale"))
+    make_user(role=Role.PROGRAMME_STAFF, email="staff@e2e.example.test", name="Eve Staff")
+
+    page = new_page()
+    sign_in(page, "staff@e2e.example.test")
+    page.wait_for_url("**/pipeline/")
+    expect(page.locator("#total-awarded")).to_have_text("£0")
+    assert_accessible(page)
+
+    page.goto(f"/pipeline/?round={funding_round.pk}")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Bids", exact=True).first.click()
+    page.wait_for_url("**/pipeline/bids/")
+    assert_accessible(page)
+    page.get_by_label("Status").select_option("scored")
+    page.get_by_label("Region").select_option("South West")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#result-count")).to_have_text("1 bid")
+    assert_accessible(page)
+
+    page.get_by_role("link", name=scored.reference).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(scored.title)
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Award funding").click()
+    expect(page.get_by_label("Amount to award, in pounds")).to_have_value("75000.00")
+    assert_accessible(page)
+    # A mistake first: more than requested is refused with an error summary, and the page stays accessible.
+    page.get_by_label("Amount to award, in pounds").fill("90000")
+    page.get_by_role("button", name=re.compile("Confirm")).click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("cannot be more than the £75,000.00 requested")
+    assert_accessible(page)
+    page.get_by_label("Amount to award, in pounds").fill("70000")
+    page.get_by_label("Conditions of the award (optional)").fill("Publish weeknotes")
+    page.get_by_role("button", name=re.compile("Confirm")).click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"{scored.reference} was awarded £70,000.00")
+    expect(page.locator("#bid-state")).to_contain_text("Awarded")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("#total-awarded")).to_have_text("£70,000")
+    expect(page.locator('#states-table tr[data-state="awarded"] td').first).to_have_text("1")
+
+
+def test_public_funded_projects_page_is_accessible_without_sign_in(new_page):
+    staff = make_user(role=Role.PROGRAMME_STAFF)
+    funding_round = make_round(code="E3", budget="500000")
+    bid = make_scored_bid(funding_round=funding_round, lead=make_council("E3L", "Fundedham"))
+    from decimal import Decimal
+
+    from bids.services import bid_award
+
+    bid_award(bid=bid, by=staff, amount=Decimal("50000"))
+    page = new_page()
+    page.goto("/funded/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Funded projects")
+    expect(page.get_by_text("Fundedham Council")).to_be_visible()
+    assert_accessible(page)
+    response = page.request.get("/funded/360giving.json")
+    assert response.status == 200 and response.json()["grants"][0]["amountAwarded"] == 50000

@@ -1,0 +1,82 @@
+"""Query counts of the staff pages and the API list do not grow with data: measured at 100 bids, then again
+after bulk-inserting 4,900 more, they must be equal and within budget."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+from bids.choices import BidState
+from bids.models import Bid
+from councils.models import Council
+from pipeline.seeding import seed_programme
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+BUDGETS = {"dashboard": 10, "dashboard_round": 10, "table": 8, "table_filtered": 8, "detail": 15, "api": 8}
+
+
+def measure(client: Client, token: str, urls: dict[str, str]) -> dict[str, int]:
+    counts = {}
+    for name, url in urls.items():
+        headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if name.startswith("api") else {}
+        with CaptureQueriesContext(connection) as queries:
+            response = (Client(**headers) if headers else client).get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        if name == "table":
+            assert (
+                response.content.decode().count(
+                    '<td class="govuk-table__cell"><a class="govuk-link" href="/pipeline/bids/'
+                )
+                == 50
+            )
+        counts[name] = len(queries)
+    return counts
+
+
+def urls_for(tag: str) -> dict[str, str]:
+    scored = Bid.objects.filter(state=BidState.SCORED, reference__contains=f"-{tag}").order_by("pk").first()
+    first_round = Bid.objects.filter(reference__contains=f"-{tag}").first().funding_round_id
+    return {
+        "dashboard": "/pipeline/",
+        "dashboard_round": f"/pipeline/?round={first_round}",
+        "table": "/pipeline/bids/",
+        "table_filtered": "/pipeline/bids/?q=LDF&state=&region=&sort=-score&score_min=0",
+        "detail": f"/pipeline/bids/{scored.reference}/",
+        "api": "/api/bids/?sort=-amount",
+        "api_council": "/api/bids/",
+    }
+
+
+def test_page_query_counts_are_the_same_at_100_and_5000_bids():
+    from councils.choices import Role
+
+    seed_programme(bids=100, rounds=2, tag="QA", assessors=8)
+    staff = make_user(role=Role.PROGRAMME_STAFF)
+    client = Client()
+    client.force_login(staff)
+    token = Token.objects.create(user=staff).key
+    member = make_user(councils=list(Council.objects.order_by("pk")[:5]))
+    member_token = Token.objects.create(user=member).key
+
+    def run(tag: str) -> dict[str, int]:
+        urls = urls_for(tag)
+        council_url = urls.pop("api_council")
+        counts = measure(client, token, urls)
+        with CaptureQueriesContext(connection) as queries:
+            assert Client(HTTP_AUTHORIZATION=f"Token {member_token}").get(council_url).status_code == 200
+        counts["api_council"] = len(queries)
+        return counts
+
+    small = run("QA")
+    seed_programme(bids=4900, rounds=2, tag="QB", assessors=8, seed=2, with_scores=False)
+    assert Bid.objects.count() == 5000
+    large = run("QB")
+    assert small == large, f"query counts grew with data: {small} → {large}"
+    for name, budget in BUDGETS.items():
+        assert large[name] <= budget, f"{name}: {large[name]} queries, budget {budget}"
+    assert large["api_council"] <= BUDGETS["api"]
