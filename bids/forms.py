@@ -27,7 +27,11 @@ def parse_money(value: str | None) -> Decimal | None:
         amount = Decimal(text)
     except InvalidOperation as error:
         raise ValidationError("invalid") from error
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or amount > MAX_AMOUNT:
+    try:
+        valid = amount.is_finite() and abs(amount) <= MAX_AMOUNT and amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        valid = False
+    if not valid:
         raise ValidationError("invalid")
     return amount
 
@@ -37,6 +41,7 @@ class MoneyField(forms.CharField):
         super().__init__(label=label, required=required, max_length=30, **kwargs)
         self.money_messages = messages
         self.widget.attrs.update({"inputmode": "decimal", "spellcheck": "false"})
+        self.error_messages["max_length"] = messages["invalid"]
         if required:
             self.error_messages["required"] = messages["required"]
 
@@ -84,7 +89,15 @@ class SectionForm(forms.Form):
     """A task-list section. `version` is the section's edit counter when the page was opened."""
 
     section = ""
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        required=False,
+        error_messages={
+            "invalid": "The page was not loaded properly. Go back to the task list and try again",
+            "min_value": "The page was not loaded properly. Go back to the task list and try again",
+        },
+    )
 
     def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -153,9 +166,10 @@ class ApproachForm(SectionForm):
 
 class TimelineForm(SectionForm):
     section = "timeline"
-    planned_start_day = forms.CharField(required=False, max_length=2)
-    planned_start_month = forms.CharField(required=False, max_length=2)
-    planned_start_year = forms.CharField(required=False, max_length=4)
+    # Parsed together in clean(): one message for the whole date, shown on the date input.
+    planned_start_day = forms.CharField(required=False)
+    planned_start_month = forms.CharField(required=False)
+    planned_start_year = forms.CharField(required=False)
     duration_months = forms.IntegerField(
         label="How many months will the project take?",
         help_text="Between 1 and 36 months",
@@ -212,12 +226,12 @@ class TimelineForm(SectionForm):
         try:
             day, month, year = (int(part) for part in parts)
             cleaned["planned_start"] = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):
             self._date_error("The planned start date must be a real date, like 1 4 2027")
             return cleaned
         if not 2000 <= year <= 2100:
             cleaned["planned_start"] = None
-            self._date_error("The year of the planned start date must have 4 numbers, like 2027")
+            self._date_error("The planned start date must be in a year from 2000 to 2100, like 2027")
         return cleaned
 
     def _date_error(self, message: str) -> None:

@@ -546,3 +546,69 @@ def test_closed_round_is_shown_on_the_task_list(councils, lead_user, lead_client
     Bid.objects.filter(pk=bid.pk).update(funding_round=closed)
     page = lead_client.get(url("bids:detail", bid)).content.decode()
     assert "closed on" in page
+
+
+def test_programme_staff_are_sent_to_the_staff_bid_page(draft, client, staff_user):
+    client.force_login(staff_user)
+    response = client.get(url("bids:detail", draft))
+    assert response.status_code == 302
+    assert response.url == reverse("pipeline:bid_detail", kwargs={"reference": draft.reference})
+
+
+def test_start_page_says_when_no_round_is_open(councils, lead_client):
+    make_round(open_=False)
+    page = lead_client.get(reverse("bids:start")).content.decode()
+    assert "No round is open for bids at the moment" in page
+    assert "Start a new bid" not in lead_client.get(reverse("bids:list")).content.decode()
+
+
+def test_your_bids_next_steps(funding_round, councils, client):
+    lead_member = make_user(councils=[councils["lead"]])
+    partner_member = make_user(councils=[councils["p1"]])
+    needs_partners = make_bid(funding_round=funding_round, lead=councils["lead"], by=lead_member)
+    ready = make_bid(
+        funding_round=funding_round,
+        lead=councils["lead"],
+        partners=[councils["p1"], councils["p2"]],
+        by=lead_member,
+    )
+    client.force_login(lead_member)
+    page = client.get(reverse("bids:list")).content.decode()
+    assert "Invite 2 more partners" in page
+    assert "Check your answers and submit" in page
+    assert url("bids:check", ready) in page
+    client.force_login(partner_member)
+    page = client.get(reverse("bids:list")).content.decode()
+    assert "None: Leadshire will submit it" in page
+    assert needs_partners.reference not in page
+
+
+@pytest.mark.parametrize("typed", ["1e999999", "NaN", "Infinity", "£1,2,3.4.5", "9" * 40])
+def test_strange_amounts_get_a_clear_message_not_an_error(draft, lead_client, typed):
+    response = lead_client.post(url("bids:cost_amount", draft), {"version": 0, "amount_requested": typed})
+    assert response.status_code == 400
+    assert "Enter the amount in pounds" in response.content.decode()
+
+
+@pytest.mark.parametrize("version", ["abc", "-1"])
+def test_a_tampered_version_field_is_refused_clearly(draft, lead_client, version):
+    response = lead_client.post(section_url(draft, "about"), about_data(draft, version=version))
+    assert response.status_code == 400
+    assert "The page was not loaded properly" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.title == ""
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "message"),
+    [
+        ("99999999999999999999", "1", "2027", "must be a real date"),
+        ("1", "1", "1999", "in a year from 2000 to 2100"),
+        ("x", "y", "z", "must be a real date"),
+    ],
+)
+def test_strange_dates_get_a_clear_message(draft, lead_client, day, month, year, message):
+    data = {"version": 0, "planned_start_day": day, "planned_start_month": month, "planned_start_year": year}
+    response = lead_client.post(section_url(draft, "timeline"), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
