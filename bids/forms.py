@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from bids.choices import PartnerStatus, Payer
+from bids.choices import PartnerStatus, Payer, Phase
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from councils.models import Council
@@ -79,8 +79,8 @@ class StartBidForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["funding_round"].queryset = rounds
         self.fields["lead_council"].queryset = councils
-        self.fields["funding_round"].label_from_instance = (
-            lambda r: f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
+        self.fields["funding_round"].label_from_instance = lambda r: (
+            f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
         )
         self.fields["lead_council"].label_from_instance = lambda c: c.official_name
 
@@ -141,9 +141,12 @@ class AboutForm(SectionForm):
 
     def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
         super().__init__(*args, bid=bid, **kwargs)
+        # In the agile order (discovery, alpha, beta), not alphabetical.
+        order = list(Phase.values)
+        round_phases = sorted(bid.funding_round.phases.all(), key=lambda round_phase: order.index(round_phase.phase))
         self.fields["phase"].choices = [
             (round_phase.phase, f"{round_phase.get_phase_display()} – up to £{round_phase.cap:,.0f}")
-            for round_phase in bid.funding_round.phases.all()
+            for round_phase in round_phases
         ]
 
 
