@@ -258,9 +258,7 @@ def test_bid_scored_reaches_only_programme_staff(mailer, client, people, funding
     )
 
 
-def test_bid_awarded_reaches_lead_and_partner_members_with_amount_and_conditions(
-    mailer, client, people, funding_round
-):
+def test_bid_awarded_reaches_lead_and_partner_members_with_amount_and_conditions(mailer, client, people, funding_round):
     bid = make_scored_bid(funding_round=funding_round, bid=submitted(people, funding_round))
     bid_services.bid_award(bid=bid, by=people["staff"], amount="55000", conditions="Publish weeknotes every fortnight.")
 
@@ -334,5 +332,7 @@ def test_assessment_reminders_reach_the_assessor(mailer, client, people, funding
     FundingRound.objects.filter(pk=funding_round.pk).update(assessment_deadline=timezone.now() + timedelta(days=2))
     assert assessment_reminders_send() == 1
     soon = delivered(mailer, Event.ASSESSMENT_DUE, [late])
-    check_message(client, soon[late.email], late, reference=bid.reference, says=["is due by", "Continue the assessment:"])
+    check_message(
+        client, soon[late.email], late, reference=bid.reference, says=["is due by", "Continue the assessment:"]
+    )
     assert late_assessment.pk
