@@ -231,3 +231,74 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     assert sum(line.amount for line in bid.cost_lines.all()) == bid.amount_requested == 60000
     assert bid.documents.get().original_name == "research.pdf"
     assert script_errors == []  # GOV.UK Frontend's components and the type-ahead ran without errors
+
+
+def test_returned_bid_conflicts_and_errors_are_accessible_and_it_can_be_resubmitted(
+    new_page, councils, staff_user, settings, tmp_path
+):
+    """The returned-for-changes banner, an edit conflict, a refused amount and a stale invite, each checked by
+    axe; then the lead resubmits."""
+    from bids import services
+    from tests.factories import make_submitted_bid
+
+    settings.MEDIA_ROOT = tmp_path
+    funding_round = make_round(code="R8")
+    lead = make_user(councils=[councils["lead"]], email="lead@leadshire.example.test")
+    colleague = make_user(councils=[councils["lead"]], name="Cara Colleague")
+    bid = make_submitted_bid(
+        funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"], councils["p2"]], by=lead
+    )
+    services.bid_return_for_changes(bid=bid, by=staff_user, message="Please explain how Partnerby will reuse it.")
+
+    page = new_page()
+    sign_in(page, lead.email)
+    page.wait_for_url("**/bids/")
+    assert "Make the changes asked for and submit again" in page.content()
+    page.goto(f"/bids/{bid.reference}/")
+    banner = page.locator(".govuk-notification-banner")
+    assert "Please explain how Partnerby will reuse it." in banner.inner_text()
+    check(page)
+
+    # Two editors: the colleague saves while the lead has the page open.
+    page.get_by_role("link", name="Approach and outputs").click()
+    bid.refresh_from_db()
+    services.bid_section_update(
+        bid=bid,
+        by=colleague,
+        section="approach",
+        version=bid.section_versions.get("approach", 0),
+        values={"outputs_and_reuse": "Colleague: Partnerby will run it in beta."},
+    )
+    page.get_by_label("Outputs and reuse").fill("Lead: Partnerby reuses the code.")
+    save(page)
+    expect_error(page, "A colleague saved this section after you opened it")
+    assert "Colleague: Partnerby will run it in beta." in page.locator(".govuk-inset-text").inner_text()
+    assert page.get_by_label("Outputs and reuse").input_value() == "Lead: Partnerby reuses the code."
+    save(page)  # having seen their text, the lead saves deliberately
+    bid.refresh_from_db()
+    assert bid.outputs_and_reuse == "Lead: Partnerby reuses the code."
+
+    # A refused amount.
+    page.goto(f"/bids/{bid.reference}/costs/amount/")
+    page.get_by_label("How much are you asking the fund for?").fill("sixty thousand")
+    save(page)
+    expect_error(page, "Enter the amount in pounds")
+
+    # A stale invite: someone else invited the council after these results were shown.
+    page.goto(f"/bids/{bid.reference}/partners/?q=Partnercombe")
+    services.partner_invite(bid=bid, council=councils["p3"], by=colleague)
+    page.get_by_role("button", name="Invite Partnercombe").click()
+    page.wait_for_load_state()
+    expect_error(page, "Partnercombe has already been invited")
+    page.get_by_role("link", name="Remove Partnercombe").click()
+    page.get_by_role("button", name="Yes, remove this partner").click()
+    page.wait_for_load_state()
+    check(page)
+
+    page.goto(f"/bids/{bid.reference}/check/")
+    page.get_by_label("I confirm this bid is submitted on behalf of").check()
+    save(page, "Accept and submit bid")
+    assert page.locator(".govuk-panel--confirmation").is_visible()
+    bid.refresh_from_db()
+    assert bid.state == BidState.IN_REVIEW
+    assert list(bid.history.values_list("transition", flat=True)) == ["submit", "return_for_changes", "submit"]
