@@ -53,7 +53,8 @@ def test_bid_permissions_by_role(bid, people, who, view, edit, submit, decide):
 def test_assessor_sees_only_bids_assigned_to_them(bid, people, funding_round, councils):
     assessor = people["assessor"]
     other_bid = make_bid(funding_round=funding_round, lead=councils["p2"])
-    Assessment.objects.create(bid=bid, assessor=assessor)
+    # Assessors read a bid only once they have declared no conflict of interest (the assessment is in progress).
+    Assessment.objects.create(bid=bid, assessor=assessor, state="in_progress")
     assert assessor.has_perm("bids.view_bid", bid)
     assert not assessor.has_perm("bids.view_bid", other_bid)
     assert list(bid_visible_queryset(user=assessor)) == [bid]
