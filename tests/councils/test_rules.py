@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from assessments.choices import AssessmentState
 from assessments.models import Assessment
 from bids.selectors import bid_visible_queryset
 from councils.choices import Role
@@ -50,13 +51,18 @@ def test_bid_permissions_by_role(bid, people, who, view, edit, submit, decide):
     assert (bid in bid_visible_queryset(user=user)) is view
 
 
-def test_assessor_sees_only_bids_assigned_to_them(bid, people, funding_round, councils):
+def test_assessor_sees_only_assigned_bids_once_they_declare_no_conflict(bid, people, funding_round, councils):
     assessor = people["assessor"]
     other_bid = make_bid(funding_round=funding_round, lead=councils["p2"])
-    # Assessors read a bid only once they have declared no conflict of interest (the assessment is in progress).
-    Assessment.objects.create(bid=bid, assessor=assessor, state="in_progress")
+    conflicted_bid = make_bid(funding_round=funding_round, lead=councils["p3"])
+    assessment = Assessment.objects.create(bid=bid, assessor=assessor)
+    Assessment.objects.create(bid=conflicted_bid, assessor=assessor, state=AssessmentState.CONFLICTED)
+    # Assigned but not yet declared: the bid's content stays closed.
+    assert not assessor.has_perm("bids.view_bid", bid)
+    Assessment.objects.filter(pk=assessment.pk).update(state=AssessmentState.IN_PROGRESS)
     assert assessor.has_perm("bids.view_bid", bid)
     assert not assessor.has_perm("bids.view_bid", other_bid)
+    assert not assessor.has_perm("bids.view_bid", conflicted_bid)
     assert list(bid_visible_queryset(user=assessor)) == [bid]
 
 
