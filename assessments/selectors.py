@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from assessments.choices import ACTIVE_STATES, AssessmentState
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
@@ -38,6 +39,10 @@ def assessments_for_assessor(*, user: User) -> list[Assessment]:
             assessment.bid.reference,
         )
 
+    now = timezone.now()
+    for assessment in assessments:
+        deadline = assessment.bid.funding_round.assessment_deadline
+        assessment.is_overdue = bool(deadline and deadline < now and assessment.state in open_states)
     return sorted(assessments, key=sort_key)
 
 
@@ -47,6 +52,7 @@ def assessment_get_for_user(*, user: User, pk: int) -> Assessment:
         Assessment.objects.select_related("bid__funding_round", "bid__lead_council", "assessor")
         .prefetch_related(
             "criterion_scores",
+            "bid__partners__council",
             Prefetch("bid__funding_round__criteria", queryset=Criterion.objects.order_by("position", "pk")),
         )
         .filter(pk=pk)

@@ -70,8 +70,9 @@ def test_your_assessments_lists_assignments_with_due_date_in_constant_queries(cl
     assert funding_round.assessment_deadline.astimezone().strftime("%Y") in html
     for label in ("Assigned", "In progress", "Submitted", "Conflict declared"):
         assert label in html
-    # Titles of bids not yet declared on are not shown.
-    assert html.count("Shared housing repairs front door") == 2
+    # Every title but the conflicted bid's.
+    assert html.count("Shared housing repairs front door") == 4
+    assert "Overdue" not in html
 
 
 def test_council_members_and_staff_have_no_your_assessments_page(client, staff):
@@ -291,3 +292,24 @@ def test_ranking_and_calibration_pages_run_constant_queries(client, staff, outbo
     assert page.count('govuk-tag--green">Above') == 2
     assert "Award every bid above the funding line" in page  # the pipeline's batch award is installed
     assert "Calibration" in client.get(calibration_url).content.decode()
+
+
+def test_open_assessments_past_the_deadline_are_marked_overdue(client, funding_round, staff, outbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bids.models import FundingRound
+
+    assessor = make_assessor()
+    late, done = (make_in_review_bid(funding_round=make_round(assessors_per_bid=1)) for _ in range(2))
+    assign(late, [assessor], by=staff)
+    [finished] = assign(done, [assessor], by=staff)
+    score_all(finished, 4)
+    FundingRound.objects.filter(pk__in=[late.funding_round_id, done.funding_round_id]).update(
+        assessment_deadline=timezone.now() - timedelta(days=1)
+    )
+    client.force_login(assessor)
+    html = client.get(reverse("assessments:list")).content.decode()
+    assert html.count("Overdue") == 1
+    assert html.index(late.reference) < html.index("Overdue") < html.index(done.reference)
