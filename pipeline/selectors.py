@@ -6,11 +6,13 @@ aggregates are computed by the database, lists fetch one page with its related r
 
 from __future__ import annotations
 
+import hashlib
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -121,19 +123,55 @@ class Dashboard:
     decided_count: int
     past_deadline: int
     needs_moderation: int
-    overspent: bool = field(default=False)
+    overspent: bool = False
+    computed_at: datetime | None = None
 
 
-def _median_duration(bids: QuerySet[Bid]) -> timedelta | None:
-    decided = bids.filter(state__in=DECIDED_STATES, submitted_at__isnull=False, decided_at__isnull=False)
+DASHBOARD_CACHE_SECONDS = 60
+
+
+def _data_fingerprint() -> tuple:
+    """Changes whenever the dashboard's figures may have: a new bid, a state change (every transition writes a
+    history row), an assessment transition or a moderated score. One query of index-only MAX(id) lookups, so
+    checking costs nothing at any size. Edits that write none of these (a draft's amount) show within
+    DASHBOARD_CACHE_SECONDS."""
+    from assessments.models import AssessmentTransition, ModeratedScore
+
+    tables = [Bid, BidTransition, AssessmentTransition, ModeratedScore]
+    quote = connection.ops.quote_name
+    # Table names come from the models' metadata, never from input.
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {quote(model._meta.db_table)})" for model in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return tuple(cursor.fetchone())
+
+
+def _figures(bids: QuerySet[Bid], past_deadline_round_ids: list[int]) -> dict:
+    """Every figure of the dashboard in one pass over the bids (conditional aggregates)."""
+    aggregates: dict = {}
+    for state in BidState.values:
+        in_state = Q(state=state)
+        aggregates[f"{state}__count"] = Count("pk", filter=in_state)
+        aggregates[f"{state}__requested"] = Sum("amount_requested", filter=in_state)
+        aggregates[f"{state}__awarded"] = Sum("award_amount", filter=in_state)
+    aggregates["submitted"] = Count("submitted_at")
+    aggregates["moderation"] = Count("pk", filter=Q(state=BidState.IN_REVIEW, needs_moderation=True))
+    if past_deadline_round_ids:
+        aggregates["past_deadline"] = Count(
+            "pk", filter=Q(state=BidState.IN_REVIEW, funding_round_id__in=past_deadline_round_ids)
+        )
+    decided = Q(state__in=DECIDED_STATES, submitted_at__isnull=False, decided_at__isnull=False)
     elapsed = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
     if connection.vendor == "postgresql":
-        return decided.aggregate(median=Median(elapsed, output_field=DurationField()))["median"]
-    # SQLite (the demo and local tests) has no percentile function; its datasets are small.
-    durations = [
-        decided_at - submitted_at for submitted_at, decided_at in decided.values_list("submitted_at", "decided_at")
-    ]
-    return statistics.median(durations) if durations else None
+        aggregates["median"] = Median(elapsed, filter=decided, output_field=DurationField())
+    figures = bids.order_by().aggregate(**aggregates)
+    if connection.vendor != "postgresql":
+        # SQLite (the demo and local tests) has no percentile function; its datasets are small.
+        durations = [done - sent for sent, done in bids.filter(decided).values_list("submitted_at", "decided_at")]
+        figures["median"] = statistics.median(durations) if durations else None
+    figures.setdefault("past_deadline", 0)
+    figures["computed_at"] = timezone.now()
+    return figures
 
 
 def dashboard_get(
@@ -141,66 +179,57 @@ def dashboard_get(
 ) -> Dashboard:
     """Counts and money per state, the funnel, the budget and the work needing attention — for one round or all.
 
-    Two aggregate queries whatever the number of bids: one grouped by state (with the conditional counts
-    folded in), one for the median time to decision.
+    The figures come from one aggregate query over the bids, cached per process under a key that changes
+    with the data (see `_data_fingerprint`), the rounds' budgets and which deadlines have passed; so a
+    repeat visit costs one cheap query instead of a scan of every bid.
     """
     now = now or timezone.now()
-    bids = Bid.objects.all()
-    if funding_round is not None:
-        bids = bids.filter(funding_round=funding_round)
-    grouped = (
-        bids.order_by()
-        .values("state")
-        .annotate(
-            count=Count("pk"),
-            requested=Sum("amount_requested"),
-            awarded=Sum("award_amount"),
-            submitted=Count("submitted_at"),
-            past_deadline=Count(
-                "pk",
-                filter=Q(state=BidState.IN_REVIEW, funding_round__assessment_deadline__lt=now),
-            ),
-            moderation=Count("pk", filter=Q(needs_moderation=True, state=BidState.IN_REVIEW)),
-        )
+    scope = [funding_round] if funding_round is not None else rounds
+    past_deadline = sorted(r.pk for r in scope if r.assessment_deadline and r.assessment_deadline < now)
+    scope_key = (
+        funding_round.pk if funding_round else None,
+        _data_fingerprint(),
+        past_deadline,
+        [(r.pk, str(r.budget)) for r in rounds],
     )
-    by_state = {row["state"]: row for row in grouped}
+    key = "pipeline:dashboard:" + hashlib.sha256(repr(scope_key).encode()).hexdigest()
+    figures = cache.get(key)
+    if figures is None:
+        bids = Bid.objects.all() if funding_round is None else Bid.objects.filter(funding_round=funding_round)
+        figures = _figures(bids, past_deadline)
+        cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
+
     states = []
     total = StateRow(state="", label="All bids")
-    submitted = past_deadline = moderation = 0
     for state in BidState:
-        row = by_state.get(state.value, {})
-        state_row = StateRow(
+        row = StateRow(
             state=state.value,
             label=state.label,
-            count=row.get("count", 0),
-            requested=row.get("requested") or ZERO,
-            awarded=row.get("awarded") or ZERO,
+            count=figures[f"{state.value}__count"],
+            requested=figures[f"{state.value}__requested"] or ZERO,
+            awarded=figures[f"{state.value}__awarded"] or ZERO,
         )
-        states.append(state_row)
-        total.count += state_row.count
-        total.requested += state_row.requested
-        total.awarded += state_row.awarded
-        submitted += row.get("submitted", 0)
-        past_deadline += row.get("past_deadline", 0)
-        moderation += row.get("moderation", 0)
+        states.append(row)
+        total.count += row.count
+        total.requested += row.requested
+        total.awarded += row.awarded
 
     counts = {row.state: row.count for row in states}
     # A bid reached "scored" if it is scored or was then decided on its score; "not funded" only follows scored.
     reached_scored = counts[BidState.SCORED] + counts[BidState.AWARDED] + counts[BidState.NOT_FUNDED]
     funnel_counts = [
         ("Started (draft)", total.count),
-        ("Submitted (in review)", submitted),
+        ("Submitted (in review)", figures["submitted"]),
         ("Scored", reached_scored),
         ("Awarded", counts[BidState.AWARDED]),
     ]
     top = max(total.count, 1)
     funnel = [FunnelStep(label, count, round(100 * count / top)) for label, count in funnel_counts]
 
-    budget = funding_round.budget if funding_round is not None else sum((r.budget for r in rounds), ZERO)
-    awarded = by_state.get(BidState.AWARDED.value, {}).get("awarded") or ZERO
+    budget = sum((r.budget for r in scope), ZERO)
+    awarded = figures[f"{BidState.AWARDED.value}__awarded"] or ZERO
     remaining = budget - awarded
-    median = _median_duration(bids)
-    decided_count = sum(counts[state] for state in DECIDED_STATES)
+    median = figures["median"]
     return Dashboard(
         funding_round=funding_round,
         rounds=rounds,
@@ -212,10 +241,11 @@ def dashboard_get(
         remaining=remaining,
         awarded_percent=min(100, round(100 * awarded / budget)) if budget else 0,
         median_days_to_decision=round(median.total_seconds() / 86400, 1) if median is not None else None,
-        decided_count=decided_count,
-        past_deadline=past_deadline,
-        needs_moderation=moderation,
+        decided_count=sum(counts[state] for state in DECIDED_STATES),
+        past_deadline=figures["past_deadline"],
+        needs_moderation=figures["moderation"],
         overspent=remaining < 0,
+        computed_at=figures["computed_at"],
     )
 
 

@@ -70,7 +70,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered(request: HttpRequest) -> BidFilter:
-    bid_filter = BidFilter(request.GET or None, queryset=selectors.bid_table_queryset(user=request.user))
+    # Always bound (even to an empty query) so the default sort applies.
+    bid_filter = BidFilter(request.GET, queryset=selectors.bid_table_queryset(user=request.user))
     bid_filter.is_valid()  # populates the form's errors; invalid filters are left out of the query
     return bid_filter
 

@@ -43,3 +43,13 @@ def council_client(council) -> tuple[Client, object]:
     client = Client()
     client.force_login(user)
     return client, user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The dashboard caches its figures per process; each test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
