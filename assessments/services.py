@@ -327,6 +327,11 @@ def assessment_save_scores(
             raise ApplicationError("Declare whether you have a conflict of interest before scoring this bid")
         state = AssessmentState(assessment.state).label.lower()
         raise ApplicationError(f"This assessment is {state}, so its scores can no longer be changed")
+    if not conditions.bid_is_in_review(assessment):
+        bid = assessment.bid
+        raise ApplicationError(
+            f"{bid.reference} is {bid.get_state_display().lower()}, so its assessments can no longer change"
+        )
     criteria = {criterion.pk: criterion for criterion in assessment.bid.funding_round.criteria.all()}
     problems: list[Problem] = []
     parsed: dict[int, tuple[int | None, str]] = {}

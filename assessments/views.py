@@ -16,6 +16,7 @@ from assessments import selectors, services
 from assessments.choices import ACTIVE_STATES, AssessmentState, Score
 from assessments.forms import AssignForm, DeclarationForm, ModerationForm, ReasonForm, ScoringForm
 from assessments.models import Assessment
+from bids.choices import BidState
 from bids.models import Criterion
 from councils.exceptions import ApplicationError
 from councils.models import User
@@ -119,6 +120,9 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("assessments:detail", pk=pk)
     bid = selectors.bid_content_for_assessment(assessment=assessment, user=request.user)
     criteria = list(assessment.bid.funding_round.criteria.all())
+    if bid.state != BidState.IN_REVIEW:
+        # Withdrawn, ineligible or decided while being assessed: nothing more to score.
+        return render(request, "assessments/score.html", {"assessment": assessment, "bid": bid, "closed": True})
     if request.method == "POST":
         form = ScoringForm(request.POST, criteria=criteria)
         if form.is_valid():

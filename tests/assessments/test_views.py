@@ -313,3 +313,25 @@ def test_open_assessments_past_the_deadline_are_marked_overdue(client, funding_r
     html = client.get(reverse("assessments:list")).content.decode()
     assert html.count("Overdue") == 1
     assert html.index(late.reference) < html.index("Overdue") < html.index(done.reference)
+
+
+def test_a_bid_withdrawn_during_assessment_closes_the_scoring_form(client, funding_round, staff, outbox):
+    from assessments.services import assessment_save_scores
+    from bids.services import bid_withdraw
+    from councils.exceptions import ApplicationError
+
+    bid = make_in_review_bid(funding_round=funding_round)
+    [assessment] = assign(bid, [make_assessor()], by=staff)
+    score_all(assessment, 4, submit=False)
+    bid_withdraw(bid=bid, by=bid.lead_council.members.first(), reason="Partners pulled out")
+    assessment.refresh_from_db()
+    with pytest.raises(ApplicationError, match="is withdrawn, so its assessments can no longer change"):
+        assessment_save_scores(assessment=assessment, by=assessment.assessor, scores={}, recommendation="", comments="")
+    client.force_login(assessment.assessor)
+    url = reverse("assessments:score", args=[assessment.pk])
+    page = client.get(url).content.decode()
+    assert "is withdrawn, so this assessment is no longer needed" in page
+    assert "Submit assessment" not in page
+    assert client.post(url, scoring_post(list(funding_round.criteria.all()))).status_code == 200
+    assessment.refresh_from_db()
+    assert assessment.state == AssessmentState.IN_PROGRESS
