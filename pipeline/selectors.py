@@ -81,6 +81,25 @@ def bid_table_queryset(*, user: User) -> QuerySet[Bid]:
     return bid_visible_queryset(user=user).select_related("funding_round", "lead_council").only(*TABLE_FIELDS)
 
 
+# What a row of the staff table shows, read as plain rows: no model instances to build for a 50-row page.
+TABLE_ROW_FIELDS = (
+    "reference",
+    "title",
+    "state",
+    "phase",
+    "amount_requested",
+    "final_score",
+    "needs_moderation",
+    "submitted_at",
+    "funding_round__code",
+    "lead_council__short_name",
+)
+
+
+def bid_table_rows(bids: QuerySet[Bid]) -> QuerySet:
+    return bids.values(*TABLE_ROW_FIELDS)
+
+
 # --- The dashboard --------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from html import escape
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from bids.choices import BID_STATE_TAG_CLASS, BidState, Phase
@@ -44,31 +44,31 @@ def options(choices, selected: str = "", blank: str = "") -> SafeString:
 
 
 @register.simple_tag
-def bid_rows(bids) -> SafeString:
-    """The bid table's rows (the columns match pipeline/bid_table.html's header)."""
+def bid_rows(rows) -> SafeString:
+    """The bid table's rows (plain rows of `selectors.TABLE_ROW_FIELDS`; columns match bid_table.html's header)."""
     detail = reverse("pipeline:bid_detail", kwargs={"reference": "REF"}).replace("REF", "{}")
-    rows = []
-    for bid in bids:
-        submitted = timezone.localtime(bid.submitted_at).strftime("%-d %b %Y") if bid.submitted_at else "–"
-        score = f"{bid.final_score:.2f}" if bid.final_score is not None else "–"
-        if bid.needs_moderation:
+    html = []
+    for row in rows:
+        submitted = timezone.localtime(row["submitted_at"]).strftime("%-d %b %Y") if row["submitted_at"] else "–"
+        score = f"{row['final_score']:.2f}" if row["final_score"] is not None else "–"
+        if row["needs_moderation"]:
             score += ' <strong class="govuk-tag govuk-tag--yellow">Moderate</strong>'
-        reference = conditional_escape(bid.reference)
-        rows.append(
+        reference = escape(row["reference"])
+        html.append(
             '<tr class="govuk-table__row">'
             f'<td class="govuk-table__cell"><a class="govuk-link" href="{detail.format(reference)}">'
             f"{reference}</a></td>"
-            f'<td class="govuk-table__cell">{conditional_escape(bid.title) or "Untitled bid"}</td>'
-            f'<td class="govuk-table__cell">{conditional_escape(bid.lead_council.short_name)}</td>'
-            f'<td class="govuk-table__cell">{conditional_escape(bid.funding_round.code)}</td>'
-            f'<td class="govuk-table__cell">{_PHASES.get(bid.phase, "–")}</td>'
-            f'<td class="govuk-table__cell govuk-table__cell--numeric">{money(bid.amount_requested)}</td>'
+            f'<td class="govuk-table__cell">{escape(row["title"]) or "Untitled bid"}</td>'
+            f'<td class="govuk-table__cell">{escape(row["lead_council__short_name"])}</td>'
+            f'<td class="govuk-table__cell">{escape(row["funding_round__code"])}</td>'
+            f'<td class="govuk-table__cell">{_PHASES.get(row["phase"], "–")}</td>'
+            f'<td class="govuk-table__cell govuk-table__cell--numeric">{money(row["amount_requested"])}</td>'
             f'<td class="govuk-table__cell govuk-table__cell--numeric">{score}</td>'
-            f'<td class="govuk-table__cell">{_STATE_TAGS[bid.state]}</td>'
+            f'<td class="govuk-table__cell">{_STATE_TAGS[row["state"]]}</td>'
             f'<td class="govuk-table__cell">{submitted}</td>'
             "</tr>"
         )
-    return mark_safe("".join(rows))
+    return mark_safe("".join(html))  # every value from the database is escaped above
 
 
 @register.filter
