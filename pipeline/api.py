@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
 from bids.selectors import bid_visible_queryset
 from pipeline.filters import BidFilter
+from pipeline.pagination import rows_pagination
 
 # --- Serializers ----------------------------------------------------------------------------------------
 
@@ -158,6 +159,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "reference"
     filter_backends = [DjangoFilterBackend]
     filterset_class = BidFilter
+    pagination_class = rows_pagination(LIST_FIELDS)
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -170,10 +172,6 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
                 )
             )
         return bid_visible_queryset(user=self.request.user)
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        return queryset.values(*LIST_FIELDS) if self.action == "list" else queryset
 
     def get_serializer_class(self):
         return BidDetailSerializer if self.action == "retrieve" else BidListSerializer

@@ -64,13 +64,26 @@ TABLE_FIELDS = (
 # --- Rounds and councils ----------------------------------------------------------------------------------
 
 
-def round_list() -> list[FundingRound]:
-    return list(FundingRound.objects.order_by("-opens_at"))
+# Rounds and councils change rarely (a new round a year; councils almost never): the staff pages' menus and
+# budgets read them from a per-process cache for up to this long rather than querying on every page.
+REFERENCE_DATA_SECONDS = 60
+
+
+def round_list(*, cached: bool = True) -> list[FundingRound]:
+    if not cached:
+        return list(FundingRound.objects.order_by("-opens_at"))
+    return cache.get_or_set(
+        "pipeline:rounds", lambda: list(FundingRound.objects.order_by("-opens_at")), REFERENCE_DATA_SECONDS
+    )
 
 
 def council_options() -> list[tuple[str, str]]:
     """(register code, name) of every council, for the lead council filter."""
-    return list(Council.objects.order_by("short_name").values_list("register_code", "short_name"))
+    return cache.get_or_set(
+        "pipeline:council-options",
+        lambda: list(Council.objects.order_by("short_name").values_list("register_code", "short_name")),
+        REFERENCE_DATA_SECONDS,
+    )
 
 
 # --- The bid table --------------------------------------------------------------------------------------
@@ -94,10 +107,6 @@ TABLE_ROW_FIELDS = (
     "funding_round__code",
     "lead_council__short_name",
 )
-
-
-def bid_table_rows(bids: QuerySet[Bid]) -> QuerySet:
-    return bids.values(*TABLE_ROW_FIELDS)
 
 
 # --- The dashboard --------------------------------------------------------------------------------------

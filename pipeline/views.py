@@ -9,12 +9,10 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bids import services as bid_services
@@ -28,22 +26,10 @@ from pipeline.exports import bid_csv_rows, csv_lines
 from pipeline.filters import SORT_CHOICES, BidFilter
 from pipeline.forms import DECISION_FORMS, BatchAwardForm
 from pipeline.opendata import package_chunks, package_filename
+from pipeline.pagination import RowsPaginator
 from pipeline.services import round_batch_award, round_bids_above_line
 
 PAGE_SIZE = 50
-
-
-class CountedPaginator(Paginator):
-    """Counts a queryset without the joins its rows need: the plain rows join the round and lead council,
-    and counting through those joins scans every bid, while COUNT(*) of the bids alone is an index scan."""
-
-    def __init__(self, object_list, per_page: int, *, counted: QuerySet) -> None:
-        super().__init__(object_list, per_page)
-        self.counted = counted
-
-    @cached_property
-    def count(self) -> int:
-        return self.counted.count()
 
 
 def staff_required(view: Callable) -> Callable:
@@ -95,7 +81,7 @@ def _filtered(request: HttpRequest) -> BidFilter:
 @require_GET
 def bid_table(request: HttpRequest) -> HttpResponse:
     bid_filter = _filtered(request)
-    paginator = CountedPaginator(selectors.bid_table_rows(bid_filter.qs), PAGE_SIZE, counted=bid_filter.qs)
+    paginator = RowsPaginator(bid_filter.qs, PAGE_SIZE, fields=selectors.TABLE_ROW_FIELDS)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

@@ -16,6 +16,14 @@ from tests.factories.assessments import make_in_review_bid, make_scored_bid
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The staff pages cache rounds and councils per process for a minute; start each test without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
     funding_round = make_round(code="E2", budget="500000")
     scored = make_scored_bid(funding_round=funding_round, lead=make_council("E2S", "Scoredale"), amount="75000")
