@@ -22,6 +22,14 @@ class RowsPaginator(Paginator):
         self.fields = fields or self.fields
 
     def page(self, number) -> Page:
+        if str(number) == "1":
+            # A first page with room to spare holds every match: its length is the count, so a narrow search
+            # skips the COUNT query (which would repeat the search's scan).
+            rows = list(self.object_list.values(*self.fields)[: self.per_page + self.orphans + 1])
+            if len(rows) <= self.per_page + self.orphans:
+                self.__dict__["count"] = len(rows)
+                return self._get_page(rows, 1, self)
+            return self._get_page(rows[: self.per_page], 1, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page

@@ -209,7 +209,8 @@ def seed_programme(
         for chunk in _batched(range(bids)):
             bid_rows, plans = [], []
             for index in chunk:
-                funding_round = round_rows[index % len(round_rows)]
+                # Rounds one after another, as a round's bids are written while it is open.
+                funding_round = round_rows[index * len(round_rows) // bids]
                 numbers[funding_round.pk] += 1
                 number = numbers[funding_round.pk]
                 state = only_state or rng.choices(states, weights)[0]
