@@ -211,7 +211,8 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             problems = error.problems
         else:
-            messages.success(request, f"{len(result.awarded)} bids were awarded a total of £{result.total:,.2f}")
+            count = len(result.awarded)
+            messages.success(request, f"{count} bid{'s' if count != 1 else ''} awarded a total of £{result.total:,.2f}")
             return redirect(f"{reverse('pipeline:dashboard')}?round={funding_round.pk}")
     rows = round_bids_above_line(funding_round=funding_round)
     total = sum((row.amount_requested for row in rows), 0)

@@ -28,6 +28,7 @@ def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
     funding_round = make_round(code="E2", budget="500000")
     scored = make_scored_bid(funding_round=funding_round, lead=make_council("E2S", "Scoredale"), amount="75000")
     make_in_review_bid(funding_round=funding_round, lead=make_council("E2R", "Reviewdale"))
+    waiting = make_scored_bid(funding_round=funding_round, lead=make_council("E2W", "Waitham", region="North West"))
     make_user(role=Role.PROGRAMME_STAFF, email="staff@e2e.example.test", name="Eve Staff")
 
     page = new_page()
@@ -70,6 +71,16 @@ def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#total-awarded")).to_have_text("£70,000")
     expect(page.locator('#states-table tr[data-state="awarded"] td').first).to_have_text("1")
+
+    # The rest of the ranking above the funding line, in one action.
+    page.goto(f"/pipeline/?round={funding_round.pk}")
+    page.get_by_role("link", name="Award every bid above the funding line").click()
+    expect(page.get_by_role("link", name=waiting.reference)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Award 1 bid").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("1 bid awarded a total of £60,000.00")
+    expect(page.locator("#total-awarded")).to_have_text("£130,000")
+    assert_accessible(page)
 
 
 def test_public_funded_projects_page_is_accessible_without_sign_in(new_page):
