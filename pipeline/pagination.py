@@ -21,6 +21,12 @@ class RowsPaginator(Paginator):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.fields = fields or self.fields
 
+    def get_page(self, number) -> Page:
+        # The first page (also the page for a missing number) is fetched before anything is counted.
+        if number in (None, "", 1, "1"):
+            return self.page(1)
+        return super().get_page(number)
+
     def page(self, number) -> Page:
         if str(number) == "1":
             # A first page with room to spare holds every match: its length is the count, so a narrow search

@@ -196,7 +196,7 @@ def seed_programme(
     progress = progress or (lambda n: None)
     with transaction.atomic():
         councils = _ensure_councils()
-        staff, assessor_users = _people(tag, assessors)
+        staff, assessor_users = _people(tag, max(assessors, 4))  # up to four assessors per bid
         round_rows = _rounds(tag, rounds, now)
         criteria = {r.pk: list(Criterion.objects.filter(funding_round=r).order_by("position")) for r in round_rows}
         states = [s for s, _ in STATE_MIX]
