@@ -11,14 +11,35 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
 from councils.choices import CouncilType
+from councils.models import Council
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
 
 SCORE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("5")}
+
+
+COUNCIL_NAMES_SECONDS = 60
+
+
+def councils_named(text: str) -> list[int]:
+    """Ids of councils whose short or official name contains `text` (any case).
+
+    Matched in Python against a per-process list of the 317 names (refreshed every minute) rather than
+    joined into the search: the search then compares plain ids, and when no council matches — the usual
+    case for a topic search — it has no council conditions at all.
+    """
+    names = cache.get_or_set(
+        "pipeline:council-names",
+        lambda: list(Council.objects.values_list("pk", "short_name", "official_name")),
+        COUNCIL_NAMES_SECONDS,
+    )
+    folded = text.casefold()
+    return [pk for pk, short, official in names if folded in short.casefold() or folded in official.casefold()]
 
 
 def bid_search(queryset: QuerySet[Bid], text: str) -> QuerySet[Bid]:
@@ -26,17 +47,13 @@ def bid_search(queryset: QuerySet[Bid], text: str) -> QuerySet[Bid]:
     text = text.strip()
     if not text:
         return queryset
-    partner_named = BidPartner.objects.filter(bid_id=OuterRef("pk")).filter(
-        Q(council__short_name__icontains=text) | Q(council__official_name__icontains=text)
-    )
-    return queryset.filter(
-        Q(reference__icontains=text)
-        | Q(title__icontains=text)
-        | Q(summary__icontains=text)
-        | Q(lead_council__short_name__icontains=text)
-        | Q(lead_council__official_name__icontains=text)
-        | Exists(partner_named)
-    )
+    matches = Q(reference__icontains=text) | Q(title__icontains=text) | Q(summary__icontains=text)
+    council_ids = councils_named(text)
+    if council_ids:
+        matches |= Q(lead_council_id__in=council_ids) | Exists(
+            BidPartner.objects.filter(bid_id=OuterRef("pk"), council_id__in=council_ids)
+        )
+    return queryset.filter(matches)
 
 
 def bid_sort(queryset: QuerySet[Bid], sort: str) -> QuerySet[Bid]:
