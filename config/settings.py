@@ -5,6 +5,8 @@ mode) so a fresh clone starts with one command. Production sets DATABASE_URL, RE
 ALLOWED_HOSTS, SITE_URL and the EMAIL_* variables (see README).
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -81,6 +83,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded demo has a web process and (optionally) a worker writing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A writer takes the lock when its transaction starts, so two writers queue instead of one failing.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # Tests with a real Celery worker thread need a file: in-memory shared-cache SQLite fails on table locks
+    # at once instead of waiting. One file per process, so parallel test runs do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"ldf-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"
@@ -203,6 +210,8 @@ NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
 NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=900.0), 3000.0)
 NOTIFICATIONS_SWEEP_AFTER = env.int("NOTIFICATIONS_SWEEP_AFTER", default=300)
+# How long a claimed row is left to the worker sending it before the sweep may take it back (a dead worker).
+NOTIFICATIONS_SEND_LEASE = env.int("NOTIFICATIONS_SEND_LEASE", default=300)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_GOVUK_NOTIFY_API_KEY = env.str("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY", default="")
 NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID = env.str("NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID", default="")

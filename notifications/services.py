@@ -1,14 +1,15 @@
 """The outbox: domain services call `notify` inside their transaction; delivery happens after commit.
 
-Delivery is at-least-once towards the broker and exactly-once towards the mail server as far as this side can
-make it: the delivering task locks the row and sends only while it is `pending`, so a task that runs twice
-(acks_late redelivery, a sweep racing the first attempt) never sends twice.
+Delivery is at-least-once towards the broker and once towards the mail server as far as this side can make it:
+the delivering task claims the row under its lock and sends only a `pending` row it has claimed, so a task that
+runs twice (acks_late redelivery, a sweep racing the first attempt) never sends twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from councils.exceptions import ApplicationError
@@ -29,6 +30,10 @@ from notifications.rendering import render_email
 logger = logging.getLogger(__name__)
 
 DEDUPE_KEY_LENGTH = 255
+BUSY = "busy"
+MISSING = "missing"
+# A retry's ETA may fire a moment before the time recorded on its row.
+CLAIM_TOLERANCE = timedelta(seconds=2)
 
 
 def _dedupe_key(key: str, recipient_id: int) -> str:
@@ -154,43 +159,76 @@ def _message_for(notification: Notification) -> EmailMultiAlternatives:
     return message
 
 
-def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
-    """Send one pending row, holding its lock while sending so no other attempt can send it too."""
+def _claim(notification_id: int) -> Notification | DeliveryOutcome:
+    """Lock the row just long enough to take it: only a pending email whose attempt is due, and mark it taken
+    (attempts + 1, next attempt pushed past the send lease) before any mail goes out."""
+    now = timezone.now()
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(of=("self",))
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id)
             .first()
         )
         if notification is None:
-            return DeliveryOutcome("missing")
+            exists = Notification.objects.filter(pk=notification_id).exists()
+            # Locked by another attempt right now, or gone (deleted with its recipient).
+            return DeliveryOutcome(BUSY if exists else MISSING)
         if notification.status != Status.PENDING or notification.channel != Channel.EMAIL:
             return DeliveryOutcome(notification.status)
-        now = timezone.now()
+        if notification.next_attempt_at > now + CLAIM_TOLERANCE:
+            # Another attempt holds the send lease, or this row's retry is not due yet.
+            return DeliveryOutcome(BUSY)
         notification.attempts += 1
+        notification.next_attempt_at = now + timedelta(seconds=settings.NOTIFICATIONS_SEND_LEASE)
+        notification.save(update_fields=["attempts", "next_attempt_at"])
+    return notification
+
+
+def _record(notification: Notification, **fields: object) -> None:
+    """Write the outcome of a send. The mail has gone (or failed) already, so a database hiccup here is
+    retried briefly rather than thrown away: losing a "sent" would let the sweep send it again."""
+    for attempt in range(3):
         try:
-            _message_for(notification).send()
-        except Exception as error:
-            notification.last_error = describe(error)[:2000]
-            if is_permanent(error):
-                notification.status = Status.FAILED
-                logger.warning("Notification %s failed for good: %s", notification.pk, notification.last_error)
-                retry_in = None
-            elif notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-                notification.status = Status.FAILED
-                notification.last_error = f"Gave up after {notification.attempts} attempts. {notification.last_error}"
-                retry_in = None
-            else:
-                retry_in = retry_delay(notification.attempts)
-                notification.next_attempt_at = now + timedelta(seconds=retry_in)
-            notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            return DeliveryOutcome(notification.status, retry_in)
-        notification.status = Status.SENT
-        notification.sent_at = timezone.now()
-        notification.last_error = ""
-        notification.save(update_fields=["attempts", "last_error", "status", "sent_at"])
-        return DeliveryOutcome(Status.SENT)
+            Notification.objects.filter(pk=notification.pk).update(**fields)
+        except OperationalError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+        else:
+            break
+    for name, value in fields.items():
+        setattr(notification, name, value)
+
+
+def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
+    """Send one pending row at most once.
+
+    The row is claimed under its lock in a short transaction (so no transaction stays open while SMTP talks),
+    then sent, then its outcome recorded. A second task for the same row, however it arrives, finds it claimed
+    or sent and sends nothing. If a worker dies mid-send the claim's lease runs out and the sweep re-queues it.
+    """
+    claimed = _claim(notification_id)
+    if isinstance(claimed, DeliveryOutcome):
+        return claimed
+    notification = claimed
+    try:
+        _message_for(notification).send()
+    except Exception as error:
+        last_error = describe(error)[:2000]
+        if is_permanent(error):
+            logger.warning("Notification %s failed for good: %s", notification.pk, last_error)
+            _record(notification, status=Status.FAILED, last_error=last_error)
+            return DeliveryOutcome(Status.FAILED)
+        if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            last_error = f"Gave up after {notification.attempts} attempts. {last_error}"
+            _record(notification, status=Status.FAILED, last_error=last_error)
+            return DeliveryOutcome(Status.FAILED)
+        retry_in = retry_delay(notification.attempts)
+        _record(notification, last_error=last_error, next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
+        return DeliveryOutcome(Status.PENDING, retry_in)
+    _record(notification, status=Status.SENT, sent_at=timezone.now(), last_error="")
+    return DeliveryOutcome(Status.SENT)
 
 
 def notification_sweep(*, limit: int | None = None) -> int:

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery.signals import task_postrun
 from django.conf import settings as django_settings
+from django.db import connections
 
 TEST_SITE_URL = "http://testserver"
 
@@ -51,6 +53,13 @@ def purge_queue(app) -> None:
         connection.default_channel.queue_purge(app.conf.task_default_queue)
 
 
+def close_thread_connections(**kwargs) -> None:
+    # Production workers keep their connection between tasks (CELERY_DB_REUSE_MAX); a test worker thread
+    # must not, or its connection outlives it and the test database cannot be flushed or dropped.
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+
+
 @pytest.fixture
 def celery_app(celery_config):
     """The project's own app (config.celery), so tasks, routing and acks_late are the production ones."""
@@ -59,9 +68,22 @@ def celery_app(celery_config):
     saved = {name: app.conf[name] for name in celery_config}
     app.conf.update(celery_config)
     purge_queue(app)
+    task_postrun.connect(close_thread_connections)
     yield app
+    task_postrun.disconnect(close_thread_connections)
     purge_queue(app)
     app.conf.update(saved)
+
+
+@pytest.fixture
+def celery_worker(celery_worker, celery_app):
+    """The plugin's worker, stopped promptly: on the in-memory transport the worker only notices it should
+    stop when a message wakes its 2-second poll, so send it a harmless one."""
+    yield celery_worker
+    from celery.worker import state
+
+    state.should_terminate = 0
+    celery_app.send_task("celery.accumulate")
 
 
 # --- SMTP -----------------------------------------------------------------------------------------------
