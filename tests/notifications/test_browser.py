@@ -1,0 +1,89 @@
+"""The Notifications pages and the staff outbox in a real browser, checked with axe-core at WCAG 2.2 AA,
+including their error states, without JavaScript being needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.choices import Event, Status
+from notifications.models import Notification
+from tests.e2e.conftest import assert_accessible, sign_in
+from tests.factories import make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def make_notification(user, *, reference: str, status: str = Status.SENT, **fields) -> Notification:
+    return Notification.objects.create(
+        event=Event.BID_RETURNED,
+        recipient=user,
+        template="emails/bid_returned",
+        context={
+            "reference": reference,
+            "title": "Repairs front door",
+            "round": "Round 6",
+            "lead_council": "Leadshire",
+            "message": "Break the supplier costs down by phase.",
+            "bid_path": f"/bids/{reference}/",
+        },
+        dedupe_key=f"browser:{reference}:{user.pk}",
+        reference=reference,
+        status=status,
+        **fields,
+    )
+
+
+def test_a_council_member_reads_notifications_and_switches_reminders_off(new_page):
+    member = make_user(email="member@leadshire.example.test")
+    make_notification(member, reference="LDF-R6-0001")
+    make_notification(member, reference="LDF-R6-0002")
+    page = new_page()
+    sign_in(page, member.email)
+
+    page.goto("/notifications/")
+    assert page.get_by_role("heading", name="Notifications", exact=True).is_visible()
+    assert page.locator(".govuk-tag", has_text="Unread").count() == 2
+    assert_accessible(page)
+
+    # The current choice is shown selected; clear it to send the form with nothing chosen.
+    page.evaluate("document.querySelectorAll('input[name=reminder_emails]').forEach(i => { i.checked = false })")
+    page.get_by_role("button", name="Save preference").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert "Select whether you want reminder emails" in page.content()
+    assert_accessible(page)
+
+    page.get_by_label("Do not send me reminder emails").check()
+    page.get_by_role("button", name="Save preference").click()
+    assert "We will not email you reminders" in page.content()
+
+    page.get_by_role("link", name="LDF-R6-0001: your bid has been returned for changes").click()
+    assert page.get_by_role("heading", name="LDF-R6-0001: your bid has been returned for changes").is_visible()
+    assert "Break the supplier costs down by phase." in page.content()
+    assert_accessible(page)
+    page.get_by_role("link", name="Back to notifications").click()
+    assert page.locator(".govuk-tag", has_text="Unread").count() == 1
+
+
+def test_staff_filter_the_outbox_and_retry_a_failed_message(new_page, staff_user):
+    member = make_user(email="member@leadshire.example.test")
+    make_notification(member, reference="LDF-R6-0003")
+    make_notification(
+        member, reference="LDF-R6-0004", status=Status.FAILED, attempts=1, last_error="Recipient refused: 550"
+    )
+    page = new_page()
+    sign_in(page, staff_user.email)
+
+    page.goto("/notifications/outbox/")
+    page.get_by_label("Status").select_option("failed")
+    page.get_by_role("button", name="Apply filters").click()
+    assert "1 notification" in page.locator("caption").inner_text()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Retry").click()
+    assert "Sending the notification to member@leadshire.example.test again" in page.content()
+    assert_accessible(page)
+    assert Notification.objects.get(reference="LDF-R6-0004").status in (Status.PENDING, Status.SENT)
+
+    page.goto("/notifications/outbox/?status=lost")
+    assert "Select a status from the list" in page.content()
+    assert_accessible(page)
