@@ -316,7 +316,7 @@ def seed_programme(
                     )
                 if scored or in_review:
                     # Scored bids had three assessments in, sometimes after a fourth assessor declared a conflict.
-                    count = (4 if rng.random() < 0.4 else 3) if scored else rng.randrange(2, 5)
+                    count = (4 if rng.random() < 0.6 else 3) if scored else rng.randrange(2, 5)
                     picked = rng.sample(assessor_users, count)
                     for position, assessor in enumerate(picked):
                         conflicted = scored and position == 3
