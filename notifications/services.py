@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 DEDUPE_KEY_LENGTH = 255
 BUSY = "busy"
 MISSING = "missing"
-# A retry's ETA may fire a moment before the time recorded on its row.
+# Workers' clocks may differ a little from the one that recorded when a row's next attempt is due.
 CLAIM_TOLERANCE = timedelta(seconds=2)
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from councils.exceptions import ApplicationError
 from notifications.choices import Channel, Event, Status
 from notifications.models import Notification
+from notifications.rendering import render_email
 from notifications.services import (
     notification_deliver,
     notification_retry,
@@ -180,3 +181,38 @@ def test_staff_retry_a_failed_row_and_nothing_else(staff_user, django_capture_on
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.PENDING, 0)
     assert queued == [pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("event", Event.values)
+def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_subject(event, settings):
+    settings.SITE_URL = "https://bids.example.gov.uk"
+    context = {
+        "reference": "LDF-R6-0042",
+        "title": "Repairs front door",
+        "round": "Round 6",
+        "lead_council": "Leadshire",
+        "partner_council": "Partnerton",
+        "amount_requested": "60000.00",
+        "bid_path": "/bids/LDF-R6-0042/",
+        "invitation_path": "/bids/LDF-R6-0042/invitation/",
+        "assessment_path": "/assessments/7/",
+        "audience": "lead",
+        "response": "confirmed",
+        "due_date_display": "10 December 2026",
+        "criteria": ["Strategic fit"],
+        "days": 7,
+        "closes_at_display": "5:00pm on Friday 20 November 2026",
+    }
+    notification = Notification(
+        event=event, recipient=make_user(), template=f"emails/{event}", context=context, reference="LDF-R6-0042"
+    )
+
+    rendered = render_email(notification)
+
+    assert rendered.subject.startswith("LDF-R6-0042: ")
+    assert "\n" not in rendered.subject
+    assert "https://bids.example.gov.uk/" in rendered.text
+    assert 'href="https://bids.example.gov.uk/' in rendered.html
+    assert "LDF-R6-0042" in rendered.html
+    assert "{{" not in rendered.text and "{%" not in rendered.html
