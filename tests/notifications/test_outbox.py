@@ -17,6 +17,7 @@ from notifications.choices import Channel, Event, Status
 from notifications.models import Notification
 from notifications.rendering import render_email
 from notifications.services import (
+    _claim,
     notification_deliver,
     notification_retry,
     notification_sweep,
@@ -216,3 +217,28 @@ def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_s
     assert 'href="https://bids.example.gov.uk/' in rendered.html
     assert "LDF-R6-0042" in rendered.html
     assert "{{" not in rendered.text and "{%" not in rendered.html
+
+
+@pytest.mark.django_db
+def test_a_row_whose_worker_died_mid_send_is_swept_once_its_lease_runs_out(
+    settings, django_capture_on_commit_callbacks, queued
+):
+    settings.NOTIFICATIONS_SEND_LEASE = 300
+    settings.NOTIFICATIONS_SWEEP_AFTER = 300
+    user = make_user()
+    [pk] = notify(event=Event.BID_SCORED, recipients=[user], context=CONTEXT, key="scored:7")
+    start = timezone.now()
+    assert isinstance(_claim(pk), Notification)  # a worker took the row, then was killed before sending
+    # acks_late hands the message to another worker at once: the row is still claimed, so it leaves it.
+    assert notification_deliver(notification_id=pk).status == "busy"
+    assert mail.outbox == []
+
+    with time_machine.travel(start + timedelta(minutes=9), tick=False):
+        assert notification_sweep() == 0
+    with time_machine.travel(start + timedelta(minutes=11), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert notification_sweep() == 1
+        assert queued == [pk]
+        assert notification_deliver(notification_id=pk).status == Status.SENT
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get(pk=pk).attempts == 2
