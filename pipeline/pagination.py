@@ -8,18 +8,39 @@ bid — whereas counting the bids alone (with only the filters' own joins) is a 
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from rest_framework.pagination import PageNumberPagination
 
 
 class RowsPaginator(Paginator):
-    """Paginates a model queryset, counting it as it is and reading each page as `.values(*fields)`."""
+    """Paginates a model queryset, counting it as it is and reading each page as `.values(*fields)`.
+
+    With `count_in_rows` (for searches, which scan every bid anyway) the total comes with the page's rows
+    (`COUNT(*) OVER ()`), so the search runs once rather than once for the rows and again for the count.
+    """
 
     fields: tuple[str, ...] = ()
 
-    def __init__(self, object_list: QuerySet, per_page: int, *args, fields: tuple[str, ...] = (), **kwargs) -> None:
+    def __init__(
+        self,
+        object_list: QuerySet,
+        per_page: int,
+        *args,
+        fields: tuple[str, ...] = (),
+        count_in_rows: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(object_list, per_page, *args, **kwargs)
         self.fields = fields or self.fields
+        self.count_in_rows = count_in_rows
+
+    def _rows(self, bottom: int, top: int) -> list[dict]:
+        if not self.count_in_rows:
+            return list(self.object_list.values(*self.fields)[bottom:top])
+        rows = list(self.object_list.annotate(_total=Window(Count("pk"))).values(*self.fields, "_total")[bottom:top])
+        if rows:
+            self.__dict__["count"] = rows[0]["_total"]
+        return rows
 
     def get_page(self, number) -> Page:
         # The first page (also the page for a missing number) is fetched before anything is counted.
@@ -31,7 +52,7 @@ class RowsPaginator(Paginator):
         if str(number) == "1":
             # A first page with room to spare holds every match: its length is the count, so a narrow search
             # skips the COUNT query (which would repeat the search's scan).
-            rows = list(self.object_list.values(*self.fields)[: self.per_page + self.orphans + 1])
+            rows = self._rows(0, self.per_page + self.orphans + 1)
             if len(rows) <= self.per_page + self.orphans:
                 self.__dict__["count"] = len(rows)
                 return self._get_page(rows, 1, self)
@@ -41,7 +62,7 @@ class RowsPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(list(self.object_list.values(*self.fields)[bottom:top]), number, self)
+        return self._get_page(self._rows(bottom, top), number, self)
 
 
 def rows_pagination(fields: tuple[str, ...]) -> type[PageNumberPagination]:

@@ -81,7 +81,8 @@ def _filtered(request: HttpRequest) -> BidFilter:
 @require_GET
 def bid_table(request: HttpRequest) -> HttpResponse:
     bid_filter = _filtered(request)
-    paginator = RowsPaginator(bid_filter.qs, PAGE_SIZE, fields=selectors.TABLE_ROW_FIELDS)
+    searching = bool(bid_filter.form.is_valid() and bid_filter.form.cleaned_data.get("q"))
+    paginator = RowsPaginator(bid_filter.qs, PAGE_SIZE, fields=selectors.TABLE_ROW_FIELDS, count_in_rows=searching)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
