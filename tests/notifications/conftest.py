@@ -21,8 +21,6 @@ from celery.signals import task_postrun
 from django.conf import settings as django_settings
 from django.db import connections
 
-from tests.e2e.conftest import browser, new_page  # noqa: F401 - the browser fixtures, for test_browser.py
-
 TEST_SITE_URL = "http://testserver"
 
 
