@@ -104,6 +104,14 @@ class BidFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = BidFilterForm
 
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filter builds a new form class for every request; these filters' fields never depend on the
+        # request, so build it once per process.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_search(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
         return bid_search(queryset, value)
 
