@@ -377,14 +377,10 @@ def _timeline(bid: Bid, history: list[BidTransition], now: datetime) -> tuple[li
 
 
 def bid_notifications(*, reference: str, limit: int = 200) -> list:
-    """Notifications recorded for the bid, newest first, with their recipients."""
-    from notifications.models import Notification
+    """Notifications recorded for the bid, newest first, with their recipients (the notifications app's read)."""
+    from notifications.selectors import notification_list_for_staff
 
-    return list(
-        Notification.objects.filter(reference=reference)
-        .select_related("recipient")
-        .order_by("-created_at", "-pk")[:limit]
-    )
+    return list(notification_list_for_staff(reference=reference)[:limit])
 
 
 def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -> StaffBidPage:
