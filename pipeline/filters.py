@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from bids.choices import BidState, Phase
@@ -19,6 +18,7 @@ from bids.models import Bid, BidPartner
 from councils.choices import CouncilType
 from councils.models import Council
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
+from pipeline.memo import memo
 
 SCORE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("5")}
 
@@ -33,13 +33,16 @@ def councils_named(text: str) -> list[int]:
     joined into the search: the search then compares plain ids, and when no council matches — the usual
     case for a topic search — it has no council conditions at all.
     """
-    names = cache.get_or_set(
-        "pipeline:council-names",
-        lambda: list(Council.objects.values_list("pk", "short_name", "official_name")),
+    names = memo(
+        "council-names",
         COUNCIL_NAMES_SECONDS,
+        lambda: [
+            (pk, f"{short}\n{official}".casefold())
+            for pk, short, official in Council.objects.values_list("pk", "short_name", "official_name")
+        ],
     )
     folded = text.casefold()
-    return [pk for pk, short, official in names if folded in short.casefold() or folded in official.casefold()]
+    return [pk for pk, both in names if folded in both]
 
 
 def bid_search(queryset: QuerySet[Bid], text: str) -> QuerySet[Bid]:

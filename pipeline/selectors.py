@@ -34,6 +34,7 @@ from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
 from bids.selectors import bid_visible_queryset
 from councils.models import Council, User
 from pipeline.choices import DECISION_TRANSITIONS, Decision
+from pipeline.memo import memo
 
 ZERO = Decimal("0")
 
@@ -72,17 +73,15 @@ REFERENCE_DATA_SECONDS = 60
 def round_list(*, cached: bool = True) -> list[FundingRound]:
     if not cached:
         return list(FundingRound.objects.order_by("-opens_at"))
-    return cache.get_or_set(
-        "pipeline:rounds", lambda: list(FundingRound.objects.order_by("-opens_at")), REFERENCE_DATA_SECONDS
-    )
+    return memo("rounds", REFERENCE_DATA_SECONDS, lambda: list(FundingRound.objects.order_by("-opens_at")))
 
 
 def council_options() -> list[tuple[str, str]]:
     """(register code, name) of every council, for the lead council filter."""
-    return cache.get_or_set(
-        "pipeline:council-options",
-        lambda: list(Council.objects.order_by("short_name").values_list("register_code", "short_name")),
+    return memo(
+        "council-options",
         REFERENCE_DATA_SECONDS,
+        lambda: list(Council.objects.order_by("short_name").values_list("register_code", "short_name")),
     )
 
 

@@ -21,7 +21,10 @@ def _fresh_cache():
     """The staff pages cache rounds and councils per process for a minute; start each test without them."""
     from django.core.cache import cache
 
+    from pipeline.memo import memo_clear
+
     cache.clear()
+    memo_clear()
 
 
 def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):

@@ -50,6 +50,10 @@ def _fresh_cache():
     """The dashboard caches its figures per process; each test starts without them."""
     from django.core.cache import cache
 
+    from pipeline.memo import memo_clear
+
     cache.clear()
+    memo_clear()
     yield
     cache.clear()
+    memo_clear()
