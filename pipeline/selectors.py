@@ -152,6 +152,7 @@ class Dashboard:
     needs_moderation: int
     overspent: bool = False
     computed_at: datetime | None = None
+    cache_key: str = ""
 
 
 DASHBOARD_CACHE_SECONDS = 60
@@ -217,7 +218,7 @@ def dashboard_get(
         funding_round.pk if funding_round else None,
         _data_fingerprint(),
         past_deadline,
-        [(r.pk, str(r.budget)) for r in rounds],
+        [(r.pk, str(r.budget), r.name) for r in rounds],
     )
     key = "pipeline:dashboard:" + hashlib.sha256(repr(scope_key).encode()).hexdigest()
     figures = cache.get(key)
@@ -273,6 +274,7 @@ def dashboard_get(
         needs_moderation=figures["moderation"],
         overspent=remaining < 0,
         computed_at=figures["computed_at"],
+        cache_key=key,
     )
 
 

@@ -8,9 +8,11 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -59,12 +61,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rounds = selectors.round_list()
     funding_round = _round_from(request, rounds)
     summary = selectors.dashboard_get(funding_round=funding_round, rounds=rounds)
-    table_query = f"round={funding_round.pk}&" if funding_round else ""
-    return render(
-        request,
-        "pipeline/dashboard.html",
-        {"dashboard": summary, "funding_round": funding_round, "rounds": rounds, "table_query": table_query},
-    )
+    # The content depends only on the figures (and the rounds, in the same key): rendered once per version.
+    body_key = f"{summary.cache_key}:html"
+    body = cache.get(body_key)
+    if body is None:
+        table_query = f"round={funding_round.pk}&" if funding_round else ""
+        body = render_to_string(
+            "pipeline/_dashboard_body.html",
+            {"dashboard": summary, "funding_round": funding_round, "rounds": rounds, "table_query": table_query},
+        )
+        cache.set(body_key, body, selectors.DASHBOARD_CACHE_SECONDS)
+    return render(request, "pipeline/dashboard.html", {"body": body, "funding_round": funding_round})
 
 
 # --- The bid table and its CSV --------------------------------------------------------------------------
