@@ -16,6 +16,7 @@ from django.utils import timezone
 from assessments.choices import AssessmentState
 from assessments.models import Assessment
 from bids.choices import BidState
+from councils.formats import govuk_date
 from notifications.choices import Event
 from notifications.services import notify
 
@@ -63,7 +64,7 @@ def assessment_reminders_send(*, now: datetime | None = None) -> int:
                         "title": bid.title or "Untitled bid",
                         "round": bid.funding_round.name,
                         "due_date": local_deadline.isoformat(),
-                        "due_date_display": local_deadline.strftime("%-d %B %Y"),
+                        "due_date_display": govuk_date(deadline),
                         "assessment_path": reverse("assessments:detail", kwargs={"pk": assessment.pk}),
                     },
                     key=f"{event}:{assessment.pk}:{deadline.isoformat()}",

@@ -26,6 +26,7 @@ from bids.models import Bid, Criterion, FundingRound
 from bids.services import bid_mark_scored
 from councils.choices import Role
 from councils.exceptions import ApplicationError, Problem
+from councils.formats import govuk_date
 from councils.models import User
 from councils.rules import user_council_ids
 from notifications.choices import Event
@@ -176,7 +177,7 @@ def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
             context={
                 **_snapshot(bid),
                 "due_date": timezone.localtime(due).isoformat() if due else "",
-                "due_date_display": timezone.localtime(due).strftime("%-d %B %Y") if due else "",
+                "due_date_display": govuk_date(due),
                 "assessment_path": assessment_path(assessment),
             },
             key=f"{Event.ASSESSOR_ASSIGNED}:{assessment.pk}",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from councils.exceptions import Problem
+from councils.formats import govuk_datetime
 
 if TYPE_CHECKING:
     from bids.models import Bid
@@ -58,12 +59,7 @@ def submission_problems(bid: Bid, at: datetime | None = None) -> list[Problem]:
     problems: list[Problem] = []
 
     if not round_is_open(bid, at):
-        closes = (
-            timezone.localtime(funding_round.closes_at)
-            .strftime("%-d %B %Y at %-I:%M%p")
-            .replace("AM", "am")
-            .replace("PM", "pm")
-        )
+        closes = govuk_datetime(funding_round.closes_at)
         if at < funding_round.opens_at:
             problems.append(Problem(f"{funding_round.name} is not open for bids yet", section="round"))
         else:

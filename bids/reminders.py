@@ -15,6 +15,7 @@ from django.utils import timezone
 from bids.choices import BidState
 from bids.models import FundingRound
 from bids.services import _lead_members, bid_snapshot
+from councils.formats import govuk_date, govuk_time
 from notifications.choices import Event
 from notifications.services import notify
 
@@ -33,8 +34,7 @@ def reminder_window(days_left: int) -> int | None:
 
 
 def closes_at_display(closes_at: datetime) -> str:
-    local = timezone.localtime(closes_at)
-    return f"{local.strftime('%-I:%M%p').lower()} on {local.strftime('%A %-d %B %Y')}"
+    return f"{govuk_time(closes_at)} on {timezone.localtime(closes_at).strftime('%A')} {govuk_date(closes_at)}"
 
 
 def round_closing_reminders_send(*, now: datetime | None = None) -> int:

@@ -47,6 +47,7 @@ from bids.selectors import (
     round_list_open,
 )
 from councils.exceptions import ApplicationError, Problem
+from councils.formats import govuk_date
 from councils.models import Council
 from councils.rules import user_council_ids
 
@@ -212,7 +213,7 @@ def _conflict_rows(form_class: type[SectionForm], bid: Bid, current: dict) -> li
     rows = []
     for name, value in current.items():
         if name == "planned_start":
-            rows.append(("Planned start date", value.strftime("%-d %B %Y") if value else ""))
+            rows.append(("Planned start date", govuk_date(value)))
             continue
         label = form_class.base_fields[name].label if name in form_class.base_fields else name
         if name == "phase" and value:

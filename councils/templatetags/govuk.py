@@ -8,9 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms, template
-from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from councils import formats
 
 register = template.Library()
 
@@ -26,10 +27,16 @@ def money(value: Decimal | None) -> str:
     return f"£{value:,.2f}"
 
 
-@register.filter
-def london(value):
-    """A datetime shown in Europe/London."""
-    return timezone.localtime(value) if value else value
+@register.filter(name="govuk_date")
+def govuk_date_filter(value, style: str = "") -> str:
+    """{{ when|govuk_date }} → 27 November 2026; {{ when|govuk_date:"short" }} → 27 Nov 2026."""
+    return formats.govuk_date(value, short=style == "short")
+
+
+@register.filter(name="govuk_datetime")
+def govuk_datetime_filter(value, style: str = "") -> str:
+    """{{ when|govuk_datetime }} → 27 November 2026 at 2:30pm (Europe/London)."""
+    return formats.govuk_datetime(value, short=style == "short")
 
 
 @register.simple_tag

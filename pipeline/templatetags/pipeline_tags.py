@@ -9,11 +9,11 @@ from html import escape
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from bids.choices import BID_STATE_TAG_CLASS, BidState, Phase
+from councils.formats import govuk_date
 from councils.templatetags.govuk import money
 
 register = template.Library()
@@ -49,7 +49,7 @@ def bid_rows(rows) -> SafeString:
     detail = reverse("pipeline:bid_detail", kwargs={"reference": "REF"}).replace("REF", "{}")
     html = []
     for row in rows:
-        submitted = timezone.localtime(row["submitted_at"]).strftime("%-d %b %Y") if row["submitted_at"] else "–"
+        submitted = govuk_date(row["submitted_at"], short=True) or "–"
         score = f"{row['final_score']:.2f}" if row["final_score"] is not None else "–"
         if row["needs_moderation"]:
             score += ' <strong class="govuk-tag govuk-tag--yellow">Moderate</strong>'

@@ -203,7 +203,7 @@ def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_s
         "due_date_display": "10 December 2026",
         "criteria": ["Strategic fit"],
         "days": 7,
-        "closes_at_display": "5:00pm on Friday 20 November 2026",
+        "closes_at_display": "5pm on Friday 20 November 2026",
     }
     notification = Notification(
         event=event, recipient=make_user(), template=f"emails/{event}", context=context, reference="LDF-R6-0042"

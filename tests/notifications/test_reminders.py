@@ -103,7 +103,7 @@ def test_lead_members_of_draft_bids_hear_7_days_and_1_day_before_the_round_close
     day_before = reminders().filter(context__days=1)
     assert day_before.count() == 3
     assert "closes tomorrow" in render_email(day_before.first()).subject
-    assert "5:00pm on Friday 20 November 2026" in render_email(day_before.first()).text
+    assert "5pm on Friday 20 November 2026" in render_email(day_before.first()).text
     assert reminders().count() == 6
 
 
