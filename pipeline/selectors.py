@@ -359,7 +359,7 @@ def _timeline(bid: Bid, history: list[BidTransition], now: datetime) -> tuple[li
         entries.append(
             TimelineEntry(
                 at=row.at,
-                by=row.by.full_name if row.by else "The system",
+                by=row.by.full_name if row.by else "the system",
                 transition=row.transition,
                 source=row.source_state,
                 target=row.target_state,
@@ -432,3 +432,9 @@ def funded_totals(*, funding_round: FundingRound | None = None) -> dict:
     if funding_round is not None:
         bids = bids.filter(funding_round=funding_round)
     return bids.aggregate(count=Count("pk"), awarded=Sum("award_amount"))
+
+
+def rounds_with_awards() -> list[FundingRound]:
+    """Rounds that have awarded at least one grant: the only ones with open data to publish (a 360Giving
+    package must hold at least one grant)."""
+    return list(FundingRound.objects.filter(bids__state=BidState.AWARDED).distinct().order_by("-opens_at"))

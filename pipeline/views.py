@@ -257,6 +257,7 @@ def funded(request: HttpRequest) -> HttpResponse:
             "rounds": rounds,
             "funding_round": funding_round,
             "totals": selectors.funded_totals(funding_round=funding_round),
+            "published_rounds": selectors.rounds_with_awards(),
             "round_query": f"round={funding_round.pk}&" if funding_round else "",
         },
     )
@@ -265,6 +266,9 @@ def funded(request: HttpRequest) -> HttpResponse:
 @require_GET
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
     funding_round = get_object_or_404(FundingRound, code=code) if code else None
+    if not selectors.funded_bids(funding_round=funding_round).exists():
+        # The 360Giving standard has no empty package: nothing awarded means nothing to publish yet.
+        raise Http404("Nothing has been awarded yet")
     return package_response(funding_round)
 
 
