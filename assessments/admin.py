@@ -59,3 +59,26 @@ class ModeratedScoreAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(CriterionScore)
+class CriterionScoreAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "criterion", "score"]
+    list_select_related = ["assessment__bid", "assessment__assessor", "criterion"]
+    readonly_fields = ["assessment", "criterion", "score", "justification"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(AssessmentTransition)
+class AssessmentTransitionAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "transition", "source_state", "target_state", "by", "at"]
+    list_filter = ["transition"]
+    list_select_related = ["assessment__bid", "assessment__assessor", "by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -180,3 +180,37 @@ class BidTransitionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(BidPartner)
+class BidPartnerAdmin(admin.ModelAdmin):
+    list_display = ["bid", "council", "status", "invited_at", "responded_by", "responded_at"]
+    list_filter = ["status"]
+    list_select_related = ["bid", "council", "responded_by"]
+    search_fields = ["bid__reference", "council__short_name"]
+    readonly_fields = ["bid", "council", "invited_by", "invited_at", "responded_by", "responded_at"]
+
+
+@admin.register(CostLine)
+class CostLineAdmin(admin.ModelAdmin):
+    list_display = ["bid", "payer", "payer_council", "description", "amount"]
+    list_select_related = ["bid", "payer_council"]
+    search_fields = ["bid__reference", "description"]
+
+
+@admin.register(RoundPhase)
+class RoundPhaseAdmin(admin.ModelAdmin):
+    list_display = ["funding_round", "phase", "cap"]
+    list_select_related = ["funding_round"]
+
+
+@admin.register(Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    """Weights are edited on the round's page, where their total is checked."""
+
+    list_display = ["funding_round", "name", "code", "weight", "position"]
+    list_select_related = ["funding_round"]
+    readonly_fields = ["funding_round", "weight"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -7,6 +7,7 @@ ALLOWED_HOSTS, SITE_URL and the EMAIL_* variables (see README).
 
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import environ
@@ -130,6 +131,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not COLLECTED
+if not COLLECTED:
+    # Nothing is collected yet, by design (the finders serve the files); WhiteNoise need not warn about it.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploaded supporting documents: outside STATIC/any public URL, served only through a permission check.
@@ -252,6 +256,4 @@ SPECTACULAR_SETTINGS = {
 # Open data (360Giving): identifiers of the fund as a funder.
 OPEN_DATA_PREFIX = env.str("OPEN_DATA_PREFIX", default="LDF")
 FUNDING_ORG_ID = env.str("FUNDING_ORG_ID", default="GB-GOR-PC1151")
-FUNDING_ORG_NAME = env.str(
-    "FUNDING_ORG_NAME", default="Ministry of Housing, Communities and Local Government"
-)
+FUNDING_ORG_NAME = env.str("FUNDING_ORG_NAME", default="Ministry of Housing, Communities and Local Government")
