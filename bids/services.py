@@ -434,6 +434,8 @@ def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
 
 def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
     """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
+    _check_allowed(bid, "award", by)  # the wrong state or person is told so before any money rule
+    conditions = (conditions or "").strip()
     try:
         amount = Decimal(amount).quantize(PENNY)
     except (ArithmeticError, TypeError, ValueError) as error:
@@ -450,11 +452,11 @@ def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> B
                 f"Awarding {money(amount)} would overspend {funding_round.name}: {money(remaining)} "
                 "of the budget is left"
             )
-        _transition(bid, "award", by=by, note=conditions, amount=amount, conditions=conditions.strip())
+        _transition(bid, "award", by=by, note=conditions, amount=amount, conditions=conditions)
         notify(
             event=Event.BID_AWARDED,
             recipients=_lead_members(bid) + _partner_members(bid),
-            context={**bid_snapshot(bid), "amount_awarded": str(amount), "conditions": conditions.strip()},
+            context={**bid_snapshot(bid), "amount_awarded": str(amount), "conditions": conditions},
             key=f"{Event.BID_AWARDED}:{bid.pk}",
         )
     return bid

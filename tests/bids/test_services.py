@@ -487,3 +487,8 @@ def test_two_staff_awarding_at_once_never_overspend(require_postgres):
     assert any("would overspend" in outcome for outcome in outcomes)
     assert Bid.objects.filter(state=BidState.AWARDED).count() == 1
     assert services.round_remaining_budget(funding_round=small) == Decimal("10000.00")
+
+
+def test_award_before_scoring_is_refused_for_its_state_not_its_amount(in_review_bid, staff_user):
+    with pytest.raises(ApplicationError, match="in review, so it cannot be awarded"):
+        services.bid_award(bid=in_review_bid, by=staff_user, amount="99999999")

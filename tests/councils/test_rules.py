@@ -104,7 +104,12 @@ def test_signed_out_visitor_is_sent_to_sign_in(client, bid):
 
 @pytest.mark.parametrize(
     ("role", "start"),
-    [(Role.COUNCIL_MEMBER, "bids:list")],
+    [
+        (Role.COUNCIL_MEMBER, "bids:list"),
+        (Role.ASSESSOR, "assessments:list"),
+        (Role.PROGRAMME_STAFF, "pipeline:dashboard"),
+        (Role.ADMIN, "pipeline:dashboard"),
+    ],
 )
 def test_home_sends_each_role_to_its_start_page(client, role, start):
     client.force_login(make_user(role=role))
