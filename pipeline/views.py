@@ -32,6 +32,10 @@ from pipeline.pagination import RowsPaginator
 from pipeline.services import round_batch_award, round_bids_above_line
 
 PAGE_SIZE = 50
+# Built once: `TextChoices.choices` makes a new list on every access, and the options tag caches per list.
+STATE_CHOICES = BidState.choices
+PHASE_CHOICES = Phase.choices
+COUNCIL_TYPE_CHOICES = CouncilType.choices
 
 
 def staff_required(view: Callable) -> Callable:
@@ -106,9 +110,9 @@ def bid_table(request: HttpRequest) -> HttpResponse:
             "sort_choices": SORT_CHOICES,
             "rounds": selectors.round_list(),
             "councils": selectors.council_options(),
-            "states": BidState.choices,
-            "phases": Phase.choices,
-            "council_types": CouncilType.choices,
+            "states": STATE_CHOICES,
+            "phases": PHASE_CHOICES,
+            "council_types": COUNCIL_TYPE_CHOICES,
             "regions": REGIONS,
             "values": request.GET,
             "moderation_choices": [("true", "Yes"), ("false", "No")],
