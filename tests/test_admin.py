@@ -47,7 +47,7 @@ def test_admin_transition_action_calls_the_service(client):
 
     call_command("seed_demo", stdout=StringIO())
     client.force_login(User.objects.get(email="admin@demo.localdigital.test"))
-    bid = Bid.objects.get(state=BidState.IN_REVIEW)
+    bid = Bid.objects.filter(state=BidState.IN_REVIEW).order_by("pk").first()
     url = reverse("admin:bids_bid_changelist")
     # First the intermediate form, then the action with a reason.
     form = client.post(url, {"action": "bid_mark_ineligible", "_selected_action": [bid.pk]})

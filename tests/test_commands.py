@@ -22,6 +22,8 @@ def test_seed_demo_loads_every_state_and_is_idempotent():
     assert 300 < signed < 317  # most councils are signatories, a few are not
     states = set(Bid.objects.values_list("state", flat=True))
     assert states == set(BidState.values)
+    # Staff have a bid to moderate: its assessors disagree by more than the round's threshold.
+    assert Bid.objects.filter(state=BidState.IN_REVIEW, needs_moderation=True).count() == 1
     counts = (User.objects.count(), Bid.objects.count(), FundingRound.objects.count())
     assert "staff@demo.localdigital.test" in out.getvalue()
     assert "localdigital-demo" in out.getvalue()

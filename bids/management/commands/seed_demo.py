@@ -43,6 +43,9 @@ PEOPLE = [
     ("assessor3@demo.localdigital.test", "Lucy Green", Role.ASSESSOR, ["CON"]),
 ]
 
+# Not a state: a Round 6 bid in review whose assessors disagree, so staff have something to moderate.
+NEEDS_MODERATION = "needs_moderation"
+
 BIDS = [
     # (lead, partners, title, phase, amount, final state)
     ("BST", ["BAS", "PLY"], "Shared digital front door for housing repairs", Phase.DISCOVERY, "79500", BidState.DRAFT),
@@ -52,6 +55,7 @@ BIDS = [
     ("LDS", ["MAN", "SHF"], "Council tax single person discount checks", Phase.DISCOVERY, "60000", BidState.NOT_FUNDED),
     ("HCK", ["BEN", "CMD"], "Pest control booking component", Phase.DISCOVERY, "45000", BidState.INELIGIBLE),
     ("BST", ["BAS", "CON"], "Garden waste subscriptions platform", Phase.DISCOVERY, "70000", BidState.WITHDRAWN),
+    ("LDS", ["SHF", "MAN"], "Adult social care charging calculator", Phase.ALPHA, "210000", NEEDS_MODERATION),
 ]
 
 CONTENT = {
@@ -78,6 +82,7 @@ DEMO_SCORES = {
     BidState.SCORED: [(4, 4, 4), (4, 4, 3)],  # 70.83
     BidState.AWARDED: [(5, 4, 4), (4, 4, 5)],  # 83.33
     BidState.NOT_FUNDED: [(2, 3, 2), (3, 3, 2)],  # 37.50
+    NEEDS_MODERATION: [(5, 4, 4), (2, 4, 3)],  # strategic fit 5 against 2: over the divergence threshold
 }
 JUSTIFICATIONS = {
     5: "Compelling evidence throughout: user research with residents in every partner council and a clear plan "
@@ -229,7 +234,7 @@ class Command(BaseCommand):
                     by=staff,
                     reason="Pest control booking is already available as a reusable component funded in Round 4.",
                 )
-            elif final_state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED):
+            elif final_state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED, NEEDS_MODERATION):
                 # Real assessments: the last submission aggregates the scores and marks the bid scored.
                 self._assess(bid, staff, DEMO_SCORES[final_state])
                 bid = Bid.objects.get(pk=bid.pk)
