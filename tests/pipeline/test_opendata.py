@@ -142,3 +142,15 @@ def test_grant_without_planned_start_omits_planned_dates(client, awarded):
     grant = next(g for g in package["grants"] if g["id"].endswith(awarded["second"].reference))
     assert "plannedDates" not in grant
     assert package_errors(package) == []
+
+
+def test_export_command_refuses_when_nothing_is_awarded_and_writes_nothing(tmp_path):
+    from django.core.management import CommandError
+
+    make_round(code="NA")
+    target = tmp_path / "grants.json"
+    with pytest.raises(CommandError, match="Nothing has been awarded yet"):
+        call_command("export_360giving", "--output", str(target), verbosity=0)
+    with pytest.raises(CommandError, match="No round has the code NOPE"):
+        call_command("export_360giving", "--round", "NOPE", "--output", str(target), verbosity=0)
+    assert not target.exists()

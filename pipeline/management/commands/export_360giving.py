@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from bids.models import FundingRound
 from pipeline.opendata import package_chunks, package_filename
+from pipeline.selectors import funded_bids
 
 
 class Command(BaseCommand):
@@ -28,16 +30,23 @@ class Command(BaseCommand):
             funding_round = FundingRound.objects.filter(code=code).first()
             if funding_round is None:
                 raise CommandError(f"No round has the code {code}")
+        total = funded_bids(funding_round=funding_round).count()
+        if total == 0:
+            # The 360Giving standard has no empty package; write nothing rather than an invalid file.
+            raise CommandError("Nothing has been awarded yet, so there are no grants to export")
         count = 0
         if output == "-":
             for chunk in package_chunks(funding_round=funding_round):
                 sys.stdout.write(chunk)
             return
         path = Path(output or package_filename(funding_round))
-        with path.open("w", encoding="utf-8") as file:
+        progress = tqdm(total=total, desc="Grants", unit="grant", disable=options.get("verbosity", 1) < 1)
+        with path.open("w", encoding="utf-8") as file, progress:
             for chunk in package_chunks(funding_round=funding_round):
                 file.write(chunk)
-                count += chunk.startswith((",\n", "\n{"))
+                is_grant = chunk.startswith((",\n", "\n{"))
+                count += is_grant
+                progress.update(is_grant)
         self.stdout.write(self.style.SUCCESS(f"Wrote {count:,} grants to {path}"))
         if validate:
             from pipeline.opendata_schema import package_errors
