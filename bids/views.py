@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from bids import services
 from bids.choices import BidState, PartnerStatus
-from bids.conditions import submission_problems
+from bids.conditions import money, submission_problems
 from bids.forms import (
     SECTION_FORMS,
     AmountForm,
@@ -304,30 +304,49 @@ def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
     return (_invalid if invite_error else render)(request, "bids/partners.html", context)
 
 
+def _confirm_then(
+    request: HttpRequest,
+    bid: Bid,
+    *,
+    action: Callable[[], object],
+    done: str,
+    back: str,
+    heading: str,
+    body: str,
+    button: str,
+) -> HttpResponse:
+    """GET asks "are you sure?"; POST runs `action` (a service call) and goes back to the section."""
+    back_url = reverse(back, kwargs={"reference": bid.reference})
+    if request.method == "POST":
+        try:
+            action()
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done)
+        return redirect(back_url)
+    return render(
+        request,
+        "bids/confirm.html",
+        {"bid": bid, "heading": heading, "body": body, "button": button, "back_url": back_url},
+    )
+
+
 @drafting_view
 @require_http_methods(["GET", "POST"])
 def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpResponse:
     partner = next((p for p in bid.partners.all() if p.pk == partner_id), None)
     if partner is None:
         raise Http404("No such partner")
-    if request.method == "POST":
-        try:
-            services.partner_remove(partner=partner, by=request.user)
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"{partner.council.short_name} has been removed from this bid")
-        return redirect("bids:partners", reference=bid.reference)
-    return render(
+    return _confirm_then(
         request,
-        "bids/confirm.html",
-        {
-            "bid": bid,
-            "heading": f"Are you sure you want to remove {partner.council.short_name} from this bid?",
-            "body": "You can invite the council again later.",
-            "button": "Yes, remove this partner",
-            "back_url": reverse("bids:partners", kwargs={"reference": bid.reference}),
-        },
+        bid,
+        action=lambda: services.partner_remove(partner=partner, by=request.user),
+        done=f"{partner.council.short_name} has been removed from this bid",
+        back="bids:partners",
+        heading=f"Are you sure you want to remove {partner.council.short_name} from this bid?",
+        body="You can invite the council again later.",
+        button="Yes, remove this partner",
     )
 
 
@@ -432,24 +451,15 @@ def bid_cost_change(request: HttpRequest, bid: Bid, line_id: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def bid_cost_remove(request: HttpRequest, bid: Bid, line_id: int) -> HttpResponse:
     line = _cost_line(bid, line_id)
-    if request.method == "POST":
-        try:
-            services.cost_line_remove(line=line, by=request.user)
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"The cost line ‘{line.description}’ has been removed")
-        return redirect("bids:costs", reference=bid.reference)
-    return render(
+    return _confirm_then(
         request,
-        "bids/confirm.html",
-        {
-            "bid": bid,
-            "heading": f"Are you sure you want to remove the cost line ‘{line.description}’?",
-            "body": f"It is £{line.amount:,.2f}.",
-            "button": "Yes, remove this cost line",
-            "back_url": reverse("bids:costs", kwargs={"reference": bid.reference}),
-        },
+        bid,
+        action=lambda: services.cost_line_remove(line=line, by=request.user),
+        done=f"The cost line ‘{line.description}’ has been removed",
+        back="bids:costs",
+        heading=f"Are you sure you want to remove the cost line ‘{line.description}’?",
+        body=f"It is {money(line.amount)}.",
+        button="Yes, remove this cost line",
     )
 
 
@@ -506,24 +516,15 @@ def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> Htt
     if document is None:
         raise Http404("No such document")
     document.bid = bid
-    if request.method == "POST":
-        try:
-            services.document_delete(document=document, by=request.user)
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"{document.original_name} has been deleted")
-        return redirect("bids:documents", reference=bid.reference)
-    return render(
+    return _confirm_then(
         request,
-        "bids/confirm.html",
-        {
-            "bid": bid,
-            "heading": f"Are you sure you want to delete {document.original_name}?",
-            "body": "You cannot undo this.",
-            "button": "Yes, delete this document",
-            "back_url": reverse("bids:documents", kwargs={"reference": bid.reference}),
-        },
+        bid,
+        action=lambda: services.document_delete(document=document, by=request.user),
+        done=f"{document.original_name} has been deleted",
+        back="bids:documents",
+        heading=f"Are you sure you want to delete {document.original_name}?",
+        body="You cannot undo this.",
+        button="Yes, delete this document",
     )
 
 
