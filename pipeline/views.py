@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -106,6 +107,7 @@ def bid_table(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": bid_filter.form,
             "filter_query": params.urlencode(),
+            "page_query": "&".join(part for part in (params.urlencode(), urlencode({"sort": sort})) if part),
             "sort": sort,
             "sort_choices": SORT_CHOICES,
             "rounds": selectors.round_list(),
@@ -262,7 +264,7 @@ def funded(request: HttpRequest) -> HttpResponse:
             "funding_round": funding_round,
             "totals": selectors.funded_totals(funding_round=funding_round),
             "published_rounds": selectors.rounds_with_awards(),
-            "round_query": f"round={funding_round.pk}&" if funding_round else "",
+            "page_query": f"round={funding_round.pk}" if funding_round else "",
         },
     )
 

@@ -194,3 +194,55 @@ def summary_rows(rows) -> SafeString:
 def linebreaks_escaped(text: str) -> SafeString:
     paragraphs = [p for p in (text or "").split("\n\n") if p.strip()]
     return format_html_join("", '<p class="govuk-body">{}</p>', ((escape(p),) for p in paragraphs))
+
+
+_PREV_ICON = (
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--prev" xmlns="http://www.w3.org/2000/svg" '
+    'height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13"><path d="m6.5938-0.0078125'
+    '-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856-3.9768h12.896v-2h-12.984l4.2931-4.293-1.414-1.414z"></path>'
+    "</svg>"
+)
+_NEXT_ICON = (
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--next" xmlns="http://www.w3.org/2000/svg" '
+    'height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13"><path d="m8.107-0.0078125'
+    '-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855 3.9766 1.377 1.4492 6.7441-6.4062-6.7246-6.7266z"></path>'
+    "</svg>"
+)
+
+
+@register.simple_tag
+def pagination(page, query: str = "", label: str = "Pages") -> SafeString:
+    """GOV.UK pagination (block style: Previous / Next with "Page n of m"), keeping the other query parameters.
+
+    `query` is the page's query string without `page` (e.g. "round=3&sort=-score")."""
+    if page is None or page.paginator.num_pages <= 1:
+        return mark_safe("")
+    prefix = f"?{query}&page=" if query else "?page="
+    total = page.paginator.num_pages
+    links = []
+    for present, number, rel, title, icon in (
+        (page.has_previous(), page.number - 1, "prev", "Previous", _PREV_ICON),
+        (page.has_next(), page.number + 1, "next", "Next", _NEXT_ICON),
+    ):
+        if present:
+            links.append(
+                format_html(
+                    '<div class="govuk-pagination__{}"><a class="govuk-link govuk-pagination__link" href="{}{}" '
+                    'rel="{}">{}<span class="govuk-pagination__link-title">{}<span class="govuk-visually-hidden">'
+                    ' page</span></span><span class="govuk-visually-hidden">:</span><span '
+                    'class="govuk-pagination__link-label">Page {} of {}</span></a></div>',
+                    rel,
+                    prefix,
+                    number,
+                    rel,
+                    mark_safe(icon),
+                    title,
+                    number,
+                    total,
+                )
+            )
+    return format_html(
+        '<nav class="govuk-pagination govuk-pagination--block" aria-label="{}">{}</nav>',
+        label,
+        mark_safe("".join(links)),
+    )
