@@ -20,7 +20,8 @@ from councils.models import Council
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
 from pipeline.memo import memo
 
-SCORE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("5")}
+# Final scores are weighted 0–100 (assessments/scoring.py), not the 1–5 scale of a single criterion.
+SCORE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("100")}
 
 
 COUNCIL_NAMES_SECONDS = 60

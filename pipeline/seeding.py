@@ -232,7 +232,9 @@ def seed_programme(
                     decided = (submitted or created) + timedelta(days=rng.randrange(10, 90), hours=rng.randrange(24))
                 scored = state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED)
                 in_review = state == BidState.IN_REVIEW
-                final_score = Decimal(rng.randrange(150, 500)) / 100 if scored else None
+                # Each criterion's mean on the 1–5 scale; the final score is its 0–100 equivalent.
+                criterion_mean = Decimal(rng.randrange(150, 500)) / 100 if scored else None
+                final_score = ((criterion_mean - 1) * 25).quantize(Decimal("0.01")) if scored else None
                 topic = TOPICS[rng.randrange(len(TOPICS))]
                 bid_rows.append(
                     Bid(
@@ -264,7 +266,7 @@ def seed_programme(
                         needs_moderation=in_review and rng.random() < 0.12,
                         criterion_scores=(
                             {
-                                str(c.pk): {"name": c.name, "code": c.code, "score": str(final_score)}
+                                str(c.pk): {"name": c.name, "code": c.code, "score": str(criterion_mean)}
                                 for c in criteria[funding_round.pk]
                             }
                             if scored

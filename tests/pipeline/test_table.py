@@ -37,7 +37,7 @@ def table(db):
         summary="Repairs for tenants",
         phase=Phase.DISCOVERY,
         amount_requested=Decimal("70000"),
-        final_score=Decimal("4.50"),
+        final_score=Decimal("87.50"),
         state=BidState.SCORED,
     )
     Bid.objects.filter(pk=b.pk).update(
@@ -45,7 +45,7 @@ def table(db):
         summary="Open planning applications",
         phase=Phase.ALPHA,
         amount_requested=Decimal("200000"),
-        final_score=Decimal("2.10"),
+        final_score=Decimal("27.50"),
         needs_moderation=True,
     )
     Bid.objects.filter(pk=c.pk).update(title="Parking permits", summary="Permits online", phase=Phase.BETA)
@@ -74,7 +74,7 @@ def test_unfiltered_table_lists_every_bid_with_its_columns(staff_client, table):
     html = response.content.decode()
     assert set(references(response)) == refs(table, "a", "b", "c", "d")
     assert "4 bids" in html
-    assert "Housing repairs front door" in html and "Northwick" in html and "£70,000" in html and "4.50" in html
+    assert "Housing repairs front door" in html and "Northwick" in html and "£70,000" in html and "87.50" in html
     assert "Moderate" in html  # bid b needs moderation
 
 
@@ -87,9 +87,9 @@ def test_unfiltered_table_lists_every_bid_with_its_columns(staff_client, table):
         ({"lead_council": "NWA"}, ("a", "c")),
         ({"council_type": "district"}, ("b", "d")),
         ({"region": "North West"}, ("a", "c")),
-        ({"score_min": "4"}, ("a",)),
-        ({"score_max": "3"}, ("b",)),
-        ({"score_min": "2", "score_max": "5"}, ("a", "b")),
+        ({"score_min": "80"}, ("a",)),
+        ({"score_max": "30"}, ("b",)),
+        ({"score_min": "20", "score_max": "100"}, ("a", "b")),
         ({"needs_moderation": "true"}, ("b",)),
         ({"needs_moderation": "false"}, ("a", "c", "d")),
         ({"q": "badge"}, ("d",)),  # title
@@ -125,8 +125,8 @@ def test_sorting_by_amount_both_ways_and_by_score(staff_client, table):
     ("params", "message"),
     [
         ({"score_min": "abc"}, "Enter a number"),
-        ({"score_min": "4", "score_max": "2"}, "must be the same as or more than"),
-        ({"score_max": "9"}, "less than or equal to 5"),
+        ({"score_min": "80", "score_max": "20"}, "must be the same as or more than"),
+        ({"score_max": "101"}, "less than or equal to 100"),
         ({"state": "exploded"}, "Select a valid choice"),
         ({"sort": "password"}, "Select a valid choice"),
     ],
@@ -172,7 +172,7 @@ def test_csv_streams_the_filtered_set_with_a_header_row(staff_client, table):
     b_row = dict(zip(HEADER, rows[2], strict=True))
     assert b_row["Lead council"] == "Southam" and b_row["Lead council code"] == "SWA"
     assert b_row["Region"] == "South West" and b_row["Phase"] == "Alpha" and b_row["Status"] == "In review"
-    assert b_row["Amount requested (£)"] == "200000.00" and b_row["Final score"] == "2.10"
+    assert b_row["Amount requested (£)"] == "200000.00" and b_row["Final score"] == "27.50"
     assert b_row["Needs moderation"] == "Yes"
     assert b_row["Partner councils"] == "Extraton; Otherton"
 
