@@ -6,21 +6,18 @@ field where it is fixed; the `submit` transition's condition is that the list is
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from bids.choices import BidState
-from councils.exceptions import Problem
+from core.exceptions import Problem
+from core.formatting import word_count
+from core.transitions import refusal
 
 if TYPE_CHECKING:
     from assessments.models import Assessment
 
 # "At least a sentence": a handful of words, so "ok" or "good" is not a justification.
 MIN_JUSTIFICATION_WORDS = 5
-
-
-def word_count(text: str) -> int:
-    return len(re.findall(r"\S+", text or ""))
 
 
 def justification_problem(text: str, criterion_name: str) -> str:
@@ -53,10 +50,17 @@ def submission_problems(assessment: Assessment) -> list[Problem]:
     return problems
 
 
+@refusal(submission_problems)
 def scores_are_complete(assessment: Assessment) -> bool:
     return not submission_problems(assessment)
 
 
+def bid_closed_message(assessment: Assessment) -> str:
+    bid = assessment.bid
+    return f"{bid.reference} is {bid.get_state_display().lower()}, so its assessments can no longer change"
+
+
+@refusal(bid_closed_message)
 def bid_is_in_review(assessment: Assessment) -> bool:
     """Assessments only change while the bid is being assessed (not once it is scored or decided)."""
     return assessment.bid.state == BidState.IN_REVIEW

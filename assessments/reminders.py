@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments.choices import AssessmentState
 from assessments.models import Assessment
 from bids.choices import BidState
-from councils.formats import govuk_date
+from core.formatting import govuk_date
 from notifications.choices import Event
 from notifications.services import notify
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import rules
 
 from assessments.choices import AssessmentState
-from councils.rules import is_programme_staff
+from core.rules import is_programme_staff
 
 
 @rules.predicate
@@ -39,4 +39,3 @@ rules.add_perm("assessments.view_other_scores", (is_assessment_assessor & has_su
 rules.add_perm("assessments.reopen_assessment", is_programme_staff)
 rules.add_perm("assessments.assign", is_programme_staff)
 rules.add_perm("assessments.moderate", is_programme_staff)
-rules.add_perm("assessments.view_round_results", is_programme_staff)

@@ -15,11 +15,12 @@ from django.utils import timezone
 from assessments.choices import ACTIVE_STATES, AssessmentState
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
-from assessments.services import active_assessors, assignment_block_reason, round_workloads
-from bids.choices import BidState, CriterionCode
+from bids.choices import BidState, CriterionCode, PartnerStatus
 from bids.models import Bid, Criterion, FundingRound
-from bids.services import round_remaining_budget
+from bids.selectors import round_remaining_budget
+from councils.choices import Role
 from councils.models import User
+from councils.selectors import user_council_ids
 
 # --- The assessor's pages -------------------------------------------------------------------------------
 
@@ -198,6 +199,36 @@ def staff_bid_get(*, reference: str) -> Bid:
     return bid
 
 
+def assignment_block_reason(*, bid: Bid, assessor: User) -> str:
+    """Why `assessor` can never assess `bid` ("" if nothing blocks it): their own council is in the bid."""
+    council_ids = user_council_ids(assessor)
+    if bid.lead_council_id in council_ids:
+        return f"{assessor.full_name} cannot assess this bid: their council, {bid.lead_council}, is the lead council"
+    # Uses prefetched partners when the caller fetched them.
+    for partner in bid.partners.all():
+        if partner.status != PartnerStatus.DECLINED and partner.council_id in council_ids:
+            return f"{assessor.full_name} cannot assess this bid: their council, {partner.council}, is a partner"
+    return ""
+
+
+def round_workloads(*, funding_round: FundingRound) -> dict[int, int]:
+    """Assessor id → number of assessments they hold in the round (declared conflicts do not count)."""
+    rows = (
+        Assessment.objects.filter(bid__funding_round=funding_round, state__in=ACTIVE_STATES)
+        .values("assessor_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["assessor_id"]: row["n"] for row in rows}
+
+
+def active_assessors() -> list[User]:
+    assessors = list(User.objects.filter(role=Role.ASSESSOR, is_active=True).prefetch_related("memberships"))
+    for assessor in assessors:
+        # Fill the council-id cache from the prefetch, so eligibility checks run no query per assessor.
+        assessor._council_ids = frozenset(m.council_id for m in assessor.memberships.all())
+    return assessors
+
+
 @dataclass
 class Suggestion:
     assessor: User
@@ -236,6 +267,44 @@ class BidScoring:
     waiting_for: list[Assessment]
 
 
+def _aggregate(*, funding_round: FundingRound, criteria: list[Criterion], assessments, moderated) -> Aggregate:
+    """The one way a bid's result is worked out: its submitted assessments' scores per criterion, with staff's
+    moderated scores (criterion id → score) in place of the assessors' mean."""
+    scores: dict[int, list[int]] = defaultdict(list)
+    for assessment in assessments:
+        if assessment.state != AssessmentState.SUBMITTED:
+            continue
+        for row in assessment.criterion_scores.all():
+            if row.score is not None:
+                scores[row.criterion_id].append(row.score)
+    return aggregate(
+        criteria=[CriterionInput(c.pk, c.name, c.code, c.weight) for c in criteria],
+        scores=scores,
+        moderated=moderated,
+        divergence_threshold=funding_round.divergence_threshold,
+    )
+
+
+def _all_in(funding_round: FundingRound, active: list[Assessment]) -> bool:
+    """Every place on the bid is taken and every assessment in it submitted."""
+    return (
+        bool(active)
+        and len(active) >= funding_round.assessors_per_bid
+        and all(assessment.state == AssessmentState.SUBMITTED for assessment in active)
+    )
+
+
+def bid_aggregate(*, bid: Bid) -> tuple[Aggregate, list[Assessment], bool]:
+    """The bid's scores from the database: (aggregate, active assessments, all are in). For the services that
+    store the result, with the bid row locked."""
+    assessments = list(bid.assessments.filter(state__in=ACTIVE_STATES).prefetch_related("criterion_scores"))
+    moderated = dict(ModeratedScore.objects.filter(bid=bid).values_list("criterion_id", "score"))
+    funding_round = bid.funding_round
+    criteria = list(funding_round.criteria.all())
+    result = _aggregate(funding_round=funding_round, criteria=criteria, assessments=assessments, moderated=moderated)
+    return result, assessments, _all_in(funding_round, assessments)
+
+
 def bid_scoring(*, bid: Bid) -> BidScoring:
     """The live picture of a bid's scores for staff (from the prefetched assessments and moderation)."""
     funding_round = bid.funding_round
@@ -243,36 +312,28 @@ def bid_scoring(*, bid: Bid) -> BidScoring:
     active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
     submitted = [a for a in active if a.state == AssessmentState.SUBMITTED]
     moderated = {m.criterion_id: m for m in bid.moderated_scores.all()}
-    per_criterion: dict[int, list[int]] = defaultdict(list)
-    per_assessor: dict[int, dict[int, int | None]] = {}
-    for assessment in submitted:
-        per_assessor[assessment.pk] = {row.criterion_id: row.score for row in assessment.criterion_scores.all()}
-        for criterion_id, score in per_assessor[assessment.pk].items():
-            if score is not None:
-                per_criterion[criterion_id].append(score)
-    result = aggregate(
-        criteria=[CriterionInput(c.pk, c.name, c.code, c.weight) for c in criteria],
-        scores=per_criterion,
+    result = _aggregate(
+        funding_round=funding_round,
+        criteria=criteria,
+        assessments=submitted,
         moderated={pk: m.score for pk, m in moderated.items()},
-        divergence_threshold=funding_round.divergence_threshold,
     )
-    rows = []
-    for criterion, item in zip(criteria, result.criteria, strict=True):
-        rows.append(
-            ModerationRow(
-                criterion=criterion,
-                scores=[(a.assessor.full_name, per_assessor[a.pk].get(criterion.pk)) for a in submitted],
-                mean=two_places(item.mean) if item.mean is not None else None,
-                spread=item.spread,
-                divergent=item.divergent,
-                moderated=moderated.get(criterion.pk),
-            )
+    per_assessor = {a.pk: {row.criterion_id: row.score for row in a.criterion_scores.all()} for a in submitted}
+    rows = [
+        ModerationRow(
+            criterion=criterion,
+            scores=[(a.assessor.full_name, per_assessor[a.pk].get(criterion.pk)) for a in submitted],
+            mean=two_places(item.mean) if item.mean is not None else None,
+            spread=item.spread,
+            divergent=item.divergent,
+            moderated=moderated.get(criterion.pk),
         )
-    complete = bool(active) and len(active) >= funding_round.assessors_per_bid and len(submitted) == len(active)
+        for criterion, item in zip(criteria, result.criteria, strict=True)
+    ]
     return BidScoring(
         aggregate=result,
         rows=rows,
-        complete=complete,
+        complete=_all_in(funding_round, active),
         waiting_for=[a for a in active if a.state != AssessmentState.SUBMITTED],
     )
 

@@ -12,38 +12,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from assessments import conditions
 from assessments.choices import ACTIVE_STATES, AssessmentState, Recommendation
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
-from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
-from bids.choices import BidState, PartnerStatus
+from assessments.scoring import two_places
+from assessments.selectors import active_assessors, assignment_block_reason, bid_aggregate, round_workloads
+from bids.choices import BidState
 from bids.models import Bid, Criterion, FundingRound
 from bids.services import bid_mark_scored
-from councils.choices import Role
-from councils.exceptions import ApplicationError, Problem
-from councils.formats import govuk_date
+from core.exceptions import ApplicationError, Problem
+from core.formatting import govuk_date, plural
+from core.transitions import NO_PERMISSION, Machine, required_text
 from councils.models import User
-from councils.rules import user_council_ids
+from councils.selectors import programme_staff
 from notifications.choices import Event
 from notifications.services import notify
-
-STALE_MESSAGE = (
-    "This assessment changed while you were working on it, so nothing was saved. Check its current state and try again."
-)
-NO_PERMISSION = "You do not have permission to do that"
-
-PAST = {
-    "declare_no_conflict": "started",
-    "declare_conflict": "declared a conflict",
-    "submit": "submitted",
-    "reopen": "reopened",
-}
-
 
 # --- Helpers --------------------------------------------------------------------------------------------
 
@@ -66,42 +52,16 @@ def _record(assessment: Assessment, transition: str, source: str, by: User | Non
     )
 
 
-def _check_allowed(assessment: Assessment, name: str, by: User | None) -> None:
-    method = getattr(assessment, name)
-    if not can_proceed(method, check_conditions=False):
-        state = AssessmentState(assessment.state).label.lower()
-        raise ApplicationError(f"This assessment is {state}, so it cannot be {PAST[name]}")
-    # django-fsm's has_transition_perm also requires the conditions; permission is asked on its own so that a
-    # permitted user hears which rules are unmet rather than "no permission".
-    if by is not None and not method._django_fsm.has_transition_perm(assessment, assessment.state, by):
-        raise ApplicationError(NO_PERMISSION)
-
-
-def _transition(assessment: Assessment, name: str, *, by: User | None, note: str = "", **kwargs: object) -> None:
-    """Run transition `name` and save; call inside transaction.atomic() with the bid locked."""
-    _check_allowed(assessment, name, by)
-    if not conditions.bid_is_in_review(assessment) and name != "declare_conflict":
-        bid = assessment.bid
-        raise ApplicationError(
-            f"{bid.reference} is {bid.get_state_display().lower()}, so its assessments can no longer change"
-        )
-    source = assessment.state
-    try:
-        getattr(assessment, name)(**kwargs)
-    except TransitionNotAllowed as error:
-        raise ApplicationError(f"This assessment cannot be {PAST[name]} yet") from error
-    try:
-        assessment.save()
-    except ConcurrentTransition as error:
-        raise ApplicationError(STALE_MESSAGE) from error
-    _record(assessment, name, source, by, note)
-
-
-def _required(text: str, message: str, field_name: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ApplicationError(message, problems=[Problem(message, field=field_name)])
-    return text
+ASSESSMENT_MACHINE = Machine(
+    noun="assessment",
+    past={
+        "declare_no_conflict": "started",
+        "declare_conflict": "declared a conflict",
+        "submit": "submitted",
+        "reopen": "reopened",
+    },
+    record=_record,
+)
 
 
 def _forget_prefetched_scores(assessment: Assessment) -> None:
@@ -111,10 +71,6 @@ def _forget_prefetched_scores(assessment: Assessment) -> None:
 
 def assessment_path(assessment: Assessment) -> str:
     return reverse("assessments:detail", kwargs={"pk": assessment.pk})
-
-
-def _programme_staff() -> list[User]:
-    return list(User.objects.filter(role__in=[Role.PROGRAMME_STAFF, Role.ADMIN], is_active=True))
 
 
 def _snapshot(bid: Bid) -> dict:
@@ -127,18 +83,6 @@ def _snapshot(bid: Bid) -> dict:
 
 
 # --- Assignment -----------------------------------------------------------------------------------------
-
-
-def assignment_block_reason(*, bid: Bid, assessor: User) -> str:
-    """Why `assessor` can never assess `bid` ("" if nothing blocks it): their own council is in the bid."""
-    council_ids = user_council_ids(assessor)
-    if bid.lead_council_id in council_ids:
-        return f"{assessor.full_name} cannot assess this bid: their council, {bid.lead_council}, is the lead council"
-    # Uses prefetched partners when the caller fetched them.
-    for partner in bid.partners.all():
-        if partner.status != PartnerStatus.DECLINED and partner.council_id in council_ids:
-            return f"{assessor.full_name} cannot assess this bid: their council, {partner.council}, is a partner"
-    return ""
 
 
 def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
@@ -165,7 +109,7 @@ def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
         active = bid.assessments.filter(state__in=ACTIVE_STATES).count()
         if active >= funding_round.assessors_per_bid:
             raise ApplicationError(
-                f"{bid.reference} already has {active} assessor{'s' if active != 1 else ''}, the most "
+                f"{bid.reference} already has {plural(active, 'assessor')}, the most "
                 f"{funding_round.name} allows"
             )
         assessment = Assessment.objects.create(bid=bid, assessor=assessor, assigned_by=by)
@@ -190,24 +134,6 @@ class BulkAssignment:
     assigned: list[Assessment] = field(default_factory=list)
     # (bid, how many more assessors it needs) where not enough eligible assessors were free.
     short: list[tuple[Bid, int]] = field(default_factory=list)
-
-
-def round_workloads(*, funding_round: FundingRound) -> dict[int, int]:
-    """Assessor id → number of assessments they hold in the round (declared conflicts do not count)."""
-    rows = (
-        Assessment.objects.filter(bid__funding_round=funding_round, state__in=ACTIVE_STATES)
-        .values("assessor_id")
-        .annotate(n=Count("pk"))
-    )
-    return {row["assessor_id"]: row["n"] for row in rows}
-
-
-def active_assessors() -> list[User]:
-    assessors = list(User.objects.filter(role=Role.ASSESSOR, is_active=True).prefetch_related("memberships"))
-    for assessor in assessors:
-        # Fill the council-id cache from the prefetch, so eligibility checks run no query per assessor.
-        assessor._council_ids = frozenset(m.council_id for m in assessor.memberships.all())
-    return assessors
 
 
 def assessment_assign_bulk(*, funding_round: FundingRound, by: User) -> BulkAssignment:
@@ -252,7 +178,7 @@ def assessment_unassign(*, assessment: Assessment, by: User, reason: str) -> Non
     """Take an unsubmitted assessment away from its assessor. Draft scores go; the history keeps the reason."""
     if not by.has_perm("assessments.assign"):
         raise ApplicationError(NO_PERMISSION)
-    reason = _required(reason, "Enter why you are unassigning this assessor", "reason")
+    reason = required_text(reason, "Enter why you are unassigning this assessor", "reason")
     with transaction.atomic():
         bid = _lock_bid(assessment.bid)
         current = Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
@@ -274,21 +200,21 @@ def assessment_declare(*, assessment: Assessment, by: User, conflict: bool, deta
     """Before reading the bid, the assessor declares no conflict of interest, or a conflict with details."""
     with transaction.atomic():
         if conflict:
-            details = _required(details, "Enter details of your conflict of interest", "details")
-            _check_allowed(assessment, "declare_conflict", by)
+            details = required_text(details, "Enter details of your conflict of interest", "details")
+            ASSESSMENT_MACHINE.check(assessment, "declare_conflict", by)
             bid = _lock_bid(assessment.bid)
             assessment.bid = bid
-            _transition(assessment, "declare_conflict", by=by, note=details, details=details)
+            ASSESSMENT_MACHINE.run(assessment, "declare_conflict", by=by, note=details, details=details)
             notify(
                 event=Event.CONFLICT_DECLARED,
-                recipients=_programme_staff(),
+                recipients=programme_staff(),
                 context={**_snapshot(bid), "assessor_name": assessment.assessor.full_name, "details": details},
                 key=f"{Event.CONFLICT_DECLARED}:{assessment.pk}",
             )
         else:
-            _check_allowed(assessment, "declare_no_conflict", by)
+            ASSESSMENT_MACHINE.check(assessment, "declare_no_conflict", by)
             assessment.bid = _lock_bid(assessment.bid)
-            _transition(assessment, "declare_no_conflict", by=by)
+            ASSESSMENT_MACHINE.run(assessment, "declare_no_conflict", by=by)
     return assessment
 
 
@@ -329,10 +255,7 @@ def assessment_save_scores(
         state = AssessmentState(assessment.state).label.lower()
         raise ApplicationError(f"This assessment is {state}, so its scores can no longer be changed")
     if not conditions.bid_is_in_review(assessment):
-        bid = assessment.bid
-        raise ApplicationError(
-            f"{bid.reference} is {bid.get_state_display().lower()}, so its assessments can no longer change"
-        )
+        raise ApplicationError(conditions.bid_closed_message(assessment))
     criteria = {criterion.pk: criterion for criterion in assessment.bid.funding_round.criteria.all()}
     problems: list[Problem] = []
     parsed: dict[int, tuple[int | None, str]] = {}
@@ -358,7 +281,7 @@ def assessment_save_scores(
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
         if locked.state != AssessmentState.IN_PROGRESS:
-            raise ApplicationError(STALE_MESSAGE)
+            raise ApplicationError(ASSESSMENT_MACHINE.stale_message)
         existing = {row.criterion_id: row for row in CriterionScore.objects.filter(assessment=assessment)}
         for pk, (number, justification) in parsed.items():
             row = existing.get(pk)
@@ -398,14 +321,14 @@ def assessment_submit(
                 recommendation=recommendation if recommendation is not None else assessment.recommendation,
                 comments=comments if comments is not None else assessment.comments,
             )
-        _check_allowed(assessment, "submit", by)
+        ASSESSMENT_MACHINE.check(assessment, "submit", by)
         bid = _lock_bid(assessment.bid)
         assessment.bid = bid
         _forget_prefetched_scores(assessment)
         problems = conditions.submission_problems(assessment)
         if problems:
             raise ApplicationError("Your assessment is not finished", problems=problems)
-        _transition(assessment, "submit", by=by)
+        ASSESSMENT_MACHINE.run(assessment, "submit", by=by)
         _refresh_bid_scores(bid)
     return assessment
 
@@ -415,12 +338,12 @@ def assessment_submit(
 
 def assessment_reopen(*, assessment: Assessment, by: User, reason: str) -> Assessment:
     """Send a submitted assessment back to its assessor during moderation (the bid waits for it again)."""
-    reason = _required(reason, "Enter why you are reopening this assessment", "reason")
+    reason = required_text(reason, "Enter why you are reopening this assessment", "reason")
     with transaction.atomic():
-        _check_allowed(assessment, "reopen", by)
+        ASSESSMENT_MACHINE.check(assessment, "reopen", by)
         bid = _lock_bid(assessment.bid)
         assessment.bid = bid
-        _transition(assessment, "reopen", by=by, note=reason)
+        ASSESSMENT_MACHINE.run(assessment, "reopen", by=by, note=reason)
         _refresh_bid_scores(bid)
     return assessment
 
@@ -439,7 +362,7 @@ def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: st
     if not value.is_finite() or not Decimal("1") <= value <= Decimal("5"):
         message = "The moderated score must be from 1 (poor) to 5 (strong)"
         raise ApplicationError(message, problems=[Problem(message, field="score")])
-    note = _required(note, "Enter a note explaining the moderated score", "note")
+    note = required_text(note, "Enter a note explaining the moderated score", "note")
     with transaction.atomic():
         bid = _lock_bid(bid)
         if bid.state != BidState.IN_REVIEW:
@@ -460,35 +383,6 @@ def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: st
         )
         _refresh_bid_scores(bid)
     return moderated
-
-
-# --- Aggregation ----------------------------------------------------------------------------------------
-
-
-def bid_aggregate(*, bid: Bid) -> tuple[Aggregate, list[Assessment], bool]:
-    """The bid's scores from its submitted assessments: (aggregate, active assessments, all are in)."""
-    funding_round = bid.funding_round
-    criteria = [
-        CriterionInput(pk=c.pk, name=c.name, code=c.code, weight=c.weight) for c in funding_round.criteria.all()
-    ]
-    assessments = list(bid.assessments.filter(state__in=ACTIVE_STATES).prefetch_related("criterion_scores"))
-    scores: dict[int, list[int]] = {}
-    for assessment in assessments:
-        if assessment.state != AssessmentState.SUBMITTED:
-            continue
-        for row in assessment.criterion_scores.all():
-            if row.score is not None:
-                scores.setdefault(row.criterion_id, []).append(row.score)
-    moderated = dict(ModeratedScore.objects.filter(bid=bid).values_list("criterion_id", "score"))
-    result = aggregate(
-        criteria=criteria, scores=scores, moderated=moderated, divergence_threshold=funding_round.divergence_threshold
-    )
-    complete = (
-        len(assessments) >= funding_round.assessors_per_bid
-        and bool(assessments)
-        and all(assessment.state == AssessmentState.SUBMITTED for assessment in assessments)
-    )
-    return result, assessments, complete
 
 
 def _refresh_bid_scores(bid: Bid) -> None:
@@ -513,7 +407,7 @@ def _refresh_bid_scores(bid: Bid) -> None:
             latest = max(assessment.submitted_at for assessment in assessments)
             notify(
                 event=Event.MODERATION_NEEDED,
-                recipients=_programme_staff(),
+                recipients=programme_staff(),
                 context={**_snapshot(bid), "criteria": [item.criterion.name for item in result.flagged]},
                 key=f"{Event.MODERATION_NEEDED}:{bid.pk}:{latest.timestamp()}",
             )
@@ -530,6 +424,5 @@ __all__ = [
     "assessment_save_scores",
     "assessment_submit",
     "assessment_unassign",
-    "assignment_block_reason",
     "moderation_record",
 ]

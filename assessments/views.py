@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,28 +16,11 @@ from assessments.forms import AssignForm, DeclarationForm, ModerationForm, Reaso
 from assessments.models import Assessment
 from bids.choices import BidState
 from bids.models import Criterion
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
+from core.formatting import plural
+from core.forms import apply_problems
+from core.views import staff_required
 from councils.models import User
-
-
-def _apply_problems(form: forms.Form, error: ApplicationError) -> None:
-    """Show a service's refusal on the form: each problem inline on its field, or in the summary."""
-    for problem in error.problems:
-        form.add_error(problem.field if problem.field in form.fields else None, problem.message)
-
-
-def staff_required(view: Callable) -> Callable:
-    """Staff pages 404 for everyone else: they do not learn the page exists."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not request.user.has_perm("assessments.view_round_results"):
-            raise Http404("No page found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
 
 # --- Assessors ------------------------------------------------------------------------------------------
 
@@ -92,7 +73,7 @@ def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
                 assessment=assessment, by=request.user, conflict=conflict, details=form.cleaned_data["details"]
             )
         except ApplicationError as error:
-            _apply_problems(form, error)
+            apply_problems(form, error)
         else:
             if conflict:
                 messages.success(
@@ -139,7 +120,7 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     services.assessment_save_scores(**arguments)
             except ApplicationError as error:
-                _apply_problems(form, error)
+                apply_problems(form, error)
             else:
                 if "submit" in request.POST:
                     messages.success(request, f"Your assessment of {bid.reference} has been submitted")
@@ -188,7 +169,7 @@ def round_bulk_assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         count = len(result.assigned)
-        text = f"{count} assessment{'s' if count != 1 else ''} assigned"
+        text = f"{plural(count, 'assessment')} assigned"
         if result.short:
             text += ". Not enough eligible assessors for " + ", ".join(bid.reference for bid, _n in result.short)
         messages.success(request, text)
@@ -228,14 +209,14 @@ def bid_assessments(request: HttpRequest, reference: str) -> HttpResponse:
 def bid_assign(request: HttpRequest, reference: str) -> HttpResponse:
     bid = selectors.staff_bid_get(reference=reference)
     # Any active assessor may be chosen here: the service explains why one cannot be assigned.
-    choices = [(a.pk, a.full_name) for a in services.active_assessors()]
+    choices = [(a.pk, a.full_name) for a in selectors.active_assessors()]
     form = AssignForm(request.POST, choices=choices)
     if form.is_valid():
         assessor = get_object_or_404(User, pk=form.cleaned_data["assessor"])
         try:
             services.assessment_assign(bid=bid, assessor=assessor, by=request.user)
         except ApplicationError as error:
-            _apply_problems(form, error)
+            apply_problems(form, error)
         else:
             messages.success(request, f"{assessor.full_name} has been assigned to {bid.reference}")
             return redirect("assessments:bid", reference=reference)
@@ -257,7 +238,7 @@ def _reason_page(
         try:
             service(assessment=assessment, by=request.user, reason=form.cleaned_data["reason"])
         except ApplicationError as error:
-            _apply_problems(form, error)
+            apply_problems(form, error)
         else:
             messages.success(request, done)
             return redirect("assessments:bid", reference=assessment.bid.reference)
@@ -325,7 +306,7 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
                 by=request.user,
             )
         except ApplicationError as error:
-            _apply_problems(form, error)
+            apply_problems(form, error)
         else:
             messages.success(request, f"The moderated {criterion.name.lower()} score has been recorded")
             return redirect("assessments:bid", reference=reference)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from bids import services
 from bids.models import Bid, BidDocument, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 
 
 class CriterionFormSet(BaseInlineFormSet):
@@ -117,10 +117,7 @@ def _transition_action(service_name: str, label: str, note_argument: str | None,
             if note_argument:
                 kwargs[note_argument] = form.cleaned_data.get("note", "")
             if with_amount:
-                try:
-                    kwargs["amount"] = form.cleaned_data.get("amount") or bid.amount_requested
-                except InvalidOperation:
-                    kwargs["amount"] = bid.amount_requested
+                kwargs["amount"] = form.cleaned_data.get("amount") or bid.amount_requested
             try:
                 getattr(services, service_name)(bid=bid, by=request.user, **kwargs)
                 done += 1

@@ -1,23 +1,28 @@
-"""Conditions of the bid state machine: small functions whose names read as reasons.
+"""Conditions of the bid state machine: small pure functions whose names read as reasons.
 
-`submission_problems` lists every unmet submission rule, in words a council officer understands, each with
-the task-list section where it is fixed; the `submit` transition's condition is that the list is empty.
+The submission rules are one function each, returning the problems it finds (each in words a council officer
+understands, with the task-list section where it is fixed). They read only the bid and what was fetched with
+it; the one rule that needs other bids (the lead limit) takes their count as an argument, which
+`bids.selectors.bid_submission_problems` looks up. The `submit` transition's condition is that the bid's own
+rules find nothing.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from councils.exceptions import Problem
-from councils.formats import govuk_datetime
+from bids.choices import PartnerStatus, Payer
+from core.exceptions import Problem
+from core.formatting import govuk_datetime, money, plural, word_count
+from core.transitions import refusal
 
 if TYPE_CHECKING:
-    from bids.models import Bid
+    from bids.models import Bid, BidPartner
 
 SUMMARY_WORD_LIMIT = 250
 
@@ -38,134 +43,162 @@ REQUIRED_CONTENT = [
 ]
 
 
-def word_count(text: str) -> int:
-    return len(re.findall(r"\S+", text or ""))
-
-
-def money(amount: Decimal) -> str:
-    return f"£{amount:,.2f}"
+def is_answered(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def round_is_open(bid: Bid, at: datetime | None = None) -> bool:
     return bid.funding_round.is_open(at or timezone.now())
 
 
-def submission_problems(bid: Bid, at: datetime | None = None) -> list[Problem]:
-    """Every rule the bid does not yet meet for submission (empty when it may be submitted)."""
-    from bids.choices import BidState, PartnerStatus, Payer
+def _taking_part(bid: Bid) -> list[BidPartner]:
+    """Partners invited or confirmed (a declined council is no longer part of the bid)."""
+    return [partner for partner in bid.partners.all() if partner.status != PartnerStatus.DECLINED]
 
-    at = at or timezone.now()
+
+# --- The submission rules, one each -----------------------------------------------------------------------
+
+
+def round_open_problems(bid: Bid, at: datetime) -> list[Problem]:
     funding_round = bid.funding_round
-    problems: list[Problem] = []
+    if round_is_open(bid, at):
+        return []
+    if at < funding_round.opens_at:
+        return [Problem(f"{funding_round.name} is not open for bids yet", section="round")]
+    return [Problem(f"{funding_round.name} closed on {govuk_datetime(funding_round.closes_at)}", section="round")]
 
-    if not round_is_open(bid, at):
-        closes = govuk_datetime(funding_round.closes_at)
-        if at < funding_round.opens_at:
-            problems.append(Problem(f"{funding_round.name} is not open for bids yet", section="round"))
-        else:
-            problems.append(Problem(f"{funding_round.name} closed on {closes}", section="round"))
 
-    for field, section, message in REQUIRED_CONTENT:
-        value = getattr(bid, field)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            problems.append(Problem(message, field=field, section=section))
+def missing_answer_problems(bid: Bid, at: datetime) -> list[Problem]:
+    return [
+        Problem(message, field=field, section=section)
+        for field, section, message in REQUIRED_CONTENT
+        if not is_answered(getattr(bid, field))
+    ]
 
+
+def summary_length_problems(bid: Bid, at: datetime) -> list[Problem]:
     if bid.summary and word_count(bid.summary) > SUMMARY_WORD_LIMIT:
-        problems.append(
-            Problem(f"The summary must be {SUMMARY_WORD_LIMIT} words or fewer", field="summary", section="about")
-        )
+        return [Problem(f"The summary must be {SUMMARY_WORD_LIMIT} words or fewer", field="summary", section="about")]
+    return []
 
-    caps = {round_phase.phase: round_phase.cap for round_phase in funding_round.phases.all()}
+
+def phase_problems(bid: Bid, at: datetime) -> list[Problem]:
+    """The phase is one the round funds, and the amount is within its cap."""
+    caps = {round_phase.phase: round_phase.cap for round_phase in bid.funding_round.phases.all()}
+    phase_name = bid.get_phase_display().lower()
     if bid.phase and bid.phase not in caps:
-        problems.append(
-            Problem(
-                f"{funding_round.name} does not fund {bid.get_phase_display().lower()} projects",
-                field="phase",
-                section="about",
-            )
+        message = f"{bid.funding_round.name} does not fund {phase_name} projects"
+        return [Problem(message, field="phase", section="about")]
+    if bid.phase and bid.amount_requested is not None and bid.amount_requested > caps[bid.phase]:
+        message = (
+            f"The amount requested ({money(bid.amount_requested, pence=True)}) is more than the {phase_name} "
+            f"limit of {money(caps[bid.phase], pence=True)}"
         )
-    elif bid.phase and bid.amount_requested is not None and bid.amount_requested > caps[bid.phase]:
-        problems.append(
-            Problem(
-                f"The amount requested ({money(bid.amount_requested)}) is more than the "
-                f"{bid.get_phase_display().lower()} limit of {money(caps[bid.phase])}",
-                field="amount_requested",
-                section="costs",
-            )
+        return [Problem(message, field="amount_requested", section="costs")]
+    return []
+
+
+def cost_problems(bid: Bid, at: datetime) -> list[Problem]:
+    """There are cost lines, and they add up to the amount requested."""
+    lines = list(bid.cost_lines.all())
+    if not lines:
+        return [Problem("Add at least one cost line", section="costs")]
+    total = sum((line.amount for line in lines), Decimal("0"))
+    if bid.amount_requested is not None and total != bid.amount_requested:
+        message = (
+            f"The cost lines add up to {money(total, pence=True)} but the amount requested is "
+            f"{money(bid.amount_requested, pence=True)}"
         )
+        return [Problem(message, section="costs")]
+    return []
 
-    cost_lines = list(bid.cost_lines.all())
-    if not cost_lines:
-        problems.append(Problem("Add at least one cost line", section="costs"))
-    elif bid.amount_requested is not None:
-        total = sum((line.amount for line in cost_lines), Decimal("0"))
-        if total != bid.amount_requested:
-            problems.append(
-                Problem(
-                    f"The cost lines add up to {money(total)} but the amount requested is "
-                    f"{money(bid.amount_requested)}",
-                    section="costs",
-                )
-            )
 
-    partners = [partner for partner in bid.partners.all() if partner.status != PartnerStatus.DECLINED]
-    confirmed = [partner for partner in partners if partner.status == PartnerStatus.CONFIRMED]
-    partner_council_ids = {partner.council_id for partner in confirmed}
-    if len(confirmed) < funding_round.min_partner_councils:
-        needed = funding_round.min_partner_councils
-        problems.append(
-            Problem(
-                f"You need at least {needed} confirmed partner council{'s' if needed != 1 else ''}; "
-                f"you have {len(confirmed)}",
-                section="partners",
-            )
+def partner_count_problems(bid: Bid, at: datetime) -> list[Problem]:
+    confirmed = sum(partner.status == PartnerStatus.CONFIRMED for partner in bid.partners.all())
+    needed = bid.funding_round.min_partner_councils
+    if confirmed < needed:
+        message = f"You need at least {plural(needed, 'confirmed partner council')}; you have {confirmed}"
+        return [Problem(message, section="partners")]
+    return []
+
+
+def unconfirmed_partner_problems(bid: Bid, at: datetime) -> list[Problem]:
+    return [
+        Problem(f"{partner.council} has not yet confirmed it is a partner", section="partners")
+        for partner in _taking_part(bid)
+        if partner.status == PartnerStatus.INVITED
+    ]
+
+
+def cost_payer_problems(bid: Bid, at: datetime) -> list[Problem]:
+    """Every cost paid by a partner is paid by a confirmed one."""
+    confirmed = {partner.council_id for partner in bid.partners.all() if partner.status == PartnerStatus.CONFIRMED}
+    return [
+        Problem(
+            f"The cost line ‘{line.description}’ is paid by a council that is not a confirmed partner",
+            section="costs",
         )
-    for partner in partners:
-        if partner.status == PartnerStatus.INVITED:
-            problems.append(Problem(f"{partner.council} has not yet confirmed it is a partner", section="partners"))
-    for line in cost_lines:
-        if line.payer == Payer.PARTNER and line.payer_council_id not in partner_council_ids:
-            problems.append(
-                Problem(
-                    f"The cost line ‘{line.description}’ is paid by a council that is not a confirmed partner",
-                    section="costs",
-                )
-            )
+        for line in bid.cost_lines.all()
+        if line.payer == Payer.PARTNER and line.payer_council_id not in confirmed
+    ]
 
-    if not bid.lead_council.is_signatory:
-        problems.append(Problem(f"{bid.lead_council} has not signed the Local Digital Declaration", section="partners"))
-    problems.extend(
-        Problem(f"{partner.council} has not signed the Local Digital Declaration", section="partners")
-        for partner in partners
-        if not partner.council.is_signatory
+
+def signatory_problems(bid: Bid, at: datetime) -> list[Problem]:
+    """Only councils that have signed the Local Digital Declaration may bid, lead and partners alike."""
+    councils = [bid.lead_council, *(partner.council for partner in _taking_part(bid))]
+    return [
+        Problem(f"{council} has not signed the Local Digital Declaration", section="partners")
+        for council in councils
+        if not council.is_signatory
+    ]
+
+
+def lead_limit_problems(bid: Bid, *, led_elsewhere: int) -> list[Problem]:
+    """The lead council has not already submitted the round's limit of bids as lead."""
+    funding_round = bid.funding_round
+    if led_elsewhere < funding_round.max_bids_led_per_council:
+        return []
+    message = (
+        f"{bid.lead_council} has already submitted {plural(led_elsewhere, 'bid')} as lead in {funding_round.name}; "
+        f"the limit is {funding_round.max_bids_led_per_council}"
     )
-
-    led = (
-        type(bid)
-        .objects.filter(funding_round_id=bid.funding_round_id, lead_council_id=bid.lead_council_id)
-        .exclude(pk=bid.pk)
-        .exclude(state__in=[BidState.DRAFT, BidState.WITHDRAWN])
-        .count()
-    )
-    if led >= funding_round.max_bids_led_per_council:
-        problems.append(
-            Problem(
-                f"{bid.lead_council} has already submitted {led} bid{'s' if led != 1 else ''} as lead in "
-                f"{funding_round.name}; the limit is {funding_round.max_bids_led_per_council}",
-                section="round",
-            )
-        )
-    return problems
+    return [Problem(message, section="round")]
 
 
+# The bid's own rules, in the order a refusal lists them.
+SUBMISSION_RULES: tuple[Callable[[Bid, datetime], list[Problem]], ...] = (
+    round_open_problems,
+    missing_answer_problems,
+    summary_length_problems,
+    phase_problems,
+    cost_problems,
+    partner_count_problems,
+    unconfirmed_partner_problems,
+    cost_payer_problems,
+    signatory_problems,
+)
+
+
+def submission_problems(bid: Bid, at: datetime | None = None) -> list[Problem]:
+    """Every rule of the bid's own that it does not yet meet (empty when it may be submitted)."""
+    at = at or timezone.now()
+    return [problem for rule in SUBMISSION_RULES for problem in rule(bid, at)]
+
+
+# --- Transition conditions --------------------------------------------------------------------------------
+
+
+@refusal(submission_problems)
 def submission_is_complete(bid: Bid) -> bool:
     return not submission_problems(bid)
 
 
+@refusal("an assessor has already submitted an assessment of it")
 def no_assessment_submitted(bid: Bid) -> bool:
     return not bid.assessments.filter(submitted_at__isnull=False).exists()
 
 
+@refusal("its assessments are not all in and moderated")
 def scoring_is_complete(bid: Bid) -> bool:
     """The assessment services store the final score once every assessment is in and moderated."""
     return bid.final_score is not None and not bid.needs_moderation

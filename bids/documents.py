@@ -16,7 +16,7 @@ from typing import IO
 import filetype
 
 from bids.models import MAX_DOCUMENT_BYTES
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 
 
 @dataclass(frozen=True)

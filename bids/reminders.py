@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from bids.choices import BidState
 from bids.models import FundingRound
-from bids.services import _lead_members, bid_snapshot
-from councils.formats import govuk_date, govuk_time
+from bids.selectors import bid_lead_members, bid_snapshot
+from core.formatting import govuk_date, govuk_time
 from notifications.choices import Event
 from notifications.services import notify
 
@@ -56,9 +56,9 @@ def round_closing_reminders_send(*, now: datetime | None = None) -> int:
                 written += len(
                     notify(
                         event=Event.ROUND_CLOSING,
-                        recipients=_lead_members(bid),
+                        recipients=bid_lead_members(bid=bid),
                         context={
-                            **bid_snapshot(bid),
+                            **bid_snapshot(bid=bid),
                             "days": days_left,
                             "window": window,
                             "closes_at": funding_round.closes_at.isoformat(),

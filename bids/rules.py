@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import rules
 
-from councils.rules import is_programme_staff, user_council_ids
+from core.rules import is_programme_staff
+from councils.selectors import user_council_ids
 
 
 @rules.predicate

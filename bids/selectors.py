@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import BidState, PartnerStatus
-from bids.conditions import REQUIRED_CONTENT
+from bids.conditions import REQUIRED_CONTENT, is_answered, lead_limit_problems, submission_problems
 from bids.models import BID_SECTIONS, Bid, BidDocument, BidPartner, BidTransition, CostLine, FundingRound
+from core.exceptions import Problem
+from core.formatting import plural
 from councils.choices import Role
-from councils.exceptions import Problem
-from councils.models import Council, User
-from councils.rules import user_council_ids
+from councils.models import User
+from councils.selectors import council_members, user_council_ids
 
 
 def bid_visible_queryset(*, user: User) -> QuerySet[Bid]:
@@ -55,19 +59,12 @@ def bid_history(*, bid: Bid) -> list[BidTransition]:
 
 
 def round_list_open() -> QuerySet[FundingRound]:
-    from django.utils import timezone
-
     now = timezone.now()
     return FundingRound.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
 
 
 # --- Drafting -------------------------------------------------------------------------------------------
 
-TASK_STATUS_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "completed": "Completed",
-}
 # Fields filled in for the user when a bid starts: they do not make a section "started".
 PREFILLED_FIELDS = {"lead_contact_name", "lead_contact_email"}
 
@@ -79,10 +76,6 @@ class Task:
     status: str
     hint: str = ""
     problems: list[Problem] = dataclass_field(default_factory=list)
-
-    @property
-    def status_label(self) -> str:
-        return TASK_STATUS_LABELS[self.status]
 
 
 def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
@@ -102,10 +95,6 @@ def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
     if bid is None or not user.has_perm("bids.view_bid", bid):
         raise Http404("No bid found")
     return bid
-
-
-def _filled(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
@@ -130,12 +119,10 @@ def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
             started = bool(cost_lines) or bid.amount_requested is not None
         elif slug == "documents":
             started = bool(documents)
-            hint = (
-                f"{len(documents)} document{'s' if len(documents) != 1 else ''} uploaded" if documents else "Optional"
-            )
+            hint = f"{plural(len(documents), 'document')} uploaded" if documents else "Optional"
         else:
             started = slug in bid.section_versions or any(
-                _filled(getattr(bid, name)) for name in fields if name not in PREFILLED_FIELDS
+                is_answered(getattr(bid, name)) for name in fields if name not in PREFILLED_FIELDS
             )
         if not started:
             status = "not_started"
@@ -164,10 +151,6 @@ class BidRow:
 def _council_facing_state(state: str) -> str:
     # Councils never learn that assessment has finished (nor any score) before the decision.
     return BidState.IN_REVIEW if state == BidState.SCORED else state
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRow]:
@@ -236,28 +219,19 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
         return
     row.next_step_url_name = "bids:detail"
     funding_round = bid.funding_round
-    missing_answers = any(not _filled(getattr(bid, name)) for name, _section, _message in REQUIRED_CONTENT)
+    missing_answers = any(not is_answered(getattr(bid, name)) for name, _section, _message in REQUIRED_CONTENT)
     if not funding_round.is_open(at):
         row.next_step, row.next_step_url_name = "None: the round is closed", ""
     elif bid.status_note:
         row.next_step = "Make the changes asked for and submit again"
     elif bid.invited_count:
-        row.next_step = f"{_plural(bid.invited_count, 'partner')} to confirm"
+        row.next_step = f"{plural(bid.invited_count, 'partner')} to confirm"
     elif bid.confirmed_count < funding_round.min_partner_councils:
-        row.next_step = f"Invite {_plural(funding_round.min_partner_councils - bid.confirmed_count, 'more partner')}"
+        row.next_step = f"Invite {plural(funding_round.min_partner_councils - bid.confirmed_count, 'more partner')}"
     elif missing_answers or not bid.cost_line_count:
         row.next_step = "Complete the task list"
     else:
         row.next_step, row.next_step_url_name = "Check your answers and submit", "bids:check"
-
-
-def council_search(*, query: str, limit: int = 20) -> list[Council]:
-    """Councils whose short or official name contains the query (case-insensitive), signatories first."""
-    query = " ".join(query.split())
-    if not query:
-        return []
-    councils = Council.objects.filter(Q(short_name__icontains=query) | Q(official_name__icontains=query))
-    return list(councils.order_by("short_name")[:limit])
 
 
 @dataclass
@@ -296,3 +270,50 @@ def _actor(user: User | None) -> str:
     if user.role == Role.COUNCIL_MEMBER:
         return user.full_name
     return "the programme team"
+
+
+# --- Rules that need more than the bid, and who hears about it ------------------------------------------
+
+
+def bids_led_elsewhere(*, bid: Bid) -> int:
+    """How many other bids the lead council has submitted as lead in the bid's round (withdrawn ones don't
+    count)."""
+    return (
+        Bid.objects.filter(funding_round_id=bid.funding_round_id, lead_council_id=bid.lead_council_id)
+        .exclude(pk=bid.pk)
+        .exclude(state__in=[BidState.DRAFT, BidState.WITHDRAWN])
+        .count()
+    )
+
+
+def bid_submission_problems(*, bid: Bid, at: datetime | None = None) -> list[Problem]:
+    """Every unmet submission rule: the bid's own (`bids.conditions`) and the lead limit across the round."""
+    return submission_problems(bid, at) + lead_limit_problems(bid, led_elsewhere=bids_led_elsewhere(bid=bid))
+
+
+def round_remaining_budget(*, funding_round: FundingRound) -> Decimal:
+    """The round's budget less everything awarded in it."""
+    awarded = funding_round.bids.filter(state=BidState.AWARDED).aggregate(total=Sum("award_amount"))["total"]
+    return funding_round.budget - (awarded or Decimal("0"))
+
+
+def bid_lead_members(*, bid: Bid) -> list[User]:
+    return council_members(council_ids=[bid.lead_council_id])
+
+
+def bid_partner_members(*, bid: Bid, statuses: Iterable[str] = (PartnerStatus.CONFIRMED,)) -> list[User]:
+    council_ids = bid.partners.filter(status__in=list(statuses)).values_list("council_id", flat=True)
+    return council_members(council_ids=council_ids)
+
+
+def bid_snapshot(*, bid: Bid) -> dict:
+    """What a message about the bid needs, as true when the event happened."""
+    return {
+        "reference": bid.reference,
+        "title": bid.title or "Untitled bid",
+        "lead_council": bid.lead_council.short_name,
+        "round": bid.funding_round.name,
+        "state": bid.get_state_display(),
+        "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",
+        "bid_path": reverse("bids:detail", kwargs={"reference": bid.reference}),
+    }

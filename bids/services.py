@@ -1,8 +1,9 @@
 """Every write to rounds and bids. Each service owns its transaction, permission check and history.
 
-Transitions: a service checks the permission through the state machine (`has_transition_perm`, which asks
-the `rules` predicates), runs the transition and `save()` in one `transaction.atomic()`, records a
-`BidTransition` row and the notifications' outbox rows in the same transaction.
+Transitions run through `BID_MACHINE` (core's one transition runner: state, `rules` permission, the
+conditions' reasons, `save()` and the `BidTransition` row) inside the service's `transaction.atomic()`, with
+the notifications' outbox rows written in the same transaction. Reads (recipients, budgets, the submission
+rules that look across the round) come from `bids.selectors`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
 
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
-from bids.conditions import money, submission_problems, word_count
 from bids.documents import sniff_document
 from bids.models import (
     ANSWER_WORD_LIMITS,
@@ -41,15 +40,40 @@ from bids.models import (
     FundingRound,
     RoundPhase,
 )
-from councils.choices import Role
-from councils.exceptions import ApplicationError, Problem
+from bids.selectors import (
+    bid_lead_members,
+    bid_partner_members,
+    bid_snapshot,
+    bid_submission_problems,
+    round_remaining_budget,
+)
+from core.exceptions import ApplicationError, Problem
+from core.formatting import money, word_count
+from core.transitions import Machine, required_text
 from councils.models import Council, User
-from councils.rules import user_council_ids
+from councils.selectors import council_members, programme_staff, user_council_ids
 from notifications.choices import Event
 from notifications.services import notify
 
-STALE_MESSAGE = (
-    "This bid changed while you were working on it, so nothing was saved. Check its current state and try again."
+
+def _record(bid: Bid, transition: str, source: str, by: User | None, note: str) -> BidTransition:
+    return BidTransition.objects.create(
+        bid=bid, transition=transition, source_state=source, target_state=bid.state, by=by, note=note
+    )
+
+
+BID_MACHINE = Machine(
+    noun="bid",
+    past={
+        "submit": "submitted",
+        "withdraw": "withdrawn",
+        "return_for_changes": "returned for changes",
+        "mark_ineligible": "marked ineligible",
+        "mark_scored": "marked as scored",
+        "award": "awarded",
+        "decline": "declined",
+    },
+    record=_record,
 )
 
 DEFAULT_CRITERIA = [
@@ -123,44 +147,6 @@ def round_create(
     return funding_round
 
 
-def round_remaining_budget(*, funding_round: FundingRound) -> Decimal:
-    awarded = funding_round.bids.filter(state=BidState.AWARDED).aggregate(total=Sum("award_amount"))["total"]
-    return funding_round.budget - (awarded or Decimal("0"))
-
-
-# --- Recipients -----------------------------------------------------------------------------------------
-
-
-def _members_of(council_ids: Iterable[int]) -> list[User]:
-    return list(User.objects.filter(memberships__council_id__in=list(council_ids), is_active=True).distinct())
-
-
-def _lead_members(bid: Bid) -> list[User]:
-    return _members_of([bid.lead_council_id])
-
-
-def _partner_members(bid: Bid, *, statuses: Iterable[str] = (PartnerStatus.CONFIRMED,)) -> list[User]:
-    council_ids = bid.partners.filter(status__in=list(statuses)).values_list("council_id", flat=True)
-    return _members_of(council_ids)
-
-
-def _programme_staff() -> list[User]:
-    return list(User.objects.filter(role__in=[Role.PROGRAMME_STAFF, Role.ADMIN], is_active=True))
-
-
-def bid_snapshot(bid: Bid) -> dict:
-    """What a message about the bid needs, as true when the event happened."""
-    return {
-        "reference": bid.reference,
-        "title": bid.title or "Untitled bid",
-        "lead_council": bid.lead_council.short_name,
-        "round": bid.funding_round.name,
-        "state": bid.get_state_display(),
-        "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",
-        "bid_path": reverse("bids:detail", kwargs={"reference": bid.reference}),
-    }
-
-
 # --- Creating and editing bids --------------------------------------------------------------------------
 
 
@@ -201,19 +187,10 @@ def bid_update(*, bid: Bid, by: User, **fields: object) -> Bid:
     try:
         bid.full_clean(exclude=["funding_round", "lead_council", "created_by", "number", "reference", "state"])
     except ValidationError as error:
-        raise _as_application_error(error) from error
+        raise ApplicationError.from_validation_error(error) from error
     with transaction.atomic():
         bid.save(update_fields=[*fields, "updated_at"])
     return bid
-
-
-def _as_application_error(error: ValidationError) -> ApplicationError:
-    problems = [
-        Problem(str(message), field=field if field != NON_FIELD_ERRORS else "")
-        for field, messages in error.message_dict.items()
-        for message in messages
-    ]
-    return ApplicationError(problems[0].message, problems=problems)
 
 
 def partner_invite(*, bid: Bid, council: Council, by: User) -> BidPartner:
@@ -233,9 +210,9 @@ def partner_invite(*, bid: Bid, council: Council, by: User) -> BidPartner:
             partner.save()
         notify(
             event=Event.PARTNER_INVITED,
-            recipients=_members_of([council.pk]),
+            recipients=council_members(council_ids=[council.pk]),
             context={
-                **bid_snapshot(bid),
+                **bid_snapshot(bid=bid),
                 "partner_council": council.short_name,
                 "invitation_path": reverse("bids:invitation", kwargs={"reference": bid.reference}),
             },
@@ -260,9 +237,9 @@ def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartn
         partner.save(update_fields=["status", "responded_by", "responded_at"])
         notify(
             event=Event.PARTNER_RESPONDED,
-            recipients=_lead_members(partner.bid),
+            recipients=bid_lead_members(bid=partner.bid),
             context={
-                **bid_snapshot(partner.bid),
+                **bid_snapshot(bid=partner.bid),
                 "partner_council": partner.council.short_name,
                 "response": "confirmed" if confirm else "declined",
                 "responded_by": by.full_name,
@@ -288,7 +265,7 @@ def cost_line_add(
     try:
         line.full_clean()
     except ValidationError as error:
-        raise _as_application_error(error) from error
+        raise ApplicationError.from_validation_error(error) from error
     line.save()
     return line
 
@@ -296,84 +273,33 @@ def cost_line_add(
 # --- Transitions ----------------------------------------------------------------------------------------
 
 
-def _check_allowed(bid: Bid, name: str, by: User | None) -> None:
-    """Refuse a transition from the wrong state or by the wrong person, before any other rule."""
-    method = getattr(bid, name)
-    if not can_proceed(method, check_conditions=False):
-        raise ApplicationError(f"This bid is {bid.get_state_display().lower()}, so it cannot be {_past(name)}")
-    # django-fsm's has_transition_perm also requires the conditions; permission is asked on its own here so
-    # that a permitted user hears which rules are unmet rather than "no permission".
-    if by is not None and not method._django_fsm.has_transition_perm(bid, bid.state, by):
-        raise ApplicationError("You do not have permission to do that")
-
-
-def _transition(bid: Bid, name: str, *, by: User | None, note: str = "", **kwargs: object) -> Bid:
-    """Run transition `name` on `bid` and save it; call inside transaction.atomic()."""
-    _check_allowed(bid, name, by)
-    method = getattr(bid, name)
-    source = bid.state
-    try:
-        method(**kwargs)
-    except TransitionNotAllowed as error:
-        if can_proceed(method, check_conditions=False):
-            raise ApplicationError(f"This bid cannot be {_past(name)} yet") from error
-        raise ApplicationError(
-            f"This bid is {BidState(source).label.lower()}, so it cannot be {_past(name)}"
-        ) from error
-    try:
-        bid.save()
-    except ConcurrentTransition as error:
-        raise ApplicationError(STALE_MESSAGE) from error
-    BidTransition.objects.create(
-        bid=bid, transition=name, source_state=source, target_state=bid.state, by=by, note=note
-    )
-    return bid
-
-
-def _past(name: str) -> str:
-    return {
-        "submit": "submitted",
-        "withdraw": "withdrawn",
-        "return_for_changes": "returned for changes",
-        "mark_ineligible": "marked ineligible",
-        "mark_scored": "marked as scored",
-        "award": "awarded",
-        "decline": "declined",
-    }[name]
-
-
-def _required(text: str, message: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ApplicationError(message)
-    return text
-
-
 def bid_submit(*, bid: Bid, by: User) -> Bid:
     """Submit a draft. A refusal lists every unmet rule and changes nothing."""
-    _check_allowed(bid, "submit", by)
+    BID_MACHINE.check(bid, "submit", by)
     with transaction.atomic():
-        problems = submission_problems(bid)
+        # The lead council's row is locked so two of its bids submitted at once cannot both pass the lead limit.
+        Council.objects.select_for_update().filter(pk=bid.lead_council_id).first()
+        problems = bid_submission_problems(bid=bid)
         if problems:
             raise ApplicationError("This bid cannot be submitted yet", problems=problems)
-        _transition(bid, "submit", by=by)
-        snapshot = bid_snapshot(bid)
+        BID_MACHINE.run(bid, "submit", by=by)
+        snapshot = bid_snapshot(bid=bid)
         stamp = bid.submitted_at.timestamp()
         notify(
             event=Event.BID_SUBMITTED,
-            recipients=_lead_members(bid),
+            recipients=bid_lead_members(bid=bid),
             context={**snapshot, "audience": "lead"},
             key=f"{Event.BID_SUBMITTED}:{bid.pk}:{stamp}",
         )
         notify(
             event=Event.BID_SUBMITTED,
-            recipients=_partner_members(bid),
+            recipients=bid_partner_members(bid=bid),
             context={**snapshot, "audience": "partner"},
             key=f"{Event.BID_SUBMITTED}:{bid.pk}:{stamp}",
         )
         notify(
             event=Event.BID_SUBMITTED,
-            recipients=_programme_staff(),
+            recipients=programme_staff(),
             context={**snapshot, "audience": "staff"},
             key=f"{Event.BID_SUBMITTED}:{bid.pk}:{stamp}",
         )
@@ -381,39 +307,39 @@ def bid_submit(*, bid: Bid, by: User) -> Bid:
 
 
 def bid_withdraw(*, bid: Bid, by: User, reason: str) -> Bid:
-    reason = _required(reason, "Enter why you are withdrawing this bid")
+    reason = required_text(reason, "Enter why you are withdrawing this bid")
     with transaction.atomic():
         was_submitted = bid.state == BidState.IN_REVIEW
-        _transition(bid, "withdraw", by=by, note=reason, reason=reason)
+        BID_MACHINE.run(bid, "withdraw", by=by, note=reason, reason=reason)
         key = f"{Event.BID_WITHDRAWN}:{bid.pk}"
-        context = {**bid_snapshot(bid), "reason": reason}
-        notify(event=Event.BID_WITHDRAWN, recipients=_partner_members(bid), context=context, key=key)
+        context = {**bid_snapshot(bid=bid), "reason": reason}
+        notify(event=Event.BID_WITHDRAWN, recipients=bid_partner_members(bid=bid), context=context, key=key)
         if was_submitted:
-            notify(event=Event.BID_WITHDRAWN, recipients=_programme_staff(), context=context, key=key)
+            notify(event=Event.BID_WITHDRAWN, recipients=programme_staff(), context=context, key=key)
     return bid
 
 
 def bid_return_for_changes(*, bid: Bid, by: User, message: str) -> Bid:
-    message = _required(message, "Enter what the council needs to change")
+    message = required_text(message, "Enter what the council needs to change")
     with transaction.atomic():
-        _transition(bid, "return_for_changes", by=by, note=message, message=message)
+        BID_MACHINE.run(bid, "return_for_changes", by=by, note=message, message=message)
         notify(
             event=Event.BID_RETURNED,
-            recipients=_lead_members(bid),
-            context={**bid_snapshot(bid), "message": message},
+            recipients=bid_lead_members(bid=bid),
+            context={**bid_snapshot(bid=bid), "message": message},
             key=f"{Event.BID_RETURNED}:{bid.pk}:{bid.history.count()}",
         )
     return bid
 
 
 def bid_mark_ineligible(*, bid: Bid, by: User, reason: str) -> Bid:
-    reason = _required(reason, "Enter why the bid is ineligible")
+    reason = required_text(reason, "Enter why the bid is ineligible")
     with transaction.atomic():
-        _transition(bid, "mark_ineligible", by=by, note=reason, reason=reason)
+        BID_MACHINE.run(bid, "mark_ineligible", by=by, note=reason, reason=reason)
         notify(
             event=Event.BID_INELIGIBLE,
-            recipients=_lead_members(bid) + _partner_members(bid),
-            context={**bid_snapshot(bid), "reason": reason},
+            recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
+            context={**bid_snapshot(bid=bid), "reason": reason},
             key=f"{Event.BID_INELIGIBLE}:{bid.pk}",
         )
     return bid
@@ -422,11 +348,11 @@ def bid_mark_ineligible(*, bid: Bid, by: User, reason: str) -> Bid:
 def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
     """Move a bid to `scored` once its final score is stored. `by=None` means the system did it."""
     with transaction.atomic():
-        _transition(bid, "mark_scored", by=by)
+        BID_MACHINE.run(bid, "mark_scored", by=by)
         notify(
             event=Event.BID_SCORED,
-            recipients=_programme_staff(),
-            context={**bid_snapshot(bid), "final_score": str(bid.final_score)},
+            recipients=programme_staff(),
+            context={**bid_snapshot(bid=bid), "final_score": str(bid.final_score)},
             key=f"{Event.BID_SCORED}:{bid.pk}",
         )
     return bid
@@ -434,7 +360,7 @@ def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
 
 def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
     """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
-    _check_allowed(bid, "award", by)  # the wrong state or person is told so before any money rule
+    BID_MACHINE.check(bid, "award", by)  # the wrong state or person is told so before any money rule
     conditions = (conditions or "").strip()
     try:
         amount = Decimal(amount).quantize(PENNY)
@@ -443,33 +369,34 @@ def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> B
     if amount <= 0:
         raise ApplicationError("The amount awarded must be more than £0")
     if bid.amount_requested is not None and amount > bid.amount_requested:
-        raise ApplicationError(f"The amount awarded cannot be more than the {money(bid.amount_requested)} requested")
+        requested = money(bid.amount_requested, pence=True)
+        raise ApplicationError(f"The amount awarded cannot be more than the {requested} requested")
     with transaction.atomic():
         funding_round = FundingRound.objects.select_for_update().get(pk=bid.funding_round_id)
         remaining = round_remaining_budget(funding_round=funding_round)
         if amount > remaining:
             raise ApplicationError(
-                f"Awarding {money(amount)} would overspend {funding_round.name}: {money(remaining)} "
-                "of the budget is left"
+                f"Awarding {money(amount, pence=True)} would overspend {funding_round.name}: "
+                f"{money(remaining, pence=True)} of the budget is left"
             )
-        _transition(bid, "award", by=by, note=conditions, amount=amount, conditions=conditions)
+        BID_MACHINE.run(bid, "award", by=by, note=conditions, amount=amount, conditions=conditions)
         notify(
             event=Event.BID_AWARDED,
-            recipients=_lead_members(bid) + _partner_members(bid),
-            context={**bid_snapshot(bid), "amount_awarded": str(amount), "conditions": conditions},
+            recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
+            context={**bid_snapshot(bid=bid), "amount_awarded": str(amount), "conditions": conditions},
             key=f"{Event.BID_AWARDED}:{bid.pk}",
         )
     return bid
 
 
 def bid_decline(*, bid: Bid, by: User, feedback: str) -> Bid:
-    feedback = _required(feedback, "Enter feedback for the councils explaining why the bid is not funded")
+    feedback = required_text(feedback, "Enter feedback for the councils explaining why the bid is not funded")
     with transaction.atomic():
-        _transition(bid, "decline", by=by, note=feedback, feedback=feedback)
+        BID_MACHINE.run(bid, "decline", by=by, note=feedback, feedback=feedback)
         notify(
             event=Event.BID_NOT_FUNDED,
-            recipients=_lead_members(bid) + _partner_members(bid),
-            context={**bid_snapshot(bid), "feedback": feedback},
+            recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
+            context={**bid_snapshot(bid=bid), "feedback": feedback},
             key=f"{Event.BID_NOT_FUNDED}:{bid.pk}",
         )
     return bid
@@ -539,7 +466,7 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
         try:
             locked.full_clean(exclude=["funding_round", "lead_council", "created_by", "number", "reference", "state"])
         except ValidationError as error:
-            raise _as_application_error(error) from error
+            raise ApplicationError.from_validation_error(error) from error
         locked.section_versions = {**locked.section_versions, section: current_version + 1}
         locked.save(update_fields=[*values, "section_versions", "updated_at"])
     for name in [*values, "section_versions", "updated_at"]:
@@ -575,7 +502,7 @@ def cost_line_change(
     try:
         line.full_clean()
     except ValidationError as error:
-        raise _as_application_error(error) from error
+        raise ApplicationError.from_validation_error(error) from error
     with transaction.atomic():
         line.save()
     return line

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods
 
 from bids import services
 from bids.choices import BidState, PartnerStatus
-from bids.conditions import money, submission_problems
 from bids.forms import (
     SECTION_FORMS,
     AmountForm,
@@ -41,15 +40,16 @@ from bids.selectors import (
     bid_get_for_drafting,
     bid_get_for_user,
     bid_list_for_member,
+    bid_submission_problems,
     bid_task_list,
     bid_visible_queryset,
-    council_search,
     round_list_open,
 )
-from councils.exceptions import ApplicationError, Problem
-from councils.formats import govuk_date
+from core.exceptions import ApplicationError, Problem
+from core.formatting import govuk_date, money
+from core.forms import apply_problems
 from councils.models import Council
-from councils.rules import user_council_ids
+from councils.selectors import council_search, user_council_ids
 
 # Task-list sections with a page of their own (the rest are the section form page).
 OWN_PAGE_SECTIONS = {"partners": "bids:partners", "costs": "bids:costs", "documents": "bids:documents"}
@@ -66,14 +66,6 @@ def section_url(bid: Bid, section: str) -> str:
 
 def linked_problems(bid: Bid, problems: list[Problem]) -> list[dict[str, str]]:
     return [{"message": problem.message, "href": section_url(bid, problem.section)} for problem in problems]
-
-
-def apply_problems(form: Any, error: ApplicationError, field_aliases: dict[str, str] | None = None) -> None:
-    """Show a service's refusal on the form: each problem inline on its field, or in the summary."""
-    field_aliases = field_aliases or {}
-    for problem in error.problems:
-        field = field_aliases.get(problem.field, problem.field)
-        form.add_error(field if field in form.fields else None, problem.message)
 
 
 def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -161,7 +153,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
     bid = bid_get_for_drafting(user=request.user, reference=reference)
     can_edit = request.user.has_perm("bids.edit_bid", bid)
     if can_edit and bid.state == BidState.DRAFT:
-        problems = submission_problems(bid)
+        problems = bid_submission_problems(bid=bid)
         tasks = bid_task_list(bid=bid, problems=problems)
         for task in tasks:
             task.url = section_url(bid, task.slug)
@@ -296,7 +288,7 @@ def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
         "results": results,
         "invite_error": invite_error,
         "partners": list(bid.partners.all()),
-        "partner_problems": [p for p in submission_problems(bid) if p.section == "partners"],
+        "partner_problems": [p for p in bid_submission_problems(bid=bid) if p.section == "partners"],
     }
     if request.GET.get("partial") == "results":
         # The type-ahead enhancement swaps in just the results; the page itself works without it.
@@ -366,7 +358,7 @@ def bid_costs(request: HttpRequest, bid: Bid) -> HttpResponse:
             "lines": lines,
             "total": total,
             "cap": caps.get(bid.phase),
-            "cost_problems": [p for p in submission_problems(bid) if p.section == "costs"],
+            "cost_problems": [p for p in bid_submission_problems(bid=bid) if p.section == "costs"],
         },
     )
 
@@ -395,7 +387,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
             form.is_valid()
             form.add_error(None, conflict.message)
             amount = conflict.current["amount_requested"]
-            context["conflict_rows"] = [("Amount requested", f"£{amount:,.2f}" if amount is not None else "")]
+            context["conflict_rows"] = [("Amount requested", money(amount, pence=True) if amount is not None else "")]
         except ApplicationError as error:
             apply_problems(form, error)
         else:
@@ -458,7 +450,7 @@ def bid_cost_remove(request: HttpRequest, bid: Bid, line_id: int) -> HttpRespons
         done=f"The cost line ‘{line.description}’ has been removed",
         back="bids:costs",
         heading=f"Are you sure you want to remove the cost line ‘{line.description}’?",
-        body=f"It is {money(line.amount)}.",
+        body=f"It is {money(line.amount, pence=True)}.",
         button="Yes, remove this cost line",
     )
 

@@ -4,12 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from councils import views as council_views
+from core import views as core_views
 from councils.forms import GovukAuthenticationForm, GovukPasswordResetForm, GovukSetPasswordForm
 
 urlpatterns = [
-    path("", council_views.home, name="home"),
-    path("accessibility/", council_views.accessibility, name="accessibility"),
+    path("", core_views.home, name="home"),
+    path("accessibility/", core_views.accessibility, name="accessibility"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(authentication_form=GovukAuthenticationForm, redirect_authenticated_user=True),
@@ -35,5 +35,5 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 
-handler404 = "councils.views.page_not_found"
-handler500 = "councils.views.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

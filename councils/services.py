@@ -9,9 +9,9 @@ from pathlib import Path
 
 from django.db import transaction
 
+from core.exceptions import ApplicationError
 from councils.choices import COUNCIL_TYPE_FROM_CSV
-from councils.exceptions import ApplicationError
-from councils.models import Council, Membership, User
+from councils.models import Council
 
 COUNCILS_CSV = Path(__file__).resolve().parent / "data" / "english-councils.csv"
 REQUIRED_COLUMNS = {"register_code", "official_name", "short_name", "gss_code", "council_type", "region"}
@@ -72,12 +72,3 @@ def council_load_from_csv(*, path: Path = COUNCILS_CSV, progress: Callable[[int]
                 progress(index)
     return result
 
-
-def user_create(
-    *, email: str, full_name: str, role: str, password: str | None = None, councils: list[Council] = ()
-) -> User:
-    with transaction.atomic():
-        user = User.objects.create_user(email=email, full_name=full_name, role=role, password=password)
-        for council in councils:
-            Membership.objects.create(user=user, council=council)
-    return user

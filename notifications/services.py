@@ -14,14 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from councils.exceptions import ApplicationError
-from councils.models import User
+from core.exceptions import ApplicationError
 from notifications.backends import NOTIFICATION_ID_HEADER, describe, is_permanent
 from notifications.choices import NON_ESSENTIAL_EVENTS, Channel, Event, Status
 from notifications.models import Notification, NotificationPreference
@@ -34,6 +34,10 @@ BUSY = "busy"
 MISSING = "missing"
 # Workers' clocks may differ a little from the one that recorded when a row's next attempt is due.
 CLAIM_TOLERANCE = timedelta(seconds=2)
+
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 
 def _dedupe_key(key: str, recipient_id: int) -> str:

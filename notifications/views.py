@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
+from core.formatting import plural
+from core.views import staff_required
 from notifications.choices import Channel, Status
 from notifications.forms import OutboxFilterForm, PreferenceForm
 from notifications.models import Notification
@@ -90,7 +92,7 @@ def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
     count = notifications_mark_all_read(user=request.user)
     if count:
-        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read")
+        messages.success(request, f"Marked {plural(count, 'notification')} as read")
     return redirect("notifications:list")
 
 
@@ -108,16 +110,9 @@ def preference_update_view(request: HttpRequest) -> HttpResponse:
     return redirect("notifications:list")
 
 
-def _require_outbox(request: HttpRequest) -> None:
-    # 404, not 403: people who may not see the outbox are not told it exists.
-    if not request.user.has_perm("notifications.view_outbox"):
-        raise Http404("No page found")
-
-
-@login_required
+@staff_required
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
-    _require_outbox(request)
     form = OutboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     notifications = notification_list_for_staff(
@@ -141,10 +136,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def staff_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_outbox(request)
     notification = get_object_or_404(Notification, pk=pk)
     try:
         notification_retry(notification=notification, by=request.user)

@@ -15,9 +15,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.choices import AssessmentState
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
 from bids.models import Bid, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
 from councils.choices import Role
@@ -81,7 +83,6 @@ class SeedResult:
 def _ensure_councils() -> list[Council]:
     councils = list(Council.objects.order_by("pk"))
     if len(councils) < 20:
-        from django.core.management import call_command
 
         call_command("load_councils", verbosity=0)
         councils = list(Council.objects.order_by("pk"))
@@ -188,7 +189,6 @@ def seed_programme(
     with_scores: bool = True,
 ) -> SeedResult:
     """Insert `bids` bids spread over `rounds` new rounds (codes `<tag>01`…) and all their related rows."""
-    from assessments.choices import AssessmentState
     from assessments.models import Assessment, CriterionScore
 
     rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not security

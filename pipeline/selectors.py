@@ -29,10 +29,13 @@ from django.http import Http404
 from django.utils import timezone
 from django_fsm import has_transition_perm
 
+from assessments.models import Assessment, AssessmentTransition, ModeratedScore
+from assessments.selectors import bid_scoring
 from bids.choices import DECIDED_STATES, BidState, PartnerStatus
 from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
 from bids.selectors import bid_visible_queryset
 from councils.models import Council, User
+from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
 from pipeline.memo import memo
 
@@ -163,7 +166,6 @@ def _data_fingerprint() -> tuple:
     history row), an assessment transition or a moderated score. One query of index-only MAX(id) lookups, so
     checking costs nothing at any size. Edits that write none of these (a draft's amount) show within
     DASHBOARD_CACHE_SECONDS."""
-    from assessments.models import AssessmentTransition, ModeratedScore
 
     tables = [Bid, BidTransition, AssessmentTransition, ModeratedScore]
     quote = connection.ops.quote_name
@@ -315,7 +317,6 @@ def staff_bid_get(*, user: User, reference: str) -> Bid:
     """The bid for a staff page (404 for anyone who is not programme staff or for an unknown reference)."""
     if not user.has_perm("bids.view_all_bids"):
         raise Http404("No bid found")
-    from assessments.models import Assessment
 
     bid = (
         Bid.objects.select_related("funding_round", "lead_council", "created_by")
@@ -379,13 +380,11 @@ def _timeline(bid: Bid, history: list[BidTransition], now: datetime) -> tuple[li
 
 def bid_notifications(*, reference: str, limit: int = 200) -> list:
     """Notifications recorded for the bid, newest first, with their recipients (the notifications app's read)."""
-    from notifications.selectors import notification_list_for_staff
 
     return list(notification_list_for_staff(reference=reference)[:limit])
 
 
 def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -> StaffBidPage:
-    from assessments.selectors import bid_scoring
 
     bid = staff_bid_get(user=user, reference=reference)
     history = list(bid.history.select_related("by").order_by("at", "pk"))

@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from assessments.selectors import round_ranking
 from bids.choices import BidState
 from bids.models import Bid, FundingRound
 from bids.services import bid_award
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from councils.models import User
 
 
@@ -24,16 +25,10 @@ class BatchAwardResult:
     total: Decimal
 
 
-def _ranking(funding_round: FundingRound) -> list:
-    # Imported here: the ranking belongs to the assessments app, which the pipeline sits above.
-    from assessments.selectors import round_ranking
-
-    return list(round_ranking(funding_round=funding_round))
-
-
 def round_bids_above_line(*, funding_round: FundingRound) -> list:
     """The ranking's rows above the funding line whose bids are still waiting for a decision."""
-    return [row for row in _ranking(funding_round) if row.above_line and row.bid.state == BidState.SCORED]
+    ranking = round_ranking(funding_round=funding_round)
+    return [row for row in ranking if row.above_line and row.bid.state == BidState.SCORED]
 
 
 def round_batch_award(*, funding_round: FundingRound, by: User, conditions: str = "") -> BatchAwardResult:

@@ -3,12 +3,9 @@ funded-projects page with its 360Giving downloads. Views are thin: selectors rea
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -21,8 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bids import services as bid_services
 from bids.choices import BidState, Phase
 from bids.models import FundingRound
+from bids.selectors import round_remaining_budget
+from core.exceptions import ApplicationError, Problem
+from core.formatting import money, plural
+from core.views import staff_required
 from councils.choices import CouncilType
-from councils.exceptions import ApplicationError, Problem
 from pipeline import selectors
 from pipeline.choices import DECISION_TRANSITIONS, REGIONS, Decision, Sort
 from pipeline.exports import bid_csv_rows, csv_lines
@@ -37,19 +37,6 @@ PAGE_SIZE = 50
 STATE_CHOICES = BidState.choices
 PHASE_CHOICES = Phase.choices
 COUNCIL_TYPE_CHOICES = CouncilType.choices
-
-
-def staff_required(view: Callable) -> Callable:
-    """Signed-in programme staff only; anyone else signed in gets 404 (staff pages do not admit they exist)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.has_perm("councils.view_staff_pages"):
-            raise Http404("Page not found")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _round_from(request: HttpRequest, rounds: list[FundingRound]) -> FundingRound | None:
@@ -185,15 +172,13 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
                 problems = error.problems
                 bid.refresh_from_db()
             else:
-                amount = f"£{bid.award_amount:,.2f}" if bid.award_amount is not None else ""
+                amount = money(bid.award_amount, pence=True) if bid.award_amount is not None else ""
                 messages.success(request, SUCCESS[decision].format(reference=bid.reference, amount=amount))
                 return redirect("pipeline:bid_detail", reference=bid.reference)
     else:
         initial = {"amount": bid.amount_requested} if decision == Decision.AWARD else {}
         form = form_class(initial=initial)
-    remaining = (
-        bid_services.round_remaining_budget(funding_round=bid.funding_round) if decision == Decision.AWARD else None
-    )
+    remaining = round_remaining_budget(funding_round=bid.funding_round) if decision == Decision.AWARD else None
     has_errors = bool(problems) or (form is not None and form.errors)
     return render(
         request,
@@ -226,11 +211,13 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             problems = error.problems
         else:
             count = len(result.awarded)
-            messages.success(request, f"{count} bid{'s' if count != 1 else ''} awarded a total of £{result.total:,.2f}")
+            messages.success(
+                request, f"{plural(count, 'bid')} awarded a total of {money(result.total, pence=True)}"
+            )
             return redirect(f"{reverse('pipeline:dashboard')}?round={funding_round.pk}")
     rows = round_bids_above_line(funding_round=funding_round)
     total = sum((row.amount_requested for row in rows), 0)
-    remaining = bid_services.round_remaining_budget(funding_round=funding_round)
+    remaining = round_remaining_budget(funding_round=funding_round)
     return render(
         request,
         "pipeline/batch_award.html",

@@ -13,8 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from bids.choices import BID_STATE_TAG_CLASS, BidState, Phase
-from councils.formats import govuk_date
-from councils.templatetags.govuk import money
+from core.formatting import govuk_date, money, plural
 
 register = template.Library()
 
@@ -101,11 +100,11 @@ def duration(value: timedelta | None) -> str:
     minutes = rest // 60
     parts = []
     if days:
-        parts.append(f"{days} day{'s' if days != 1 else ''}")
+        parts.append(plural(days, "day"))
     if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        parts.append(plural(hours, "hour"))
     if not days and minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+        parts.append(plural(minutes, "minute"))
     return " ".join(parts) or "less than a minute"
 
 
@@ -115,17 +114,6 @@ def state_label(state: str) -> str:
         return BidState(state).label
     except ValueError:
         return state
-
-
-@register.filter
-def percent_of(value: Decimal | int, whole: Decimal | int) -> int:
-    return round(100 * value / whole) if whole else 0
-
-
-@register.filter
-def bar_width(percent: int, full: int = 600) -> int:
-    """Width in SVG units of a bar for a percentage of `full`."""
-    return max(0, min(full, round(full * percent / 100)))
 
 
 # --- Charts: server-rendered SVG, each with a title and description (and a visible table beside it) -------

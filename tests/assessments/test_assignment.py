@@ -9,7 +9,7 @@ from assessments.choices import AssessmentState
 from assessments.models import Assessment, AssessmentTransition
 from assessments.selectors import assessor_suggestions, staff_bid_get
 from bids import services as bid_services
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from notifications.choices import Event
 from tests.factories import make_council, make_round
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, score_all

@@ -14,7 +14,7 @@ from assessments.selectors import assessment_get_for_user, peer_assessments
 from bids.choices import BidState, CriterionCode
 from bids.models import Bid, BidTransition
 from bids.selectors import bid_visible_queryset
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from notifications.choices import Event
 from tests.factories import make_round
 from tests.factories.assessments import JUSTIFICATION, assign, make_in_review_bid, score_all

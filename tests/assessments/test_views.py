@@ -318,7 +318,7 @@ def test_open_assessments_past_the_deadline_are_marked_overdue(client, funding_r
 def test_a_bid_withdrawn_during_assessment_closes_the_scoring_form(client, funding_round, staff, outbox):
     from assessments.services import assessment_save_scores
     from bids.services import bid_withdraw
-    from councils.exceptions import ApplicationError
+    from core.exceptions import ApplicationError
 
     bid = make_in_review_bid(funding_round=funding_round)
     [assessment] = assign(bid, [make_assessor()], by=staff)

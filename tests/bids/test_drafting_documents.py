@@ -14,7 +14,7 @@ from django.urls import reverse
 from bids import services
 from bids.documents import sniff_document
 from bids.models import MAX_DOCUMENT_BYTES, BidDocument
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.db import connection
 from bids import services
 from bids.choices import BidState, Payer
 from bids.models import Bid, BidPartner, CostLine
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from tests.factories import make_bid, make_submitted_bid, make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.utils import timezone
 from bids import services
 from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
+from core.exceptions import ApplicationError
 from councils.choices import Role
-from councils.exceptions import ApplicationError
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,11 +11,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from bids import services
+from bids import selectors, services
 from bids.choices import BidState, PartnerStatus, Payer
 from bids.models import Bid, BidTransition, FundingRound
+from core.exceptions import ApplicationError
 from councils.choices import Role
-from councils.exceptions import ApplicationError
 from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user
 
 pytestmark = pytest.mark.django_db
@@ -349,7 +349,7 @@ def test_staff_award_within_limits(in_review_bid, staff_user):
     bid.refresh_from_db()
     assert isinstance(bid.award_amount, Decimal)
     assert bid.award_amount.as_tuple().exponent == -2
-    assert services.round_remaining_budget(funding_round=bid.funding_round) == Decimal("944999.50")
+    assert selectors.round_remaining_budget(funding_round=bid.funding_round) == Decimal("944999.50")
 
 
 @pytest.mark.parametrize(
@@ -448,7 +448,7 @@ def test_stale_concurrent_save_becomes_a_clear_message(in_review_bid, staff_user
     services.bid_mark_ineligible(bid=in_review_bid, by=staff_user, reason="Out of scope")
     with pytest.raises(ApplicationError) as error:
         services.bid_return_for_changes(bid=stale, by=staff_user, message="Please add costs")
-    assert str(error.value) == services.STALE_MESSAGE
+    assert str(error.value) == services.BID_MACHINE.stale_message
     fresh = Bid.objects.get(pk=in_review_bid.pk)
     assert fresh.state == BidState.INELIGIBLE
     assert [h.transition for h in fresh.history.all()] == ["submit", "mark_ineligible"]
@@ -486,7 +486,7 @@ def test_two_staff_awarding_at_once_never_overspend(require_postgres):
     assert outcomes.count("awarded") == 1
     assert any("would overspend" in outcome for outcome in outcomes)
     assert Bid.objects.filter(state=BidState.AWARDED).count() == 1
-    assert services.round_remaining_budget(funding_round=small) == Decimal("10000.00")
+    assert selectors.round_remaining_budget(funding_round=small) == Decimal("10000.00")
 
 
 def test_award_before_scoring_is_refused_for_its_state_not_its_amount(in_review_bid, staff_user):

@@ -12,7 +12,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from notifications.choices import Channel, Event, Status
 from notifications.models import Notification
 from notifications.rendering import render_email

@@ -12,8 +12,8 @@ from django.urls import reverse
 from bids.choices import BidState
 from bids.models import Bid, BidTransition
 from bids.services import bid_award
+from core.exceptions import ApplicationError
 from councils.choices import Role
-from councils.exceptions import ApplicationError
 from pipeline import services as pipeline_services
 from pipeline.services import round_batch_award
 from tests.factories import make_council, make_round, make_user
@@ -197,16 +197,16 @@ def test_batch_award_is_all_or_nothing_when_one_award_would_overspend(monkeypatc
         make_scored_bid(funding_round=funding_round, scores=(score, score), lead=make_council(f"AN{score}"))
         for score in (5, 4, 3)
     ]
-    real_ranking = pipeline_services._ranking
+    real_ranking = pipeline_services.round_ranking
 
-    def stale_ranking(locked_round):
+    def stale_ranking(*, funding_round):
         # A ranking that puts all three above the line: the third award would overspend the budget.
-        rows = real_ranking(locked_round)
+        rows = real_ranking(funding_round=funding_round)
         for row in rows:
             row.above_line = True
         return rows
 
-    monkeypatch.setattr(pipeline_services, "_ranking", stale_ranking)
+    monkeypatch.setattr(pipeline_services, "round_ranking", stale_ranking)
     with pytest.raises(ApplicationError, match=r"Nothing was awarded: .* would overspend"):
         round_batch_award(funding_round=funding_round, by=staff)
     assert not Bid.objects.filter(pk__in=[b.pk for b in bids], state=BidState.AWARDED).exists()

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from councils.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from councils.services import COUNCILS_CSV, council_load_from_csv
 
 

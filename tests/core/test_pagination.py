@@ -2,7 +2,7 @@
 
 from django.core.paginator import Paginator
 
-from councils.templatetags.govuk import pagination
+from core.templatetags.govuk import pagination
 
 
 def test_single_page_has_no_pagination():

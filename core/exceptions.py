@@ -1,6 +1,10 @@
 """The one exception type services raise; views turn it into a GOV.UK error summary."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 @dataclass
@@ -24,3 +28,13 @@ class ApplicationError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @classmethod
+    def from_validation_error(cls, error: ValidationError) -> ApplicationError:
+        """A model's `full_clean()` refusal, each message kept on its field."""
+        problems = [
+            Problem(str(message), field=name if name != NON_FIELD_ERRORS else "")
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+        return cls(problems[0].message, problems=problems)

@@ -1,4 +1,4 @@
-"""GOV.UK Design System helpers: form fields, status tags, money and dates.
+"""GOV.UK Design System template helpers: form fields, status tags, money, counts, dates and pagination.
 
 Rendered in Python (simple tags) rather than per-row `{% include %}` so hot list pages stay fast.
 """
@@ -11,32 +11,34 @@ from django import forms, template
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from councils import formats
+from core import formatting
 
 register = template.Library()
 
 
-@register.filter
-def money(value: Decimal | None) -> str:
-    """£1,234.56 (whole pounds shown without pence)."""
-    if value is None or value == "":
-        return "–"
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return f"£{value:,.0f}"
-    return f"£{value:,.2f}"
+@register.filter(name="money")
+def money_filter(value: Decimal | None) -> str:
+    """{{ amount|money }} → £1,234 or £1,234.56 (pence only when there are some); – when empty."""
+    return formatting.money(value)
+
+
+@register.filter(name="plural")
+def plural_filter(count: int, words: str) -> str:
+    """{{ n|plural:"bid" }} → 1 bid, 2 bids; {{ n|plural:"person,people" }} for irregular words."""
+    singular, _comma, plural_form = words.partition(",")
+    return formatting.plural(count, singular, plural_form)
 
 
 @register.filter(name="govuk_date")
 def govuk_date_filter(value, style: str = "") -> str:
     """{{ when|govuk_date }} → 27 November 2026; {{ when|govuk_date:"short" }} → 27 Nov 2026."""
-    return formats.govuk_date(value, short=style == "short")
+    return formatting.govuk_date(value, short=style == "short")
 
 
 @register.filter(name="govuk_datetime")
 def govuk_datetime_filter(value, style: str = "") -> str:
     """{{ when|govuk_datetime }} → 27 November 2026 at 2:30pm (Europe/London)."""
-    return formats.govuk_datetime(value, short=style == "short")
+    return formatting.govuk_datetime(value, short=style == "short")
 
 
 @register.simple_tag
@@ -162,32 +164,6 @@ def govuk_field(
     if heading:
         label = format_html('<h1 class="govuk-label-wrapper">{}</h1>', label)
     return format_html('<div class="{}">{}{}{}{}</div>', group_class, label, hint_html, error_html, control)
-
-
-@register.simple_tag
-def summary_rows(rows) -> SafeString:
-    """Rows of a GOV.UK summary list: iterable of (key, value[, change_url, change_label])."""
-    html = []
-    for row in rows:
-        key, value = row[0], row[1]
-        action = ""
-        if len(row) > 2 and row[2]:
-            action = format_html(
-                '<dd class="govuk-summary-list__actions"><a class="govuk-link" href="{}">Change'
-                '<span class="govuk-visually-hidden"> {}</span></a></dd>',
-                row[2],
-                row[3] if len(row) > 3 else str(key).lower(),
-            )
-        html.append(
-            format_html(
-                '<div class="govuk-summary-list__row"><dt class="govuk-summary-list__key">{}</dt>'
-                '<dd class="govuk-summary-list__value">{}</dd>{}</div>',
-                key,
-                value if value not in (None, "") else "Not provided",
-                action,
-            )
-        )
-    return mark_safe("".join(html))
 
 
 @register.filter

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from councils.formats import govuk_date, govuk_datetime, govuk_time
+from core.formatting import govuk_date, govuk_datetime, govuk_time
 
 
 def test_summer_time_is_shown_in_london_time():

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from assessments import services as assessment_services
+from assessments.selectors import assignment_block_reason
 from bids import services
 from bids.choices import BidState, Payer, Phase
 from bids.models import Bid, FundingRound
@@ -256,13 +258,10 @@ class Command(BaseCommand):
 
     def _assess(self, bid: Bid, staff: User, score_sets: list[tuple[int, ...]]) -> None:
         """Assign eligible demo assessors and submit their scores through the assessment services."""
-        # The demo drives assessment through its real services (bids otherwise import no assessment code).
-        from assessments import services as assessment_services
-
         assessors = [
             assessor
             for assessor in User.objects.filter(email__in=ASSESSOR_EMAILS).order_by("email")
-            if not assessment_services.assignment_block_reason(bid=bid, assessor=assessor)
+            if not assignment_block_reason(bid=bid, assessor=assessor)
         ]
         criteria = list(bid.funding_round.criteria.all())
         for assessor, scores in zip(assessors, score_sets, strict=False):
@@ -279,8 +278,6 @@ class Command(BaseCommand):
 
     def _assessments_in_progress(self, people: dict[str, User], open_round: FundingRound) -> None:
         """The open round's bid in review: one assessor declared a conflict, one is scoring, one has yet to start."""
-        from assessments import services as assessment_services
-
         bid = open_round.bids.filter(state=BidState.IN_REVIEW).order_by("number").first()
         if bid is None or bid.assessments.exists():
             return

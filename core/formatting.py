@@ -1,13 +1,39 @@
-"""How dates and times are written for people: GOV.UK style, always in Europe/London.
+"""How values are written for people, one way everywhere: money, counts, word counts, dates and times.
 
-One place, so every page, email and message says "27 November 2026 at 2:30pm" the same way.
+Dates and times are GOV.UK style and always in Europe/London ("27 November 2026 at 2:30pm").
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.utils import timezone
+
+_WORD = re.compile(r"\S+")
+
+
+def money(amount: Decimal | int | str | None, *, pence: bool = False) -> str:
+    """'£75,000' or '£75,000.50'; with `pence=True` always two places ('£75,000.00'), for figures that must
+    add up to the penny. None (or '') is written as an en dash."""
+    if amount is None or amount == "":
+        return "–"
+    amount = Decimal(amount)
+    if not pence and amount == amount.to_integral_value():
+        return f"£{amount:,.0f}"
+    return f"£{amount:,.2f}"
+
+
+def plural(count: int, singular: str, plural_form: str = "") -> str:
+    """'1 bid', '3 bids'; `plural_form` for irregular words ('1 person', '2 people')."""
+    word = singular if count == 1 else (plural_form or f"{singular}s")
+    return f"{count} {word}"
+
+
+def word_count(text: str | None) -> int:
+    """Words as people count them: runs of non-space characters."""
+    return len(_WORD.findall(text or ""))
 
 
 def govuk_date(value: date | datetime | None, *, short: bool = False) -> str:

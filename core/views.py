@@ -1,0 +1,65 @@
+"""Pages that belong to no app: the home page (which sends each role to its start page), the accessibility
+statement, the error pages, and the one gate for programme-staff pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.urls import NoReverseMatch, reverse
+
+from core.rules import STAFF_PAGES
+
+START_PAGES = (
+    ("is_programme_staff", "pipeline:dashboard"),
+    ("is_assessor", "assessments:list"),
+)
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in programme staff only; anyone else signed in gets 404 (staff pages do not admit they exist)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.has_perm(STAFF_PAGES):
+            raise Http404("Page not found")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def start_page_for(user) -> str:
+    for attribute, url_name in START_PAGES:
+        if getattr(user, attribute):
+            try:
+                return reverse(url_name)
+            except NoReverseMatch:
+                continue
+    return reverse("bids:list")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(start_page_for(request.user))
+    return render(request, "core/home.html")
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors that might fail again: a plain render of a static template.
+    return HttpResponse(
+        loader.get_template("500.html").render({"service_name": settings.SERVICE_NAME}), status=500
+    )

@@ -1,0 +1,44 @@
+"""Reads about councils and people: who belongs to which council, members to tell, programme staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from councils.choices import Role
+from councils.models import Council, Membership, User
+
+
+def user_council_ids(user) -> frozenset[int]:
+    """The ids of the councils a user belongs to, fetched once per user object (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_council_ids", None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user_id=user.pk).values_list("council_id", flat=True))
+        user._council_ids = cached
+    return cached
+
+
+def council_members(*, council_ids: Iterable[int]) -> list[User]:
+    """Active members of any of these councils, each once."""
+    return list(User.objects.filter(memberships__council_id__in=list(council_ids), is_active=True).distinct())
+
+
+def programme_staff() -> list[User]:
+    """Everyone who hears what programme staff hear."""
+    return list(User.objects.filter(role__in=[Role.PROGRAMME_STAFF, Role.ADMIN], is_active=True))
+
+
+def council_search(*, query: str, limit: int = 20) -> list[Council]:
+    """Councils whose short or official name contains the query (case-insensitive): Declaration signatories
+    first (only they can take part), then by name."""
+    query = " ".join(query.split())
+    if not query:
+        return []
+    councils = Council.objects.filter(Q(short_name__icontains=query) | Q(official_name__icontains=query))
+    signatories_first = Case(
+        When(declaration_signed_on__isnull=False, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return list(councils.order_by(signatories_first, "short_name")[:limit])
