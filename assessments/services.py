@@ -109,8 +109,7 @@ def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
         active = bid.assessments.filter(state__in=ACTIVE_STATES).count()
         if active >= funding_round.assessors_per_bid:
             raise ApplicationError(
-                f"{bid.reference} already has {plural(active, 'assessor')}, the most "
-                f"{funding_round.name} allows"
+                f"{bid.reference} already has {plural(active, 'assessor')}, the most {funding_round.name} allows"
             )
         assessment = Assessment.objects.create(bid=bid, assessor=assessor, assigned_by=by)
         _record(assessment, "assign", "", by)

@@ -60,6 +60,4 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that might fail again: a plain render of a static template.
-    return HttpResponse(
-        loader.get_template("500.html").render({"service_name": settings.SERVICE_NAME}), status=500
-    )
+    return HttpResponse(loader.get_template("500.html").render({"service_name": settings.SERVICE_NAME}), status=500)

@@ -71,4 +71,3 @@ def council_load_from_csv(*, path: Path = COUNCILS_CSV, progress: Callable[[int]
             if progress:
                 progress(index)
     return result
-

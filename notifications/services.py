@@ -163,7 +163,7 @@ def _message_for(notification: Notification) -> EmailMultiAlternatives:
     return message
 
 
-def _claim(notification_id: int) -> Notification | DeliveryOutcome:
+def notification_claim(notification_id: int) -> Notification | DeliveryOutcome:
     """Lock the row just long enough to take it: only a pending email whose attempt is due, and mark it taken
     (attempts + 1, next attempt pushed past the send lease) before any mail goes out."""
     now = timezone.now()
@@ -212,7 +212,7 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
     then sent, then its outcome recorded. A second task for the same row, however it arrives, finds it claimed
     or sent and sends nothing. If a worker dies mid-send the claim's lease runs out and the sweep re-queues it.
     """
-    claimed = _claim(notification_id)
+    claimed = notification_claim(notification_id)
     if isinstance(claimed, DeliveryOutcome):
         return claimed
     notification = claimed

@@ -83,7 +83,6 @@ class SeedResult:
 def _ensure_councils() -> list[Council]:
     councils = list(Council.objects.order_by("pk"))
     if len(councils) < 20:
-
         call_command("load_councils", verbosity=0)
         councils = list(Council.objects.order_by("pk"))
     unsigned = [c.pk for c in councils if c.declaration_signed_on is None]

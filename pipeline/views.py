@@ -211,9 +211,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             problems = error.problems
         else:
             count = len(result.awarded)
-            messages.success(
-                request, f"{plural(count, 'bid')} awarded a total of {money(result.total, pence=True)}"
-            )
+            messages.success(request, f"{plural(count, 'bid')} awarded a total of {money(result.total, pence=True)}")
             return redirect(f"{reverse('pipeline:dashboard')}?round={funding_round.pk}")
     rows = round_bids_above_line(funding_round=funding_round)
     total = sum((row.amount_requested for row in rows), 0)

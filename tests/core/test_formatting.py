@@ -28,3 +28,24 @@ def test_plain_dates_short_form_and_empty_values():
     assert govuk_date(date(2027, 3, 7), short=True) == "7 Mar 2027"
     assert govuk_date(None) == ""
     assert govuk_datetime(None) == ""
+
+
+def test_money_shows_pence_only_when_there_are_some_unless_asked():
+    from decimal import Decimal
+
+    from core.formatting import money
+
+    assert money(Decimal("75000")) == "£75,000"
+    assert money(Decimal("75000.5")) == "£75,000.50"
+    assert money(Decimal("75000"), pence=True) == "£75,000.00"
+    assert money(None) == "–"
+
+
+def test_plural_and_word_count():
+    from core.formatting import plural, word_count
+
+    assert plural(1, "bid") == "1 bid"
+    assert plural(0, "bid") == "0 bids"
+    assert plural(2, "person", "people") == "2 people"
+    assert word_count("  one two\nthree\tfour  ") == 4
+    assert word_count(None) == 0

@@ -32,3 +32,18 @@ def test_load_councils_refuses_a_bad_file_and_changes_nothing(tmp_path: Path):
 def test_north_somerset_name_has_single_spaces():
     call_command("load_councils", verbosity=0)
     assert Council.objects.get(register_code="NSM").official_name == "North Somerset Council"
+
+
+@pytest.mark.django_db
+def test_council_search_lists_signatories_first_then_by_name():
+    from councils.selectors import council_search
+    from tests.factories import make_council
+
+    make_council("AAA", "Abbey Vale", signed=False)
+    make_council("BBB", "Bishops Vale")
+    make_council("CCC", "Cedar Vale")
+    assert [council.short_name for council in council_search(query="vale")] == [
+        "Bishops Vale",
+        "Cedar Vale",
+        "Abbey Vale",
+    ]

@@ -122,3 +122,18 @@ def test_home_for_visitors_offers_sign_in(client):
     response = client.get("/")
     assert response.status_code == 200
     assert reverse("login") in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/pipeline/", "/pipeline/bids/", "/assessments/staff/", "/notifications/outbox/"],
+)
+def test_every_staff_page_is_behind_the_one_staff_gate(client, people, path):
+    """One gate, one permission: signed-in non-staff get 404 on every staff page; staff get in."""
+    from core.rules import STAFF_PAGES
+
+    assert people["staff"].has_perm(STAFF_PAGES) and not people["lead"].has_perm(STAFF_PAGES)
+    client.force_login(people["lead"])
+    assert client.get(path).status_code == 404
+    client.force_login(people["staff"])
+    assert client.get(path).status_code == 200

@@ -17,7 +17,7 @@ from notifications.choices import Channel, Event, Status
 from notifications.models import Notification
 from notifications.rendering import render_email
 from notifications.services import (
-    _claim,
+    notification_claim,
     notification_deliver,
     notification_retry,
     notification_sweep,
@@ -228,7 +228,7 @@ def test_a_row_whose_worker_died_mid_send_is_swept_once_its_lease_runs_out(
     user = make_user()
     [pk] = notify(event=Event.BID_SCORED, recipients=[user], context=CONTEXT, key="scored:7")
     start = timezone.now()
-    assert isinstance(_claim(pk), Notification)  # a worker took the row, then was killed before sending
+    assert isinstance(notification_claim(pk), Notification)  # a worker took the row, then was killed before sending
     # acks_late hands the message to another worker at once: the row is still claimed, so it leaves it.
     assert notification_deliver(notification_id=pk).status == "busy"
     assert mail.outbox == []
