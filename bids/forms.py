@@ -104,7 +104,7 @@ class SectionForm(forms.Form):
         self.bid = bid
         for name, limit in ANSWER_WORD_LIMITS.items():
             if name in self.fields:
-                # Read by the section template, which renders the GOV.UK character count in words.
+                # Read by {% govuk_field %}, which renders the GOV.UK character count in words.
                 self.fields[name].word_limit = limit
 
     @classmethod

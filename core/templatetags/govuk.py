@@ -46,124 +46,54 @@ def tag(text: str, colour: str = "") -> SafeString:
     return format_html('<strong class="govuk-tag{}">{}</strong>', f" govuk-tag--{colour}" if colour else "", text)
 
 
+# The GOV.UK block class of each kind of control; anything else is a text input.
+_CONTROL_CLASSES = (
+    (forms.Textarea, "govuk-textarea"),
+    (forms.Select, "govuk-select"),
+    (forms.FileInput, "govuk-file-upload"),
+)
+
+
 @register.simple_tag
 def govuk_field(
     field: forms.BoundField, label_class: str = "govuk-label--s", width: str = "", heading: bool = False
 ) -> SafeString:
-    """One form field in the GOV.UK pattern: label, hint, inline error, the control.
+    """One form field in the GOV.UK pattern: label or legend, hint, inline error, the control.
 
-    Handles text inputs, textareas (with a word-count hint via `widget.attrs['data-word-limit']`), selects,
-    radios, checkboxes and file inputs.
+    Picks the component template for the widget and renders it through the form's renderer (so Django's cached
+    template loader): `components/field_choices.html` for radios and checkboxes, `components/field_checkbox.html`
+    for a single checkbox, `components/field_word_count.html` for a textarea whose field has a `word_limit`, and
+    `components/field.html` for text inputs, textareas, selects and file inputs (whose HTML the widget writes).
     """
     widget = field.field.widget
     field_id = field.auto_id
-    errors = field.errors
-    hint = field.help_text
-    described = []
-    if hint:
-        described.append(f"{field_id}-hint")
-    if errors:
+    described = [f"{field_id}-hint"] if field.help_text else []
+    if field.errors:
         described.append(f"{field_id}-error")
-    hint_html = format_html('<div id="{}-hint" class="govuk-hint">{}</div>', field_id, hint) if hint else ""
-    error_html = (
-        format_html(
-            '<p id="{}-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {}</p>',
-            field_id,
-            errors[0],
-        )
-        if errors
-        else ""
-    )
-    group_class = "govuk-form-group" + (" govuk-form-group--error" if errors else "")
-    attrs = {}
+    context = {"field": field, "label_class": label_class, "heading": heading, "described_by": " ".join(described)}
+
+    if isinstance(widget, forms.RadioSelect):  # CheckboxSelectMultiple is one too
+        context["kind"] = "checkboxes" if isinstance(widget, forms.CheckboxSelectMultiple) else "radios"
+        return field.render("components/field_choices.html", context)
+    if isinstance(widget, forms.CheckboxInput):
+        return field.render("components/field_checkbox.html", context)
+
+    block = next((css for kind, css in _CONTROL_CLASSES if isinstance(widget, kind)), "govuk-input")
+    classes = [block]
+    template_name = "components/field.html"
+    if block == "govuk-textarea" and getattr(field.field, "word_limit", None):
+        classes.append("govuk-js-character-count")
+        described.insert(0, f"{field_id}-info")
+        template_name = "components/field_word_count.html"
+    if field.errors:
+        classes.append(f"{block}--error")
+    if width and block == "govuk-input":
+        classes.append(f"govuk-input--width-{width}")
+    attrs = {"class": " ".join(classes)}
     if described:
         attrs["aria-describedby"] = " ".join(described)
-
-    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-        is_radio = isinstance(widget, forms.RadioSelect)
-        kind = "radios" if is_radio else "checkboxes"
-        items = []
-        for index, choice in enumerate(field.subwidgets):
-            choice_id = field_id if index == 0 else f"{field_id}-{index}"
-            checked = " checked" if choice.data.get("selected") else ""
-            items.append(
-                format_html(
-                    '<div class="govuk-{kind}__item"><input class="govuk-{kind}__input" id="{id}" name="{name}" '
-                    'type="{type}" value="{value}"{checked}><label class="govuk-label govuk-{kind}__label" '
-                    'for="{id}">{label}</label></div>',
-                    kind=kind,
-                    id=choice_id,
-                    name=field.html_name,
-                    type="radio" if is_radio else "checkbox",
-                    value=choice.data["value"],
-                    checked=mark_safe(checked),
-                    label=choice.choice_label,
-                )
-            )
-        legend_class = "govuk-fieldset__legend--m" if heading else "govuk-fieldset__legend--s"
-        described_attr = format_html(' aria-describedby="{}"', " ".join(described)) if described else ""
-        return format_html(
-            '<div class="{}"><fieldset class="govuk-fieldset"{}><legend class="govuk-fieldset__legend {}">{}</legend>'
-            '{}{}<div class="govuk-{}{}" data-module="govuk-{}">{}</div></fieldset></div>',
-            group_class,
-            described_attr,
-            legend_class,
-            field.label,
-            hint_html,
-            error_html,
-            kind,
-            " govuk-radios--inline" if is_radio and len(items) == 2 else "",
-            kind,
-            mark_safe("".join(items)),
-        )
-
-    if isinstance(widget, forms.CheckboxInput):
-        checked = " checked" if field.value() else ""
-        return format_html(
-            '<div class="{}">{}{}<div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes">'
-            '<div class="govuk-checkboxes__item"><input class="govuk-checkboxes__input" id="{}" name="{}" '
-            'type="checkbox" value="on"{}{}><label class="govuk-label govuk-checkboxes__label" for="{}">{}</label>'
-            "</div></div></div>",
-            group_class,
-            hint_html,
-            error_html,
-            field_id,
-            field.html_name,
-            mark_safe(checked),
-            mark_safe(format_html(' aria-describedby="{}"', attrs["aria-describedby"]) if described else ""),
-            field_id,
-            field.label,
-        )
-
-    if isinstance(widget, forms.Textarea):
-        css = "govuk-textarea" + (" govuk-textarea--error" if errors else "")
-    elif isinstance(widget, forms.Select):
-        css = "govuk-select" + (" govuk-select--error" if errors else "")
-    elif isinstance(widget, forms.ClearableFileInput | forms.FileInput):
-        css = "govuk-file-upload" + (" govuk-file-upload--error" if errors else "")
-    else:
-        css = (
-            "govuk-input"
-            + (" govuk-input--error" if errors else "")
-            + (f" govuk-input--width-{width}" if width else "")
-        )
-    attrs["class"] = css
-    control = field.as_widget(attrs=attrs)
-    word_limit = widget.attrs.get("data-word-limit")
-    if word_limit:
-        control = format_html(
-            '<div class="govuk-character-count" data-module="govuk-character-count" data-maxwords="{}">{}'
-            '<div id="{}-info" class="govuk-hint govuk-character-count__message">You can enter up to {} words</div>'
-            "</div>",
-            word_limit,
-            control,
-            field_id,
-            word_limit,
-        )
-    label = format_html('<label class="govuk-label {}" for="{}">{}</label>', label_class, field_id, field.label)
-    if heading:
-        label = format_html('<h1 class="govuk-label-wrapper">{}</h1>', label)
-    return format_html('<div class="{}">{}{}{}{}</div>', group_class, label, hint_html, error_html, control)
+    context["control"] = field.as_widget(attrs=attrs)
+    return field.render(template_name, context)
 
 
 @register.filter
