@@ -1,4 +1,7 @@
-"""Django admin for rounds and bids. The state is read-only; transitions are actions calling the services."""
+"""Django admin for rounds and bids. The state is read-only; transitions are actions calling the services, which
+check that the person holds the role the transition needs (a superuser acts as the role they hold). Who takes
+part in a bid (its lead council and partners) changes only through the services, which keep the
+conflict-of-interest rule."""
 
 from __future__ import annotations
 
@@ -69,8 +72,12 @@ class FundingRoundAdmin(admin.ModelAdmin):
 class PartnerInline(admin.TabularInline):
     model = BidPartner
     extra = 0
-    autocomplete_fields = ["council"]
-    readonly_fields = ["invited_by", "invited_at", "responded_by", "responded_at"]
+    can_delete = False
+    fields = ["council", "status", "invited_by", "invited_at", "responded_by", "responded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class CostLineInline(admin.TabularInline):
@@ -148,15 +155,15 @@ class BidAdmin(admin.ModelAdmin):
         "criterion_scores",
         "needs_moderation",
         "section_versions",
+        "lead_council",
     ]
-    autocomplete_fields = ["lead_council"]
     inlines = [PartnerInline, CostLineInline, HistoryInline]
     actions = [
         _transition_action("bid_return_for_changes", "Return for changes", "message"),
         _transition_action("bid_mark_ineligible", "Mark ineligible", "reason"),
         _transition_action("bid_award", "Award", "conditions", with_amount=True),
         _transition_action("bid_decline", "Decline (not funded)", "feedback"),
-        _transition_action("bid_withdraw", "Withdraw", "reason"),
+        # No "withdraw": only the lead council may withdraw its bid.
     ]
 
     def has_add_permission(self, request) -> bool:
@@ -185,7 +192,7 @@ class BidPartnerAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["bid", "council", "responded_by"]
     search_fields = ["bid__reference", "council__short_name"]
-    readonly_fields = ["bid", "council", "invited_by", "invited_at", "responded_by", "responded_at"]
+    readonly_fields = ["bid", "council", "status", "invited_by", "invited_at", "responded_by", "responded_at"]
 
 
 @admin.register(CostLine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import rules
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -85,6 +86,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def has_perm(self, perm: str, obj: object | None = None) -> bool:
+        """Domain permissions (the `rules` predicates in each app's rules.py) follow the role a person holds and
+        what they belong to, for administrators too: Django's superuser shortcut would otherwise let an
+        administrator edit councils' bids and score as an assessor. The shortcut still applies to every other
+        permission, which is what Django admin asks for (`bids.change_bid`, `councils.add_user`, …).
+        `has_perms` asks this for each permission."""
+        if rules.perm_exists(perm):
+            return self.is_active and rules.has_perm(perm, self, obj)
+        return super().has_perm(perm, obj)
 
     @property
     def is_programme_staff(self) -> bool:
