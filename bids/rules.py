@@ -1,11 +1,26 @@
-"""Permission predicates for bids. Each is also called with bid=None by Django's global check: handle it."""
+"""Permission predicates for bids. Each is also called with bid=None by Django's global check: handle it.
+
+Who a council is to a bid decides what its members may do: the lead council drafts it; a confirmed partner
+reads all of it, documents included; a council invited and not yet answering sees what it is asked to join (the
+invitation and a read-only summary) but not the documents; a council that declined has no access at all, like
+any other council.
+"""
 
 from __future__ import annotations
 
 import rules
 
+from bids.choices import PartnerStatus
 from core.rules import is_programme_staff
 from councils.selectors import user_council_ids
+
+
+def _partnership_statuses(user, bid) -> set[str]:
+    """The statuses of the user's councils' partnerships on the bid (uses prefetched partners when fetched)."""
+    council_ids = user_council_ids(user)
+    if bid is None or not council_ids:
+        return set()
+    return {partner.status for partner in bid.partners.all() if partner.council_id in council_ids}
 
 
 @rules.predicate
@@ -15,13 +30,14 @@ def is_bid_lead_member(user, bid) -> bool:
 
 @rules.predicate
 def is_bid_partner_member(user, bid) -> bool:
-    if bid is None:
-        return False
-    council_ids = user_council_ids(user)
-    if not council_ids:
-        return False
-    # Uses prefetched partners when the selector fetched them.
-    return any(partner.council_id in council_ids for partner in bid.partners.all())
+    """A member of a partner council that has confirmed it takes part."""
+    return PartnerStatus.CONFIRMED in _partnership_statuses(user, bid)
+
+
+@rules.predicate
+def is_bid_invited_member(user, bid) -> bool:
+    """A member of a council invited to be a partner that has not answered yet."""
+    return PartnerStatus.INVITED in _partnership_statuses(user, bid)
 
 
 @rules.predicate
@@ -34,13 +50,22 @@ def is_bid_assessor(user, bid) -> bool:
     return bid.assessments.filter(assessor_id=user.pk, state__in=("in_progress", "submitted")).exists()
 
 
+@rules.predicate
+def is_assigned_to_assess_bid(user, bid) -> bool:
+    """Holds an assessment of the bid that is not conflicted (assigned, in progress or submitted)."""
+    if bid is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bid.assessments.filter(assessor_id=user.pk).exclude(state="conflicted").exists()
+
+
 is_bid_council_member = is_bid_lead_member | is_bid_partner_member
 
-rules.add_perm("bids.view_bid", is_programme_staff | is_bid_council_member | is_bid_assessor)
+rules.add_perm("bids.view_bid", is_programme_staff | is_bid_council_member | is_bid_invited_member | is_bid_assessor)
+rules.add_perm("bids.view_bid_documents", is_programme_staff | is_bid_council_member | is_bid_assessor)
 rules.add_perm("bids.edit_bid", is_bid_lead_member)
 rules.add_perm("bids.submit_bid", is_bid_lead_member)
 rules.add_perm("bids.withdraw_bid", is_bid_lead_member)
-rules.add_perm("bids.respond_to_invitation", is_bid_partner_member)
+rules.add_perm("bids.respond_to_invitation", is_bid_invited_member & ~is_assigned_to_assess_bid)
 rules.add_perm("bids.return_bid", is_programme_staff)
 rules.add_perm("bids.decide_bid", is_programme_staff)
 rules.add_perm("bids.score_bid", is_programme_staff)

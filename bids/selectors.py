@@ -22,17 +22,28 @@ from councils.choices import Role
 from councils.models import User
 from councils.selectors import council_members, user_council_ids
 
+# A partner council sees the bid while it is invited (what it is asked to join) or has confirmed; a council that
+# declined sees nothing of it (bids.rules says what each may do).
+SEEING_PARTNER_STATUSES = (PartnerStatus.INVITED, PartnerStatus.CONFIRMED)
+
+
+def _involved(council_ids: list[int]) -> Q:
+    """Bids the councils lead, or are invited to or confirmed in as a partner (one join on partners)."""
+    return Q(lead_council_id__in=council_ids) | Q(
+        partners__council_id__in=council_ids, partners__status__in=SEEING_PARTNER_STATUSES
+    )
+
 
 def bid_visible_queryset(*, user: User) -> QuerySet[Bid]:
-    """Every bid the user may see: staff all; council members their council's (lead or partner);
-    assessors those assigned to them."""
+    """Every bid the user may see: staff all; council members their council's (lead, or a partner invited or
+    confirmed, never declined); assessors those assigned to them once they declare no conflict."""
     bids = Bid.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return bids.none()
     if user.is_programme_staff:
         return bids
     council_ids = list(user_council_ids(user))
-    visible = Q(lead_council_id__in=council_ids) | Q(partners__council_id__in=council_ids)
+    visible = _involved(council_ids)
     if user.is_assessor:
         # Only once they have declared no conflict of interest (assessment in_progress or submitted); a
         # conflicted assessor never sees the bid. Literal states: bids import no assessment code.
@@ -52,6 +63,16 @@ def bid_get_for_user(*, user: User, reference: str) -> Bid:
     if bid is None or not user.has_perm("bids.view_bid", bid):
         raise Http404("No bid found")
     return bid
+
+
+def bid_document_get_for_user(*, user: User, reference: str, document_id: int) -> BidDocument:
+    """A supporting document of a bid the user may read in full: 404 for anyone else, including a council only
+    invited to the bid (it sees what it is asked to join, not the documents) and one that declined."""
+    bid = bid_get_for_user(user=user, reference=reference)
+    document = next((d for d in bid.documents.all() if d.pk == document_id), None)
+    if document is None or not user.has_perm("bids.view_bid_documents", bid):
+        raise Http404("No such document")
+    return document
 
 
 def bid_history(*, bid: Bid) -> list[BidTransition]:
@@ -159,7 +180,7 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
     council_ids = list(user_council_ids(user))
     if not council_ids:
         return []
-    involved = Bid.objects.filter(Q(lead_council_id__in=council_ids) | Q(partners__council_id__in=council_ids))
+    involved = Bid.objects.filter(_involved(council_ids))
     bids = (
         Bid.objects.filter(pk__in=involved.values("pk"))
         .select_related("funding_round", "lead_council")
@@ -212,8 +233,6 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
         if mine is not None and mine.status == PartnerStatus.INVITED:
             row.next_step, row.next_step_url_name = "Confirm or decline the invitation", "bids:invitation"
             row.invitation_pending = True
-        elif mine is not None and mine.status == PartnerStatus.DECLINED:
-            row.next_step = "None: your council declined"
         else:
             row.next_step = f"None: {bid.lead_council.short_name} will submit it"
         return

@@ -37,6 +37,7 @@ from bids.forms import (
 from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid, BidPartner
 from bids.selectors import (
     bid_council_timeline,
+    bid_document_get_for_user,
     bid_get_for_drafting,
     bid_get_for_user,
     bid_list_for_member,
@@ -187,6 +188,8 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "is_lead": can_edit,
             "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
             "my_invitation": my_invitation if bid.state == BidState.DRAFT else None,
+            # A council only invited sees what it is asked to join, not the supporting documents.
+            "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
             "display_state": BidState.IN_REVIEW if bid.state == BidState.SCORED else bid.state,
         },
     )
@@ -484,10 +487,7 @@ def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
 @login_required
 def bid_document_download(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
     """Serve a document only to those who may see the bid (404 otherwise), always as a download."""
-    bid = bid_get_for_user(user=request.user, reference=reference)
-    document = next((d for d in bid.documents.all() if d.pk == document_id), None)
-    if document is None:
-        raise Http404("No such document")
+    document = bid_document_get_for_user(user=request.user, reference=reference, document_id=document_id)
     try:
         handle = document.file.open("rb")
     except FileNotFoundError as error:

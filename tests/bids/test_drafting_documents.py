@@ -161,9 +161,14 @@ def test_download_is_an_attachment_with_nosniff_for_lead_and_partner_and_404_for
     draft, councils, lead_user, client
 ):
     document = services.document_upload(bid=draft, by=lead_user, upload=SimpleUploadedFile("plan.pdf", PDF))
-    services.partner_invite(bid=draft, council=councils["p1"], by=lead_user)
+    partner = services.partner_invite(bid=draft, council=councils["p1"], by=lead_user)
     download = reverse("bids:document", kwargs={"reference": draft.reference, "document_id": document.pk})
-    for user in (lead_user, make_user(councils=[councils["p1"]])):
+    partner_member = make_user(councils=[councils["p1"]])
+    # Invited but not yet answering: the council sees what it is asked to join, not the documents.
+    client.force_login(partner_member)
+    assert client.get(download).status_code == 404
+    services.partner_respond(partner=partner, by=partner_member, confirm=True)
+    for user in (lead_user, partner_member):
         client.force_login(user)
         response = client.get(download)
         assert response.status_code == 200
