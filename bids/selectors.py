@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -19,7 +19,7 @@ from bids.models import BID_SECTIONS, Bid, BidDocument, BidPartner, BidTransitio
 from core.exceptions import Problem
 from core.formatting import plural
 from councils.choices import Role
-from councils.models import User
+from councils.models import Council, User
 from councils.selectors import council_members, user_council_ids
 
 # A partner council sees the bid while it is invited (what it is asked to join) or has confirmed; a council that
@@ -155,6 +155,129 @@ def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
     return tasks
 
 
+# --- What councils see ----------------------------------------------------------------------------------
+# Councils never learn that assessment has finished, nor any score or moderation, before the fund decides. This
+# one view of a bid — its state as councils see it, the fields they may see, its history in their words —
+# serves the council pages and the API for everyone who is not programme staff (assessors included).
+
+# What assessment stores on a bid for staff's lists: never shown to councils, nor filterable or sortable by them.
+COUNCIL_HIDDEN_FIELDS = frozenset({"final_score", "needs_moderation", "criterion_scores"})
+
+# The bid states as councils know them: a scored bid is still "in review" to them until the decision.
+COUNCIL_STATE_CHOICES = [(value, label) for value, label in BidState.choices if value != BidState.SCORED]
+
+
+def council_state(state: str) -> str:
+    """The state a council is told the bid is in."""
+    return BidState.IN_REVIEW if state == BidState.SCORED else state
+
+
+def states_shown_as(state: str) -> list[str]:
+    """The real states a council-facing state stands for (for filtering by what councils see)."""
+    return [value for value in BidState.values if council_state(value) == state]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: datetime
+    title: str
+    by: str
+    note: str
+
+
+TIMELINE_TITLES = {
+    "submit": "Submitted",
+    "withdraw": "Withdrawn",
+    "return_for_changes": "Returned for changes",
+    "mark_ineligible": "Found ineligible",
+    "award": "Awarded",
+    "decline": "Not funded",
+}
+
+
+def bid_council_timeline(*, bid: Bid, history: Iterable[BidTransition] | None = None) -> list[TimelineEvent]:
+    """The bid's history as councils see it: their own actions and the fund's decisions, never assessment, and
+    staff never named ("the programme team"). `history` is the bid's transitions when already fetched."""
+    events = [TimelineEvent(at=bid.created_at, title="Started", by=_actor(bid.created_by), note="")]
+    for row in bid_history(bid=bid) if history is None else history:
+        title = TIMELINE_TITLES.get(row.transition)
+        if title is None:
+            # Scoring and any other internal step stay with the fund.
+            continue
+        events.append(TimelineEvent(at=row.at, title=title, by=_actor(row.by), note=row.note))
+    return events
+
+
+def _actor(user: User | None) -> str:
+    if user is None:
+        return "the programme team"
+    if user.role == Role.COUNCIL_MEMBER:
+        return user.full_name
+    return "the programme team"
+
+
+@dataclass(frozen=True)
+class CouncilPartner:
+    council: Council
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
+class CouncilBidView:
+    """A bid as councils see it, on their pages and through the API alike: only what they may know."""
+
+    reference: str
+    title: str
+    funding_round: FundingRound
+    lead_council: Council
+    state: str
+    state_label: str
+    phase: str
+    amount_requested: Decimal | None
+    award_amount: Decimal | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    summary: str
+    problem: str
+    user_needs: str
+    approach: str
+    outputs_and_reuse: str
+    working_in_the_open: str
+    planned_start: date | None
+    duration_months: int | None
+    status_note: str
+    award_conditions: str
+    partners: list[CouncilPartner]
+    timeline: list[TimelineEvent]
+
+
+# The bid's own fields the view copies as they are (the rest are worked out in `bid_council_view`).
+COUNCIL_BID_FIELDS = tuple(
+    name
+    for name in CouncilBidView.__dataclass_fields__
+    if name not in {"funding_round", "lead_council", "state", "state_label", "partners", "timeline"}
+)
+
+
+def bid_council_view(*, bid: Bid, history: Iterable[BidTransition] | None = None) -> CouncilBidView:
+    """The council-facing view of a bid the caller has already been allowed to see (uses its prefetched
+    partners; `history` as for `bid_council_timeline`)."""
+    state = council_state(bid.state)
+    return CouncilBidView(
+        **{name: getattr(bid, name) for name in COUNCIL_BID_FIELDS},
+        funding_round=bid.funding_round,
+        lead_council=bid.lead_council,
+        state=state,
+        state_label=BidState(state).label,
+        partners=[
+            CouncilPartner(partner.council, partner.status, partner.get_status_display())
+            for partner in bid.partners.all()
+        ],
+        timeline=bid_council_timeline(bid=bid, history=history),
+    )
+
+
 @dataclass
 class BidRow:
     """One row of a council member's "Your bids" page, with display values worked out here, not per row."""
@@ -167,11 +290,6 @@ class BidRow:
     next_step_url_name: str = ""
     days_left: int | None = None
     invitation_pending: bool = False
-
-
-def _council_facing_state(state: str) -> str:
-    # Councils never learn that assessment has finished (nor any score) before the decision.
-    return BidState.IN_REVIEW if state == BidState.SCORED else state
 
 
 def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRow]:
@@ -206,7 +324,7 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
             bid=bid,
             is_lead=is_lead,
             role="Lead" if is_lead else f"Partner ({mine.get_status_display().lower()})" if mine else "Partner",
-            state=_council_facing_state(bid.state),
+            state=council_state(bid.state),
             next_step="",
         )
         if bid.state == BidState.DRAFT:
@@ -251,44 +369,6 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
         row.next_step = "Complete the task list"
     else:
         row.next_step, row.next_step_url_name = "Check your answers and submit", "bids:check"
-
-
-@dataclass
-class TimelineEvent:
-    at: datetime
-    title: str
-    by: str
-    note: str
-
-
-TIMELINE_TITLES = {
-    "submit": "Submitted",
-    "withdraw": "Withdrawn",
-    "return_for_changes": "Returned for changes",
-    "mark_ineligible": "Found ineligible",
-    "award": "Awarded",
-    "decline": "Not funded",
-}
-
-
-def bid_council_timeline(*, bid: Bid) -> list[TimelineEvent]:
-    """The bid's history as councils see it: their own actions and the fund's decisions, never assessment."""
-    events = [TimelineEvent(at=bid.created_at, title="Started", by=_actor(bid.created_by), note="")]
-    for row in bid_history(bid=bid):
-        title = TIMELINE_TITLES.get(row.transition)
-        if title is None:
-            # Scoring and any other internal step stay with the fund.
-            continue
-        events.append(TimelineEvent(at=row.at, title=title, by=_actor(row.by), note=row.note))
-    return events
-
-
-def _actor(user: User | None) -> str:
-    if user is None:
-        return "the programme team"
-    if user.role == Role.COUNCIL_MEMBER:
-        return user.full_name
-    return "the programme team"
 
 
 # --- Rules that need more than the bid, and who hears about it ------------------------------------------

@@ -36,7 +36,7 @@ from bids.forms import (
 )
 from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid, BidPartner
 from bids.selectors import (
-    bid_council_timeline,
+    bid_council_view,
     bid_document_get_for_user,
     bid_get_for_drafting,
     bid_get_for_user,
@@ -184,13 +184,13 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "bids/bid_detail.html",
         {
             "bid": bid,
-            "timeline": bid_council_timeline(bid=bid),
+            # The state and history as councils see them (the same view the API gives them).
+            "view": bid_council_view(bid=bid),
             "is_lead": can_edit,
             "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
             "my_invitation": my_invitation if bid.state == BidState.DRAFT else None,
             # A council only invited sees what it is asked to join, not the supporting documents.
             "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
-            "display_state": BidState.IN_REVIEW if bid.state == BidState.SCORED else bid.state,
         },
     )
 

@@ -1,8 +1,13 @@
 """The read API (Django REST framework): bids with the table's filters, rounds, and the 360Giving export.
 
 Token or session authentication. Bids come from the same visibility rule as the pages (`bid_visible_queryset`):
-staff see every bid; a council member sees their council's bids (as lead or partner) and gets 404 for any
-other; an assessor sees the bids assigned to them.
+staff see every bid; a council member sees their council's bids (as lead, or as a partner invited or confirmed)
+and gets 404 for any other; an assessor sees the bids assigned to them once they declare no conflict.
+
+Staff get every field and the staff table's filters. Everyone else gets the council-facing view of a bid
+(`bids.selectors.bid_council_view`, the one the council pages use): a scored bid is "in review", no score or
+moderation, history in councils' words. Their filters and sorts name nothing they cannot see, and a query
+parameter they may not use is answered 400 with the reason, never silently ignored.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
-from bids.selectors import bid_visible_queryset
-from pipeline.filters import BidFilter
+from bids.selectors import COUNCIL_HIDDEN_FIELDS, bid_council_view, bid_visible_queryset, council_state
+from pipeline.filters import BidFilter, CouncilBidFilter
 from pipeline.pagination import rows_pagination
 
 # --- Serializers ----------------------------------------------------------------------------------------
@@ -125,6 +132,105 @@ class BidDetailSerializer(BidListSerializer):
     history = TransitionSerializer(many=True)
 
 
+# --- What everyone but staff gets: the council-facing view ------------------------------------------------
+
+
+class CouncilBidListSerializer(serializers.Serializer):
+    """A row of the bids list as councils see it: the state they are told, no score or moderation."""
+
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    round = serializers.CharField(source="funding_round.code")
+    lead_council = CouncilSerializer()
+    state = serializers.CharField()
+    phase = serializers.CharField()
+    amount_requested = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    award_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, row):
+        return {
+            "reference": row["reference"],
+            "title": row["title"],
+            "round": row["funding_round__code"],
+            "lead_council": {"code": row["lead_council__register_code"], "name": row["lead_council__short_name"]},
+            "state": council_state(row["state"]),
+            "phase": row["phase"],
+            "amount_requested": _decimal(row["amount_requested"]),
+            "award_amount": _decimal(row["award_amount"]),
+            "submitted_at": _when(row["submitted_at"]),
+            "decided_at": _when(row["decided_at"]),
+        }
+
+
+COUNCIL_LIST_FIELDS = tuple(field for field in LIST_FIELDS if field not in COUNCIL_HIDDEN_FIELDS)
+
+
+class CouncilPartnerSerializer(serializers.Serializer):
+    council = CouncilSerializer()
+    status = serializers.CharField()
+
+
+class CouncilTimelineSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField()
+    note = serializers.CharField()
+
+
+class CouncilBidDetailSerializer(serializers.Serializer):
+    """`bids.selectors.CouncilBidView`, the one council-facing view of a bid."""
+
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    round = serializers.CharField(source="funding_round.code")
+    lead_council = CouncilSerializer()
+    state = serializers.CharField()
+    phase = serializers.CharField()
+    amount_requested = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    award_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    summary = serializers.CharField()
+    problem = serializers.CharField()
+    user_needs = serializers.CharField()
+    approach = serializers.CharField()
+    outputs_and_reuse = serializers.CharField()
+    working_in_the_open = serializers.CharField()
+    planned_start = serializers.DateField(allow_null=True)
+    duration_months = serializers.IntegerField(allow_null=True)
+    status_note = serializers.CharField()
+    award_conditions = serializers.CharField()
+    partners = CouncilPartnerSerializer(many=True)
+    timeline = CouncilTimelineSerializer(many=True)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """The filter backend for non-staff callers: a query parameter that is not one of their filters is refused
+    with a 400 saying why, so nobody mistakes an ignored filter for an answer."""
+
+    ALWAYS_ALLOWED = frozenset({"page", "format"})
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        allowed = set(filterset_class.base_filters) | self.ALWAYS_ALLOWED
+        staff_only = set(BidFilter.base_filters) - allowed
+        refused = {}
+        for name in request.query_params:
+            if name in allowed:
+                continue
+            if name in staff_only:
+                refused[name] = [
+                    f"‘{name}’ is for programme staff only: councils cannot filter on scores or moderation"
+                ]
+            else:
+                refused[name] = [f"‘{name}’ is not a filter of this list. Use: {', '.join(sorted(allowed))}"]
+        if refused:
+            raise ValidationError(refused)
+        return super().filter_queryset(request, queryset, view)
+
+
 class RoundPhaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = RoundPhase
@@ -154,18 +260,34 @@ class RoundSerializer(serializers.ModelSerializer):
 
 
 class BidViewSet(viewsets.ReadOnlyModelViewSet):
-    """Bids the caller may see. The list takes the staff table's filters (`q` searches) and `sort`."""
+    """Bids the caller may see. Staff: every field, the staff table's filters (`q` searches) and `sort`.
+    Everyone else: the council-facing view, with filters and sorts on what councils may see only."""
 
     lookup_field = "reference"
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = BidFilter
-    pagination_class = rows_pagination(LIST_FIELDS)
+
+    def _for_staff(self) -> bool:
+        # The schema describes the staff API (the fullest); spectacular builds it without a real caller.
+        if getattr(self, "swagger_fake_view", False):
+            return True
+        return self.request.user.has_perm("bids.view_all_bids")
+
+    @property
+    def filter_backends(self):
+        return [DjangoFilterBackend if self._for_staff() else StrictFilterBackend]
+
+    @property
+    def filterset_class(self):
+        return BidFilter if self._for_staff() else CouncilBidFilter
+
+    @property
+    def pagination_class(self):
+        return STAFF_PAGINATION if self._for_staff() else COUNCIL_PAGINATION
 
     def get_queryset(self):
         if self.action == "retrieve":
             return (
                 bid_visible_queryset(user=self.request.user)
-                .select_related("funding_round", "lead_council")
+                .select_related("funding_round", "lead_council", "created_by")
                 .prefetch_related(
                     Prefetch("partners", queryset=BidPartner.objects.select_related("council")),
                     Prefetch("history", queryset=BidTransition.objects.select_related("by").order_by("at", "pk")),
@@ -174,7 +296,20 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
         return bid_visible_queryset(user=self.request.user)
 
     def get_serializer_class(self):
-        return BidDetailSerializer if self.action == "retrieve" else BidListSerializer
+        if self._for_staff():
+            return BidDetailSerializer if self.action == "retrieve" else BidListSerializer
+        return CouncilBidDetailSerializer if self.action == "retrieve" else CouncilBidListSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        bid = self.get_object()
+        if self._for_staff():
+            return Response(self.get_serializer(bid).data)
+        view = bid_council_view(bid=bid, history=bid.history.all())
+        return Response(self.get_serializer(view).data)
+
+
+STAFF_PAGINATION = rows_pagination(LIST_FIELDS)
+COUNCIL_PAGINATION = rows_pagination(COUNCIL_LIST_FIELDS)
 
 
 class RoundViewSet(viewsets.ReadOnlyModelViewSet):

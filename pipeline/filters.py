@@ -3,6 +3,9 @@
 One FilterSet parses the query string for all three, so a filter means the same thing everywhere. Filters
 that would need a query to list their choices (round, lead council) take plain values (a round id, a
 council's register code), so validating them costs nothing.
+
+`CouncilBidFilter` is the API's filter set for everyone but staff: the same filters on what councils may see,
+with the state as councils know it, and nothing on scores or moderation.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
+from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, states_shown_as
 from councils.choices import CouncilType
 from councils.models import Council
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
@@ -126,4 +130,84 @@ class BidFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         if not self.form.cleaned_data.get("sort"):
             queryset = bid_sort(queryset, Sort.REFERENCE)
+        return queryset
+
+
+# --- What councils may filter and sort on -----------------------------------------------------------------
+
+COUNCIL_SORTS = [sort for sort in Sort if not set(SORT_FIELDS[sort]) & COUNCIL_HIDDEN_FIELDS]
+COUNCIL_SORT_CHOICES = [(sort.value, sort.label) for sort in COUNCIL_SORTS] + [
+    (f"-{sort.value}", f"{sort.label} (descending)") for sort in COUNCIL_SORTS
+]
+# A scored bid sorts as councils see it: in review.
+COUNCIL_FACING_STATE = Case(
+    When(state=BidState.SCORED, then=Value(BidState.IN_REVIEW)), default=F("state"), output_field=CharField()
+)
+
+
+def council_bid_sort(queryset: QuerySet[Bid], sort: str) -> QuerySet[Bid]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == Sort.STATE:
+        queryset = queryset.annotate(council_facing_state=COUNCIL_FACING_STATE)
+        fields: tuple[str, ...] = ("council_facing_state", "pk")
+    else:
+        fields = SORT_FIELDS.get(key, SORT_FIELDS[Sort.REFERENCE])
+    return queryset.order_by(*(f"-{field}" if descending else field for field in fields))
+
+
+class CouncilBidFilter(django_filters.FilterSet):
+    round = django_filters.NumberFilter(field_name="funding_round_id", label="Round")
+    state = django_filters.ChoiceFilter(
+        choices=COUNCIL_STATE_CHOICES,
+        method="filter_state",
+        label="Status",
+        error_messages={"invalid_choice": "Choose a status from: " + ", ".join(v for v, _ in COUNCIL_STATE_CHOICES)},
+    )
+    phase = django_filters.ChoiceFilter(choices=Phase.choices, label="Phase")
+    lead_council = django_filters.CharFilter(
+        field_name="lead_council__register_code", label="Lead council", help_text="The council's register code"
+    )
+    council_type = django_filters.ChoiceFilter(
+        field_name="lead_council__council_type", choices=CouncilType.choices, label="Lead council type"
+    )
+    region = django_filters.ChoiceFilter(
+        field_name="lead_council__region", choices=[(region, region) for region in REGIONS], label="Region"
+    )
+    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
+    sort = django_filters.ChoiceFilter(
+        choices=COUNCIL_SORT_CHOICES,
+        method="filter_sort",
+        label="Sort by",
+        empty_label=None,
+        error_messages={
+            "invalid_choice": "Sort by one of: "
+            + ", ".join(sort.value for sort in COUNCIL_SORTS)
+            + " (put - in front for descending)"
+        },
+    )
+
+    class Meta:
+        model = Bid
+        fields: list[str] = []
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+    def filter_state(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return queryset.filter(state__in=states_shown_as(value))
+
+    def filter_search(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return bid_search(queryset, value)
+
+    def filter_sort(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return council_bid_sort(queryset, value)
+
+    def filter_queryset(self, queryset: QuerySet[Bid]) -> QuerySet[Bid]:
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("sort"):
+            queryset = council_bid_sort(queryset, Sort.REFERENCE)
         return queryset
