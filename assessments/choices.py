@@ -55,6 +55,7 @@ TRANSITION_LABELS = {
     "unassign": "Unassigned",
     "declare_no_conflict": "Declared no conflict of interest",
     "declare_conflict": "Declared a conflict of interest",
+    "mark_conflicted": "Conflict of interest found by the service",
     "submit": "Submitted",
     "reopen": "Reopened",
 }

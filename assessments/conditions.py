@@ -2,19 +2,27 @@
 
 `submission_problems` lists everything an assessor must still do before submitting, each with the form
 field where it is fixed; the `submit` transition's condition is that the list is empty.
+
+`council_in_bid_reason` is the one conflict-of-interest rule: an assessor never assesses a bid their own
+council is in (as lead, or as a partner that has not declined). Assignment checks it, every transition that
+moves an assessment on checks it (`assessor_council_not_in_bid`), and when a council joins a bid the
+assessments of its members are marked conflicted (`services.assessments_conflict_on_joining`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bids.choices import BidState
+from bids.choices import BidState, PartnerStatus
 from core.exceptions import Problem
 from core.formatting import word_count
 from core.transitions import refusal
+from councils.selectors import user_council_ids
 
 if TYPE_CHECKING:
     from assessments.models import Assessment
+    from bids.models import Bid
+    from councils.models import User
 
 # "At least a sentence": a handful of words, so "ok" or "good" is not a justification.
 MIN_JUSTIFICATION_WORDS = 5
@@ -64,3 +72,28 @@ def bid_closed_message(assessment: Assessment) -> str:
 def bid_is_in_review(assessment: Assessment) -> bool:
     """Assessments only change while the bid is being assessed (not once it is scored or decided)."""
     return assessment.bid.state == BidState.IN_REVIEW
+
+
+def council_in_bid_reason(*, bid: Bid, assessor: User) -> str:
+    """Why `assessor` can never assess `bid` ("" if nothing blocks it): their own council is the lead or a partner
+    taking part (invited or confirmed). Uses the bid's prefetched partners when the caller fetched them."""
+    council_ids = user_council_ids(assessor)
+    if not council_ids:
+        return ""
+    if bid.lead_council_id in council_ids:
+        return f"{assessor.full_name} cannot assess this bid: their council, {bid.lead_council}, is the lead council"
+    for partner in bid.partners.all():
+        if partner.status != PartnerStatus.DECLINED and partner.council_id in council_ids:
+            return f"{assessor.full_name} cannot assess this bid: their council, {partner.council}, is a partner"
+    return ""
+
+
+def council_in_bid_message(assessment: Assessment) -> str:
+    return council_in_bid_reason(bid=assessment.bid, assessor=assessment.assessor)
+
+
+@refusal(council_in_bid_message)
+def assessor_council_not_in_bid(assessment: Assessment) -> bool:
+    """The assessor's council is not the lead or a partner of the bid (checked at every transition, so a
+    partnership or membership that arrived after assignment still stops the assessment)."""
+    return not council_in_bid_message(assessment)

@@ -43,7 +43,7 @@ class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=state,
         source=AssessmentState.ASSIGNED,
         target=AssessmentState.IN_PROGRESS,
-        conditions=[conditions.bid_is_in_review],
+        conditions=[conditions.bid_is_in_review, conditions.assessor_council_not_in_bid],
         permission="assessments.declare_assessment",
     )
     def declare_no_conflict(self) -> None:
@@ -63,7 +63,11 @@ class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=state,
         source=AssessmentState.IN_PROGRESS,
         target=AssessmentState.SUBMITTED,
-        conditions=[conditions.bid_is_in_review, conditions.scores_are_complete],
+        conditions=[
+            conditions.bid_is_in_review,
+            conditions.assessor_council_not_in_bid,
+            conditions.scores_are_complete,
+        ],
         permission="assessments.submit_assessment",
     )
     def submit(self) -> None:
@@ -73,11 +77,21 @@ class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=state,
         source=AssessmentState.SUBMITTED,
         target=AssessmentState.IN_PROGRESS,
-        conditions=[conditions.bid_is_in_review],
+        conditions=[conditions.bid_is_in_review, conditions.assessor_council_not_in_bid],
         permission="assessments.reopen_assessment",
     )
     def reopen(self) -> None:
         self.submitted_at = None
+
+    @transition(
+        field=state,
+        source=[AssessmentState.ASSIGNED, AssessmentState.IN_PROGRESS, AssessmentState.SUBMITTED],
+        target=AssessmentState.CONFLICTED,
+        permission=lambda assessment, user: False,  # the service itself, never a person (run with by=None)
+    )
+    def mark_conflicted(self, *, details: str) -> None:
+        """The assessor's council joined the bid after they were assigned: the service records the conflict."""
+        self.conflict_details = details
 
 
 class CriterionScore(models.Model):

@@ -13,14 +13,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from assessments.choices import ACTIVE_STATES, AssessmentState
+from assessments.conditions import council_in_bid_reason
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
-from bids.choices import BidState, CriterionCode, PartnerStatus
+from bids.choices import BidState, CriterionCode
 from bids.models import Bid, Criterion, FundingRound
 from bids.selectors import round_remaining_budget
 from councils.choices import Role
 from councils.models import User
-from councils.selectors import user_council_ids
 
 # --- The assessor's pages -------------------------------------------------------------------------------
 
@@ -201,14 +201,7 @@ def staff_bid_get(*, reference: str) -> Bid:
 
 def assignment_block_reason(*, bid: Bid, assessor: User) -> str:
     """Why `assessor` can never assess `bid` ("" if nothing blocks it): their own council is in the bid."""
-    council_ids = user_council_ids(assessor)
-    if bid.lead_council_id in council_ids:
-        return f"{assessor.full_name} cannot assess this bid: their council, {bid.lead_council}, is the lead council"
-    # Uses prefetched partners when the caller fetched them.
-    for partner in bid.partners.all():
-        if partner.status != PartnerStatus.DECLINED and partner.council_id in council_ids:
-            return f"{assessor.full_name} cannot assess this bid: their council, {partner.council}, is a partner"
-    return ""
+    return council_in_bid_reason(bid=bid, assessor=assessor)
 
 
 def round_workloads(*, funding_round: FundingRound) -> dict[int, int]:

@@ -7,11 +7,12 @@ marked scored exactly once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,13 +21,13 @@ from assessments.choices import ACTIVE_STATES, AssessmentState, Recommendation
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import two_places
 from assessments.selectors import active_assessors, assignment_block_reason, bid_aggregate, round_workloads
-from bids.choices import BidState
+from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, Criterion, FundingRound
 from bids.services import bid_mark_scored
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, plural
 from core.transitions import NO_PERMISSION, Machine, required_text
-from councils.models import User
+from councils.models import Council, User
 from councils.selectors import programme_staff
 from notifications.choices import Event
 from notifications.services import notify
@@ -59,6 +60,7 @@ ASSESSMENT_MACHINE = Machine(
         "declare_conflict": "declared a conflict",
         "submit": "submitted",
         "reopen": "reopened",
+        "mark_conflicted": "marked as conflicted",
     },
     record=_record,
 )
@@ -248,6 +250,9 @@ def assessment_save_scores(
     """
     if not by.has_perm("assessments.score_assessment", assessment):
         raise ApplicationError(NO_PERMISSION)
+    conflict = conditions.council_in_bid_message(assessment)
+    if conflict:
+        raise ApplicationError(conflict)
     if assessment.state != AssessmentState.IN_PROGRESS:
         if assessment.state == AssessmentState.ASSIGNED:
             raise ApplicationError("Declare whether you have a conflict of interest before scoring this bid")
@@ -330,6 +335,90 @@ def assessment_submit(
         ASSESSMENT_MACHINE.run(assessment, "submit", by=by)
         _refresh_bid_scores(bid)
     return assessment
+
+
+# --- Conflicts found by the service ----------------------------------------------------------------------
+
+
+def _mark_conflicted(*, bid: Bid, council: Council, why: Callable[[Bid], str], assessor: User | None = None) -> list:
+    """Lock the bid, then mark conflicted — as the service: history `by` empty, the note saying why — every
+    assessment of it not yet conflicted whose assessor belongs to `council` (only `assessor`'s, if given); tell
+    staff of each and take submitted scores out of the bid's result. The bid is locked before its assessments,
+    in the order every other assessment service locks them."""
+    with transaction.atomic():
+        bid = _lock_bid(bid)
+        assessments = Assessment.objects.select_for_update(of=("self",)).filter(
+            bid_id=bid.pk, assessor__memberships__council_id=council.pk, state__in=ACTIVE_STATES
+        )
+        if assessor is not None:
+            assessments = assessments.filter(assessor=assessor)
+        affected = list(assessments.select_related("assessor").order_by("pk"))
+        for assessment in affected:
+            assessment.bid = bid
+            note = (
+                f"Conflict of interest found by the service: {assessment.assessor.full_name} {why(bid)}, "
+                "so they can no longer assess it."
+            )
+            ASSESSMENT_MACHINE.run(assessment, "mark_conflicted", by=None, note=note, details=note)
+            notify(
+                event=Event.CONFLICT_FOUND,
+                recipients=programme_staff(),
+                context={
+                    **_snapshot(bid),
+                    "assessor_name": assessment.assessor.full_name,
+                    "council": council.short_name,
+                    "details": note,
+                },
+                key=f"{Event.CONFLICT_FOUND}:{assessment.pk}",
+            )
+        if any(a.submitted_at for a in affected) and bid.state == BidState.IN_REVIEW:
+            # A submitted assessment no longer counts: the bid waits for another assessor.
+            _refresh_bid_scores(bid)
+    return affected
+
+
+def _role_in(bid: Bid, council: Council) -> str:
+    return "the lead council" if bid.lead_council_id == council.pk else "a partner"
+
+
+def assessments_conflict_on_joining(*, bid: Bid, council: Council, by: User | None = None) -> list[Assessment]:
+    """A council has become part of `bid` (lead or partner): every assessment of the bid by a member of that
+    council that is not already conflicted becomes conflicted and programme staff are told, so they can assign
+    someone else. Runs in the caller's transaction (bids send `council_joined_bid` from inside theirs), so the
+    partnership and the conflicts are saved together or not at all. `by` made the change (named in the note)."""
+    if not Assessment.objects.filter(bid_id=bid.pk, state__in=ACTIVE_STATES).exists():
+        return []  # the usual case (a draft nobody has assessed): nothing to lock
+    who = f" ({by.full_name} confirmed it)" if by is not None else ""
+    return _mark_conflicted(
+        bid=bid,
+        council=council,
+        why=lambda locked: (
+            f"is a member of {council}, which became {_role_in(locked, council)} of {locked.reference}{who}"
+        ),
+    )
+
+
+def assessments_conflict_on_membership(*, user: User, council: Council) -> list[Assessment]:
+    """`user` joined `council`: their assessments of bids the council leads or is a confirmed partner of become
+    conflicted, and staff are told. (While the council is only invited, every transition of the assessment is
+    refused by `conditions.assessor_council_not_in_bid`; if it confirms, `assessments_conflict_on_joining`
+    marks it.)"""
+    taking_part = Q(lead_council_id=council.pk) | Q(
+        partners__council_id=council.pk, partners__status=PartnerStatus.CONFIRMED
+    )
+    bids = Bid.objects.filter(
+        taking_part, pk__in=Assessment.objects.filter(assessor=user, state__in=ACTIVE_STATES).values("bid_id")
+    ).distinct()
+    return [
+        assessment
+        for bid in bids
+        for assessment in _mark_conflicted(
+            bid=bid,
+            council=council,
+            assessor=user,
+            why=lambda locked: f"joined {council}, which is {_role_in(locked, council)} of {locked.reference}",
+        )
+    ]
 
 
 # --- Staff: moderation and reopening --------------------------------------------------------------------
@@ -423,5 +512,7 @@ __all__ = [
     "assessment_save_scores",
     "assessment_submit",
     "assessment_unassign",
+    "assessments_conflict_on_joining",
+    "assessments_conflict_on_membership",
     "moderation_record",
 ]

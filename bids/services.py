@@ -40,6 +40,7 @@ from bids.models import (
     FundingRound,
     RoundPhase,
 )
+from bids.rules import is_assigned_to_assess_bid
 from bids.selectors import (
     bid_lead_members,
     bid_partner_members,
@@ -47,6 +48,7 @@ from bids.selectors import (
     bid_submission_problems,
     round_remaining_budget,
 )
+from bids.signals import council_joined_bid
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, word_count
 from core.transitions import Machine, required_text
@@ -222,9 +224,19 @@ def partner_invite(*, bid: Bid, council: Council, by: User) -> BidPartner:
 
 
 def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartner:
-    """A member of the invited council confirms or declines taking part."""
+    """A member of the invited council confirms or declines taking part.
+
+    Someone assigned to assess the bid may not answer for their council (confirming would put their own
+    council in a bid they assess; declining would shape it): a colleague answers. When the council confirms,
+    `council_joined_bid` is sent in the same transaction, so the assessment app marks conflicted every
+    assessment of the bid by a member of the council (and tells staff)."""
     if partner.council_id not in user_council_ids(by):
         raise ApplicationError(f"Only members of {partner.council} can answer this invitation")
+    if is_assigned_to_assess_bid(by, partner.bid):
+        raise ApplicationError(
+            f"You are assigned to assess {partner.bid.reference}, so you cannot answer for {partner.council}. "
+            f"Ask a colleague at {partner.council} to answer"
+        )
     if partner.bid.state != BidState.DRAFT:
         raise ApplicationError("This bid has been submitted, so the invitation can no longer be answered")
     if confirm and not partner.council.is_signatory:
@@ -235,6 +247,8 @@ def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartn
         partner.status = PartnerStatus.CONFIRMED if confirm else PartnerStatus.DECLINED
         partner.responded_by, partner.responded_at = by, timezone.now()
         partner.save(update_fields=["status", "responded_by", "responded_at"])
+        if confirm:
+            council_joined_bid.send(sender=BidPartner, bid=partner.bid, council=partner.council, by=by)
         notify(
             event=Event.PARTNER_RESPONDED,
             recipients=bid_lead_members(bid=partner.bid),

@@ -12,6 +12,7 @@ class Event(models.TextChoices):
     BID_INELIGIBLE = "bid_ineligible", "Ineligible"
     ASSESSOR_ASSIGNED = "assessor_assigned", "Assessor assigned"
     CONFLICT_DECLARED = "conflict_declared", "Conflict declared"
+    CONFLICT_FOUND = "conflict_found", "Conflict found"
     MODERATION_NEEDED = "moderation_needed", "Moderation needed"
     BID_SCORED = "bid_scored", "Bid scored"
     BID_AWARDED = "bid_awarded", "Awarded"

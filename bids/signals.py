@@ -1,0 +1,11 @@
+"""Signals the bid services send for apps that must react in the same transaction but that bids may not import
+(the assessments app sits above bids). Receivers run synchronously inside the sender's transaction; an error
+in one rolls the whole change back."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A council has become part of a bid: sent with `bid`, `council` and `by` (the person who made the change) when a
+# partner confirms. (The lead council is set once, when the bid is started, before anyone can assess it.)
+council_joined_bid = Signal()
