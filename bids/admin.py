@@ -1,7 +1,8 @@
 """Django admin for rounds and bids. The state is read-only; transitions are actions calling the services, which
-check that the person holds the role the transition needs (a superuser acts as the role they hold). Who takes
-part in a bid (its lead council and partners) changes only through the services, which keep the
-conflict-of-interest rule."""
+check that the person holds the role the transition needs (a superuser acts as the role they hold). A bid's
+content, costs, documents and who takes part in it (its lead council and partners) are shown, not edited: they
+change only through the services, which keep the drafting rules and the conflict-of-interest rule. Rounds,
+phases and criteria are configuration, edited here."""
 
 from __future__ import annotations
 
@@ -169,11 +170,21 @@ class BidAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # bids are started by councils (bid_create), which assigns the reference
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A bid's content is its council's: shown here, changed only by the lead council through the service.
+        return False
+
 
 @admin.register(BidDocument)
 class BidDocumentAdmin(admin.ModelAdmin):
     list_display = ["original_name", "bid", "content_type", "size", "uploaded_at"]
     list_select_related = ["bid"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(BidTransition)
@@ -200,6 +211,12 @@ class CostLineAdmin(admin.ModelAdmin):
     list_display = ["bid", "payer", "payer_council", "description", "amount"]
     list_select_related = ["bid", "payer_council"]
     search_fields = ["bid__reference", "description"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(RoundPhase)

@@ -148,15 +148,27 @@ def test_admin_actions_act_as_the_role_the_administrator_holds(administrator, fu
     assert bid.history.last().by == administrator
 
 
-def test_partnerships_and_the_lead_council_are_read_only_in_django_admin(administrator, draft, client):
-    """Who takes part in a bid changes only through the services, which keep the conflict-of-interest rule."""
+def test_a_bids_content_and_partnerships_are_read_only_in_django_admin(administrator, draft, client):
+    """A bid changes only through the services (drafting rules, the conflict-of-interest rule); Django admin
+    shows it. Rounds stay configurable there."""
     client.force_login(administrator)
-    page = client.get(reverse("admin:bids_bid_change", args=[draft.pk])).content.decode()
-    assert 'name="lead_council"' not in page
-    assert 'name="partners-0-status"' not in page
+    response = client.get(reverse("admin:bids_bid_change", args=[draft.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for name in ("lead_council", "title", "summary", "partners-0-status", "cost_lines-0-amount"):
+        assert f'name="{name}"' not in page, name
+    data = {"title": "Changed by admin", "summary": "", "lead_council": draft.lead_council_id}
+    assert client.post(reverse("admin:bids_bid_change", args=[draft.pk]), data).status_code == 403
+    draft.refresh_from_db()
+    assert draft.title != "Changed by admin"
     partner = draft.partners.first()
     page = client.get(reverse("admin:bids_bidpartner_change", args=[partner.pk])).content.decode()
     assert 'name="status"' not in page
+    line = draft.cost_lines.first()
+    page = client.get(reverse("admin:bids_costline_change", args=[line.pk])).content.decode()
+    assert 'name="amount"' not in page
+    page = client.get(reverse("admin:bids_fundinground_change", args=[draft.funding_round_id])).content.decode()
+    assert 'name="budget"' in page
 
 
 def test_a_superuser_who_is_a_council_member_acts_as_that_member(funding_round):
