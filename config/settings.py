@@ -148,6 +148,21 @@ MEDIA_ROOT = PRIVATE_MEDIA_ROOT
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# One cache, Django's cache framework. With REDIS_URL every web process on every machine shares it; without
+# (the embedded demo, one process) it is local memory. What is cached, and what each entry is measured to
+# save, is listed in the README ("Caching"); nothing's correctness depends on it.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # The broker's database: a prefix keeps the cache's keys apart from Celery's.
+            "KEY_PREFIX": "ldf-cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ldf"}}
+
 # Email. Without REDIS_URL (the embedded demo) messages are printed to the console; otherwise SMTP from EMAIL_*.
 # EMAIL_BACKEND=notifications.backends.GovukNotifyEmailBackend sends through GOV.UK Notify instead.
 EMAIL_BACKEND = env.str(

@@ -1,5 +1,5 @@
 """config/settings.py, the one production settings module: it refuses to start with DEBUG off and no secret key
-of its own, and its default hosts are real ones."""
+of its own, its default hosts are real ones, and its cache is Redis whenever REDIS_URL is set."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ pytestmark = pytest.mark.skipif(
     (BASE_DIR / ".env").exists(), reason="a local .env file would set what these tests leave unset"
 )
 
-SNIPPET = "import json, config.settings as s; print(json.dumps([s.SECRET_KEY, s.ALLOWED_HOSTS]))"
+SNIPPET = (
+    "import json, config.settings as s; "
+    "print(json.dumps([s.SECRET_KEY, s.ALLOWED_HOSTS, s.CACHES['default']['BACKEND'], "
+    "s.CACHES['default'].get('LOCATION')]))"
+)
 
 
 def settings_with(**variables: str) -> subprocess.CompletedProcess:
@@ -44,17 +48,19 @@ def test_without_debug_it_refuses_to_start_without_a_secret_key_of_its_own(secre
 def test_with_debug_it_starts_on_the_development_key():
     result = settings_with(DEBUG="true")
     assert result.returncode == 0, result.stderr
-    secret, hosts = json.loads(result.stdout)
+    secret, hosts, backend, _ = json.loads(result.stdout)
     assert secret == DEVELOPMENT_KEY
     assert hosts == ["localhost", "127.0.0.1", "[::1]"]  # no "testserver": Django's test runner adds its own
+    assert backend == "django.core.cache.backends.locmem.LocMemCache"
 
 
-def test_in_production_it_uses_the_key_it_is_given():
-    result = settings_with(DEBUG="false", SECRET_KEY="a-real-production-secret")
+def test_in_production_it_uses_the_key_it_is_given_and_redis_for_the_cache():
+    result = settings_with(DEBUG="false", SECRET_KEY="a-real-production-secret", REDIS_URL="redis://cache:6379/3")
     assert result.returncode == 0, result.stderr
-    secret, hosts = json.loads(result.stdout)
+    secret, hosts, backend, location = json.loads(result.stdout)
     assert secret == "a-real-production-secret"
     assert "testserver" not in hosts
+    assert (backend, location) == ("django.core.cache.backends.redis.RedisCache", "redis://cache:6379/3")
 
 
 def test_the_production_settings_pass_djangos_checks():
