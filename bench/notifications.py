@@ -67,6 +67,8 @@ def main() -> None:
     }
     os.environ.update(smtp_env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # The production settings with DEBUG off insist on a key of their own (the worker below inherits it).
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-never-used-to-serve-anyone-0123456789")
 
     import django
 

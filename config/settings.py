@@ -1,17 +1,17 @@
-"""Settings, read from the environment.
+"""Settings, read from the environment: the one settings module of every deployment.
 
-With no environment at all the service runs on embedded defaults (SQLite, console email, Celery eager
-mode) so a fresh clone starts with one command. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY,
-ALLOWED_HOSTS, SITE_URL and the EMAIL_* variables (see README).
+With DEBUG=true and nothing else (what `bin/dev` does) the service runs on embedded defaults (SQLite, console
+email, Celery eager mode, a development secret key) so a fresh clone starts with one command. Production
+sets SECRET_KEY (required whenever DEBUG is off), DATABASE_URL, REDIS_URL, ALLOWED_HOSTS, SITE_URL and the
+EMAIL_* variables (see README). The test suite's additions live in `config/settings_test.py`.
 """
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,8 +19,16 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# A published key signs nobody's sessions: development (DEBUG) may use it, anything else must set its own.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me-in-production-0123456789"  # noqa: S105 - public on purpose
+SECRET_KEY = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY in the environment (a long random string, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`): DEBUG is off, and the insecure "
+        "development key is only for DEBUG=true."
+    )
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -87,9 +95,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     # A writer takes the lock when its transaction starts, so two writers queue instead of one failing.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
-    # Tests with a real Celery worker thread need a file: in-memory shared-cache SQLite fails on table locks
-    # at once instead of waiting. One file per process, so parallel test runs do not collide.
-    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"ldf-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"
@@ -133,7 +138,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not COLLECTED
 if not COLLECTED:
-    # Nothing is collected yet, by design (the finders serve the files); WhiteNoise need not warn about it.
+    # Nothing is collected yet, by design (the demo and the benchmark serve files from the finders): WhiteNoise
+    # need not warn about the missing STATIC_ROOT in every web process it starts.
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -141,9 +147,27 @@ WHITENOISE_AUTOREFRESH = DEBUG
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media")))
 MEDIA_ROOT = PRIVATE_MEDIA_ROOT
 
+REDIS_URL = env.str("REDIS_URL", default="")
+# The cache's Redis: best a database of its own (e.g. redis://redis:6379/1), so clearing it never touches the
+# broker's queues; by default the broker's, with its keys kept apart by a prefix.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+
+# One cache, Django's cache framework. With a Redis URL every web process on every machine shares it; without
+# (the embedded demo, one process) it is local memory. What is cached, and what each entry is measured to
+# save, is listed in the README ("Caching"); nothing's correctness depends on it.
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "ldf-cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ldf"}}
+
 # Email. Without REDIS_URL (the embedded demo) messages are printed to the console; otherwise SMTP from EMAIL_*.
 # EMAIL_BACKEND=notifications.backends.GovukNotifyEmailBackend sends through GOV.UK Notify instead.
-REDIS_URL = env.str("REDIS_URL", default="")
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default="django.core.mail.backends.smtp.EmailBackend"

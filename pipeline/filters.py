@@ -22,32 +22,22 @@ from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, states_
 from councils.choices import CouncilType
 from councils.models import Council
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
-from pipeline.memo import memo
 
 # Final scores are weighted 0–100 (assessments/scoring.py), not the 1–5 scale of a single criterion.
 SCORE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("100")}
 
 
-COUNCIL_NAMES_SECONDS = 60
-
-
 def councils_named(text: str) -> list[int]:
     """Ids of councils whose short or official name contains `text` (any case).
 
-    Matched in Python against a per-process list of the 317 names (refreshed every minute) rather than
-    joined into the search: the search then compares plain ids, and when no council matches — the usual
-    case for a topic search — it has no council conditions at all.
+    Looked up first, on its own (317 rows), rather than joined into the search: the search then compares plain
+    ids, and when no council matches — the usual case for a topic search — it has no council conditions at all.
     """
-    names = memo(
-        "council-names",
-        COUNCIL_NAMES_SECONDS,
-        lambda: [
-            (pk, f"{short}\n{official}".casefold())
-            for pk, short, official in Council.objects.values_list("pk", "short_name", "official_name")
-        ],
+    return list(
+        Council.objects.filter(Q(short_name__icontains=text) | Q(official_name__icontains=text)).values_list(
+            "pk", flat=True
+        )
     )
-    folded = text.casefold()
-    return [pk for pk, both in names if folded in both]
 
 
 def bid_search(queryset: QuerySet[Bid], text: str) -> QuerySet[Bid]:
@@ -111,14 +101,6 @@ class BidFilter(django_filters.FilterSet):
         model = Bid
         fields: list[str] = []
         form = BidFilterForm
-
-    def get_form_class(self) -> type[forms.Form]:
-        # django-filter builds a new form class for every request; these filters' fields never depend on the
-        # request, so build it once per process.
-        cls = type(self)
-        if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
 
     def filter_search(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
         return bid_search(queryset, value)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -37,7 +36,6 @@ from bids.selectors import bid_visible_queryset
 from councils.models import Council, User
 from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
-from pipeline.memo import memo
 
 ZERO = Decimal("0")
 
@@ -68,24 +66,15 @@ TABLE_FIELDS = (
 # --- Rounds and councils ----------------------------------------------------------------------------------
 
 
-# Rounds and councils change rarely (a new round a year; councils almost never): the staff pages' menus and
-# budgets read them from a per-process cache for up to this long rather than querying on every page.
-REFERENCE_DATA_SECONDS = 60
-
-
-def round_list(*, cached: bool = True) -> list[FundingRound]:
-    if not cached:
-        return list(FundingRound.objects.order_by("-opens_at"))
-    return memo("rounds", REFERENCE_DATA_SECONDS, lambda: list(FundingRound.objects.order_by("-opens_at")))
+def round_list() -> list[FundingRound]:
+    """Every round, newest first. Never cached: staff decide on rounds and their budgets, so a new round or a
+    changed budget shows on the very next request (a handful of rows, one query)."""
+    return list(FundingRound.objects.order_by("-opens_at"))
 
 
 def council_options() -> list[tuple[str, str]]:
     """(register code, name) of every council, for the lead council filter."""
-    return memo(
-        "council-options",
-        REFERENCE_DATA_SECONDS,
-        lambda: list(Council.objects.order_by("short_name").values_list("register_code", "short_name")),
-    )
+    return list(Council.objects.order_by("short_name").values_list("register_code", "short_name"))
 
 
 # --- The bid table --------------------------------------------------------------------------------------
@@ -155,17 +144,18 @@ class Dashboard:
     needs_moderation: int
     overspent: bool = False
     computed_at: datetime | None = None
-    cache_key: str = ""
 
 
+# How long a rendered dashboard is kept. Its key changes with the data (see `dashboard_cache_key`), so this
+# only bounds the changes the key cannot see (a draft's amount edited, say).
 DASHBOARD_CACHE_SECONDS = 60
 
 
 def _data_fingerprint() -> tuple:
     """Changes whenever the dashboard's figures may have: a new bid, a state change (every transition writes a
-    history row), an assessment transition or a moderated score. One query of index-only MAX(id) lookups, so
-    checking costs nothing at any size. Edits that write none of these (a draft's amount) show within
-    DASHBOARD_CACHE_SECONDS."""
+    history row, so every award), an assessment transition or a moderated score. One query of index-only
+    MAX(id) lookups, so checking costs nothing at any size. Edits that write none of these (a draft's amount)
+    show within DASHBOARD_CACHE_SECONDS."""
 
     tables = [Bid, BidTransition, AssessmentTransition, ModeratedScore]
     quote = connection.ops.quote_name
@@ -174,6 +164,24 @@ def _data_fingerprint() -> tuple:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return tuple(cursor.fetchone())
+
+
+def _past_deadline(scope: list[FundingRound], now: datetime) -> list[int]:
+    return sorted(r.pk for r in scope if r.assessment_deadline and r.assessment_deadline < now)
+
+
+def dashboard_cache_key(*, funding_round: FundingRound | None, rounds: list[FundingRound], now: datetime) -> str:
+    """The cache key of one version of the dashboard: it changes with the data (`_data_fingerprint`), with the
+    rounds (a new one, a name) and their budgets as just read, and with which assessment deadlines have passed.
+    So a decision, a new round or a changed budget shows on the very next request, from any web process."""
+    scope = [funding_round] if funding_round is not None else rounds
+    version = (
+        funding_round.pk if funding_round else None,
+        _data_fingerprint(),
+        _past_deadline(scope, now),
+        [(r.pk, str(r.budget), r.name) for r in rounds],
+    )
+    return "pipeline:dashboard:" + hashlib.sha256(repr(version).encode()).hexdigest()
 
 
 def _figures(bids: QuerySet[Bid], past_deadline_round_ids: list[int]) -> dict:
@@ -209,25 +217,12 @@ def dashboard_get(
 ) -> Dashboard:
     """Counts and money per state, the funnel, the budget and the work needing attention — for one round or all.
 
-    The figures come from one aggregate query over the bids, cached per process under a key that changes
-    with the data (see `_data_fingerprint`), the rounds' budgets and which deadlines have passed; so a
-    repeat visit costs one cheap query instead of a scan of every bid.
-    """
+    Every figure comes from one aggregate query over the bids (the view caches the rendered page; see
+    `dashboard_cache_key`)."""
     now = now or timezone.now()
     scope = [funding_round] if funding_round is not None else rounds
-    past_deadline = sorted(r.pk for r in scope if r.assessment_deadline and r.assessment_deadline < now)
-    scope_key = (
-        funding_round.pk if funding_round else None,
-        _data_fingerprint(),
-        past_deadline,
-        [(r.pk, str(r.budget), r.name) for r in rounds],
-    )
-    key = "pipeline:dashboard:" + hashlib.sha256(repr(scope_key).encode()).hexdigest()
-    figures = cache.get(key)
-    if figures is None:
-        bids = Bid.objects.all() if funding_round is None else Bid.objects.filter(funding_round=funding_round)
-        figures = _figures(bids, past_deadline)
-        cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
+    bids = Bid.objects.all() if funding_round is None else Bid.objects.filter(funding_round=funding_round)
+    figures = _figures(bids, _past_deadline(scope, now))
 
     states = []
     total = StateRow(state="", label="All bids")
@@ -276,7 +271,6 @@ def dashboard_get(
         needs_moderation=figures["moderation"],
         overspent=remaining < 0,
         computed_at=figures["computed_at"],
-        cache_key=key,
     )
 
 

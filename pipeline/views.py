@@ -33,15 +33,34 @@ from pipeline.pagination import RowsPaginator
 from pipeline.services import round_batch_award, round_bids_above_line
 
 PAGE_SIZE = 50
-# Built once: `TextChoices.choices` makes a new list on every access, and the options tag caches per list.
+# Built once: `TextChoices.choices` makes a new list on every access.
 STATE_CHOICES = BidState.choices
 PHASE_CHOICES = Phase.choices
 COUNCIL_TYPE_CHOICES = CouncilType.choices
 
 
+class UnknownRoundError(Exception):
+    """`?round=` names no round (not a number, or no round has that id)."""
+
+
 def _round_from(request: HttpRequest, rounds: list[FundingRound]) -> FundingRound | None:
-    wanted = request.GET.get("round", "")
-    return next((r for r in rounds if str(r.pk) == wanted), None)
+    """The round chosen with `?round=<id>`, or None (all rounds) when none is chosen. An unknown or malformed
+    value raises UnknownRoundError: a page must never quietly show every round instead of the one asked for."""
+    wanted = request.GET.get("round", "").strip()
+    if not wanted:
+        return None
+    chosen = next((r for r in rounds if str(r.pk) == wanted), None)
+    if chosen is None:
+        raise UnknownRoundError(wanted)
+    return chosen
+
+
+UNKNOWN_ROUND = {"message": "Select a round from the list", "href": "#round"}
+
+
+def _unknown_round(request: HttpRequest, rounds: list[FundingRound]) -> HttpResponse:
+    """400 with a GOV.UK error summary and the list of rounds to choose from again."""
+    return render(request, "pipeline/unknown_round.html", {"rounds": rounds, "problems": [UNKNOWN_ROUND]}, status=400)
 
 
 # --- Dashboard ------------------------------------------------------------------------------------------
@@ -51,18 +70,24 @@ def _round_from(request: HttpRequest, rounds: list[FundingRound]) -> FundingRoun
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     rounds = selectors.round_list()
-    funding_round = _round_from(request, rounds)
-    summary = selectors.dashboard_get(funding_round=funding_round, rounds=rounds)
-    # The content depends only on the figures (and the rounds, in the same key): rendered once per version.
-    body_key = f"{summary.cache_key}:html"
-    body = cache.get(body_key)
+    try:
+        funding_round = _round_from(request, rounds)
+    except UnknownRoundError:
+        return _unknown_round(request, rounds)
+    # The content is the same for every member of staff, so it is rendered once per version of the data (the
+    # key changes with the bids, the rounds and their budgets) and kept in the cache every web process shares.
+    # bench/pipeline.py --compare-caches measures what that saves.
+    now = timezone.now()
+    key = selectors.dashboard_cache_key(funding_round=funding_round, rounds=rounds, now=now)
+    body = cache.get(key)
     if body is None:
+        summary = selectors.dashboard_get(funding_round=funding_round, rounds=rounds, now=now)
         table_query = f"round={funding_round.pk}&" if funding_round else ""
         body = render_to_string(
             "pipeline/_dashboard_body.html",
             {"dashboard": summary, "funding_round": funding_round, "rounds": rounds, "table_query": table_query},
         )
-        cache.set(body_key, body, selectors.DASHBOARD_CACHE_SECONDS)
+        cache.set(key, body, selectors.DASHBOARD_CACHE_SECONDS)
     return render(request, "pipeline/dashboard.html", {"body": body, "funding_round": funding_round})
 
 
@@ -80,6 +105,11 @@ def _filtered(request: HttpRequest) -> BidFilter:
 @require_GET
 def bid_table(request: HttpRequest) -> HttpResponse:
     bid_filter = _filtered(request)
+    rounds = selectors.round_list()
+    chosen = bid_filter.form.cleaned_data.get("round")
+    if chosen is not None and all(r.pk != chosen for r in rounds):
+        # Like any other bad filter value: said in the error summary (400) and left out of the query.
+        bid_filter.form.add_error("round", UNKNOWN_ROUND["message"])
     searching = bool(bid_filter.form.is_valid() and bid_filter.form.cleaned_data.get("q"))
     paginator = RowsPaginator(bid_filter.qs, PAGE_SIZE, fields=selectors.TABLE_ROW_FIELDS, count_in_rows=searching)
     page = paginator.get_page(request.GET.get("page"))
@@ -97,7 +127,7 @@ def bid_table(request: HttpRequest) -> HttpResponse:
             "page_query": "&".join(part for part in (params.urlencode(), urlencode({"sort": sort})) if part),
             "sort": sort,
             "sort_choices": SORT_CHOICES,
-            "rounds": selectors.round_list(),
+            "rounds": rounds,
             "councils": selectors.council_options(),
             "states": STATE_CHOICES,
             "phases": PHASE_CHOICES,
@@ -237,7 +267,10 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def funded(request: HttpRequest) -> HttpResponse:
     rounds = selectors.round_list()
-    funding_round = _round_from(request, rounds)
+    try:
+        funding_round = _round_from(request, rounds)
+    except UnknownRoundError:
+        return _unknown_round(request, rounds)
     bids = selectors.funded_bids(funding_round=funding_round)
     page = Paginator(bids, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

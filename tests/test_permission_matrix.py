@@ -50,7 +50,6 @@ from councils.models import User
 from notifications.choices import Event, Status
 from notifications.models import Notification
 from notifications.services import notify
-from pipeline.memo import memo_clear
 from tests.factories import make_bid, make_council, make_round, make_user
 from tests.factories.assessments import assign, make_assessor, make_scored_bid
 
@@ -232,7 +231,6 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     )
     with django_db_blocker.unblock(), fast, transaction.atomic():
         cache.clear()
-        memo_clear()
         built = _build()
         for actor in ACTORS:
             client = Client()
@@ -242,7 +240,6 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         yield built
         transaction.set_rollback(True)
     cache.clear()
-    memo_clear()
 
 
 # --- How each route's URL is filled ---------------------------------------------------------------------

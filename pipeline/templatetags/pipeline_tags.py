@@ -26,39 +26,17 @@ _STATE_TAGS = {
 _PHASES = dict(Phase.choices)
 
 
-# Rendered <option>s per choices object. The choices lists are long-lived (class attributes, or the
-# per-process council list), so each is escaped and joined once; the entry keeps its object alive, so an id
-# is never reused for another list while cached.
-_OPTIONS_CACHE: dict[int, tuple[object, list[tuple[str, str]]]] = {}
-
-
-def _rendered_options(choices) -> list[tuple[str, str]]:
-    cached = _OPTIONS_CACHE.get(id(choices))
-    if cached is not None and cached[0] is choices:
-        return cached[1]
-    rendered = []
+@register.simple_tag
+def options(choices, selected: str = "", blank: str = "") -> SafeString:
+    """<option>s for a select: choices are (value, label) pairs or plain strings; `selected` is marked."""
+    selected = str(selected or "")
+    parts = [f'<option value="">{escape(blank)}</option>'] if blank else []
     for choice in choices:
         value, label = choice if isinstance(choice, list | tuple) else (choice, choice)
         value = str(value)
-        rendered.append((value, f'<option value="{escape(value)}">{escape(label)}</option>'))
-    if len(_OPTIONS_CACHE) > 64:  # a bounded cache: only a handful of lists exist
-        _OPTIONS_CACHE.clear()
-    _OPTIONS_CACHE[id(choices)] = (choices, rendered)
-    return rendered
-
-
-@register.simple_tag
-def options(choices, selected: str = "", blank: str = "") -> SafeString:
-    """<option>s for a select: choices are (value, label) pairs or plain strings.
-
-    The lead council list has 317 options on every page of the bid table, where building them per request
-    cost more than the rest of the page: they are rendered once per list and only the selected one is
-    marked per request."""
-    selected = str(selected or "")
-    parts = [f'<option value="">{escape(blank)}</option>'] if blank else []
-    for value, html in _rendered_options(choices):
-        parts.append(html.replace("<option ", "<option selected ", 1) if value == selected else html)
-    return mark_safe("".join(parts))
+        mark = " selected" if value == selected else ""
+        parts.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return mark_safe("".join(parts))  # every value and label is escaped above
 
 
 @register.simple_tag

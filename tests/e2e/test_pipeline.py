@@ -18,13 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """The staff pages cache rounds and councils per process for a minute; start each test without them."""
+    """The dashboard keeps its rendered content in the cache; start each test without any."""
     from django.core.cache import cache
 
-    from pipeline.memo import memo_clear
-
     cache.clear()
-    memo_clear()
 
 
 def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
@@ -102,3 +99,14 @@ def test_public_funded_projects_page_is_accessible_without_sign_in(new_page):
     assert_accessible(page)
     response = page.request.get("/funded/360giving.json")
     assert response.status == 200 and response.json()["grants"][0]["amountAwarded"] == 50000
+
+
+def test_a_link_to_a_round_that_does_not_exist_explains_itself_accessibly(new_page):
+    funding_round = make_round(code="E4")
+    page = new_page()
+    page.goto("/funded/?round=999999")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select a round from the list")
+    assert_accessible(page)
+    page.get_by_label("Round").select_option(funding_round.name)
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Funded projects: {funding_round.name}")

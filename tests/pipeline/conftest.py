@@ -47,13 +47,10 @@ def council_client(council) -> tuple[Client, object]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """The dashboard caches its figures per process; each test starts without them."""
+    """The dashboard keeps its rendered content in the cache (Redis when REDIS_URL is set, shared beyond this
+    process); each test starts without any."""
     from django.core.cache import cache
 
-    from pipeline.memo import memo_clear
-
     cache.clear()
-    memo_clear()
     yield
     cache.clear()
-    memo_clear()
