@@ -30,7 +30,7 @@ def settings_with(**variables: str) -> subprocess.CompletedProcess:
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+        if name not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "REDIS_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}
     }
     return subprocess.run(  # noqa: S603 - our own interpreter running a fixed snippet
         [sys.executable, "-c", SNIPPET], cwd=BASE_DIR, env={**env, **variables}, capture_output=True, text=True
