@@ -82,7 +82,7 @@ class StartBidForm(forms.Form):
         self.fields["funding_round"].label_from_instance = lambda r: (
             f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
         )
-        self.fields["lead_council"].label_from_instance = lambda c: c.official_name
+        self.fields["lead_council"].label_from_instance = lambda c: c.name
 
 
 class SectionForm(forms.Form):
@@ -301,9 +301,9 @@ class CostLineForm(forms.Form):
             for partner in bid.partners.all()
             if partner.status != PartnerStatus.DECLINED
         }
-        choices = [(Payer.LEAD.value, f"Lead council ({bid.lead_council.short_name})")]
+        choices = [(Payer.LEAD.value, f"Lead council ({bid.lead_council})")]
         choices += [
-            (f"partner:{council_id}", f"Partner council ({council.short_name})")
+            (f"partner:{council_id}", f"Partner council ({council})")
             for council_id, council in self.partner_councils.items()
         ]
         choices.append((Payer.SUPPLIER.value, "Supplier"))
@@ -370,7 +370,7 @@ class DeclarationForm(forms.Form):
     def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["declaration"].label = (
-            f"I confirm this bid is submitted on behalf of {bid.lead_council.official_name} and its partner "
+            f"I confirm this bid is submitted on behalf of {bid.lead_council} and its partner "
             "councils, and that the information in it is correct"
         )
 

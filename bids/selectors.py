@@ -215,7 +215,7 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
         elif mine is not None and mine.status == PartnerStatus.DECLINED:
             row.next_step = "None: your council declined"
         else:
-            row.next_step = f"None: {bid.lead_council.short_name} will submit it"
+            row.next_step = f"None: {bid.lead_council} will submit it"
         return
     row.next_step_url_name = "bids:detail"
     funding_round = bid.funding_round
@@ -311,7 +311,7 @@ def bid_snapshot(*, bid: Bid) -> dict:
     return {
         "reference": bid.reference,
         "title": bid.title or "Untitled bid",
-        "lead_council": bid.lead_council.short_name,
+        "lead_council": bid.lead_council.name,
         "round": bid.funding_round.name,
         "state": bid.get_state_display(),
         "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",

@@ -213,7 +213,7 @@ def partner_invite(*, bid: Bid, council: Council, by: User) -> BidPartner:
             recipients=council_members(council_ids=[council.pk]),
             context={
                 **bid_snapshot(bid=bid),
-                "partner_council": council.short_name,
+                "partner_council": council.name,
                 "invitation_path": reverse("bids:invitation", kwargs={"reference": bid.reference}),
             },
             key=f"{Event.PARTNER_INVITED}:{partner.pk}:{partner.invited_at.timestamp()}",
@@ -240,7 +240,7 @@ def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartn
             recipients=bid_lead_members(bid=partner.bid),
             context={
                 **bid_snapshot(bid=partner.bid),
-                "partner_council": partner.council.short_name,
+                "partner_council": partner.council.name,
                 "response": "confirmed" if confirm else "declined",
                 "responded_by": by.full_name,
             },

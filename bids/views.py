@@ -116,7 +116,7 @@ def bid_start(request: HttpRequest) -> HttpResponse:
     if not council_ids:
         raise Http404("Only council members can start a bid")
     rounds = round_list_open()
-    councils = Council.objects.filter(pk__in=council_ids).order_by("short_name")
+    councils = Council.objects.filter(pk__in=council_ids)
     single_council = councils.first() if len(council_ids) == 1 else None
     data = request.POST.copy() if request.method == "POST" else None
     if data is not None and single_council is not None:
@@ -268,7 +268,7 @@ def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
             except ApplicationError as error:
                 invite_error = error.message
             else:
-                messages.success(request, f"{partner.council.short_name} has been invited to be a partner")
+                messages.success(request, f"{partner.council} has been invited to be a partner")
                 return redirect("bids:partners", reference=bid.reference)
         else:
             invite_error = "Select a council to invite"
@@ -334,9 +334,9 @@ def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpR
         request,
         bid,
         action=lambda: services.partner_remove(partner=partner, by=request.user),
-        done=f"{partner.council.short_name} has been removed from this bid",
+        done=f"{partner.council} has been removed from this bid",
         back="bids:partners",
-        heading=f"Are you sure you want to remove {partner.council.short_name} from this bid?",
+        heading=f"Are you sure you want to remove {partner.council} from this bid?",
         body="You can invite the council again later.",
         button="Yes, remove this partner",
     )

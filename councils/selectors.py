@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from councils.choices import Role
-from councils.models import Council, Membership, User
+from councils.models import DISPLAY_NAME_FIELD, Council, Membership, User
 
 
 def user_council_ids(user) -> frozenset[int]:
@@ -41,4 +41,13 @@ def council_search(*, query: str, limit: int = 20) -> list[Council]:
     signatories_first = Case(
         When(declaration_signed_on__isnull=False, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
-    return list(councils.order_by(signatories_first, "short_name")[:limit])
+    return list(councils.order_by(signatories_first, DISPLAY_NAME_FIELD)[:limit])
+
+
+def council_search_names() -> list[tuple[int, str]]:
+    """(id, every name the council is known by, case-folded) for every council: searches match the place name
+    ("City of Bristol") as well as the council's own ("Bristol City Council")."""
+    return [
+        (pk, f"{short}\n{official}".casefold())
+        for pk, short, official in Council.objects.values_list("pk", "short_name", "official_name")
+    ]

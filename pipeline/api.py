@@ -18,15 +18,18 @@ from rest_framework.views import APIView
 
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
 from bids.selectors import bid_visible_queryset
+from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter
 from pipeline.pagination import rows_pagination
+
+LEAD_COUNCIL_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
 
 # --- Serializers ----------------------------------------------------------------------------------------
 
 
 class CouncilSerializer(serializers.Serializer):
     code = serializers.CharField(source="register_code")
-    name = serializers.CharField(source="short_name")
+    name = serializers.CharField()
 
 
 class BidListSerializer(serializers.Serializer):
@@ -56,7 +59,7 @@ class BidListSerializer(serializers.Serializer):
             "reference": row["reference"],
             "title": row["title"],
             "round": row["funding_round__code"],
-            "lead_council": {"code": row["lead_council__register_code"], "name": row["lead_council__short_name"]},
+            "lead_council": {"code": row["lead_council__register_code"], "name": row[LEAD_COUNCIL_NAME]},
             "state": row["state"],
             "phase": row["phase"],
             "amount_requested": _decimal(row["amount_requested"]),
@@ -73,7 +76,7 @@ LIST_FIELDS = (
     "title",
     "funding_round__code",
     "lead_council__register_code",
-    "lead_council__short_name",
+    f"lead_council__{DISPLAY_NAME_FIELD}",
     "state",
     "phase",
     "amount_requested",

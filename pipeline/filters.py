@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
 from councils.choices import CouncilType
-from councils.models import Council
+from councils.selectors import council_search_names
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
 from pipeline.memo import memo
 
@@ -34,14 +34,7 @@ def councils_named(text: str) -> list[int]:
     joined into the search: the search then compares plain ids, and when no council matches — the usual
     case for a topic search — it has no council conditions at all.
     """
-    names = memo(
-        "council-names",
-        COUNCIL_NAMES_SECONDS,
-        lambda: [
-            (pk, f"{short}\n{official}".casefold())
-            for pk, short, official in Council.objects.values_list("pk", "short_name", "official_name")
-        ],
-    )
+    names = memo("council-names", COUNCIL_NAMES_SECONDS, council_search_names)
     folded = text.casefold()
     return [pk for pk, both in names if folded in both]
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, BidPartner, FundingRound
 from councils.choices import CouncilType
+from councils.models import DISPLAY_NAME_FIELD
 
 SCHEMA_VERSION = "1.4"
 
@@ -32,6 +33,7 @@ GEO_CODE_TYPES = {
     CouncilType.CITY_OF_LONDON: "LONB",
 }
 CHUNK_SIZE = 1000
+LEAD_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
 
 
 def grant_id(reference: str) -> str:
@@ -76,7 +78,7 @@ class Place:
 
 def grant_record(row: dict, partners: list[Place]) -> dict:
     """One 360Giving grant from an awarded bid's row (see GRANT_FIELDS) and its confirmed partner councils."""
-    lead = Place(row["lead_council__official_name"], row["lead_council__gss_code"], row["lead_council__council_type"])
+    lead = Place(row[LEAD_NAME], row["lead_council__gss_code"], row["lead_council__council_type"])
     record: dict = {
         "id": grant_id(row["reference"]),
         "title": row["title"] or row["reference"],
@@ -84,9 +86,7 @@ def grant_record(row: dict, partners: list[Place]) -> dict:
         "currency": "GBP",
         "amountAwarded": _number(row["award_amount"]),
         "awardDate": timezone.localtime(row["decided_at"]).date().isoformat(),
-        "recipientOrganization": [
-            {"id": f"GB-LAE-{row['lead_council__register_code']}", "name": row["lead_council__official_name"]}
-        ],
+        "recipientOrganization": [{"id": f"GB-LAE-{row['lead_council__register_code']}", "name": row[LEAD_NAME]}],
         "fundingOrganization": [{"id": settings.FUNDING_ORG_ID, "name": settings.FUNDING_ORG_NAME}],
         "grantProgramme": [{"code": row["funding_round__code"], "title": row["funding_round__name"]}],
         "beneficiaryLocation": [place.as_location() for place in (lead, *partners)],
@@ -117,7 +117,7 @@ GRANT_FIELDS = (
     "funding_round__code",
     "funding_round__name",
     "lead_council__register_code",
-    "lead_council__official_name",
+    LEAD_NAME,
     "lead_council__gss_code",
     "lead_council__council_type",
 )
@@ -138,8 +138,8 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
         partners: dict[int, list[Place]] = {}
         confirmed = (
             BidPartner.objects.filter(bid_id__in=[row["pk"] for row in rows], status=PartnerStatus.CONFIRMED)
-            .order_by("council__short_name")
-            .values_list("bid_id", "council__official_name", "council__gss_code", "council__council_type")
+            .order_by(f"council__{DISPLAY_NAME_FIELD}")
+            .values_list("bid_id", f"council__{DISPLAY_NAME_FIELD}", "council__gss_code", "council__council_type")
         )
         for bid_id, name, gss_code, council_type in confirmed:
             partners.setdefault(bid_id, []).append(Place(name, gss_code, council_type))

@@ -34,7 +34,7 @@ from assessments.selectors import bid_scoring
 from bids.choices import DECIDED_STATES, BidState, PartnerStatus
 from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
 from bids.selectors import bid_visible_queryset
-from councils.models import Council, User
+from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
 from pipeline.memo import memo
@@ -58,7 +58,7 @@ TABLE_FIELDS = (
     "lead_council_id",
     "funding_round__name",
     "funding_round__code",
-    "lead_council__short_name",
+    f"lead_council__{DISPLAY_NAME_FIELD}",
     "lead_council__register_code",
     "lead_council__region",
     "lead_council__council_type",
@@ -84,7 +84,7 @@ def council_options() -> list[tuple[str, str]]:
     return memo(
         "council-options",
         REFERENCE_DATA_SECONDS,
-        lambda: list(Council.objects.order_by("short_name").values_list("register_code", "short_name")),
+        lambda: list(Council.objects.order_by(DISPLAY_NAME_FIELD).values_list("register_code", DISPLAY_NAME_FIELD)),
     )
 
 
@@ -107,7 +107,7 @@ TABLE_ROW_FIELDS = (
     "needs_moderation",
     "submitted_at",
     "funding_round__code",
-    "lead_council__short_name",
+    f"lead_council__{DISPLAY_NAME_FIELD}",
 )
 
 
@@ -414,7 +414,7 @@ def funded_bids(*, funding_round: FundingRound | None = None) -> QuerySet[Bid]:
                 "partners",
                 queryset=BidPartner.objects.filter(status=PartnerStatus.CONFIRMED)
                 .select_related("council")
-                .order_by("council__short_name"),
+                .order_by(f"council__{DISPLAY_NAME_FIELD}"),
                 to_attr="confirmed_partners",
             )
         )

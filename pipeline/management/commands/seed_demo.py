@@ -198,7 +198,7 @@ class Command(BaseCommand):
                 duration_months=6,
                 lead_contact_phone="0117 922 2000",
                 **{
-                    key: text.format(lead=lead.short_name, verb="discover and design", title_lower=title.lower())
+                    key: text.format(lead=lead.name, verb="discover and design", title_lower=title.lower())
                     for key, text in CONTENT.items()
                 },
             )
