@@ -77,6 +77,11 @@ class Task:
     hint: str = ""
     problems: list[Problem] = dataclass_field(default_factory=list)
 
+    @property
+    def reasons(self) -> list[Problem]:
+        """Why a task is "In progress": the section's unmet rules, each once (none for the other statuses)."""
+        return self.problems if self.status == "in_progress" else []
+
 
 def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
     """The bid with everything its drafting pages show, in a fixed number of queries; 404 if not visible."""
@@ -130,7 +135,9 @@ def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
             status = "in_progress"
         else:
             status = "completed"
-        tasks.append(Task(slug=slug, title=title, status=status, hint=hint, problems=section_problems))
+        # Each unmet rule once: an "In progress" status always says what is left to do.
+        unique = list({problem.message: problem for problem in section_problems}.values())
+        tasks.append(Task(slug=slug, title=title, status=status, hint=hint, problems=unique))
     return tasks
 
 
