@@ -523,20 +523,50 @@ def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> Htt
 # --- Check answers, submit, withdraw --------------------------------------------------------------------
 
 
-@drafting_view
+@login_required
 @require_http_methods(["GET", "POST"])
-def bid_check(request: HttpRequest, bid: Bid) -> HttpResponse:
+def bid_check(request: HttpRequest, reference: str) -> HttpResponse:
+    """Check answers. Everything that stops the bid being submitted is listed at the top, each linked to where
+    it is fixed, before anyone is asked for the declaration; the declaration and button appear once nothing
+    does. A repeated submit (a double click, or a second tab) of a bid already submitted shows the
+    confirmation, not an error."""
+    bid = bid_get_for_drafting(user=request.user, reference=reference)
+    if not request.user.has_perm("bids.edit_bid", bid):
+        raise Http404("No bid found")
+    if bid.state != BidState.DRAFT:
+        if request.method == "POST" and bid.submitted_at is not None:
+            return redirect("bids:submitted", reference=bid.reference)
+        messages.info(request, "This bid has been submitted, so it can no longer be changed")
+        return redirect("bids:detail", reference=bid.reference)
+    blockers = linked_problems(bid, bid_submission_problems(bid=bid))
     form = DeclarationForm(request.POST if request.method == "POST" else None, bid=bid)
     problems: list[dict[str, str]] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_submit(bid=bid, by=request.user)
-        except ApplicationError as error:
-            problems = linked_problems(bid, [p for p in error.problems if p.section] or error.problems)
-        else:
-            return redirect("bids:submitted", reference=bid.reference)
-    context = {"bid": bid, "form": form, "problems": problems, "phase_caps": bid.funding_round.phases.all()}
+    if request.method == "POST":
+        if blockers:
+            problems = blockers
+        elif form.is_valid():
+            try:
+                services.bid_submit(bid=bid, by=request.user)
+            except ApplicationError as error:
+                if _submitted_meanwhile(bid):
+                    return redirect("bids:submitted", reference=bid.reference)
+                problems = linked_problems(bid, [p for p in error.problems if p.section] or error.problems)
+            else:
+                return redirect("bids:submitted", reference=bid.reference)
+    context = {
+        "bid": bid,
+        "form": form,
+        "problems": problems,
+        "blockers": blockers,
+        "phase_caps": bid.funding_round.phases.all(),
+    }
     return (_invalid if form.errors or problems else render)(request, "bids/check.html", context)
+
+
+def _submitted_meanwhile(bid: Bid) -> bool:
+    """Whether another request (the first of a double click) submitted the bid while this one was refused."""
+    current = Bid.objects.filter(pk=bid.pk).values("state", "submitted_at").first()
+    return bool(current and current["state"] != BidState.DRAFT and current["submitted_at"] is not None)
 
 
 @login_required

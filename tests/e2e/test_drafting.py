@@ -167,16 +167,15 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     check(page)
     page.get_by_role("button", name="Save and return to the task list").click()
 
-    # Submitting before the partners confirm is refused, each problem linking to its section.
+    # Before the partners confirm, check answers lists what stops the bid, each linking to its section, and asks
+    # for no declaration yet.
     page.get_by_role("button", name="Check your answers").click()
     check(page)
-    page.get_by_label("I confirm this bid is submitted on behalf of").check()
-    save(page, "Accept and submit bid")
-    expect_error(page, "Partnerton Council has not yet confirmed it is a partner")
-    link = page.locator(".govuk-error-summary").get_by_role(
-        "link", name="Partnerton Council has not yet confirmed it is a partner"
-    )
+    blockers = page.locator("#blockers")
+    assert "You cannot submit this bid yet" in blockers.inner_text()
+    link = blockers.get_by_role("link", name="Partnerton Council has not yet confirmed it is a partner")
     assert link.get_attribute("href").endswith(f"/bids/{bid.reference}/partners/")
+    assert page.get_by_label("I confirm this bid is submitted on behalf of").count() == 0
 
     # Each partner confirms in a separate browser context (their own session).
     for user in partner_users:
