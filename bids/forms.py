@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bids.choices import PartnerStatus, Payer, Phase
+from bids.conditions import REQUIRED_CONTENT
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from councils.models import Council
 
 MAX_AMOUNT = Decimal("9999999999.99")
+# The answers a bid cannot be submitted without; every other question is labelled "(optional)".
+REQUIRED_FIELDS = frozenset(field for field, _section, _message in REQUIRED_CONTENT)
 
 
 def parse_money(value: str | None) -> Decimal | None:
@@ -106,6 +109,11 @@ class SectionForm(forms.Form):
             if name in self.fields:
                 # Read by {% govuk_field %}, which renders the GOV.UK character count in words.
                 self.fields[name].word_limit = limit
+        # Every field may be left blank while drafting; those the bid can be submitted without say so (GOV.UK:
+        # "(optional)" in the label). The rest are the submission rules' required answers.
+        for name in BID_SECTIONS[self.section][1]:
+            if name in self.fields and name not in REQUIRED_FIELDS:
+                self.fields[name].label = f"{self.fields[name].label} (optional)"
 
     @classmethod
     def initial_for(cls, bid: Bid) -> dict:
@@ -200,7 +208,7 @@ class TimelineForm(SectionForm):
         error_messages={"invalid": "Enter an email address in the correct format, like name@example.gov.uk"},
     )
     lead_contact_phone = forms.CharField(
-        label="Lead contact’s phone number (optional)",
+        label="Lead contact’s phone number",
         required=False,
         max_length=30,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),

@@ -126,9 +126,10 @@ def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
             started = bool(documents)
             hint = f"{plural(len(documents), 'document')} uploaded" if documents else "Optional"
         else:
-            started = slug in bid.section_versions or any(
-                is_answered(getattr(bid, name)) for name in fields if name not in PREFILLED_FIELDS
-            )
+            # Started by an answer of the user's own; the pre-filled contact counts once the section is saved.
+            # A section saved with nothing in it (or emptied again) is not started.
+            answered = {name for name in fields if is_answered(getattr(bid, name))}
+            started = bool(answered - PREFILLED_FIELDS) or (bool(answered) and slug in bid.section_versions)
         if not started:
             status = "not_started"
         elif section_problems:

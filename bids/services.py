@@ -440,7 +440,8 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
     """Save one task-list section of a draft, unless a colleague saved that section since `version`.
 
     Partial answers are fine (a draft is saved as it is written); the submission rules decide completeness.
-    Refusals (bad values, word limits, a conflict) change nothing.
+    Refusals (bad values, word limits, a conflict) change nothing, and so does a save that changes no answer
+    (an empty section saved stays not started).
     """
     section_fields = BID_SECTIONS[section][1]
     unknown = set(values) - set(section_fields)
@@ -461,6 +462,8 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
                 current={name: getattr(locked, name) for name in section_fields},
                 version=current_version,
             )
+        if all(getattr(locked, name) == value for name, value in values.items()):
+            return bid
         for name, value in values.items():
             setattr(locked, name, value)
         try:

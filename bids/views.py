@@ -226,6 +226,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
         return render(request, "bids/section.html", context)
     form = form_class(request.POST, bid=bid)
     if form.is_valid():
+        unchanged = all(getattr(bid, name) == value for name, value in form.values().items())
         try:
             services.bid_section_update(
                 bid=bid,
@@ -245,7 +246,12 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
         except ApplicationError as error:
             apply_problems(form, error, {"planned_start": "planned_start_day"})
         else:
-            messages.success(request, f"{BID_SECTIONS[section][0]} saved")
+            if unchanged:
+                messages.info(
+                    request, f"You did not change any answers in ‘{BID_SECTIONS[section][0]}’, so nothing was saved"
+                )
+            else:
+                messages.success(request, f"{BID_SECTIONS[section][0]} saved")
             return redirect("bids:detail", reference=bid.reference)
     context["form"] = form
     return _invalid(request, "bids/section.html", context)
@@ -372,6 +378,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
         return render(request, "bids/cost_amount.html", context)
     form = AmountForm(request.POST, bid=bid)
     if form.is_valid():
+        unchanged = form.cleaned_data["amount_requested"] == bid.amount_requested
         try:
             services.bid_section_update(
                 bid=bid,
@@ -391,7 +398,10 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
         except ApplicationError as error:
             apply_problems(form, error)
         else:
-            messages.success(request, "Amount requested saved")
+            if unchanged:
+                messages.info(request, "You did not change the amount requested, so nothing was saved")
+            else:
+                messages.success(request, "Amount requested saved")
             return redirect("bids:costs", reference=bid.reference)
     context["form"] = form
     return _invalid(request, "bids/cost_amount.html", context)
