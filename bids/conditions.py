@@ -10,7 +10,7 @@ rules find nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from bids.choices import PartnerStatus, Payer
 from core.exceptions import Problem
-from core.formatting import govuk_datetime, money, plural, word_count
+from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
 from core.transitions import refusal
 
 if TYPE_CHECKING:
-    from bids.models import Bid, BidPartner, CostLine
+    from bids.models import Bid, BidPartner, CostLine, FundingRound
 
 SUMMARY_WORD_LIMIT = 250
 
@@ -74,6 +74,26 @@ def missing_answer_problems(bid: Bid, at: datetime) -> list[Problem]:
         for field, section, message in REQUIRED_CONTENT
         if not is_answered(getattr(bid, field))
     ]
+
+
+def earliest_start(funding_round: FundingRound) -> date:
+    """A project starts no earlier than the day its round closes (decisions come after that)."""
+    return timezone.localtime(funding_round.closes_at).date()
+
+
+def planned_start_message(funding_round: FundingRound, start: date | None) -> str:
+    """Why `start` cannot be the planned start date ("" when it can)."""
+    if start is None or start >= earliest_start(funding_round):
+        return ""
+    return (
+        f"The planned start date must be on or after {govuk_date(earliest_start(funding_round))}, "
+        f"when {funding_round.name} closes"
+    )
+
+
+def planned_start_problems(bid: Bid, at: datetime) -> list[Problem]:
+    message = planned_start_message(bid.funding_round, bid.planned_start)
+    return [Problem(message, field="planned_start", section="timeline")] if message else []
 
 
 def summary_length_problems(bid: Bid, at: datetime) -> list[Problem]:
@@ -187,6 +207,7 @@ def lead_limit_problems(bid: Bid, *, led_elsewhere: int) -> list[Problem]:
 SUBMISSION_RULES: tuple[Callable[[Bid, datetime], list[Problem]], ...] = (
     round_open_problems,
     missing_answer_problems,
+    planned_start_problems,
     summary_length_problems,
     phase_problems,
     cost_problems,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bids.choices import PartnerStatus, Payer, Phase
-from bids.conditions import REQUIRED_CONTENT
+from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from councils.models import Council
@@ -214,7 +214,15 @@ class TimelineForm(SectionForm):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         error_messages={"max_length": "The phone number must be 30 characters or fewer"},
     )
-    planned_start_error = ""
+
+    @property
+    def earliest_start(self) -> date:
+        return earliest_start(self.bid.funding_round)
+
+    @property
+    def example_start(self) -> str:
+        example = self.earliest_start + timedelta(days=60)
+        return f"{example.day} {example.month} {example.year}"
 
     @classmethod
     def initial_for(cls, bid: Bid) -> dict:
@@ -247,7 +255,6 @@ class TimelineForm(SectionForm):
 
     def _date_error(self, message: str) -> None:
         # Reported on the day box so the error summary links to the date's first input.
-        self.planned_start_error = message
         self.add_error("planned_start_day", message)
 
 

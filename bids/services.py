@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from bids.conditions import planned_start_message
 from bids.documents import sniff_document
 from bids.models import (
     ANSWER_WORD_LIMITS,
@@ -449,6 +450,9 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
         raise ApplicationError(f"The {section} section does not include {', '.join(sorted(unknown))}")
     _require_editable(bid, by)
     problems = _word_limit_problems(values)
+    start_message = planned_start_message(bid.funding_round, values.get("planned_start"))
+    if start_message:
+        problems.append(Problem(start_message, field="planned_start"))
     if problems:
         raise ApplicationError(problems[0].message, problems=problems)
     with transaction.atomic():
