@@ -102,6 +102,52 @@ def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
     return bid
 
 
+@dataclass
+class Invitation:
+    """What a council invited to be a partner is joining: the bid, each of the user's councils invited to it
+    (a person may belong to two of them), and the cost lines those councils would spend."""
+
+    bid: Bid
+    partners: list[BidPartner]
+    cost_lines: list[CostLine]
+    other_partners: list[BidPartner]
+
+    @property
+    def councils_total(self) -> Decimal:
+        return sum((line.amount for line in self.cost_lines), Decimal("0"))
+
+
+def bid_invitation_for_user(*, user: User, reference: str) -> Invitation:
+    """The bid with this reference and the user's councils' pending invitations to it; 404 unless at least
+    one of the user's councils is invited and has not answered. Reads nothing of the bid's documents."""
+    council_ids = user_council_ids(user)
+    invited_to = BidPartner.objects.filter(council_id__in=council_ids).values("bid_id")
+    bid = (
+        Bid.objects.filter(reference=reference, pk__in=invited_to)
+        .annotate(document_count=Count("documents"))
+        .select_related("funding_round", "lead_council")
+        .prefetch_related(
+            Prefetch("partners", queryset=BidPartner.objects.select_related("council", "responded_by")),
+            Prefetch("cost_lines", queryset=CostLine.objects.select_related("payer_council")),
+            "funding_round__phases",
+        )
+        .first()
+    )
+    if bid is None:
+        raise Http404("No invitation found")
+    partners = list(bid.partners.all())
+    mine = [p for p in partners if p.council_id in council_ids and p.status == PartnerStatus.INVITED]
+    if not mine:
+        raise Http404("No invitation found")
+    invited = {partner.council_id for partner in mine}
+    return Invitation(
+        bid=bid,
+        partners=mine,
+        cost_lines=[line for line in bid.cost_lines.all() if line.payer_council_id in invited],
+        other_partners=[p for p in partners if p.council_id not in invited and p.status != PartnerStatus.DECLINED],
+    )
+
+
 def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
     """The task list's sections with their statuses, from the bid's answers and its unmet submission rules.
 

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -34,11 +34,12 @@ from bids.forms import (
     StartBidForm,
     WithdrawForm,
 )
-from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid, BidPartner
+from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid
 from bids.selectors import (
     bid_council_timeline,
     bid_get_for_drafting,
     bid_get_for_user,
+    bid_invitation_for_user,
     bid_list_for_member,
     bid_submission_problems,
     bid_task_list,
@@ -170,14 +171,11 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             },
         )
     council_ids = user_council_ids(request.user)
-    my_invitation = next(
-        (
-            partner
-            for partner in bid.partners.all()
-            if partner.council_id in council_ids and partner.status == PartnerStatus.INVITED
-        ),
-        None,
-    )
+    my_invitations = [
+        partner
+        for partner in bid.partners.all()
+        if partner.council_id in council_ids and partner.status == PartnerStatus.INVITED
+    ]
     return render(
         request,
         "bids/bid_detail.html",
@@ -186,7 +184,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "timeline": bid_council_timeline(bid=bid),
             "is_lead": can_edit,
             "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
-            "my_invitation": my_invitation if bid.state == BidState.DRAFT else None,
+            "my_invitations": my_invitations if bid.state == BidState.DRAFT else [],
             "display_state": BidState.IN_REVIEW if bid.state == BidState.SCORED else bid.state,
         },
     )
@@ -619,27 +617,47 @@ def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
-    bid = bid_get_for_user(user=request.user, reference=reference)
-    partner = get_object_or_404(
-        BidPartner.objects.select_related("council", "bid"),
-        bid=bid,
-        council_id__in=user_council_ids(request.user),
-        status=PartnerStatus.INVITED,
-    )
-    error = None
+    """What the council is being asked to join, then the question, once for each of the person's councils that
+    is invited (someone in two invited councils answers for each)."""
+    invitation = bid_invitation_for_user(user=request.user, reference=reference)
+    bid = invitation.bid
+    if bid.state != BidState.DRAFT:
+        messages.info(request, f"{bid.reference} is {bid.get_state_display().lower()}, so the invitation has closed")
+        return redirect("bids:list")
+    errors: dict[int, str] = {}
     if request.method == "POST":
+        wanted = request.POST.get("partner", "")
+        partner = next((p for p in invitation.partners if str(p.pk) == wanted), None)
+        if partner is None and not wanted and len(invitation.partners) == 1:
+            partner = invitation.partners[0]
+        if partner is None:
+            messages.info(request, "That invitation has already been answered")
+            return redirect("bids:invitation", reference=bid.reference)
         answer = request.POST.get("answer")
         if answer not in ("confirm", "decline"):
-            error = "Select whether your council takes part in this bid"
+            which = "your council" if len(invitation.partners) == 1 else str(partner.council)
+            errors[partner.pk] = f"Select whether {which} takes part in this bid"
         else:
             try:
                 services.partner_respond(partner=partner, by=request.user, confirm=answer == "confirm")
             except ApplicationError as exc:
-                error = str(exc)
+                errors[partner.pk] = str(exc)
             else:
                 verb = "confirmed" if answer == "confirm" else "declined"
                 messages.success(request, f"You have {verb} {partner.council}'s part in {bid.reference}")
+                if len(invitation.partners) > 1:
+                    return redirect("bids:invitation", reference=bid.reference)
                 return redirect("bids:list")
+    for partner in invitation.partners:
+        partner.error = errors.get(partner.pk, "")
     return render(
-        request, "bids/invitation.html", {"bid": bid, "partner": partner, "error": error}, status=400 if error else 200
+        request,
+        "bids/invitation.html",
+        {
+            "bid": bid,
+            "invitation": invitation,
+            "problems": [{"message": message, "href": f"#answer-{pk}"} for pk, message in errors.items()],
+            "phase_cap": next((p.cap for p in bid.funding_round.phases.all() if p.phase == bid.phase), None),
+        },
+        status=400 if errors else 200,
     )
