@@ -202,7 +202,7 @@ class BidRow:
     invitation_pending: bool = False
 
 
-def _council_facing_state(state: str) -> str:
+def council_facing_state(state: str) -> str:
     # Councils never learn that assessment has finished (nor any score) before the decision.
     return BidState.IN_REVIEW if state == BidState.SCORED else state
 
@@ -239,7 +239,7 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
             bid=bid,
             is_lead=is_lead,
             role="Lead" if is_lead else f"Partner ({mine.get_status_display().lower()})" if mine else "Partner",
-            state=_council_facing_state(bid.state),
+            state=council_facing_state(bid.state),
             next_step="",
         )
         if bid.state == BidState.DRAFT:

@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from bids import services
 from bids.choices import BidState, PartnerStatus
@@ -44,6 +44,7 @@ from bids.selectors import (
     bid_submission_problems,
     bid_task_list,
     bid_visible_queryset,
+    council_facing_state,
     round_list_open,
 )
 from core.exceptions import ApplicationError, Problem
@@ -185,8 +186,22 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "is_lead": can_edit,
             "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
             "my_invitations": my_invitations if bid.state == BidState.DRAFT else [],
-            "display_state": BidState.IN_REVIEW if bid.state == BidState.SCORED else bid.state,
+            "display_state": council_facing_state(bid.state),
         },
+    )
+
+
+@login_required
+@require_GET
+def bid_print(request: HttpRequest, reference: str) -> HttpResponse:
+    """The whole bid on one print-friendly page (no navigation, no buttons, no links to follow), for anyone
+    who may read it; "Print this page" on the bid and check-answers pages comes here without JavaScript."""
+    bid = bid_get_for_drafting(user=request.user, reference=reference)
+    staff = request.user.is_programme_staff
+    return render(
+        request,
+        "bids/print.html",
+        {"bid": bid, "display_state": bid.state if staff else council_facing_state(bid.state)},
     )
 
 
