@@ -57,4 +57,5 @@ TRANSITION_LABELS = {
     "declare_conflict": "Declared a conflict of interest",
     "submit": "Submitted",
     "reopen": "Reopened",
+    "moderate": "Moderated score recorded",
 }

@@ -380,6 +380,14 @@ def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: st
             criterion=criterion,
             defaults={"score": two_places(value), "note": note, "by": by, "at": timezone.now()},
         )
+        # The history keeps every moderation (the score row above keeps only the latest).
+        AssessmentTransition.objects.create(
+            bid=bid,
+            transition="moderate",
+            by=by,
+            at=moderated.at,
+            note=f"{criterion.name}: {moderated.score} (the assessors' mean was {stored.get('mean')}). {note}",
+        )
         _refresh_bid_scores(bid)
     return moderated
 
