@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from assessments.choices import ACTIVE_STATES, AssessmentState
@@ -18,6 +20,7 @@ from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
 from bids.choices import BidState, CriterionCode, PartnerStatus
 from bids.models import Bid, Criterion, FundingRound
 from bids.selectors import round_remaining_budget
+from core.formatting import govuk_datetime, plural
 from councils.choices import Role
 from councils.models import User
 from councils.selectors import user_council_ids
@@ -336,6 +339,74 @@ def bid_scoring(*, bid: Bid) -> BidScoring:
         complete=_all_in(funding_round, active),
         waiting_for=[a for a in active if a.state != AssessmentState.SUBMITTED],
     )
+
+
+@dataclass
+class NextStep:
+    """What programme staff do next with a bid, and where: every staff page about a bid offers it."""
+
+    text: str
+    link: str = ""
+    url: str = ""
+
+
+def _url(name: str, *args: object) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # a page of an app that is not installed
+        return ""
+
+
+def staff_next_step(*, bid: Bid, scoring: BidScoring) -> NextStep:
+    """The bid's next step for staff, from its state and its assessments (uses the prefetched assessments)."""
+    funding_round = bid.funding_round
+    if bid.state == BidState.DRAFT:
+        return NextStep(f"{bid.lead_council} is still writing this bid; nothing to do until it is submitted.")
+    if bid.state == BidState.IN_REVIEW:
+        assessments_url = _url("assessments:bid", bid.reference)
+        active = sum(1 for a in bid.assessments.all() if a.state in ACTIVE_STATES)
+        if active < funding_round.assessors_per_bid:
+            needed = plural(funding_round.assessors_per_bid - active, "more assessor")
+            return NextStep(f"Check the bid is eligible, then assign {needed}.", "Assign assessors", assessments_url)
+        if bid.needs_moderation:
+            return NextStep(
+                "The assessors disagree: record a moderated score for each flagged criterion.",
+                "Moderate the scores",
+                assessments_url,
+            )
+        if scoring.waiting_for:
+            waiting = plural(len(scoring.waiting_for), "assessment")
+            return NextStep(f"Waiting for {waiting}.", "See who is assessing it", assessments_url)
+        return NextStep("Every assessment is in.", "See the scores", assessments_url)
+    if bid.state == BidState.SCORED:
+        return NextStep(
+            "Scored: decide whether to fund it, in the light of where it ranks.",
+            f"See the ranking for {funding_round.name}",
+            _url("assessments:ranking", funding_round.pk),
+        )
+    if bid.state == BidState.AWARDED:
+        return NextStep("Awarded: it is published as a funded project.", "See funded projects", _url("pipeline:funded"))
+    return NextStep(f"{bid.get_state_display()}: nothing more to do.")
+
+
+def round_decision_warnings(*, funding_round: FundingRound, now: datetime | None = None) -> list[str]:
+    """Why deciding on the round's bids now may be premature: it is still open for bids, or bids are still in
+    review (either can change the ranking). One query."""
+    now = now or timezone.now()
+    warnings = []
+    if funding_round.is_open(now):
+        warnings.append(
+            f"{funding_round.name} is still open for bids until {govuk_datetime(funding_round.closes_at)}. "
+            "Bids submitted before then can change the ranking."
+        )
+    in_review = funding_round.bids.filter(state=BidState.IN_REVIEW).count()
+    if in_review:
+        verb = "is" if in_review == 1 else "are"
+        warnings.append(
+            f"{plural(in_review, 'bid')} in {funding_round.name} {verb} still in review. "
+            "The ranking will change as they are scored."
+        )
+    return warnings
 
 
 def assessment_history(*, bid: Bid) -> list[AssessmentTransition]:

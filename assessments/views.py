@@ -183,12 +183,14 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
     if assign_form is None:
         assign_form = AssignForm(choices=[(s.assessor.pk, s.assessor.full_name) for s in eligible])
     active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
+    scoring = selectors.bid_scoring(bid=bid)
     return render(
         request,
         "assessments/bid.html",
         {
             "bid": bid,
-            "scoring": selectors.bid_scoring(bid=bid),
+            "scoring": scoring,
+            "next_step": selectors.staff_next_step(bid=bid, scoring=scoring),
             "eligible": eligible,
             "blocked": [s for s in suggestions if s.reason],
             "places_left": max(bid.funding_round.assessors_per_bid - len(active), 0),
@@ -324,7 +326,11 @@ def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "assessments/ranking.html",
-        {"funding_round": funding_round, "ranking": selectors.round_ranking(funding_round=funding_round)},
+        {
+            "funding_round": funding_round,
+            "ranking": selectors.round_ranking(funding_round=funding_round),
+            "warnings": selectors.round_decision_warnings(funding_round=funding_round),
+        },
     )
 
 

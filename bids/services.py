@@ -359,6 +359,11 @@ def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
     return bid
 
 
+def _amount_refused(message: str) -> ApplicationError:
+    """A refusal of the amount awarded, shown on the award form's amount field."""
+    return ApplicationError(message, problems=[Problem(message, field="amount")])
+
+
 def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
     """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
     BID_MACHINE.check(bid, "award", by)  # the wrong state or person is told so before any money rule
@@ -366,17 +371,17 @@ def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> B
     try:
         amount = Decimal(amount).quantize(PENNY)
     except (ArithmeticError, TypeError, ValueError) as error:
-        raise ApplicationError("Enter the amount to award as a number, like 75000 or 75000.50") from error
+        raise _amount_refused("Enter the amount to award as a number, like 75000 or 75000.50") from error
     if amount <= 0:
-        raise ApplicationError("The amount awarded must be more than £0")
+        raise _amount_refused("The amount awarded must be more than £0")
     if bid.amount_requested is not None and amount > bid.amount_requested:
         requested = money(bid.amount_requested, pence=True)
-        raise ApplicationError(f"The amount awarded cannot be more than the {requested} requested")
+        raise _amount_refused(f"The amount awarded cannot be more than the {requested} requested")
     with transaction.atomic():
         funding_round = FundingRound.objects.select_for_update().get(pk=bid.funding_round_id)
         remaining = round_remaining_budget(funding_round=funding_round)
         if amount > remaining:
-            raise ApplicationError(
+            raise _amount_refused(
                 f"Awarding {money(amount, pence=True)} would overspend {funding_round.name}: "
                 f"{money(remaining, pence=True)} of the budget is left"
             )

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django_fsm import has_transition_perm
 
 from assessments.models import Assessment, AssessmentTransition, ModeratedScore
-from assessments.selectors import bid_scoring
+from assessments.selectors import NextStep, bid_scoring, staff_next_step
 from bids.choices import DECIDED_STATES, BidState, PartnerStatus
 from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
 from bids.selectors import bid_visible_queryset
@@ -311,6 +311,7 @@ class StaffBidPage:
     notifications: list
     decisions: list[tuple[str, str]]  # (slug, label) of the decisions this user may take now
     partners: list[BidPartner]
+    next_step: NextStep | None = None
 
 
 def staff_bid_get(*, user: User, reference: str) -> Bid:
@@ -389,12 +390,14 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
     bid = staff_bid_get(user=user, reference=reference)
     history = list(bid.history.select_related("by").order_by("at", "pk"))
     timeline, durations = _timeline(bid, history, now or timezone.now())
+    scoring = bid_scoring(bid=bid)
     return StaffBidPage(
         bid=bid,
         timeline=timeline,
         time_in_states=durations,
         assessments=list(bid.assessments.all()),
-        scoring=bid_scoring(bid=bid),
+        scoring=scoring,
+        next_step=staff_next_step(bid=bid, scoring=scoring),
         notifications=bid_notifications(reference=bid.reference),
         decisions=decisions_available(bid=bid, user=user),
         partners=list(bid.partners.all()),

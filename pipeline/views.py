@@ -15,12 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from assessments.selectors import round_decision_warnings
 from bids import services as bid_services
 from bids.choices import BidState, Phase
 from bids.models import FundingRound
 from bids.selectors import round_remaining_budget
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
+from core.forms import apply_problems
 from core.views import staff_required
 from councils.choices import CouncilType
 from pipeline import selectors
@@ -30,7 +32,7 @@ from pipeline.filters import SORT_CHOICES, BidFilter
 from pipeline.forms import DECISION_FORMS, BatchAwardForm
 from pipeline.opendata import package_chunks, package_filename
 from pipeline.pagination import RowsPaginator
-from pipeline.services import round_batch_award, round_bids_above_line
+from pipeline.services import BatchAwardRefusedError, round_batch_award, round_bids_above_line
 
 PAGE_SIZE = 50
 # Built once: `TextChoices.choices` makes a new list on every access, and the options tag caches per list.
@@ -169,7 +171,8 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
             try:
                 _service_call(decision, bid, request.user, form.cleaned_data)
             except ApplicationError as error:
-                problems = error.problems
+                # On their fields where they have one (the amount), in the summary otherwise.
+                apply_problems(form, error)
                 bid.refresh_from_db()
             else:
                 amount = money(bid.award_amount, pence=True) if bid.award_amount is not None else ""
@@ -179,6 +182,8 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
         initial = {"amount": bid.amount_requested} if decision == Decision.AWARD else {}
         form = form_class(initial=initial)
     remaining = round_remaining_budget(funding_round=bid.funding_round) if decision == Decision.AWARD else None
+    deciding = decision in (Decision.AWARD, Decision.DECLINE) and form is not None
+    warnings = round_decision_warnings(funding_round=bid.funding_round) if deciding else []
     has_errors = bool(problems) or (form is not None and form.errors)
     return render(
         request,
@@ -191,6 +196,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
             "form": form,
             "problems": problems,
             "remaining": remaining,
+            "warnings": warnings,
         },
         status=400 if has_errors else 200,
     )
@@ -207,6 +213,9 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             result = round_batch_award(
                 funding_round=funding_round, by=request.user, conditions=form.cleaned_data["conditions"]
             )
+        except BatchAwardRefusedError as error:
+            award_url = reverse("pipeline:bid_decide", kwargs={"reference": error.reference, "decision": "award"})
+            problems = [{"message": error.message, "href": award_url}]
         except ApplicationError as error:
             problems = error.problems
         else:
@@ -226,6 +235,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             "remaining": remaining,
             "form": form,
             "problems": problems,
+            "warnings": round_decision_warnings(funding_round=funding_round),
         },
         status=400 if problems else 200,
     )
