@@ -18,7 +18,7 @@ from assessments.choices import ACTIVE_STATES, AssessmentState
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
 from bids.choices import BidState, CriterionCode, PartnerStatus
-from bids.models import Bid, Criterion, FundingRound
+from bids.models import Bid, BidPartner, Criterion, FundingRound
 from bids.selectors import round_remaining_budget
 from core.formatting import govuk_datetime, plural
 from councils.choices import Role
@@ -499,6 +499,101 @@ def round_ranking(*, funding_round: FundingRound) -> Ranking:
             )
         )
     return ranking
+
+
+# --- The decision panel's pack ----------------------------------------------------------------------------
+
+
+@dataclass
+class PanelAssessment:
+    """One assessor's submitted assessment, as the panel reads it (staff may see who assessed)."""
+
+    assessor: str
+    recommendation: str
+    comments: str
+    scores: list[ScoreRow]
+
+
+@dataclass
+class PanelBid:
+    row: RankingRow
+    bid: Bid
+    partners: list[str]
+    scoring: BidScoring
+    assessments: list[PanelAssessment]
+
+
+@dataclass
+class PanelPack:
+    funding_round: FundingRound
+    ranking: Ranking
+    bids: list[PanelBid]
+    warnings: list[str]
+
+
+def round_panel_pack(*, funding_round: FundingRound) -> PanelPack:
+    """Everything the decision panel reads about the bids above the funding line, in rank order: the ranking
+    figures, each bid's scores per criterion (each assessor's, the mean, any moderated score and its note), its
+    final score, and every assessor's recommendation, comments and justifications. A fixed number of queries
+    whatever the number of bids."""
+    ranking = round_ranking(funding_round=funding_round)
+    above = ranking.above
+    submitted = (
+        Assessment.objects.filter(state=AssessmentState.SUBMITTED)
+        .select_related("assessor")
+        .prefetch_related("criterion_scores")
+        .order_by("submitted_at", "pk")
+    )
+    bids = Bid.objects.select_related("funding_round", "lead_council").prefetch_related(
+        Prefetch(
+            "partners",
+            queryset=BidPartner.objects.filter(status=PartnerStatus.CONFIRMED).select_related("council"),
+        ),
+        Prefetch("assessments", queryset=submitted),
+        Prefetch("moderated_scores", queryset=ModeratedScore.objects.select_related("by")),
+        Prefetch("funding_round__criteria", queryset=Criterion.objects.order_by("position", "pk")),
+    )
+    by_pk = bids.in_bulk([row.bid.pk for row in above])
+    pack = []
+    for row in above:
+        bid = by_pk[row.bid.pk]
+        criteria = list(bid.funding_round.criteria.all())
+        assessments = [
+            PanelAssessment(
+                assessor=assessment.assessor.full_name,
+                recommendation=assessment.get_recommendation_display(),
+                comments=assessment.comments,
+                scores=_scores_in_order(criteria, assessment),
+            )
+            for assessment in bid.assessments.all()
+        ]
+        pack.append(
+            PanelBid(
+                row=row,
+                bid=bid,
+                partners=[str(partner.council) for partner in bid.partners.all()],
+                scoring=bid_scoring(bid=bid),
+                assessments=assessments,
+            )
+        )
+    return PanelPack(
+        funding_round=funding_round,
+        ranking=ranking,
+        bids=pack,
+        warnings=round_decision_warnings(funding_round=funding_round),
+    )
+
+
+def _scores_in_order(criteria: list[Criterion], assessment: Assessment) -> list[ScoreRow]:
+    by_criterion = {row.criterion_id: row for row in assessment.criterion_scores.all()}
+    return [
+        ScoreRow(
+            criterion,
+            by_criterion[criterion.pk].score if criterion.pk in by_criterion else None,
+            by_criterion[criterion.pk].justification if criterion.pk in by_criterion else "",
+        )
+        for criterion in criteria
+    ]
 
 
 # --- Calibration ----------------------------------------------------------------------------------------

@@ -335,6 +335,16 @@ def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+def round_panel_pack(request: HttpRequest, pk: int) -> HttpResponse:
+    """The decision panel's pack: the bids above the funding line with their scores and the assessors'
+    comments, on one page styled to print (each bid on its own sheet)."""
+    funding_round = selectors.round_get(pk=pk)
+    return render(
+        request, "assessments/panel_pack.html", {"pack": selectors.round_panel_pack(funding_round=funding_round)}
+    )
+
+
+@staff_required
 def round_calibration(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     return render(
