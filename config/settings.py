@@ -237,6 +237,8 @@ if not DEBUG and env.bool("SECURE_COOKIES", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SERVICE_NAME = "Local Digital Fund"
+# Where the phase banner's "tell us what you think" link goes: a mailto: address or a feedback page's URL.
+FEEDBACK_URL = env.str("FEEDBACK_URL", default="mailto:feedback@localdigital.example")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -270,12 +270,15 @@ def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHt
     if not selectors.funded_bids(funding_round=funding_round).exists():
         # The 360Giving standard has no empty package: nothing awarded means nothing to publish yet.
         raise Http404("Nothing has been awarded yet")
-    return package_response(funding_round)
+    return package_response(funding_round, download=True)
 
 
-def package_response(funding_round: FundingRound | None) -> StreamingHttpResponse:
+def package_response(funding_round: FundingRound | None, *, download: bool = False) -> StreamingHttpResponse:
+    """The package as JSON: saved as a file with its name from the funded-projects page's download links,
+    shown in place from the API."""
     response = StreamingHttpResponse(
         package_chunks(funding_round=funding_round), content_type="application/json; charset=utf-8"
     )
-    response["Content-Disposition"] = f'inline; filename="{package_filename(funding_round)}"'
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{package_filename(funding_round)}"'
     return response
