@@ -8,4 +8,5 @@ def service(request) -> dict:
         "service_name": settings.SERVICE_NAME,
         "feedback_url": settings.FEEDBACK_URL,
         "feedback_by_email": settings.FEEDBACK_URL.startswith("mailto:"),
+        "demo_data": settings.DEMO_DATA,
     }

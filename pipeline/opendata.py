@@ -36,8 +36,26 @@ CHUNK_SIZE = 1000
 LEAD_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
 
 
+REGISTRY_PREFIX = "360G-"
+
+
+def open_data_prefix() -> str:
+    """The publisher's 360Giving prefix, with its "360G-" once (OPEN_DATA_PREFIX may be set with or without)."""
+    prefix = settings.OPEN_DATA_PREFIX.strip().strip("-")
+    if prefix.upper().startswith(REGISTRY_PREFIX):
+        prefix = prefix[len(REGISTRY_PREFIX) :]
+    return f"{REGISTRY_PREFIX}{prefix}"
+
+
 def grant_id(reference: str) -> str:
-    return f"360G-{settings.OPEN_DATA_PREFIX}-{reference}"
+    """`360G-<prefix>-<reference>`, reading the prefix once: a bid reference starts with the service's own
+    code (LDF-R7-0004), so with the prefix LDF the id is 360G-LDF-R7-0004, not 360G-LDF-LDF-R7-0004. It
+    depends only on the prefix and the bid's reference, which never changes, so a grant keeps its id."""
+    prefix = open_data_prefix()
+    last_part = prefix.rsplit("-", 1)[-1]
+    if reference.upper().startswith(f"{last_part.upper()}-"):
+        reference = reference[len(last_part) + 1 :]
+    return f"{prefix}-{reference}"
 
 
 def _number(value: Decimal) -> int | float:
@@ -148,14 +166,28 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
         last_pk = rows[-1]["pk"]
 
 
+DEMO_LABEL = "Demo data — not real grants"
+
+
 def package_metadata(*, funding_round: FundingRound | None) -> dict:
     scope = funding_round.name if funding_round else "all rounds"
+    title = f"Local Digital Fund grants: {scope}"
+    description = "Grants awarded by the Local Digital Fund to English councils, published as open data."
+    publisher = settings.FUNDING_ORG_NAME
+    if settings.DEMO_DATA:
+        # Whoever reads only the file must still see that none of it is real.
+        title = f"{DEMO_LABEL}. {title}"
+        description = (
+            f"{DEMO_LABEL}: made-up grants from a demonstration of the Local Digital Fund service. None of these "
+            "awards was made, and the councils' Local Digital Declaration status in it is invented."
+        )
+        publisher = f"{publisher} ({DEMO_LABEL})"
     return {
         "version": SCHEMA_VERSION,
-        "title": f"Local Digital Fund grants: {scope}",
-        "description": "Grants awarded by the Local Digital Fund to English councils, published as open data.",
+        "title": title,
+        "description": description,
         "modified": _date_time(timezone.now()),
-        "publisher": {"identifier": settings.FUNDING_ORG_ID, "name": settings.FUNDING_ORG_NAME},
+        "publisher": {"identifier": settings.FUNDING_ORG_ID, "name": publisher},
     }
 
 
