@@ -118,8 +118,8 @@ class Invitation:
 
 
 def bid_invitation_for_user(*, user: User, reference: str) -> Invitation:
-    """The bid with this reference and the user's councils' pending invitations to it; 404 unless at least
-    one of the user's councils is invited and has not answered. Reads nothing of the bid's documents."""
+    """The bid with this reference and the user's councils' pending invitations to it (none once they have all
+    answered); 404 unless one of the user's councils was invited. Reads nothing of the bid's documents."""
     council_ids = user_council_ids(user)
     invited_to = BidPartner.objects.filter(council_id__in=council_ids).values("bid_id")
     bid = (
@@ -137,8 +137,6 @@ def bid_invitation_for_user(*, user: User, reference: str) -> Invitation:
         raise Http404("No invitation found")
     partners = list(bid.partners.all())
     mine = [p for p in partners if p.council_id in council_ids and p.status == PartnerStatus.INVITED]
-    if not mine:
-        raise Http404("No invitation found")
     invited = {partner.council_id for partner in mine}
     return Invitation(
         bid=bid,

@@ -636,6 +636,10 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
     is invited (someone in two invited councils answers for each)."""
     invitation = bid_invitation_for_user(user=request.user, reference=reference)
     bid = invitation.bid
+    if not invitation.partners:
+        # Answered already (a second click, an old email link): say so rather than fail.
+        messages.info(request, f"Your council has already answered the invitation to {bid.reference}")
+        return redirect("bids:list")
     if bid.state != BidState.DRAFT:
         messages.info(request, f"{bid.reference} is {bid.get_state_display().lower()}, so the invitation has closed")
         return redirect("bids:list")

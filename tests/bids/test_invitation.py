@@ -110,7 +110,8 @@ def test_someone_in_two_invited_councils_answers_for_each(bid, councils, client)
     p2.refresh_from_db()
     assert (p1.status, p2.status) == (PartnerStatus.CONFIRMED, PartnerStatus.DECLINED)
     assert p1.responded_by == p2.responded_by == both
-    assert client.get(invitation_url(bid)).status_code == 404  # nothing left to answer
+    response = client.get(invitation_url(bid))  # nothing left to answer: back to your bids, saying so
+    assert response.status_code == 302 and response.url == reverse("bids:list")
 
 
 def test_bid_page_banner_names_every_invited_council(bid, councils, client):
@@ -119,13 +120,22 @@ def test_bid_page_banner_names_every_invited_council(bid, councils, client):
     assert "Leadshire Council has invited Partnerton Council and Partnerby Council to be partners." in page
 
 
-def test_no_invitation_page_for_a_council_not_invited_or_already_answered(bid, councils, client):
+def test_no_invitation_page_for_a_council_not_invited(bid, councils, client):
     client.force_login(make_user(councils=[councils["other"]]))
     assert client.get(invitation_url(bid)).status_code == 404
+    assert client.post(invitation_url(bid), {"answer": "confirm"}).status_code == 404
+
+
+def test_answering_twice_says_it_was_answered_instead_of_an_error(bid, councils, client):
+    """A double click on Save answer, or an old email link: the bid, with a message, not a 404."""
     member = make_user(councils=[councils["p1"]])
-    services.partner_respond(partner=bid.partners.get(council=councils["p1"]), by=member, confirm=True)
     client.force_login(member)
-    assert client.get(invitation_url(bid)).status_code == 404
+    first = client.post(invitation_url(bid), {"answer": "confirm"})
+    second = client.post(invitation_url(bid), {"answer": "confirm"}, follow=True)
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert f"Your council has already answered the invitation to {bid.reference}" in second.content.decode()
+    assert bid.partners.get(council=councils["p1"]).status == PartnerStatus.CONFIRMED
 
 
 def test_the_invitation_page_costs_the_same_queries_with_more_partners_and_lines(
