@@ -55,3 +55,11 @@ DECISION_TRANSITIONS = {
     Decision.AWARD: "award",
     Decision.DECLINE: "decline",
 }
+
+# The state each decision leaves a bid in (literal states: a repeated confirmation finds the bid there).
+DECISION_RESULTS = {
+    Decision.RETURN: "draft",
+    Decision.INELIGIBLE: "ineligible",
+    Decision.AWARD: "awarded",
+    Decision.DECLINE: "not_funded",
+}

@@ -26,7 +26,7 @@ from core.forms import apply_problems
 from core.views import staff_required
 from councils.choices import CouncilType
 from pipeline import selectors
-from pipeline.choices import DECISION_TRANSITIONS, REGIONS, Decision, Sort
+from pipeline.choices import DECISION_RESULTS, DECISION_TRANSITIONS, REGIONS, Decision, Sort
 from pipeline.exports import bid_csv_rows, csv_lines
 from pipeline.filters import SORT_CHOICES, BidFilter
 from pipeline.forms import DECISION_FORMS, BatchAwardForm
@@ -160,6 +160,10 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
     available = dict(selectors.decisions_available(bid=bid, user=request.user))
     form_class = DECISION_FORMS[decision]
     problems = []
+    if decision not in available and request.method == "POST" and bid.state == DECISION_RESULTS[decision]:
+        # A repeated confirmation (a double click, a second tab): the decision is made; show the bid.
+        messages.info(request, f"{bid.reference} is already {bid.get_state_display().lower()}")
+        return redirect("pipeline:bid_detail", reference=bid.reference)
     if decision not in available:
         # The bid moved on (or was never in a state for this): say so rather than show a form that will fail.
         state = bid.get_state_display().lower()

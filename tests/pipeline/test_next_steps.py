@@ -141,3 +141,13 @@ def test_a_refused_batch_award_links_to_the_bid_that_could_not_be_awarded(staff_
     page = response.content.decode()
     award_url = reverse("pipeline:bid_decide", args=[bids[2].reference, "award"])
     assert f'<a href="{award_url}">Nothing was awarded: {bids[2].reference} could not be awarded.' in page
+
+
+def test_a_repeated_award_confirmation_shows_the_awarded_bid_not_an_error(staff_client, scored_bid):
+    url = reverse("pipeline:bid_decide", args=[scored_bid.reference, "award"])
+    first = staff_client.post(url, {"amount": "60000"})
+    second = staff_client.post(url, {"amount": "60000"}, follow=True)
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert f"{scored_bid.reference} is already awarded" in second.content.decode()
+    assert scored_bid.history.filter(transition="award").count() == 1
