@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import selectors, services
 from assessments.choices import ACTIVE_STATES, AssessmentState, Score
@@ -335,6 +335,7 @@ def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@require_GET
 def round_panel_pack(request: HttpRequest, pk: int) -> HttpResponse:
     """The decision panel's pack: the bids above the funding line with their scores and the assessors'
     comments, on one page styled to print (each bid on its own sheet)."""

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.services import moderation_record
+from councils.choices import Role
 from tests.factories import make_council, make_round, make_user
 from tests.factories.assessments import (
     JUSTIFICATION,
@@ -82,6 +83,8 @@ def test_only_programme_staff_get_the_pack(client, outbox):
         assert client.get(pack_url(funding_round)).status_code == 404
     client.logout()
     assert client.get(pack_url(funding_round)).status_code == 302
+    client.force_login(make_user(role=Role.PROGRAMME_STAFF))
+    assert client.post(pack_url(funding_round)).status_code == 405  # a page to read, nothing to send
 
 
 def test_the_pack_costs_the_same_queries_for_more_bids(client, staff, outbox):

@@ -59,6 +59,8 @@ def test_no_print_page_for_anyone_who_may_not_read_the_bid(funding_round, counci
     assert client.get(reverse("bids:print", args=[bid.reference])).status_code == 404
     client.logout()
     assert client.get(reverse("bids:print", args=[bid.reference])).status_code == 302
+    client.force_login(lead_user)
+    assert client.post(reverse("bids:print", args=[bid.reference])).status_code == 405
 
 
 def test_print_styles_leave_out_everything_used_to_act_on_the_page():
