@@ -58,4 +58,5 @@ TRANSITION_LABELS = {
     "mark_conflicted": "Conflict of interest found by the service",
     "submit": "Submitted",
     "reopen": "Reopened",
+    "moderate": "Moderated score recorded",
 }

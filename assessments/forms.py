@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from assessments.choices import SCORE_MEANINGS, Recommendation, Score
+from assessments.conditions import MIN_JUSTIFICATION_WORDS
 from bids.models import Criterion
 
 
@@ -62,6 +63,10 @@ class ScoringForm(forms.Form):
             )
             self.fields[f"justification_{criterion.pk}"] = forms.CharField(
                 label=f"Justification for your {criterion.name.lower()} score",
+                help_text=(
+                    f"At least a sentence ({MIN_JUSTIFICATION_WORDS} words or more): what in the bid led you to this "
+                    "score"
+                ),
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 4}),
             )

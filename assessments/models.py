@@ -146,12 +146,15 @@ class AssessmentTransition(models.Model):
     """One row per assessment state change, written in the same transaction as the change.
 
     Unassignment deletes the assessment (its draft scores go with it) but leaves a row here, keyed by bid and
-    assessor, so the history survives.
+    assessor, so the history survives. Moderation belongs to the bid, not to one assessor: its rows have no
+    assessor or assessment.
     """
 
     assessment = models.ForeignKey(Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="history")
     bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="assessment_history")
-    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     transition = models.CharField(max_length=40)
     source_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
     target_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)

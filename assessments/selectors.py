@@ -6,19 +6,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from assessments.choices import ACTIVE_STATES, AssessmentState
 from assessments.conditions import council_in_bid_reason
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
-from bids.choices import BidState, CriterionCode
-from bids.models import Bid, Criterion, FundingRound
+from bids.choices import BidState, CriterionCode, PartnerStatus
+from bids.models import Bid, BidPartner, Criterion, FundingRound
 from bids.selectors import round_remaining_budget
+from core.formatting import govuk_datetime, plural
 from councils.choices import Role
 from councils.models import User
 
@@ -331,6 +334,74 @@ def bid_scoring(*, bid: Bid) -> BidScoring:
     )
 
 
+@dataclass
+class NextStep:
+    """What programme staff do next with a bid, and where: every staff page about a bid offers it."""
+
+    text: str
+    link: str = ""
+    url: str = ""
+
+
+def _url(name: str, *args: object) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # a page of an app that is not installed
+        return ""
+
+
+def staff_next_step(*, bid: Bid, scoring: BidScoring) -> NextStep:
+    """The bid's next step for staff, from its state and its assessments (uses the prefetched assessments)."""
+    funding_round = bid.funding_round
+    if bid.state == BidState.DRAFT:
+        return NextStep(f"{bid.lead_council} is still writing this bid; nothing to do until it is submitted.")
+    if bid.state == BidState.IN_REVIEW:
+        assessments_url = _url("assessments:bid", bid.reference)
+        active = sum(1 for a in bid.assessments.all() if a.state in ACTIVE_STATES)
+        if active < funding_round.assessors_per_bid:
+            needed = plural(funding_round.assessors_per_bid - active, "more assessor")
+            return NextStep(f"Check the bid is eligible, then assign {needed}.", "Assign assessors", assessments_url)
+        if bid.needs_moderation:
+            return NextStep(
+                "The assessors disagree: record a moderated score for each flagged criterion.",
+                "Moderate the scores",
+                assessments_url,
+            )
+        if scoring.waiting_for:
+            waiting = plural(len(scoring.waiting_for), "assessment")
+            return NextStep(f"Waiting for {waiting}.", "See who is assessing it", assessments_url)
+        return NextStep("Every assessment is in.", "See the scores", assessments_url)
+    if bid.state == BidState.SCORED:
+        return NextStep(
+            "Scored: decide whether to fund it, in the light of where it ranks.",
+            f"See the ranking for {funding_round.name}",
+            _url("assessments:ranking", funding_round.pk),
+        )
+    if bid.state == BidState.AWARDED:
+        return NextStep("Awarded: it is published as a funded project.", "See funded projects", _url("pipeline:funded"))
+    return NextStep(f"{bid.get_state_display()}: nothing more to do.")
+
+
+def round_decision_warnings(*, funding_round: FundingRound, now: datetime | None = None) -> list[str]:
+    """Why deciding on the round's bids now may be premature: it is still open for bids, or bids are still in
+    review (either can change the ranking). One query."""
+    now = now or timezone.now()
+    warnings = []
+    if funding_round.is_open(now):
+        warnings.append(
+            f"{funding_round.name} is still open for bids until {govuk_datetime(funding_round.closes_at)}. "
+            "Bids submitted before then can change the ranking."
+        )
+    in_review = funding_round.bids.filter(state=BidState.IN_REVIEW).count()
+    if in_review:
+        verb = "is" if in_review == 1 else "are"
+        warnings.append(
+            f"{plural(in_review, 'bid')} in {funding_round.name} {verb} still in review. "
+            "The ranking will change as they are scored."
+        )
+    return warnings
+
+
 def assessment_history(*, bid: Bid) -> list[AssessmentTransition]:
     return list(bid.assessment_history.select_related("assessor", "by").order_by("at", "pk"))
 
@@ -421,6 +492,101 @@ def round_ranking(*, funding_round: FundingRound) -> Ranking:
             )
         )
     return ranking
+
+
+# --- The decision panel's pack ----------------------------------------------------------------------------
+
+
+@dataclass
+class PanelAssessment:
+    """One assessor's submitted assessment, as the panel reads it (staff may see who assessed)."""
+
+    assessor: str
+    recommendation: str
+    comments: str
+    scores: list[ScoreRow]
+
+
+@dataclass
+class PanelBid:
+    row: RankingRow
+    bid: Bid
+    partners: list[str]
+    scoring: BidScoring
+    assessments: list[PanelAssessment]
+
+
+@dataclass
+class PanelPack:
+    funding_round: FundingRound
+    ranking: Ranking
+    bids: list[PanelBid]
+    warnings: list[str]
+
+
+def round_panel_pack(*, funding_round: FundingRound) -> PanelPack:
+    """Everything the decision panel reads about the bids above the funding line, in rank order: the ranking
+    figures, each bid's scores per criterion (each assessor's, the mean, any moderated score and its note), its
+    final score, and every assessor's recommendation, comments and justifications. A fixed number of queries
+    whatever the number of bids."""
+    ranking = round_ranking(funding_round=funding_round)
+    above = ranking.above
+    submitted = (
+        Assessment.objects.filter(state=AssessmentState.SUBMITTED)
+        .select_related("assessor")
+        .prefetch_related("criterion_scores")
+        .order_by("submitted_at", "pk")
+    )
+    bids = Bid.objects.select_related("funding_round", "lead_council").prefetch_related(
+        Prefetch(
+            "partners",
+            queryset=BidPartner.objects.filter(status=PartnerStatus.CONFIRMED).select_related("council"),
+        ),
+        Prefetch("assessments", queryset=submitted),
+        Prefetch("moderated_scores", queryset=ModeratedScore.objects.select_related("by")),
+        Prefetch("funding_round__criteria", queryset=Criterion.objects.order_by("position", "pk")),
+    )
+    by_pk = bids.in_bulk([row.bid.pk for row in above])
+    pack = []
+    for row in above:
+        bid = by_pk[row.bid.pk]
+        criteria = list(bid.funding_round.criteria.all())
+        assessments = [
+            PanelAssessment(
+                assessor=assessment.assessor.full_name,
+                recommendation=assessment.get_recommendation_display(),
+                comments=assessment.comments,
+                scores=_scores_in_order(criteria, assessment),
+            )
+            for assessment in bid.assessments.all()
+        ]
+        pack.append(
+            PanelBid(
+                row=row,
+                bid=bid,
+                partners=[str(partner.council) for partner in bid.partners.all()],
+                scoring=bid_scoring(bid=bid),
+                assessments=assessments,
+            )
+        )
+    return PanelPack(
+        funding_round=funding_round,
+        ranking=ranking,
+        bids=pack,
+        warnings=round_decision_warnings(funding_round=funding_round),
+    )
+
+
+def _scores_in_order(criteria: list[Criterion], assessment: Assessment) -> list[ScoreRow]:
+    by_criterion = {row.criterion_id: row for row in assessment.criterion_scores.all()}
+    return [
+        ScoreRow(
+            criterion,
+            by_criterion[criterion.pk].score if criterion.pk in by_criterion else None,
+            by_criterion[criterion.pk].justification if criterion.pk in by_criterion else "",
+        )
+        for criterion in criteria
+    ]
 
 
 # --- Calibration ----------------------------------------------------------------------------------------

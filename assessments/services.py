@@ -366,7 +366,7 @@ def _mark_conflicted(*, bid: Bid, council: Council, why: Callable[[Bid], str], a
                 context={
                     **_snapshot(bid),
                     "assessor_name": assessment.assessor.full_name,
-                    "council": council.short_name,
+                    "council": council.name,
                     "details": note,
                 },
                 key=f"{Event.CONFLICT_FOUND}:{assessment.pk}",
@@ -468,6 +468,14 @@ def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: st
             bid=bid,
             criterion=criterion,
             defaults={"score": two_places(value), "note": note, "by": by, "at": timezone.now()},
+        )
+        # The history keeps every moderation (the score row above keeps only the latest).
+        AssessmentTransition.objects.create(
+            bid=bid,
+            transition="moderate",
+            by=by,
+            at=moderated.at,
+            note=f"{criterion.name}: {moderated.score} (the assessors' mean was {stored.get('mean')}). {note}",
         )
         _refresh_bid_scores(bid)
     return moderated

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import selectors, services
 from assessments.choices import ACTIVE_STATES, AssessmentState, Score
@@ -183,12 +183,14 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
     if assign_form is None:
         assign_form = AssignForm(choices=[(s.assessor.pk, s.assessor.full_name) for s in eligible])
     active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
+    scoring = selectors.bid_scoring(bid=bid)
     return render(
         request,
         "assessments/bid.html",
         {
             "bid": bid,
-            "scoring": selectors.bid_scoring(bid=bid),
+            "scoring": scoring,
+            "next_step": selectors.staff_next_step(bid=bid, scoring=scoring),
             "eligible": eligible,
             "blocked": [s for s in suggestions if s.reason],
             "places_left": max(bid.funding_round.assessors_per_bid - len(active), 0),
@@ -324,7 +326,22 @@ def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "assessments/ranking.html",
-        {"funding_round": funding_round, "ranking": selectors.round_ranking(funding_round=funding_round)},
+        {
+            "funding_round": funding_round,
+            "ranking": selectors.round_ranking(funding_round=funding_round),
+            "warnings": selectors.round_decision_warnings(funding_round=funding_round),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def round_panel_pack(request: HttpRequest, pk: int) -> HttpResponse:
+    """The decision panel's pack: the bids above the funding line with their scores and the assessors'
+    comments, on one page styled to print (each bid on its own sheet)."""
+    funding_round = selectors.round_get(pk=pk)
+    return render(
+        request, "assessments/panel_pack.html", {"pack": selectors.round_panel_pack(funding_round=funding_round)}
     )
 
 

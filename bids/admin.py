@@ -143,7 +143,7 @@ def _transition_action(service_name: str, label: str, note_argument: str | None,
 class BidAdmin(admin.ModelAdmin):
     list_display = ["reference", "title", "lead_council", "funding_round", "state", "amount_requested", "final_score"]
     list_filter = ["state", "funding_round", "phase", "needs_moderation"]
-    search_fields = ["reference", "title", "lead_council__short_name"]
+    search_fields = ["reference", "title", "lead_council__official_name", "lead_council__short_name"]
     list_select_related = ["lead_council", "funding_round"]
     readonly_fields = [
         "reference",
@@ -202,7 +202,7 @@ class BidPartnerAdmin(admin.ModelAdmin):
     list_display = ["bid", "council", "status", "invited_at", "responded_by", "responded_at"]
     list_filter = ["status"]
     list_select_related = ["bid", "council", "responded_by"]
-    search_fields = ["bid__reference", "council__short_name"]
+    search_fields = ["bid__reference", "council__official_name", "council__short_name"]
     readonly_fields = ["bid", "council", "status", "invited_by", "invited_at", "responded_by", "responded_at"]
 
 

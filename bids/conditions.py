@@ -10,7 +10,7 @@ rules find nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from bids.choices import PartnerStatus, Payer
 from core.exceptions import Problem
-from core.formatting import govuk_datetime, money, plural, word_count
+from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
 from core.transitions import refusal
 
 if TYPE_CHECKING:
-    from bids.models import Bid, BidPartner
+    from bids.models import Bid, BidPartner, CostLine, FundingRound
 
 SUMMARY_WORD_LIMIT = 250
 
@@ -74,6 +74,26 @@ def missing_answer_problems(bid: Bid, at: datetime) -> list[Problem]:
         for field, section, message in REQUIRED_CONTENT
         if not is_answered(getattr(bid, field))
     ]
+
+
+def earliest_start(funding_round: FundingRound) -> date:
+    """A project starts no earlier than the day its round closes (decisions come after that)."""
+    return timezone.localtime(funding_round.closes_at).date()
+
+
+def planned_start_message(funding_round: FundingRound, start: date | None) -> str:
+    """Why `start` cannot be the planned start date ("" when it can)."""
+    if start is None or start >= earliest_start(funding_round):
+        return ""
+    return (
+        f"The planned start date must be on or after {govuk_date(earliest_start(funding_round))}, "
+        f"when {funding_round.name} closes"
+    )
+
+
+def planned_start_problems(bid: Bid, at: datetime) -> list[Problem]:
+    message = planned_start_message(bid.funding_round, bid.planned_start)
+    return [Problem(message, field="planned_start", section="timeline")] if message else []
 
 
 def summary_length_problems(bid: Bid, at: datetime) -> list[Problem]:
@@ -130,17 +150,35 @@ def unconfirmed_partner_problems(bid: Bid, at: datetime) -> list[Problem]:
     ]
 
 
+# Why a council paying a cost line is not (yet) a partner that may pay it, by its partner status.
+_NOT_A_PAYING_PARTNER = {
+    PartnerStatus.INVITED: "which has not yet confirmed it is a partner",
+    PartnerStatus.DECLINED: "which has declined to be a partner",
+}
+
+
+def quoted_list(items: list[str]) -> str:
+    """‘A’, ‘A’ and ‘B’, ‘A’, ‘B’ and ‘C’."""
+    quoted = [f"‘{item}’" for item in items]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def cost_payer_problems(bid: Bid, at: datetime) -> list[Problem]:
-    """Every cost paid by a partner is paid by a confirmed one."""
-    confirmed = {partner.council_id for partner in bid.partners.all() if partner.status == PartnerStatus.CONFIRMED}
-    return [
-        Problem(
-            f"The cost line ‘{line.description}’ is paid by a council that is not a confirmed partner",
-            section="costs",
-        )
-        for line in bid.cost_lines.all()
-        if line.payer == Payer.PARTNER and line.payer_council_id not in confirmed
-    ]
+    """Every cost paid by a partner is paid by a confirmed one. One problem per council, naming it and its
+    cost lines, so a council paying two lines is reported once."""
+    status = {partner.council_id: partner.status for partner in bid.partners.all()}
+    unpaid: dict[int, list[CostLine]] = {}
+    for line in bid.cost_lines.all():
+        if line.payer == Payer.PARTNER and status.get(line.payer_council_id) != PartnerStatus.CONFIRMED:
+            unpaid.setdefault(line.payer_council_id, []).append(line)
+    problems = []
+    for council_id, lines in unpaid.items():
+        why = _NOT_A_PAYING_PARTNER.get(status.get(council_id), "which is not a partner on this bid")
+        noun, verb = ("cost line", "is") if len(lines) == 1 else ("cost lines", "are")
+        descriptions = quoted_list([line.description for line in lines])
+        message = f"The {noun} {descriptions} {verb} paid by {lines[0].payer_council}, {why}"
+        problems.append(Problem(message, section="costs"))
+    return problems
 
 
 def signatory_problems(bid: Bid, at: datetime) -> list[Problem]:
@@ -169,6 +207,7 @@ def lead_limit_problems(bid: Bid, *, led_elsewhere: int) -> list[Problem]:
 SUBMISSION_RULES: tuple[Callable[[Bid, datetime], list[Problem]], ...] = (
     round_open_problems,
     missing_answer_problems,
+    planned_start_problems,
     summary_length_problems,
     phase_problems,
     cost_problems,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bids.choices import PartnerStatus, Payer, Phase
+from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from councils.models import Council
 
 MAX_AMOUNT = Decimal("9999999999.99")
+# The answers a bid cannot be submitted without; every other question is labelled "(optional)".
+REQUIRED_FIELDS = frozenset(field for field, _section, _message in REQUIRED_CONTENT)
 
 
 def parse_money(value: str | None) -> Decimal | None:
@@ -82,7 +85,7 @@ class StartBidForm(forms.Form):
         self.fields["funding_round"].label_from_instance = lambda r: (
             f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
         )
-        self.fields["lead_council"].label_from_instance = lambda c: c.official_name
+        self.fields["lead_council"].label_from_instance = lambda c: c.name
 
 
 class SectionForm(forms.Form):
@@ -106,6 +109,11 @@ class SectionForm(forms.Form):
             if name in self.fields:
                 # Read by {% govuk_field %}, which renders the GOV.UK character count in words.
                 self.fields[name].word_limit = limit
+        # Every field may be left blank while drafting; those the bid can be submitted without say so (GOV.UK:
+        # "(optional)" in the label). The rest are the submission rules' required answers.
+        for name in BID_SECTIONS[self.section][1]:
+            if name in self.fields and name not in REQUIRED_FIELDS:
+                self.fields[name].label = f"{self.fields[name].label} (optional)"
 
     @classmethod
     def initial_for(cls, bid: Bid) -> dict:
@@ -200,13 +208,21 @@ class TimelineForm(SectionForm):
         error_messages={"invalid": "Enter an email address in the correct format, like name@example.gov.uk"},
     )
     lead_contact_phone = forms.CharField(
-        label="Lead contact’s phone number (optional)",
+        label="Lead contact’s phone number",
         required=False,
         max_length=30,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         error_messages={"max_length": "The phone number must be 30 characters or fewer"},
     )
-    planned_start_error = ""
+
+    @property
+    def earliest_start(self) -> date:
+        return earliest_start(self.bid.funding_round)
+
+    @property
+    def example_start(self) -> str:
+        example = self.earliest_start + timedelta(days=60)
+        return f"{example.day} {example.month} {example.year}"
 
     @classmethod
     def initial_for(cls, bid: Bid) -> dict:
@@ -239,7 +255,6 @@ class TimelineForm(SectionForm):
 
     def _date_error(self, message: str) -> None:
         # Reported on the day box so the error summary links to the date's first input.
-        self.planned_start_error = message
         self.add_error("planned_start_day", message)
 
 
@@ -301,9 +316,9 @@ class CostLineForm(forms.Form):
             for partner in bid.partners.all()
             if partner.status != PartnerStatus.DECLINED
         }
-        choices = [(Payer.LEAD.value, f"Lead council ({bid.lead_council.short_name})")]
+        choices = [(Payer.LEAD.value, f"Lead council ({bid.lead_council})")]
         choices += [
-            (f"partner:{council_id}", f"Partner council ({council.short_name})")
+            (f"partner:{council_id}", f"Partner council ({council})")
             for council_id, council in self.partner_councils.items()
         ]
         choices.append((Payer.SUPPLIER.value, "Supplier"))
@@ -370,7 +385,7 @@ class DeclarationForm(forms.Form):
     def __init__(self, *args: object, bid: Bid, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["declaration"].label = (
-            f"I confirm this bid is submitted on behalf of {bid.lead_council.official_name} and its partner "
+            f"I confirm this bid is submitted on behalf of {bid.lead_council} and its partner "
             "councils, and that the information in it is correct"
         )
 

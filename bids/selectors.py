@@ -98,6 +98,11 @@ class Task:
     hint: str = ""
     problems: list[Problem] = dataclass_field(default_factory=list)
 
+    @property
+    def reasons(self) -> list[Problem]:
+        """Why a task is "In progress": the section's unmet rules, each once (none for the other statuses)."""
+        return self.problems if self.status == "in_progress" else []
+
 
 def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
     """The bid with everything its drafting pages show, in a fixed number of queries; 404 if not visible."""
@@ -116,6 +121,53 @@ def bid_get_for_drafting(*, user: User, reference: str) -> Bid:
     if bid is None or not user.has_perm("bids.view_bid", bid):
         raise Http404("No bid found")
     return bid
+
+
+@dataclass
+class Invitation:
+    """What a council invited to be a partner is joining: the bid, each of the user's councils invited to it
+    (a person may belong to two of them), and the cost lines those councils would spend."""
+
+    bid: Bid
+    partners: list[BidPartner]
+    cost_lines: list[CostLine]
+    other_partners: list[BidPartner]
+
+    @property
+    def councils_total(self) -> Decimal:
+        return sum((line.amount for line in self.cost_lines), Decimal("0"))
+
+
+def bid_invitation_for_user(*, user: User, reference: str) -> Invitation:
+    """The bid with this reference and the user's councils' pending invitations to it (none once they have all
+    answered); 404 unless one of the user's councils was invited. Reads nothing of the bid's documents."""
+    council_ids = user_council_ids(user)
+    # A council that declined has no access at all: to it, the invitation is gone like the bid.
+    invited_to = (
+        BidPartner.objects.filter(council_id__in=council_ids).exclude(status=PartnerStatus.DECLINED).values("bid_id")
+    )
+    bid = (
+        Bid.objects.filter(reference=reference, pk__in=invited_to)
+        .annotate(document_count=Count("documents"))
+        .select_related("funding_round", "lead_council")
+        .prefetch_related(
+            Prefetch("partners", queryset=BidPartner.objects.select_related("council", "responded_by")),
+            Prefetch("cost_lines", queryset=CostLine.objects.select_related("payer_council")),
+            "funding_round__phases",
+        )
+        .first()
+    )
+    if bid is None:
+        raise Http404("No invitation found")
+    partners = list(bid.partners.all())
+    mine = [p for p in partners if p.council_id in council_ids and p.status == PartnerStatus.INVITED]
+    invited = {partner.council_id for partner in mine}
+    return Invitation(
+        bid=bid,
+        partners=mine,
+        cost_lines=[line for line in bid.cost_lines.all() if line.payer_council_id in invited],
+        other_partners=[p for p in partners if p.council_id not in invited and p.status != PartnerStatus.DECLINED],
+    )
 
 
 def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
@@ -142,16 +194,19 @@ def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
             started = bool(documents)
             hint = f"{plural(len(documents), 'document')} uploaded" if documents else "Optional"
         else:
-            started = slug in bid.section_versions or any(
-                is_answered(getattr(bid, name)) for name in fields if name not in PREFILLED_FIELDS
-            )
+            # Started by an answer of the user's own; the pre-filled contact counts once the section is saved.
+            # A section saved with nothing in it (or emptied again) is not started.
+            answered = {name for name in fields if is_answered(getattr(bid, name))}
+            started = bool(answered - PREFILLED_FIELDS) or (bool(answered) and slug in bid.section_versions)
         if not started:
             status = "not_started"
         elif section_problems:
             status = "in_progress"
         else:
             status = "completed"
-        tasks.append(Task(slug=slug, title=title, status=status, hint=hint, problems=section_problems))
+        # Each unmet rule once: an "In progress" status always says what is left to do.
+        unique = list({problem.message: problem for problem in section_problems}.values())
+        tasks.append(Task(slug=slug, title=title, status=status, hint=hint, problems=unique))
     return tasks
 
 
@@ -352,7 +407,7 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
             row.next_step, row.next_step_url_name = "Confirm or decline the invitation", "bids:invitation"
             row.invitation_pending = True
         else:
-            row.next_step = f"None: {bid.lead_council.short_name} will submit it"
+            row.next_step = f"None: {bid.lead_council} will submit it"
         return
     row.next_step_url_name = "bids:detail"
     funding_round = bid.funding_round
@@ -410,7 +465,7 @@ def bid_snapshot(*, bid: Bid) -> dict:
     return {
         "reference": bid.reference,
         "title": bid.title or "Untitled bid",
-        "lead_council": bid.lead_council.short_name,
+        "lead_council": bid.lead_council.name,
         "round": bid.funding_round.name,
         "state": bid.get_state_display(),
         "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",

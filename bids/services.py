@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from bids.conditions import planned_start_message
 from bids.documents import sniff_document
 from bids.models import (
     ANSWER_WORD_LIMITS,
@@ -215,7 +216,7 @@ def partner_invite(*, bid: Bid, council: Council, by: User) -> BidPartner:
             recipients=council_members(council_ids=[council.pk]),
             context={
                 **bid_snapshot(bid=bid),
-                "partner_council": council.short_name,
+                "partner_council": council.name,
                 "invitation_path": reverse("bids:invitation", kwargs={"reference": bid.reference}),
             },
             key=f"{Event.PARTNER_INVITED}:{partner.pk}:{partner.invited_at.timestamp()}",
@@ -254,7 +255,7 @@ def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartn
             recipients=bid_lead_members(bid=partner.bid),
             context={
                 **bid_snapshot(bid=partner.bid),
-                "partner_council": partner.council.short_name,
+                "partner_council": partner.council.name,
                 "response": "confirmed" if confirm else "declined",
                 "responded_by": by.full_name,
             },
@@ -372,6 +373,11 @@ def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
     return bid
 
 
+def _amount_refused(message: str) -> ApplicationError:
+    """A refusal of the amount awarded, shown on the award form's amount field."""
+    return ApplicationError(message, problems=[Problem(message, field="amount")])
+
+
 def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
     """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
     BID_MACHINE.check(bid, "award", by)  # the wrong state or person is told so before any money rule
@@ -379,17 +385,17 @@ def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> B
     try:
         amount = Decimal(amount).quantize(PENNY)
     except (ArithmeticError, TypeError, ValueError) as error:
-        raise ApplicationError("Enter the amount to award as a number, like 75000 or 75000.50") from error
+        raise _amount_refused("Enter the amount to award as a number, like 75000 or 75000.50") from error
     if amount <= 0:
-        raise ApplicationError("The amount awarded must be more than £0")
+        raise _amount_refused("The amount awarded must be more than £0")
     if bid.amount_requested is not None and amount > bid.amount_requested:
         requested = money(bid.amount_requested, pence=True)
-        raise ApplicationError(f"The amount awarded cannot be more than the {requested} requested")
+        raise _amount_refused(f"The amount awarded cannot be more than the {requested} requested")
     with transaction.atomic():
         funding_round = FundingRound.objects.select_for_update().get(pk=bid.funding_round_id)
         remaining = round_remaining_budget(funding_round=funding_round)
         if amount > remaining:
-            raise ApplicationError(
+            raise _amount_refused(
                 f"Awarding {money(amount, pence=True)} would overspend {funding_round.name}: "
                 f"{money(remaining, pence=True)} of the budget is left"
             )
@@ -454,7 +460,8 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
     """Save one task-list section of a draft, unless a colleague saved that section since `version`.
 
     Partial answers are fine (a draft is saved as it is written); the submission rules decide completeness.
-    Refusals (bad values, word limits, a conflict) change nothing.
+    Refusals (bad values, word limits, a conflict) change nothing, and so does a save that changes no answer
+    (an empty section saved stays not started).
     """
     section_fields = BID_SECTIONS[section][1]
     unknown = set(values) - set(section_fields)
@@ -462,6 +469,9 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
         raise ApplicationError(f"The {section} section does not include {', '.join(sorted(unknown))}")
     _require_editable(bid, by)
     problems = _word_limit_problems(values)
+    start_message = planned_start_message(bid.funding_round, values.get("planned_start"))
+    if start_message:
+        problems.append(Problem(start_message, field="planned_start"))
     if problems:
         raise ApplicationError(problems[0].message, problems=problems)
     with transaction.atomic():
@@ -475,6 +485,8 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
                 current={name: getattr(locked, name) for name in section_fields},
                 version=current_version,
             )
+        if all(getattr(locked, name) == value for name, value in values.items()):
+            return bid
         for name, value in values.items():
             setattr(locked, name, value)
         try:

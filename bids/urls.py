@@ -22,6 +22,7 @@ urlpatterns = [
     path("<str:reference>/check/", views.bid_check, name="check"),
     path("<str:reference>/submitted/", views.bid_submitted, name="submitted"),
     path("<str:reference>/withdraw/", views.bid_withdraw, name="withdraw"),
+    path("<str:reference>/print/", views.bid_print, name="print"),
     # The task-list sections edited on a form page: about, problem, approach, timeline.
     path("<str:reference>/<slug:section>/", views.bid_section, name="section"),
 ]

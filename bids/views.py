@@ -15,10 +15,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from bids import services
 from bids.choices import BidState, PartnerStatus
@@ -34,16 +34,18 @@ from bids.forms import (
     StartBidForm,
     WithdrawForm,
 )
-from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid, BidPartner
+from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid
 from bids.selectors import (
     bid_council_view,
     bid_document_get_for_user,
     bid_get_for_drafting,
     bid_get_for_user,
+    bid_invitation_for_user,
     bid_list_for_member,
     bid_submission_problems,
     bid_task_list,
     bid_visible_queryset,
+    council_state,
     round_list_open,
 )
 from core.exceptions import ApplicationError, Problem
@@ -117,7 +119,7 @@ def bid_start(request: HttpRequest) -> HttpResponse:
     if not council_ids:
         raise Http404("Only council members can start a bid")
     rounds = round_list_open()
-    councils = Council.objects.filter(pk__in=council_ids).order_by("short_name")
+    councils = Council.objects.filter(pk__in=council_ids)
     single_council = councils.first() if len(council_ids) == 1 else None
     data = request.POST.copy() if request.method == "POST" else None
     if data is not None and single_council is not None:
@@ -171,14 +173,11 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             },
         )
     council_ids = user_council_ids(request.user)
-    my_invitation = next(
-        (
-            partner
-            for partner in bid.partners.all()
-            if partner.council_id in council_ids and partner.status == PartnerStatus.INVITED
-        ),
-        None,
-    )
+    my_invitations = [
+        partner
+        for partner in bid.partners.all()
+        if partner.council_id in council_ids and partner.status == PartnerStatus.INVITED
+    ]
     return render(
         request,
         "bids/bid_detail.html",
@@ -188,9 +187,29 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "view": bid_council_view(bid=bid),
             "is_lead": can_edit,
             "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
-            "my_invitation": my_invitation if bid.state == BidState.DRAFT else None,
+            "my_invitations": my_invitations if bid.state == BidState.DRAFT else [],
             # A council only invited sees what it is asked to join, not the supporting documents.
             "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
+            "document_count": len(bid.documents.all()),
+        },
+    )
+
+
+@login_required
+@require_GET
+def bid_print(request: HttpRequest, reference: str) -> HttpResponse:
+    """The whole bid on one print-friendly page (no navigation, no buttons, no links to follow), for anyone
+    who may read it; "Print this page" on the bid and check-answers pages comes here without JavaScript."""
+    bid = bid_get_for_drafting(user=request.user, reference=reference)
+    staff = request.user.is_programme_staff
+    return render(
+        request,
+        "bids/print.html",
+        {
+            "bid": bid,
+            "display_state": bid.state if staff else council_state(bid.state),
+            "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
+            "document_count": len(bid.documents.all()),
         },
     )
 
@@ -229,6 +248,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
         return render(request, "bids/section.html", context)
     form = form_class(request.POST, bid=bid)
     if form.is_valid():
+        unchanged = all(getattr(bid, name) == value for name, value in form.values().items())
         try:
             services.bid_section_update(
                 bid=bid,
@@ -248,7 +268,12 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
         except ApplicationError as error:
             apply_problems(form, error, {"planned_start": "planned_start_day"})
         else:
-            messages.success(request, f"{BID_SECTIONS[section][0]} saved")
+            if unchanged:
+                messages.info(
+                    request, f"You did not change any answers in ‘{BID_SECTIONS[section][0]}’, so nothing was saved"
+                )
+            else:
+                messages.success(request, f"{BID_SECTIONS[section][0]} saved")
             return redirect("bids:detail", reference=bid.reference)
     context["form"] = form
     return _invalid(request, "bids/section.html", context)
@@ -271,7 +296,7 @@ def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
             except ApplicationError as error:
                 invite_error = error.message
             else:
-                messages.success(request, f"{partner.council.short_name} has been invited to be a partner")
+                messages.success(request, f"{partner.council} has been invited to be a partner")
                 return redirect("bids:partners", reference=bid.reference)
         else:
             invite_error = "Select a council to invite"
@@ -337,9 +362,9 @@ def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpR
         request,
         bid,
         action=lambda: services.partner_remove(partner=partner, by=request.user),
-        done=f"{partner.council.short_name} has been removed from this bid",
+        done=f"{partner.council} has been removed from this bid",
         back="bids:partners",
-        heading=f"Are you sure you want to remove {partner.council.short_name} from this bid?",
+        heading=f"Are you sure you want to remove {partner.council} from this bid?",
         body="You can invite the council again later.",
         button="Yes, remove this partner",
     )
@@ -375,6 +400,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
         return render(request, "bids/cost_amount.html", context)
     form = AmountForm(request.POST, bid=bid)
     if form.is_valid():
+        unchanged = form.cleaned_data["amount_requested"] == bid.amount_requested
         try:
             services.bid_section_update(
                 bid=bid,
@@ -394,7 +420,10 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
         except ApplicationError as error:
             apply_problems(form, error)
         else:
-            messages.success(request, "Amount requested saved")
+            if unchanged:
+                messages.info(request, "You did not change the amount requested, so nothing was saved")
+            else:
+                messages.success(request, "Amount requested saved")
             return redirect("bids:costs", reference=bid.reference)
     context["form"] = form
     return _invalid(request, "bids/cost_amount.html", context)
@@ -523,20 +552,50 @@ def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> Htt
 # --- Check answers, submit, withdraw --------------------------------------------------------------------
 
 
-@drafting_view
+@login_required
 @require_http_methods(["GET", "POST"])
-def bid_check(request: HttpRequest, bid: Bid) -> HttpResponse:
+def bid_check(request: HttpRequest, reference: str) -> HttpResponse:
+    """Check answers. Everything that stops the bid being submitted is listed at the top, each linked to where
+    it is fixed, before anyone is asked for the declaration; the declaration and button appear once nothing
+    does. A repeated submit (a double click, or a second tab) of a bid already submitted shows the
+    confirmation, not an error."""
+    bid = bid_get_for_drafting(user=request.user, reference=reference)
+    if not request.user.has_perm("bids.edit_bid", bid):
+        raise Http404("No bid found")
+    if bid.state != BidState.DRAFT:
+        if request.method == "POST" and bid.submitted_at is not None:
+            return redirect("bids:submitted", reference=bid.reference)
+        messages.info(request, "This bid has been submitted, so it can no longer be changed")
+        return redirect("bids:detail", reference=bid.reference)
+    blockers = linked_problems(bid, bid_submission_problems(bid=bid))
     form = DeclarationForm(request.POST if request.method == "POST" else None, bid=bid)
     problems: list[dict[str, str]] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.bid_submit(bid=bid, by=request.user)
-        except ApplicationError as error:
-            problems = linked_problems(bid, [p for p in error.problems if p.section] or error.problems)
-        else:
-            return redirect("bids:submitted", reference=bid.reference)
-    context = {"bid": bid, "form": form, "problems": problems, "phase_caps": bid.funding_round.phases.all()}
+    if request.method == "POST":
+        if blockers:
+            problems = blockers
+        elif form.is_valid():
+            try:
+                services.bid_submit(bid=bid, by=request.user)
+            except ApplicationError as error:
+                if _submitted_meanwhile(bid):
+                    return redirect("bids:submitted", reference=bid.reference)
+                problems = linked_problems(bid, [p for p in error.problems if p.section] or error.problems)
+            else:
+                return redirect("bids:submitted", reference=bid.reference)
+    context = {
+        "bid": bid,
+        "form": form,
+        "problems": problems,
+        "blockers": blockers,
+        "phase_caps": bid.funding_round.phases.all(),
+    }
     return (_invalid if form.errors or problems else render)(request, "bids/check.html", context)
+
+
+def _submitted_meanwhile(bid: Bid) -> bool:
+    """Whether another request (the first of a double click) submitted the bid while this one was refused."""
+    current = Bid.objects.filter(pk=bid.pk).values("state", "submitted_at").first()
+    return bool(current and current["state"] != BidState.DRAFT and current["submitted_at"] is not None)
 
 
 @login_required
@@ -579,27 +638,52 @@ def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
-    bid = bid_get_for_user(user=request.user, reference=reference)
-    partner = get_object_or_404(
-        BidPartner.objects.select_related("council", "bid"),
-        bid=bid,
-        council_id__in=user_council_ids(request.user),
-        status=PartnerStatus.INVITED,
-    )
-    error = None
+    """What the council is being asked to join, then the question, once for each of the person's councils that
+    is invited (someone in two invited councils answers for each)."""
+    invitation = bid_invitation_for_user(user=request.user, reference=reference)
+    bid = invitation.bid
+    if not invitation.partners:
+        # Answered already (a second click, an old email link): say so rather than fail.
+        messages.info(request, f"Your council has already answered the invitation to {bid.reference}")
+        return redirect("bids:list")
+    if bid.state != BidState.DRAFT:
+        messages.info(request, f"{bid.reference} is {bid.get_state_display().lower()}, so the invitation has closed")
+        return redirect("bids:list")
+    errors: dict[int, str] = {}
     if request.method == "POST":
+        wanted = request.POST.get("partner", "")
+        partner = next((p for p in invitation.partners if str(p.pk) == wanted), None)
+        if partner is None and not wanted and len(invitation.partners) == 1:
+            partner = invitation.partners[0]
+        if partner is None:
+            messages.info(request, "That invitation has already been answered")
+            return redirect("bids:invitation", reference=bid.reference)
         answer = request.POST.get("answer")
         if answer not in ("confirm", "decline"):
-            error = "Select whether your council takes part in this bid"
+            which = "your council" if len(invitation.partners) == 1 else str(partner.council)
+            errors[partner.pk] = f"Select whether {which} takes part in this bid"
         else:
             try:
                 services.partner_respond(partner=partner, by=request.user, confirm=answer == "confirm")
             except ApplicationError as exc:
-                error = str(exc)
+                errors[partner.pk] = str(exc)
             else:
                 verb = "confirmed" if answer == "confirm" else "declined"
                 messages.success(request, f"You have {verb} {partner.council}'s part in {bid.reference}")
+                if len(invitation.partners) > 1:
+                    return redirect("bids:invitation", reference=bid.reference)
                 return redirect("bids:list")
+    for partner in invitation.partners:
+        partner.error = errors.get(partner.pk, "")
     return render(
-        request, "bids/invitation.html", {"bid": bid, "partner": partner, "error": error}, status=400 if error else 200
+        request,
+        "bids/invitation.html",
+        {
+            "bid": bid,
+            "invitation": invitation,
+            "problems": [{"message": message, "href": f"#answer-{pk}"} for pk, message in errors.items()],
+            "phase_cap": next((p.cap for p in bid.funding_round.phases.all() if p.phase == bid.phase), None),
+            "document_count": bid.document_count,
+        },
+        status=400 if errors else 200,
     )

@@ -261,6 +261,8 @@ if not DEBUG and env.bool("SECURE_COOKIES", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SERVICE_NAME = "Local Digital Fund"
+# Where the phase banner's "tell us what you think" link goes: a mailto: address or a feedback page's URL.
+FEEDBACK_URL = env.str("FEEDBACK_URL", default="mailto:feedback@localdigital.example")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -278,7 +280,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
 }
 
-# Open data (360Giving): identifiers of the fund as a funder.
-OPEN_DATA_PREFIX = env.str("OPEN_DATA_PREFIX", default="LDF")
-FUNDING_ORG_ID = env.str("FUNDING_ORG_ID", default="GB-GOR-PC1151")
-FUNDING_ORG_NAME = env.str("FUNDING_ORG_NAME", default="Ministry of Housing, Communities and Local Government")
+# Open data (360Giving): identifiers of the fund as a funder. The defaults are fictional, so a service that has
+# not been configured never publishes grants under a real funder's identifier. OPEN_DATA_PREFIX is the prefix
+# registered with 360Giving (with or without its "360G-"); grant ids are 360G-<prefix>-<reference> and never
+# change once published, so set it before the first award is published (changing it changes every id).
+OPEN_DATA_PREFIX = env.str("OPEN_DATA_PREFIX", default="EXAMPLE-LDF")
+FUNDING_ORG_ID = env.str("FUNDING_ORG_ID", default="XI-EXAMPLE-LDF")
+FUNDING_ORG_NAME = env.str("FUNDING_ORG_NAME", default="Example funder (not a real organisation)")
+# True when the database holds made-up demo data (bin/dev, `manage.py seed_demo`): every page and the open
+# data then say so. Never true in production.
+DEMO_DATA = env.bool("DEMO_DATA", default=False)

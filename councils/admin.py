@@ -6,7 +6,15 @@ from councils.models import Council, Membership, User
 
 @admin.register(Council)
 class CouncilAdmin(admin.ModelAdmin):
-    list_display = ["short_name", "register_code", "gss_code", "council_type", "region", "declaration_signed_on"]
+    list_display = [
+        "official_name",
+        "short_name",
+        "register_code",
+        "gss_code",
+        "council_type",
+        "region",
+        "declaration_signed_on",
+    ]
     list_filter = ["council_type", "region"]
     search_fields = ["short_name", "official_name", "register_code", "gss_code"]
 
@@ -37,4 +45,4 @@ class UserAdmin(BaseUserAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "council", "joined_at"]
     autocomplete_fields = ["user", "council"]
-    search_fields = ["user__email", "council__short_name"]
+    search_fields = ["user__email", "council__official_name", "council__short_name"]

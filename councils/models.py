@@ -9,6 +9,11 @@ from django.utils import timezone
 
 from councils.choices import CouncilType, Role
 
+# The one name a council goes by wherever it is shown (pages, emails, the API, CSV, open data): its official
+# name, "Bristol City Council" (the short name, "City of Bristol", names the place and is used only to search).
+# Queries that read plain rows use this field name.
+DISPLAY_NAME_FIELD = "official_name"
+
 
 class Council(models.Model):
     register_code = models.CharField(max_length=3, unique=True)
@@ -20,10 +25,15 @@ class Council(models.Model):
     declaration_signed_on = models.DateField("Local Digital Declaration signed on", null=True, blank=True)
 
     class Meta:
-        ordering = ["short_name"]
+        ordering = [DISPLAY_NAME_FIELD]
 
     def __str__(self) -> str:
-        return self.short_name
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The council's display name (see DISPLAY_NAME_FIELD)."""
+        return self.official_name
 
     @property
     def org_id(self) -> str:

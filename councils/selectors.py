@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from councils.choices import Role
-from councils.models import Council, Membership, User
+from councils.models import DISPLAY_NAME_FIELD, Council, Membership, User
 
 
 def user_council_ids(user) -> frozenset[int]:
@@ -41,4 +41,14 @@ def council_search(*, query: str, limit: int = 20) -> list[Council]:
     signatories_first = Case(
         When(declaration_signed_on__isnull=False, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
-    return list(councils.order_by(signatories_first, "short_name")[:limit])
+    return list(councils.order_by(signatories_first, DISPLAY_NAME_FIELD)[:limit])
+
+
+def council_ids_named(text: str) -> list[int]:
+    """Ids of councils whose name or place name contains `text` (any case).
+
+    Looked up on its own (317 rows) rather than joined into a bid search: the search then compares plain ids,
+    and when no council matches — the usual case for a topic search — it has no council conditions at all.
+    """
+    named = Council.objects.filter(Q(short_name__icontains=text) | Q(official_name__icontains=text))
+    return list(named.values_list("pk", flat=True))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from notifications.choices import NON_ESSENTIAL_EVENTS, Event
 from notifications.models import Notification
@@ -71,3 +73,45 @@ def subject_of(notification: Notification) -> str:
         return " ".join(first_line[len(SUBJECT_PREFIX) :].split())
     reference = notification.reference
     return f"{reference}: {Event(notification.event).label}" if reference else Event(notification.event).label
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+# "View the bid: https://…" – a line that is a label and a link.
+_LABELLED_LINK = re.compile(r"^(?P<label>[^:]{1,80}):\s*(?P<url>https?://\S+)$")
+SIGNATURE = "--"
+
+
+def _href(url: str) -> str:
+    """Links to this service become paths, so they work on whatever host the page is read on."""
+    if url.startswith(f"{settings.SITE_URL}/"):
+        return url[len(settings.SITE_URL) :]
+    return url
+
+
+def _line_html(line: str) -> str:
+    labelled = _LABELLED_LINK.match(line.strip())
+    if labelled:
+        return format_html('<a class="govuk-link" href="{}">{}</a>', _href(labelled["url"]), labelled["label"])
+    parts, last = [], 0
+    for match in _URL.finditer(line):
+        parts.append(escape(line[last : match.start()]))
+        parts.append(format_html('<a class="govuk-link" href="{}">{}</a>', _href(match[0]), match[0]))
+        last = match.end()
+    parts.append(escape(line[last:]))
+    return "".join(parts)
+
+
+def text_as_html(text: str) -> SafeString:
+    """A plain-text email body as GOV.UK paragraphs for a page: blank lines separate paragraphs, each line of a
+    paragraph keeps its own line, URLs become links ("Label: URL" lines become a link labelled Label), and the
+    email's signature (from the "--" line) is left out."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if SIGNATURE in (line.strip() for line in lines):
+        lines = lines[: [line.strip() for line in lines].index(SIGNATURE)]
+    paragraphs = [block for block in "\n".join(lines).split("\n\n") if block.strip()]
+    return mark_safe(  # every piece of text is escaped in _line_html
+        "".join(
+            '<p class="govuk-body">' + "<br>".join(_line_html(line) for line in block.strip().split("\n")) + "</p>"
+            for block in paragraphs
+        )
+    )

@@ -17,7 +17,7 @@ from core.views import staff_required
 from notifications.choices import Channel, Status
 from notifications.forms import OutboxFilterForm, PreferenceForm
 from notifications.models import Notification
-from notifications.rendering import render_email, subject_of
+from notifications.rendering import render_email, subject_of, text_as_html
 from notifications.selectors import (
     notification_get_for_user,
     notification_list_for_staff,
@@ -80,7 +80,7 @@ def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "notification": notification,
             "subject": rendered.subject if rendered else subject_of(notification),
-            "body": rendered.text if rendered else "",
+            "body": text_as_html(rendered.text) if rendered else "",
             "main_path": main_path,
             "was_unread": was_unread,
         },

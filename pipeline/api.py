@@ -25,15 +25,18 @@ from rest_framework.views import APIView
 
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
 from bids.selectors import COUNCIL_HIDDEN_FIELDS, bid_council_view, bid_visible_queryset, council_state
+from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
 from pipeline.pagination import rows_pagination
+
+LEAD_COUNCIL_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
 
 # --- Serializers ----------------------------------------------------------------------------------------
 
 
 class CouncilSerializer(serializers.Serializer):
     code = serializers.CharField(source="register_code")
-    name = serializers.CharField(source="short_name")
+    name = serializers.CharField()
 
 
 class BidListSerializer(serializers.Serializer):
@@ -63,7 +66,7 @@ class BidListSerializer(serializers.Serializer):
             "reference": row["reference"],
             "title": row["title"],
             "round": row["funding_round__code"],
-            "lead_council": {"code": row["lead_council__register_code"], "name": row["lead_council__short_name"]},
+            "lead_council": {"code": row["lead_council__register_code"], "name": row[LEAD_COUNCIL_NAME]},
             "state": row["state"],
             "phase": row["phase"],
             "amount_requested": _decimal(row["amount_requested"]),
@@ -80,7 +83,7 @@ LIST_FIELDS = (
     "title",
     "funding_round__code",
     "lead_council__register_code",
-    "lead_council__short_name",
+    f"lead_council__{DISPLAY_NAME_FIELD}",
     "state",
     "phase",
     "amount_requested",
@@ -154,7 +157,7 @@ class CouncilBidListSerializer(serializers.Serializer):
             "reference": row["reference"],
             "title": row["title"],
             "round": row["funding_round__code"],
-            "lead_council": {"code": row["lead_council__register_code"], "name": row["lead_council__short_name"]},
+            "lead_council": {"code": row["lead_council__register_code"], "name": row[LEAD_COUNCIL_NAME]},
             "state": council_state(row["state"]),
             "phase": row["phase"],
             "amount_requested": _decimal(row["amount_requested"]),

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from councils.models import DISPLAY_NAME_FIELD
+
 # The nine English regions (ONS), as in councils/data/english-councils.csv. Fixed, so the filter needs no query.
 REGIONS = [
     "East Midlands",
@@ -30,7 +32,7 @@ class Sort(models.TextChoices):
 SORT_FIELDS = {
     Sort.REFERENCE: ("reference",),
     Sort.TITLE: ("title", "pk"),
-    Sort.LEAD_COUNCIL: ("lead_council__short_name", "pk"),
+    Sort.LEAD_COUNCIL: (f"lead_council__{DISPLAY_NAME_FIELD}", "pk"),
     Sort.AMOUNT: ("amount_requested", "pk"),
     Sort.SCORE: ("final_score", "pk"),
     Sort.SUBMITTED: ("submitted_at", "pk"),
@@ -52,4 +54,12 @@ DECISION_TRANSITIONS = {
     Decision.INELIGIBLE: "mark_ineligible",
     Decision.AWARD: "award",
     Decision.DECLINE: "decline",
+}
+
+# The state each decision leaves a bid in (literal states: a repeated confirmation finds the bid there).
+DECISION_RESULTS = {
+    Decision.RETURN: "draft",
+    Decision.INELIGIBLE: "ineligible",
+    Decision.AWARD: "awarded",
+    Decision.DECLINE: "not_funded",
 }

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bids.choices import BidState, PartnerStatus, Phase
 from bids.models import Bid, BidPartner
+from councils.models import DISPLAY_NAME_FIELD
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,7 +63,7 @@ def bid_csv_rows(bids: QuerySet[Bid]) -> Iterator[list[str]]:
         "partners",
         queryset=BidPartner.objects.filter(status=PartnerStatus.CONFIRMED)
         .select_related("council")
-        .only("bid_id", "council__short_name"),
+        .only("bid_id", f"council__{DISPLAY_NAME_FIELD}"),
         to_attr="confirmed_partners",
     )
     yield HEADER
@@ -73,10 +74,10 @@ def bid_csv_rows(bids: QuerySet[Bid]) -> Iterator[list[str]]:
                 bid.reference,
                 bid.funding_round.name,
                 bid.title,
-                bid.lead_council.short_name,
+                bid.lead_council.name,
                 bid.lead_council.register_code,
                 bid.lead_council.region,
-                "; ".join(sorted(partner.council.short_name for partner in bid.confirmed_partners)),
+                "; ".join(sorted(partner.council.name for partner in bid.confirmed_partners)),
                 phases.get(bid.phase, ""),
                 states.get(bid.state, bid.state),
                 _money(bid.amount_requested),

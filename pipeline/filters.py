@@ -20,24 +20,11 @@ from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
 from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, states_shown_as
 from councils.choices import CouncilType
-from councils.models import Council
+from councils.selectors import council_ids_named
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
 
 # Final scores are weighted 0–100 (assessments/scoring.py), not the 1–5 scale of a single criterion.
 SCORE_BOUNDS = {"min_value": Decimal("0"), "max_value": Decimal("100")}
-
-
-def councils_named(text: str) -> list[int]:
-    """Ids of councils whose short or official name contains `text` (any case).
-
-    Looked up first, on its own (317 rows), rather than joined into the search: the search then compares plain
-    ids, and when no council matches — the usual case for a topic search — it has no council conditions at all.
-    """
-    return list(
-        Council.objects.filter(Q(short_name__icontains=text) | Q(official_name__icontains=text)).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 def bid_search(queryset: QuerySet[Bid], text: str) -> QuerySet[Bid]:
@@ -46,7 +33,7 @@ def bid_search(queryset: QuerySet[Bid], text: str) -> QuerySet[Bid]:
     if not text:
         return queryset
     matches = Q(reference__icontains=text) | Q(title__icontains=text) | Q(summary__icontains=text)
-    council_ids = councils_named(text)
+    council_ids = council_ids_named(text)
     if council_ids:
         matches |= Q(lead_council_id__in=council_ids) | Exists(
             BidPartner.objects.filter(bid_id=OuterRef("pk"), council_id__in=council_ids)

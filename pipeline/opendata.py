@@ -19,6 +19,7 @@ from django.utils import timezone
 from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, BidPartner, FundingRound
 from councils.choices import CouncilType
+from councils.models import DISPLAY_NAME_FIELD
 
 SCHEMA_VERSION = "1.4"
 
@@ -32,10 +33,29 @@ GEO_CODE_TYPES = {
     CouncilType.CITY_OF_LONDON: "LONB",
 }
 CHUNK_SIZE = 1000
+LEAD_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
+
+
+REGISTRY_PREFIX = "360G-"
+
+
+def open_data_prefix() -> str:
+    """The publisher's 360Giving prefix, with its "360G-" once (OPEN_DATA_PREFIX may be set with or without)."""
+    prefix = settings.OPEN_DATA_PREFIX.strip().strip("-")
+    if prefix.upper().startswith(REGISTRY_PREFIX):
+        prefix = prefix[len(REGISTRY_PREFIX) :]
+    return f"{REGISTRY_PREFIX}{prefix}"
 
 
 def grant_id(reference: str) -> str:
-    return f"360G-{settings.OPEN_DATA_PREFIX}-{reference}"
+    """`360G-<prefix>-<reference>`, reading the prefix once: a bid reference starts with the service's own
+    code (LDF-R7-0004), so with the prefix LDF the id is 360G-LDF-R7-0004, not 360G-LDF-LDF-R7-0004. It
+    depends only on the prefix and the bid's reference, which never changes, so a grant keeps its id."""
+    prefix = open_data_prefix()
+    last_part = prefix.rsplit("-", 1)[-1]
+    if reference.upper().startswith(f"{last_part.upper()}-"):
+        reference = reference[len(last_part) + 1 :]
+    return f"{prefix}-{reference}"
 
 
 def _number(value: Decimal) -> int | float:
@@ -76,7 +96,7 @@ class Place:
 
 def grant_record(row: dict, partners: list[Place]) -> dict:
     """One 360Giving grant from an awarded bid's row (see GRANT_FIELDS) and its confirmed partner councils."""
-    lead = Place(row["lead_council__official_name"], row["lead_council__gss_code"], row["lead_council__council_type"])
+    lead = Place(row[LEAD_NAME], row["lead_council__gss_code"], row["lead_council__council_type"])
     record: dict = {
         "id": grant_id(row["reference"]),
         "title": row["title"] or row["reference"],
@@ -84,9 +104,7 @@ def grant_record(row: dict, partners: list[Place]) -> dict:
         "currency": "GBP",
         "amountAwarded": _number(row["award_amount"]),
         "awardDate": timezone.localtime(row["decided_at"]).date().isoformat(),
-        "recipientOrganization": [
-            {"id": f"GB-LAE-{row['lead_council__register_code']}", "name": row["lead_council__official_name"]}
-        ],
+        "recipientOrganization": [{"id": f"GB-LAE-{row['lead_council__register_code']}", "name": row[LEAD_NAME]}],
         "fundingOrganization": [{"id": settings.FUNDING_ORG_ID, "name": settings.FUNDING_ORG_NAME}],
         "grantProgramme": [{"code": row["funding_round__code"], "title": row["funding_round__name"]}],
         "beneficiaryLocation": [place.as_location() for place in (lead, *partners)],
@@ -117,7 +135,7 @@ GRANT_FIELDS = (
     "funding_round__code",
     "funding_round__name",
     "lead_council__register_code",
-    "lead_council__official_name",
+    LEAD_NAME,
     "lead_council__gss_code",
     "lead_council__council_type",
 )
@@ -138,8 +156,8 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
         partners: dict[int, list[Place]] = {}
         confirmed = (
             BidPartner.objects.filter(bid_id__in=[row["pk"] for row in rows], status=PartnerStatus.CONFIRMED)
-            .order_by("council__short_name")
-            .values_list("bid_id", "council__official_name", "council__gss_code", "council__council_type")
+            .order_by(f"council__{DISPLAY_NAME_FIELD}")
+            .values_list("bid_id", f"council__{DISPLAY_NAME_FIELD}", "council__gss_code", "council__council_type")
         )
         for bid_id, name, gss_code, council_type in confirmed:
             partners.setdefault(bid_id, []).append(Place(name, gss_code, council_type))
@@ -148,14 +166,28 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
         last_pk = rows[-1]["pk"]
 
 
+DEMO_LABEL = "Demo data — not real grants"
+
+
 def package_metadata(*, funding_round: FundingRound | None) -> dict:
     scope = funding_round.name if funding_round else "all rounds"
+    title = f"Local Digital Fund grants: {scope}"
+    description = "Grants awarded by the Local Digital Fund to English councils, published as open data."
+    publisher = settings.FUNDING_ORG_NAME
+    if settings.DEMO_DATA:
+        # Whoever reads only the file must still see that none of it is real.
+        title = f"{DEMO_LABEL}. {title}"
+        description = (
+            f"{DEMO_LABEL}: made-up grants from a demonstration of the Local Digital Fund service. None of these "
+            "awards was made, and the councils' Local Digital Declaration status in it is invented."
+        )
+        publisher = f"{publisher} ({DEMO_LABEL})"
     return {
         "version": SCHEMA_VERSION,
-        "title": f"Local Digital Fund grants: {scope}",
-        "description": "Grants awarded by the Local Digital Fund to English councils, published as open data.",
+        "title": title,
+        "description": description,
         "modified": _date_time(timezone.now()),
-        "publisher": {"identifier": settings.FUNDING_ORG_ID, "name": settings.FUNDING_ORG_NAME},
+        "publisher": {"identifier": settings.FUNDING_ORG_ID, "name": publisher},
     }
 
 

@@ -244,7 +244,7 @@ def seed_programme(
                         created_at=created,
                         state=state,
                         title=f"{KINDS[rng.randrange(len(KINDS))].capitalize()} {topic}",
-                        summary=f"{lead.short_name} and partners will build a {topic} service any council can reuse.",
+                        summary=f"{lead} and partners will build a {topic} service any council can reuse.",
                         problem=PARAGRAPH,
                         user_needs=PARAGRAPH,
                         approach=PARAGRAPH,

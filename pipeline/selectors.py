@@ -29,11 +29,11 @@ from django.utils import timezone
 from django_fsm import has_transition_perm
 
 from assessments.models import Assessment, AssessmentTransition, ModeratedScore
-from assessments.selectors import bid_scoring
+from assessments.selectors import NextStep, bid_scoring, staff_next_step
 from bids.choices import DECIDED_STATES, BidState, PartnerStatus
 from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
 from bids.selectors import bid_visible_queryset
-from councils.models import Council, User
+from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
 
@@ -56,7 +56,7 @@ TABLE_FIELDS = (
     "lead_council_id",
     "funding_round__name",
     "funding_round__code",
-    "lead_council__short_name",
+    f"lead_council__{DISPLAY_NAME_FIELD}",
     "lead_council__register_code",
     "lead_council__region",
     "lead_council__council_type",
@@ -74,7 +74,7 @@ def round_list() -> list[FundingRound]:
 
 def council_options() -> list[tuple[str, str]]:
     """(register code, name) of every council, for the lead council filter."""
-    return list(Council.objects.order_by("short_name").values_list("register_code", "short_name"))
+    return list(Council.objects.order_by(DISPLAY_NAME_FIELD).values_list("register_code", DISPLAY_NAME_FIELD))
 
 
 # --- The bid table --------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ TABLE_ROW_FIELDS = (
     "needs_moderation",
     "submitted_at",
     "funding_round__code",
-    "lead_council__short_name",
+    f"lead_council__{DISPLAY_NAME_FIELD}",
 )
 
 
@@ -305,6 +305,7 @@ class StaffBidPage:
     notifications: list
     decisions: list[tuple[str, str]]  # (slug, label) of the decisions this user may take now
     partners: list[BidPartner]
+    next_step: NextStep | None = None
 
 
 def staff_bid_get(*, user: User, reference: str) -> Bid:
@@ -383,12 +384,14 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
     bid = staff_bid_get(user=user, reference=reference)
     history = list(bid.history.select_related("by").order_by("at", "pk"))
     timeline, durations = _timeline(bid, history, now or timezone.now())
+    scoring = bid_scoring(bid=bid)
     return StaffBidPage(
         bid=bid,
         timeline=timeline,
         time_in_states=durations,
         assessments=list(bid.assessments.all()),
-        scoring=bid_scoring(bid=bid),
+        scoring=scoring,
+        next_step=staff_next_step(bid=bid, scoring=scoring),
         notifications=bid_notifications(reference=bid.reference),
         decisions=decisions_available(bid=bid, user=user),
         partners=list(bid.partners.all()),
@@ -408,7 +411,7 @@ def funded_bids(*, funding_round: FundingRound | None = None) -> QuerySet[Bid]:
                 "partners",
                 queryset=BidPartner.objects.filter(status=PartnerStatus.CONFIRMED)
                 .select_related("council")
-                .order_by("council__short_name"),
+                .order_by(f"council__{DISPLAY_NAME_FIELD}"),
                 to_attr="confirmed_partners",
             )
         )

@@ -20,6 +20,13 @@ from councils.models import User
 
 
 @dataclass
+class BatchAwardRefusedError(ApplicationError):
+    """Nothing was awarded because this bid's award was refused; its page is where to award it differently."""
+
+    reference: str = ""
+
+
+@dataclass
 class BatchAwardResult:
     awarded: list[Bid]
     total: Decimal
@@ -51,8 +58,9 @@ def round_batch_award(*, funding_round: FundingRound, by: User, conditions: str 
             try:
                 bid_award(bid=bid, by=by, amount=row.amount_requested, conditions=conditions)
             except ApplicationError as error:
-                raise ApplicationError(
-                    f"Nothing was awarded: {bid.reference} could not be awarded. {error.message}"
+                raise BatchAwardRefusedError(
+                    f"Nothing was awarded: {bid.reference} could not be awarded. {error.message}",
+                    reference=bid.reference,
                 ) from error
             awarded.append(bid)
     return BatchAwardResult(awarded=awarded, total=sum((bid.award_amount for bid in awarded), Decimal("0")))

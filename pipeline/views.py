@@ -15,22 +15,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from assessments.selectors import round_decision_warnings
 from bids import services as bid_services
 from bids.choices import BidState, Phase
 from bids.models import FundingRound
 from bids.selectors import round_remaining_budget
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
+from core.forms import apply_problems
 from core.views import staff_required
 from councils.choices import CouncilType
 from pipeline import selectors
-from pipeline.choices import DECISION_TRANSITIONS, REGIONS, Decision, Sort
+from pipeline.choices import DECISION_RESULTS, DECISION_TRANSITIONS, REGIONS, Decision, Sort
 from pipeline.exports import bid_csv_rows, csv_lines
 from pipeline.filters import SORT_CHOICES, BidFilter
 from pipeline.forms import DECISION_FORMS, BatchAwardForm
 from pipeline.opendata import package_chunks, package_filename
 from pipeline.pagination import RowsPaginator
-from pipeline.services import round_batch_award, round_bids_above_line
+from pipeline.services import BatchAwardRefusedError, round_batch_award, round_bids_above_line
 
 PAGE_SIZE = 50
 # Built once: `TextChoices.choices` makes a new list on every access.
@@ -188,6 +190,10 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
     available = dict(selectors.decisions_available(bid=bid, user=request.user))
     form_class = DECISION_FORMS[decision]
     problems = []
+    if decision not in available and request.method == "POST" and bid.state == DECISION_RESULTS[decision]:
+        # A repeated confirmation (a double click, a second tab): the decision is made; show the bid.
+        messages.info(request, f"{bid.reference} is already {bid.get_state_display().lower()}")
+        return redirect("pipeline:bid_detail", reference=bid.reference)
     if decision not in available:
         # The bid moved on (or was never in a state for this): say so rather than show a form that will fail.
         state = bid.get_state_display().lower()
@@ -199,7 +205,8 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
             try:
                 _service_call(decision, bid, request.user, form.cleaned_data)
             except ApplicationError as error:
-                problems = error.problems
+                # On their fields where they have one (the amount), in the summary otherwise.
+                apply_problems(form, error)
                 bid.refresh_from_db()
             else:
                 amount = money(bid.award_amount, pence=True) if bid.award_amount is not None else ""
@@ -209,6 +216,8 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
         initial = {"amount": bid.amount_requested} if decision == Decision.AWARD else {}
         form = form_class(initial=initial)
     remaining = round_remaining_budget(funding_round=bid.funding_round) if decision == Decision.AWARD else None
+    deciding = decision in (Decision.AWARD, Decision.DECLINE) and form is not None
+    warnings = round_decision_warnings(funding_round=bid.funding_round) if deciding else []
     has_errors = bool(problems) or (form is not None and form.errors)
     return render(
         request,
@@ -221,6 +230,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
             "form": form,
             "problems": problems,
             "remaining": remaining,
+            "warnings": warnings,
         },
         status=400 if has_errors else 200,
     )
@@ -237,6 +247,9 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             result = round_batch_award(
                 funding_round=funding_round, by=request.user, conditions=form.cleaned_data["conditions"]
             )
+        except BatchAwardRefusedError as error:
+            award_url = reverse("pipeline:bid_decide", kwargs={"reference": error.reference, "decision": "award"})
+            problems = [{"message": error.message, "href": award_url}]
         except ApplicationError as error:
             problems = error.problems
         else:
@@ -256,6 +269,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             "remaining": remaining,
             "form": form,
             "problems": problems,
+            "warnings": round_decision_warnings(funding_round=funding_round),
         },
         status=400 if problems else 200,
     )
@@ -293,12 +307,15 @@ def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHt
     if not selectors.funded_bids(funding_round=funding_round).exists():
         # The 360Giving standard has no empty package: nothing awarded means nothing to publish yet.
         raise Http404("Nothing has been awarded yet")
-    return package_response(funding_round)
+    return package_response(funding_round, download=True)
 
 
-def package_response(funding_round: FundingRound | None) -> StreamingHttpResponse:
+def package_response(funding_round: FundingRound | None, *, download: bool = False) -> StreamingHttpResponse:
+    """The package as JSON: saved as a file with its name from the funded-projects page's download links,
+    shown in place from the API."""
     response = StreamingHttpResponse(
         package_chunks(funding_round=funding_round), content_type="application/json; charset=utf-8"
     )
-    response["Content-Disposition"] = f'inline; filename="{package_filename(funding_round)}"'
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{package_filename(funding_round)}"'
     return response

@@ -14,6 +14,13 @@ from councils.models import User
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _demo_data(settings):
+    """seed_demo runs only where every page says the data is made up."""
+    settings.DEMO_DATA = True
+
+
 PROJECT_APPS = ("councils", "bids", "assessments", "notifications", "pipeline")
 
 

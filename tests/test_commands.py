@@ -14,6 +14,12 @@ from councils.models import Council, User
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _demo_data(settings):
+    """seed_demo runs only where every page says the data is made up."""
+    settings.DEMO_DATA = True
+
+
 def test_seed_demo_loads_every_state_and_is_idempotent():
     out = StringIO()
     call_command("seed_demo", stdout=out)

@@ -319,12 +319,14 @@ MATRIX: dict[str, Route] = {
         get=same(WITH_A_COUNCIL), post=same(WITH_A_COUNCIL), data=lambda w: {"funding_round": w.round_pk}
     ),
     "bids:detail": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
+    # A confirmed partner opening the invitation again (an old email) is told its council has answered.
     "bids:invitation": Route(
         kwargs=bid_kwargs,
-        get=per_target(own=frozenset({INVITED}), other=NOBODY),
-        post=per_target(own=frozenset({INVITED}), other=NOBODY),
+        get=per_target(own=frozenset({INVITED, PARTNER}), other=NOBODY),
+        post=per_target(own=frozenset({INVITED, PARTNER}), other=NOBODY),
         data={"answer": "confirm"},
     ),
+    "bids:print": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
     "bids:partners": drafting(data=lambda w: {"council": w.users[UNRELATED].councils.get().pk}),
     "bids:partner_remove": drafting(with_bid(partner_id=lambda w, t: w.partner_ids[t])),
     "bids:costs": Route(kwargs=bid_kwargs, get=DRAFTING),
@@ -380,6 +382,7 @@ MATRIX: dict[str, Route] = {
     "assessments:round": Route(kwargs=round_kwargs, get=same(STAFF)),
     "assessments:bulk_assign": Route(kwargs=round_kwargs, post=same(STAFF)),
     "assessments:ranking": Route(kwargs=round_kwargs, get=same(STAFF)),
+    "assessments:panel_pack": Route(kwargs=round_kwargs, get=same(STAFF)),
     "assessments:calibration": Route(kwargs=round_kwargs, get=same(STAFF)),
     "assessments:bid": Route(kwargs=bid_kwargs, get=per_target(own=STAFF, other=STAFF)),
     "assessments:assign": Route(

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from bids.choices import BID_STATE_TAG_CLASS, BidState, Phase
 from core.formatting import govuk_date, money, plural
+from councils.models import DISPLAY_NAME_FIELD
 
 register = template.Library()
 
@@ -55,7 +56,7 @@ def bid_rows(rows) -> SafeString:
             f'<td class="govuk-table__cell"><a class="govuk-link" href="{detail.format(reference)}">'
             f"{reference}</a></td>"
             f'<td class="govuk-table__cell">{escape(row["title"]) or "Untitled bid"}</td>'
-            f'<td class="govuk-table__cell">{escape(row["lead_council__short_name"])}</td>'
+            f'<td class="govuk-table__cell">{escape(row[f"lead_council__{DISPLAY_NAME_FIELD}"])}</td>'
             f'<td class="govuk-table__cell">{escape(row["funding_round__code"])}</td>'
             f'<td class="govuk-table__cell">{_PHASES.get(row["phase"], "–")}</td>'
             f'<td class="govuk-table__cell govuk-table__cell--numeric">{money(row["amount_requested"])}</td>'

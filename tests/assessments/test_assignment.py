@@ -47,7 +47,7 @@ def test_assessor_from_the_lead_council_is_refused_with_the_reason(funding_round
     assessor = make_assessor(councils=[lead], name="Lee Dee")
     with pytest.raises(ApplicationError) as error:
         services.assessment_assign(bid=bid, assessor=assessor, by=staff)
-    assert str(error.value) == "Lee Dee cannot assess this bid: their council, Leadborough, is the lead council"
+    assert str(error.value) == "Lee Dee cannot assess this bid: their council, Leadborough Council, is the lead council"
     assert not Assessment.objects.exists()
 
 
@@ -55,11 +55,11 @@ def test_assessor_from_a_partner_council_is_refused_with_the_reason(funding_roun
     partner = make_council("PTX", "Partnerford")
     bid = make_in_review_bid(funding_round=funding_round, partners=[partner, make_council()])
     assessor = make_assessor(councils=[partner], name="Pat Ner")
-    with pytest.raises(ApplicationError, match="their council, Partnerford, is a partner"):
+    with pytest.raises(ApplicationError, match="their council, Partnerford Council, is a partner"):
         services.assessment_assign(bid=bid, assessor=assessor, by=staff)
     [suggestion] = [s for s in assessor_suggestions(bid=staff_bid_get(reference=bid.reference)) if s.reason]
     assert suggestion.assessor == assessor
-    assert "Partnerford, is a partner" in suggestion.reason
+    assert "Partnerford Council, is a partner" in suggestion.reason
 
 
 def test_no_more_assessors_than_the_round_allows_but_a_conflict_frees_a_place(staff, assessors, outbox):

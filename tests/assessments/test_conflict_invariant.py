@@ -82,7 +82,7 @@ def test_a_partner_confirming_after_return_conflicts_the_assessor_and_tells_staf
     assert "Conflictshire" in assessment.conflict_details
     [call] = outbox.events(Event.CONFLICT_FOUND)
     assert call["recipients"] == [world["staff"]]
-    assert call["context"]["assessor_name"] == "Ina Insider" and call["context"]["council"] == "Conflictshire"
+    assert call["context"]["assessor_name"] == "Ina Insider" and call["context"]["council"] == "Conflictshire Council"
     # The other assessor is untouched.
     world["other"].refresh_from_db()
     assert world["other"].state == AssessmentState.ASSIGNED
@@ -95,7 +95,7 @@ def test_after_resubmission_the_conflicted_assessor_can_neither_score_nor_submit
     bid_services.bid_submit(bid=bid, by=world["lead_user"])
     assert bid.state == BidState.IN_REVIEW
     assessment.refresh_from_db()
-    with pytest.raises(ApplicationError, match="Conflictshire, is a partner"):
+    with pytest.raises(ApplicationError, match="Conflictshire Council, is a partner"):
         save_scores(assessment, insider)
     with pytest.raises(ApplicationError):
         services.assessment_submit(assessment=assessment, by=insider, scores=scores_for(bid))
@@ -125,7 +125,7 @@ def test_every_assessment_transition_refuses_while_the_assessors_council_is_in_t
     """Whatever way the council got in (here a row written past the services), nothing moves the assessment on."""
     bid, insider, assessment = world["bid"], world["insider"], world["assessment"]
     BidPartner.objects.create(bid=bid, council=world["council"], status=PartnerStatus.INVITED)
-    with pytest.raises(ApplicationError, match="Conflictshire, is a partner"):
+    with pytest.raises(ApplicationError, match="Conflictshire Council, is a partner"):
         services.assessment_declare(assessment=assessment, by=insider, conflict=False)
     # Declaring the conflict is still allowed: it is the honest answer.
     services.assessment_declare(assessment=assessment, by=insider, conflict=True, details="My council is in it")
@@ -135,7 +135,7 @@ def test_every_assessment_transition_refuses_while_the_assessors_council_is_in_t
     (later,) = assign(second, [insider], by=staff)
     services.assessment_declare(assessment=later, by=insider, conflict=False)
     BidPartner.objects.create(bid=second, council=world["council"], status=PartnerStatus.INVITED)
-    with pytest.raises(ApplicationError, match="Conflictshire, is a partner"):
+    with pytest.raises(ApplicationError, match="Conflictshire Council, is a partner"):
         save_scores(later, insider)
     BidPartner.objects.filter(bid=second, council=world["council"]).delete()
     save_scores(later, insider)

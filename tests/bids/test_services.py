@@ -175,7 +175,7 @@ def test_submit_refused_while_a_partner_has_not_confirmed(funding_round, council
     services.partner_invite(bid=bid, council=councils["p3"], by=lead_user)
     with pytest.raises(ApplicationError) as error:
         services.bid_submit(bid=bid, by=lead_user)
-    assert messages_of(error) == ["Partnercombe has not yet confirmed it is a partner"]
+    assert messages_of(error) == ["Partnercombe Council has not yet confirmed it is a partner"]
 
 
 def test_declined_partner_does_not_block_but_does_not_count(funding_round, councils, lead_user):
@@ -189,7 +189,7 @@ def test_declined_partner_does_not_block_but_does_not_count(funding_round, counc
 
 def test_non_signatory_partner_cannot_be_invited_or_confirmed(funding_round, councils, lead_user):
     bid = make_bid(funding_round=funding_round, lead=councils["lead"], by=lead_user)
-    with pytest.raises(ApplicationError, match="Unsignedshire has not signed the Local Digital Declaration"):
+    with pytest.raises(ApplicationError, match="Unsignedshire Council has not signed the Local Digital Declaration"):
         services.partner_invite(bid=bid, council=councils["unsigned"], by=lead_user)
 
 
@@ -198,7 +198,7 @@ def test_submit_refused_when_a_partner_has_since_withdrawn_from_the_declaration(
     councils["p2"].save()
     with pytest.raises(ApplicationError) as error:
         services.bid_submit(bid=ready_bid, by=lead_user)
-    assert messages_of(error) == ["Partnerby has not signed the Local Digital Declaration"]
+    assert messages_of(error) == ["Partnerby Council has not signed the Local Digital Declaration"]
 
 
 def test_submit_refused_when_lead_is_not_a_signatory(funding_round, councils):
@@ -211,7 +211,7 @@ def test_submit_refused_when_lead_is_not_a_signatory(funding_round, councils):
     )
     with pytest.raises(ApplicationError) as error:
         services.bid_submit(bid=bid, by=unsigned_user)
-    assert messages_of(error) == ["Unsignedshire has not signed the Local Digital Declaration"]
+    assert messages_of(error) == ["Unsignedshire Council has not signed the Local Digital Declaration"]
 
 
 def test_submit_refused_when_lead_has_reached_its_limit(funding_round, councils, lead_user):
@@ -225,7 +225,7 @@ def test_submit_refused_when_lead_has_reached_its_limit(funding_round, councils,
     with pytest.raises(ApplicationError) as error:
         services.bid_submit(bid=third, by=lead_user)
     assert messages_of(error) == [
-        f"Leadshire has already submitted 2 bids as lead in {funding_round.name}; the limit is 2"
+        f"Leadshire Council has already submitted 2 bids as lead in {funding_round.name}; the limit is 2"
     ]
 
 

@@ -579,7 +579,7 @@ def test_your_bids_next_steps(funding_round, councils, client):
     assert url("bids:check", ready) in page
     client.force_login(partner_member)
     page = client.get(reverse("bids:list")).content.decode()
-    assert "None: Leadshire will submit it" in page
+    assert "None: Leadshire Council will submit it" in page
     assert needs_partners.reference not in page
 
 

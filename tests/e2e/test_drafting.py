@@ -111,17 +111,17 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
         page.get_by_role("button", name="Search").click()
         page.wait_for_load_state()
         check(page)
-        page.get_by_role("button", name=f"Invite {council.short_name}").click()
+        page.get_by_role("button", name=f"Invite {council.name}").click()
         page.wait_for_load_state()
-        assert f"{council.short_name} has been invited" in page.content()
+        assert f"{council.name} has been invited" in page.content()
     # Type-ahead: typing alone (no Search press) fetches the results and announces how many match.
     page.get_by_label("Council name").fill("Unsigned")
     page.locator("#council-search-status").get_by_text("1 council found").wait_for(state="attached")
     assert page.locator("#council-results").get_by_text("Unsignedshire Council").is_visible()
     assert page.locator("#council-results").get_by_text("Not a signatory").is_visible()
-    assert page.get_by_role("button", name="Invite Unsignedshire").count() == 0
+    assert page.get_by_role("button", name="Invite Unsignedshire Council").count() == 0
     check(page)
-    page.get_by_role("link", name="Remove Partnerby").click()
+    page.get_by_role("link", name="Remove Partnerby Council").click()
     check(page)  # the confirmation page
     page.get_by_role("link", name="Cancel").click()
     page.get_by_role("button", name="Save and return to the task list").click()
@@ -137,7 +137,7 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     check(page)
     save(page, "Save cost line")
     expect_error(page, "Select who spends this money")
-    page.get_by_label("Lead council (Leadshire)").check()
+    page.get_by_label("Lead council (Leadshire Council)").check()
     page.get_by_label("What is it for?").fill("Product manager, 60 days")
     page.get_by_label("Amount").fill("30000")
     save(page, "Save cost line")
@@ -167,16 +167,15 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     check(page)
     page.get_by_role("button", name="Save and return to the task list").click()
 
-    # Submitting before the partners confirm is refused, each problem linking to its section.
+    # Before the partners confirm, check answers lists what stops the bid, each linking to its section, and asks
+    # for no declaration yet.
     page.get_by_role("button", name="Check your answers").click()
     check(page)
-    page.get_by_label("I confirm this bid is submitted on behalf of").check()
-    save(page, "Accept and submit bid")
-    expect_error(page, "Partnerton has not yet confirmed it is a partner")
-    link = page.locator(".govuk-error-summary").get_by_role(
-        "link", name="Partnerton has not yet confirmed it is a partner"
-    )
+    blockers = page.locator("#blockers")
+    assert "You cannot submit this bid yet" in blockers.inner_text()
+    link = blockers.get_by_role("link", name="Partnerton Council has not yet confirmed it is a partner")
     assert link.get_attribute("href").endswith(f"/bids/{bid.reference}/partners/")
+    assert page.get_by_label("I confirm this bid is submitted on behalf of").count() == 0
 
     # Each partner confirms in a separate browser context (their own session).
     for user in partner_users:
@@ -287,10 +286,10 @@ def test_returned_bid_conflicts_and_errors_are_accessible_and_it_can_be_resubmit
     # A stale invite: someone else invited the council after these results were shown.
     page.goto(f"/bids/{bid.reference}/partners/?q=Partnercombe")
     services.partner_invite(bid=bid, council=councils["p3"], by=colleague)
-    page.get_by_role("button", name="Invite Partnercombe").click()
+    page.get_by_role("button", name="Invite Partnercombe Council").click()
     page.wait_for_load_state()
-    expect_error(page, "Partnercombe has already been invited")
-    page.get_by_role("link", name="Remove Partnercombe").click()
+    expect_error(page, "Partnercombe Council has already been invited")
+    page.get_by_role("link", name="Remove Partnercombe Council").click()
     page.get_by_role("button", name="Yes, remove this partner").click()
     page.wait_for_load_state()
     check(page)

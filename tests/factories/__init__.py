@@ -26,7 +26,8 @@ def make_council(
     region: str = "South West",
 ) -> Council:
     n = next(_sequence)
-    code = code or f"{chr(65 + n % 26)}{chr(65 + (n // 26) % 26)}{n % 10}"
+    # Generated codes start with a digit, so they never collide with the letter-first codes tests choose.
+    code = code or f"{n % 10}{chr(65 + (n // 10) % 26)}{chr(65 + (n // 260) % 26)}"
     council, _ = Council.objects.get_or_create(
         register_code=code,
         defaults={

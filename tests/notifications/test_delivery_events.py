@@ -112,7 +112,7 @@ def test_partner_response_reaches_lead_members(mailer, client, people, funding_r
             messages[user.email],
             user,
             reference=bid.reference,
-            says=[f"Pat Partner of {people['partners'][0].short_name} has {verb} taking part"],
+            says=[f"Pat Partner of {people['partners'][0].name} has {verb} taking part"],
         )
 
 

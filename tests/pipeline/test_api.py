@@ -56,7 +56,7 @@ def test_staff_token_sees_every_bid_with_history(bids):
     staff = token_client(make_user(role=Role.PROGRAMME_STAFF))
     assert references(staff.get("/api/bids/")) == {bids[k].reference for k in ("own", "partnered", "foreign")}
     detail = staff.get(f"/api/bids/{bids['foreign'].reference}/").json()
-    assert detail["lead_council"] == {"code": "APO", "name": "Elsewhere"}
+    assert detail["lead_council"] == {"code": "APO", "name": "Elsewhere Council"}
     assert [(h["transition"], h["source_state"], h["target_state"]) for h in detail["history"]] == [
         ("submit", "draft", "in_review")
     ]

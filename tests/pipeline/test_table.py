@@ -170,11 +170,11 @@ def test_csv_streams_the_filtered_set_with_a_header_row(staff_client, table):
     assert rows[0] == HEADER
     assert [row[0] for row in rows[1:]] == [table["d"].reference, table["b"].reference]
     b_row = dict(zip(HEADER, rows[2], strict=True))
-    assert b_row["Lead council"] == "Southam" and b_row["Lead council code"] == "SWA"
+    assert b_row["Lead council"] == "Southam Council" and b_row["Lead council code"] == "SWA"
     assert b_row["Region"] == "South West" and b_row["Phase"] == "Alpha" and b_row["Status"] == "In review"
     assert b_row["Amount requested (£)"] == "200000.00" and b_row["Final score"] == "27.50"
     assert b_row["Needs moderation"] == "Yes"
-    assert b_row["Partner councils"] == "Extraton; Otherton"
+    assert b_row["Partner councils"] == "Extraton Council; Otherton Council"
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(staff_client, table):

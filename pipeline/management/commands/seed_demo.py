@@ -1,6 +1,9 @@
 """manage.py seed_demo: demo councils, people, rounds and bids in every state. Idempotent.
 
-Every demo login uses the password printed at the end (DEMO_PASSWORD).
+Every demo login uses the password printed at the end (DEMO_PASSWORD). Everything it makes up is fictional,
+including which of the real councils have signed the Local Digital Declaration (no published list is bundled),
+so it runs only with DEMO_DATA=true: every page then says "Demo data — not real grants", the council search
+marks signatories as demo data, and the open data says so in its title, description and publisher.
 """
 
 from __future__ import annotations
@@ -8,8 +11,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -101,6 +105,11 @@ class Command(BaseCommand):
     help = "Load demo data: councils, people for each role, an open and a closed round, bids in every state."
 
     def handle(self, *args, **options) -> None:
+        if not settings.DEMO_DATA:
+            raise CommandError(
+                "seed_demo makes up bids, awards and councils' Local Digital Declaration status. Set DEMO_DATA=true "
+                "so that every page and the open data say it is demo data (bin/dev does), then run it again."
+            )
         call_command("load_councils", verbosity=0)
         with transaction.atomic():
             self._declarations()
@@ -116,6 +125,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {Role(role).label:<16} {email}  ({name}{where})")
 
     def _declarations(self) -> None:
+        # Invented for the demo (see the module's docstring): the pages say so while DEMO_DATA is on.
         signed = date(2018, 7, 4)
         Council.objects.exclude(register_code__in=NON_SIGNATORIES).filter(declaration_signed_on__isnull=True).update(
             declaration_signed_on=signed
@@ -198,7 +208,7 @@ class Command(BaseCommand):
                 duration_months=6,
                 lead_contact_phone="0117 922 2000",
                 **{
-                    key: text.format(lead=lead.short_name, verb="discover and design", title_lower=title.lower())
+                    key: text.format(lead=lead.name, verb="discover and design", title_lower=title.lower())
                     for key, text in CONTENT.items()
                 },
             )

@@ -1,0 +1,107 @@
+"""Check answers lists every blocker before asking for the declaration, and a repeated submit of a bid that the
+first click already submitted shows the confirmation, not an error."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from bids import services, views
+from bids.choices import BidState
+from bids.models import Bid
+from tests.factories import make_bid, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead_user(councils):
+    return make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
+
+
+@pytest.fixture
+def lead_client(client, lead_user):
+    client.force_login(lead_user)
+    return client
+
+
+@pytest.fixture
+def ready(funding_round, councils, lead_user):
+    return make_bid(
+        funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"], councils["p2"]], by=lead_user
+    )
+
+
+def check_url(bid: Bid) -> str:
+    return reverse("bids:check", args=[bid.reference])
+
+
+def test_every_blocker_is_listed_with_its_link_before_any_declaration(funding_round, councils, lead_user, lead_client):
+    bid = make_bid(
+        funding_round=funding_round,
+        lead=councils["lead"],
+        partners=[councils["p1"], councils["p2"]],
+        by=lead_user,
+        confirm=False,
+    )
+    services.bid_update(bid=bid, by=lead_user, title="")
+    response = lead_client.get(check_url(bid))
+    assert response.status_code == 200
+    page = response.content.decode()
+    partners = reverse("bids:partners", args=[bid.reference])
+    about = reverse("bids:section", args=[bid.reference, "about"])
+    banner = page[page.index('id="blockers"') : page.index("</ul>", page.index('id="blockers"'))]
+    assert "You cannot submit this bid yet. 4 things need to change first" in banner
+    assert f'href="{about}">Enter a project title' in banner
+    assert f'href="{partners}">You need at least 2 confirmed partner councils; you have 0' in banner
+    assert f'href="{partners}">Partnerton Council has not yet confirmed it is a partner' in banner
+    assert f'href="{partners}">Partnerby Council has not yet confirmed it is a partner' in banner
+    # No declaration to tick (and untick) while the bid cannot go.
+    assert "I confirm this bid is submitted on behalf of" not in page
+    assert "Accept and submit bid" not in page
+    assert page.index('id="blockers"') < page.index("Now submit your bid")
+
+
+def test_a_submit_posted_anyway_shows_every_blocker_in_the_error_summary(
+    funding_round, councils, lead_user, lead_client
+):
+    bid = make_bid(funding_round=funding_round, lead=councils["lead"], by=lead_user, filled=False)
+    response = lead_client.post(check_url(bid), {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "govuk-error-summary" in page and "Enter a project title" in page and "Add at least one cost line" in page
+    assert 'id="blockers"' not in page  # said once, in the summary
+
+
+def test_with_nothing_blocking_the_declaration_is_asked_for(ready, lead_client):
+    page = lead_client.get(check_url(ready)).content.decode()
+    assert 'id="blockers"' not in page
+    assert "I confirm this bid is submitted on behalf of Leadshire Council" in page
+
+
+def test_a_second_click_on_submit_shows_the_confirmation(ready, lead_client):
+    first = lead_client.post(check_url(ready), {"declaration": "on"})
+    second = lead_client.post(check_url(ready), {"declaration": "on"})
+    assert first.status_code == second.status_code == 302
+    assert first.url == second.url == reverse("bids:submitted", args=[ready.reference])
+    ready.refresh_from_db()
+    assert ready.state == BidState.IN_REVIEW
+    assert list(ready.history.values_list("transition", flat=True)) == ["submit"]
+
+
+def test_two_submits_racing_end_on_the_confirmation_not_nothing_was_saved(ready, lead_user, lead_client, monkeypatch):
+    """Both requests read the draft before either submitted it: the second's save is stale. It must still land
+    the person on the confirmation, since their bid was submitted."""
+    real_submit = services.bid_submit
+
+    def first_click_wins(*, bid: Bid, by) -> Bid:
+        real_submit(bid=Bid.objects.get(pk=bid.pk), by=by)  # the other request, committed first
+        return real_submit(bid=bid, by=by)  # this request's stale copy
+
+    monkeypatch.setattr(views.services, "bid_submit", first_click_wins)
+    response = lead_client.post(check_url(ready), {"declaration": "on"})
+    assert response.status_code == 302
+    assert response.url == reverse("bids:submitted", args=[ready.reference])
+    page = lead_client.get(response.url).content.decode()
+    assert "Bid submitted" in page and "nothing was saved" not in page
+    assert list(ready.history.values_list("transition", flat=True)) == ["submit"]
