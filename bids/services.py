@@ -30,7 +30,6 @@ from bids.models import (
     ANSWER_WORD_LIMITS,
     BID_SECTIONS,
     MAX_DOCUMENTS_PER_BID,
-    PENNY,
     Bid,
     BidDocument,
     BidPartner,
@@ -49,6 +48,7 @@ from bids.selectors import (
 )
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, word_count
+from core.money import MoneyError, as_amount
 from core.transitions import Machine, required_text
 from councils.models import Council, User
 from councils.selectors import council_members, programme_staff, user_council_ids
@@ -172,6 +172,16 @@ def bid_create(*, funding_round: FundingRound, lead_council: Council, by: User, 
     return bid
 
 
+def _amount(value: Decimal | int | str, invalid: str = "Enter the amount in pounds, like 75000 or 75000.50") -> Decimal:
+    """An amount given to a service, checked by `core.money.as_amount`: a Decimal in whole pence, or text read
+    by the one money parser (never by Decimal(), which reads "1e9" as a billion)."""
+    try:
+        return as_amount(value)
+    except MoneyError as error:
+        message = invalid if error.code == "invalid" else str(error)
+        raise ApplicationError(message, problems=[Problem(message, field="amount")]) from error
+
+
 def _require_editable(bid: Bid, by: User) -> None:
     if not by.has_perm("bids.edit_bid", bid):
         raise ApplicationError("Only members of the lead council can change this bid")
@@ -259,7 +269,7 @@ def cost_line_add(
         bid=bid,
         payer=payer,
         description=description,
-        amount=Decimal(amount).quantize(PENNY),
+        amount=_amount(amount),
         payer_council=payer_council if payer == Payer.PARTNER else None,
     )
     try:
@@ -362,10 +372,7 @@ def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> B
     """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
     BID_MACHINE.check(bid, "award", by)  # the wrong state or person is told so before any money rule
     conditions = (conditions or "").strip()
-    try:
-        amount = Decimal(amount).quantize(PENNY)
-    except (ArithmeticError, TypeError, ValueError) as error:
-        raise ApplicationError("Enter the amount to award as a number, like 75000 or 75000.50") from error
+    amount = _amount(amount, invalid="Enter the amount to award as a number, like 75000 or 75000.50")
     if amount <= 0:
         raise ApplicationError("The amount awarded must be more than £0")
     if bid.amount_requested is not None and amount > bid.amount_requested:
@@ -447,6 +454,8 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
     if unknown:
         raise ApplicationError(f"The {section} section does not include {', '.join(sorted(unknown))}")
     _require_editable(bid, by)
+    if values.get("amount_requested") is not None:
+        values = {**values, "amount_requested": _amount(values["amount_requested"])}
     problems = _word_limit_problems(values)
     if problems:
         raise ApplicationError(problems[0].message, problems=problems)
@@ -498,7 +507,7 @@ def cost_line_change(
     line.payer = payer
     line.payer_council = _cost_line_payer_council(line.bid, payer, payer_council)
     line.description = description
-    line.amount = Decimal(amount).quantize(PENNY)
+    line.amount = _amount(amount)
     try:
         line.full_clean()
     except ValidationError as error:
