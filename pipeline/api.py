@@ -13,11 +13,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
 from bids.selectors import bid_visible_queryset
+from core.converters import BID_REFERENCE, is_round_code
 from pipeline.filters import BidFilter
 from pipeline.pagination import rows_pagination
 
@@ -157,6 +159,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
     """Bids the caller may see. The list takes the staff table's filters (`q` searches) and `sort`."""
 
     lookup_field = "reference"
+    lookup_value_regex = BID_REFERENCE
     filter_backends = [DjangoFilterBackend]
     filterset_class = BidFilter
     pagination_class = rows_pagination(LIST_FIELDS)
@@ -196,5 +199,7 @@ class OpenDataView(APIView):
         from pipeline.views import package_response
 
         code = request.query_params.get("round")
+        if code and not is_round_code(code):
+            raise ValidationError({"round": ["Give a round's short code, like R6"]})
         funding_round = get_object_or_404(FundingRound, code=code) if code else None
         return package_response(funding_round)

@@ -64,7 +64,8 @@ def options(choices, selected: str = "", blank: str = "") -> SafeString:
 @register.simple_tag
 def bid_rows(rows) -> SafeString:
     """The bid table's rows (plain rows of `selectors.TABLE_ROW_FIELDS`; columns match bid_table.html's header)."""
-    detail = reverse("pipeline:bid_detail", kwargs={"reference": "REF"}).replace("REF", "{}")
+    placeholder = "LDF-X-0000"  # any reference: the URL is built once and filled in per row
+    detail = reverse("pipeline:bid_detail", kwargs={"reference": placeholder}).replace(placeholder, "{}")
     html = []
     for row in rows:
         submitted = govuk_date(row["submitted_at"], short=True) or "–"
