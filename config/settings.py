@@ -179,17 +179,27 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fail fast when the broker is down: the outbox keeps the message and the sweep sends it later.
+# Fail fast when the broker is down or hung: a web request enqueues after commit, and must never wait on the broker
+# for more than about a second. The outbox keeps the message and the sweep sends it later. A frozen Redis accepts
+# connections (the kernel completes them) and never answers, so a read timeout is needed as well as a connect
+# timeout (measured here: a publish to a frozen Redis fails after one timeout, 0.5 s by default). The worker's
+# blocking reads (BRPOP) are driven by its event loop and are not bound by it.
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=0.5)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
     # Redis redelivers an unacknowledged message after this long; every retry countdown stays well below it.
     "visibility_timeout": 3600,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=CELERY_BROKER_SOCKET_TIMEOUT)
+# No retry of a failed publish: redis-py itself reconnects a pooled connection that a Redis restart closed, and
+# against a hung broker each retry costs another connect and another read timeout. After a failure
+# enqueue_delivery leaves the broker alone for NOTIFICATIONS_BROKER_BACKOFF seconds.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 # Periodic sweeps, never long countdowns (a countdown past the visibility timeout is delivered again and again).
 CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep-pending": {
@@ -218,6 +228,8 @@ NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX
 NOTIFICATIONS_SWEEP_AFTER = env.int("NOTIFICATIONS_SWEEP_AFTER", default=300)
 # How long a claimed row is left to the worker sending it before the sweep may take it back (a dead worker).
 NOTIFICATIONS_SEND_LEASE = env.int("NOTIFICATIONS_SEND_LEASE", default=300)
+# After a failed publish, how long a process leaves the broker alone (the sweep sends what it could not queue).
+NOTIFICATIONS_BROKER_BACKOFF = env.float("NOTIFICATIONS_BROKER_BACKOFF", default=30.0)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_GOVUK_NOTIFY_API_KEY = env.str("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY", default="")
 NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID = env.str("NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID", default="")

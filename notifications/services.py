@@ -109,15 +109,44 @@ def notify(*, event: str, recipients: Iterable, context: dict, key: str) -> list
     return [pk for pk, _channel in written]
 
 
-def enqueue_delivery(notification_ids: list[int]) -> int:
-    """Hand rows to the broker. If it is down the rows stay pending and the sweep sends them later."""
+class BrokerBackoff:
+    """After a failed publish this process leaves the broker alone for a while (per process, in memory)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0  # time.monotonic()
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + float(settings.NOTIFICATIONS_BROKER_BACKOFF)
+
+    def reset(self) -> None:
+        self.until = 0.0
+
+
+broker_backoff = BrokerBackoff()
+
+
+def enqueue_delivery(notification_ids: list[int], *, sweeping: bool = False) -> int:
+    """Hand rows to the broker. If it is down or hung the rows stay pending and the sweep sends them later.
+
+    Each publish is bound by the broker's socket timeouts (CELERY_BROKER_SOCKET_TIMEOUT); after one fails, this
+    process leaves the broker alone for NOTIFICATIONS_BROKER_BACKOFF seconds, so a request that commits several
+    events, and the requests after it, pay for a hung broker once rather than once per event. The sweep (in a
+    worker, not a request) always tries: it is how the messages left behind get sent.
+    """
     from notifications.tasks import deliver_notification
 
+    if broker_backoff.active() and not sweeping:
+        logger.info("Broker marked unavailable; %d notification(s) left to the sweep", len(notification_ids))
+        return 0
     queued = 0
     for notification_id in notification_ids:
         try:
             deliver_notification.apply_async(args=(notification_id,))
         except Exception:
+            broker_backoff.start()
             logger.warning(
                 "Could not queue %d notification(s) (broker unavailable?); the sweep will send them",
                 len(notification_ids) - queued,
@@ -125,6 +154,8 @@ def enqueue_delivery(notification_ids: list[int]) -> int:
             )
             break
         queued += 1
+    if queued:
+        broker_backoff.reset()
     return queued
 
 
@@ -252,7 +283,7 @@ def notification_sweep(*, limit: int | None = None) -> int:
         if ids:
             # Not again before another grace period, even if the broker is still down.
             Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
-            transaction.on_commit(partial(enqueue_delivery, ids), robust=True)
+            transaction.on_commit(partial(enqueue_delivery, ids, sweeping=True), robust=True)
     return len(ids)
 
 

@@ -20,6 +20,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def broker_backoff_cleared():
+    """A test that made a publish fail must not leave later tests' enqueues to the sweep."""
+    from notifications.services import broker_backoff
+
+    broker_backoff.reset()
+    yield
+    broker_backoff.reset()
+
+
 @pytest.fixture
 def require_postgres(db):
     """Skip (locally) or fail (CI) a test that needs PostgreSQL's row locks and real concurrency."""
