@@ -222,9 +222,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Notifications: transient failures are retried after NOTIFICATIONS_RETRY_BACKOFF × 2^(attempt-1) seconds (at
 # most NOTIFICATIONS_RETRY_BACKOFF_MAX), up to NOTIFICATIONS_MAX_ATTEMPTS attempts; the sweep re-queues pending
 # rows NOTIFICATIONS_SWEEP_AFTER seconds past their expected attempt.
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+# With the defaults a temporary failure is retried for about two hours (30 s, 1, 2, 4, 8 and 16 minutes, then every
+# 30 minutes: 10 attempts over 7,290 s) before the row fails as "gave up"; staff can then retry everything that
+# failed since the outage began (the outbox page, or manage.py notifications_retry_failed).
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
 NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
-NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=900.0), 3000.0)
+NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=1800.0), 3000.0)
 NOTIFICATIONS_SWEEP_AFTER = env.int("NOTIFICATIONS_SWEEP_AFTER", default=300)
 # How long a claimed row is left to the worker sending it before the sweep may take it back (a dead worker).
 NOTIFICATIONS_SEND_LEASE = env.int("NOTIFICATIONS_SEND_LEASE", default=300)

@@ -31,6 +31,14 @@ class Status(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Failure(models.TextChoices):
+    """Why a failed message failed: the mail server refused it for good (a 5xx: a wrong address, bad
+    credentials), or every temporary failure was retried until the retry window ran out (an outage)."""
+
+    PERMANENT = "permanent", "Refused by the mail server"
+    GAVE_UP = "gave_up", "Gave up after retrying"
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     # The recipient switched off this kind of email: the message is only shown on their Notifications page.
