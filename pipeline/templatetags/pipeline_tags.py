@@ -150,7 +150,7 @@ def funnel_svg(steps) -> SafeString:
         )
     return format_html(
         '<svg class="app-chart" role="img" aria-labelledby="funnel-title funnel-desc" viewBox="0 0 800 {}" '
-        'width="100%" style="max-width: 800px; height: auto; font-family: arial, sans-serif" '
+        'width="100%" '
         'xmlns="http://www.w3.org/2000/svg" focusable="false">'
         '<title id="funnel-title">Bids by the furthest stage they reached, from draft to award</title>'
         '<desc id="funnel-desc">{}</desc>{}</svg>',
@@ -167,7 +167,7 @@ def budget_svg(budget: Decimal, awarded: Decimal, remaining: Decimal, percent: i
     left = "overspent" if remaining < 0 else "remaining"
     return format_html(
         '<svg class="app-chart" role="img" aria-labelledby="budget-title budget-desc" viewBox="0 0 800 56" '
-        'width="100%" style="max-width: 800px; height: auto; font-family: arial, sans-serif" '
+        'width="100%" '
         'xmlns="http://www.w3.org/2000/svg" focusable="false">'
         '<title id="budget-title">Budget awarded and remaining: {}</title>'
         '<desc id="budget-desc">Budget {}: {} awarded ({}%), {} {}.</desc>'
