@@ -8,6 +8,7 @@ ALLOWED_HOSTS, SITE_URL and the EMAIL_* variables (see README).
 import os
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,10 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_fsm",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "councils",
     "bids",
@@ -57,11 +62,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "councils.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefuseNulBytesMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PrivateResponsesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +107,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in (the service's or Django admin's) while the account or address is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -108,6 +118,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in lock-out (django-axes): after SIGN_IN_FAILURE_LIMIT wrong passwords for one account, or from one address,
+# sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (counted from the last failure), on the sign-in page and in
+# Django admin alike. A right password resets the account's count.
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "councils.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "councils.signin.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# How many reverse proxies in front of the service append to X-Forwarded-For (0: use the connection's address).
+# Behind one load balancer set 1, or every visitor shares the proxy's address for the lock-out.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Two-factor sign-in (django-otp): an authenticator app's code (TOTP) or a one-time recovery code. Required for
+# programme staff, assessors and administrators; council users may turn it on.
+OTP_TOTP_ISSUER = "Local Digital Fund"
+TWO_FACTOR_RECOVERY_CODES = 10
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -39,3 +39,34 @@ class GovukPasswordResetForm(PasswordResetForm):
 
 class GovukSetPasswordForm(SetPasswordForm):
     pass
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        help_text="The 6-digit code your app shows for Local Digital Fund, for example 123456",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false", "autofocus": True}
+        ),
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app",
+            "max_length": "Enter the 6-digit code from your authenticator app",
+        },
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the 6-digit code from your authenticator app, like 123456")
+        return code
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Recovery code",
+        help_text="One of the recovery codes you saved when you set up two-factor sign-in. Each works once.",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}),
+        error_messages={"required": "Enter a recovery code", "max_length": "Enter a recovery code"},
+    )
