@@ -150,3 +150,14 @@ def two_factor_turn_off(*, user: User) -> None:
         raise ApplicationError("Your role needs two-factor sign-in, so it cannot be turned off")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+
+
+def totp_device_install(*, user: User, key: str) -> TOTPDevice:
+    """A confirmed authenticator app with a known secret (hex), for demo accounts whose secret is printed so
+    anyone trying the demo can add it to an app. Idempotent."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True, key=key).first()
+    if device is None:
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user).delete()
+            device = TOTPDevice.objects.create(user=user, name="Demo authenticator app", key=key, confirmed=True)
+    return device
