@@ -1,7 +1,11 @@
-"""Sign-in and password forms with GOV.UK wording."""
+"""Sign-in, two-factor and password forms with GOV.UK wording."""
+
+import logging
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+
+logger = logging.getLogger(__name__)
 
 
 class GovukAuthenticationForm(AuthenticationForm):
@@ -35,6 +39,20 @@ class GovukPasswordResetForm(PasswordResetForm):
             "invalid": "Enter an email address in the correct format, like name@example.gov.uk",
         },
     )
+
+    def save(self, **kwargs: object) -> None:
+        """Hand the address to a worker, which looks for the account and puts the email in the outbox. The
+        request does the same work (one message to the broker) whether or not an account exists, so neither
+        the page nor its timing says which; the email goes through the outbox's retries like any other."""
+        from councils.tasks import password_reset_requested
+
+        email = self.cleaned_data["email"]
+        try:
+            password_reset_requested.apply_async(args=(email,))
+        except Exception:
+            # The broker is down: do the work here rather than lose the email (the timing differs only then).
+            logger.warning("Could not queue a password reset; sending it from the request", exc_info=True)
+            password_reset_requested(email)
 
 
 class GovukSetPasswordForm(SetPasswordForm):

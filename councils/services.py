@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,6 +22,8 @@ from core.formatting import plural
 from councils.choices import COUNCIL_TYPE_FROM_CSV
 from councils.models import Council, User
 from councils.signin import recovery_device, totp_device, two_factor_required
+from notifications.choices import Event
+from notifications.services import notify
 
 COUNCILS_CSV = Path(__file__).resolve().parent / "data" / "english-councils.csv"
 REQUIRED_COLUMNS = {"register_code", "official_name", "short_name", "gss_code", "council_type", "region"}
@@ -161,3 +167,33 @@ def totp_device_install(*, user: User, key: str) -> TOTPDevice:
             TOTPDevice.objects.filter(user=user).delete()
             device = TOTPDevice.objects.create(user=user, name="Demo authenticator app", key=key, confirmed=True)
     return device
+
+
+# --- Account emails ---------------------------------------------------------------------------------------
+
+
+def password_reset_send(*, email: str) -> int:
+    """Put a password-reset email in the outbox for each active account with this address (none, usually one).
+
+    Runs in a worker (councils.tasks.password_reset_requested), never in the request, so the page's response is
+    the same — in content and in time — whether or not an account exists."""
+    from django.contrib.auth.forms import PasswordResetForm
+
+    sent = 0
+    for user in PasswordResetForm().get_users(email):
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        with transaction.atomic():
+            sent += len(
+                notify(
+                    event=Event.PASSWORD_RESET,
+                    recipients=[user],
+                    context={
+                        "reset_path": reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
+                        "email": user.email,
+                        "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+                    },
+                    key=f"{Event.PASSWORD_RESET}:{user.pk}:{token}",
+                )
+            )
+    return sent

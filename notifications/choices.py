@@ -19,6 +19,7 @@ class Event(models.TextChoices):
     ROUND_CLOSING = "round_closing", "Round closes soon"
     ASSESSMENT_DUE = "assessment_due", "Assessment due soon"
     ASSESSMENT_OVERDUE = "assessment_overdue", "Assessment overdue"
+    PASSWORD_RESET = "password_reset", "Password reset"
 
 
 # Reminders can be switched off by the recipient; decisions and receipts always go.
