@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -25,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
-from bids.documents import sniff_document
+from bids.documents import document_check
 from bids.models import (
     ANSWER_WORD_LIMITS,
     BID_SECTIONS,
@@ -526,7 +525,8 @@ def cost_line_remove(*, line: CostLine, by: User) -> None:
 def document_upload(*, bid: Bid, by: User, upload: UploadedFile) -> BidDocument:
     """Store a supporting document after checking what its content really is. A refusal stores nothing."""
     _require_editable(bid, by)
-    kind = sniff_document(name=upload.name or "", size=upload.size or 0, stream=upload)
+    checked = document_check(name=upload.name or "", size=upload.size or 0, stream=upload)
+    kind = checked.kind
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -538,8 +538,9 @@ def document_upload(*, bid: Bid, by: User, upload: UploadedFile) -> BidDocument:
                 )
             document = BidDocument(
                 bid=bid,
-                original_name=Path(upload.name or "document").name[:255],
+                original_name=checked.name,
                 content_type=kind.content_type,
+                has_formulas=checked.has_formulas,
                 size=upload.size,
                 uploaded_by=by,
             )
