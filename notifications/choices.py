@@ -22,6 +22,9 @@ class Event(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Password reset"
 
 
+# About a person's account, not a bid: no bid reference in the subject.
+ACCOUNT_EVENTS = frozenset({Event.PASSWORD_RESET})
+
 # Reminders can be switched off by the recipient; decisions and receipts always go.
 NON_ESSENTIAL_EVENTS = frozenset({Event.ROUND_CLOSING, Event.ASSESSMENT_DUE, Event.ASSESSMENT_OVERDUE})
 
