@@ -45,6 +45,8 @@ class TwoFactorMiddleware:
             state = request.session[TWO_FACTOR_SESSION_KEY] = two_factor_state(user)
         if state == NOT_USED:
             return None
+        # The page (one of the second step's own) shows no links the person cannot follow yet.
+        request.two_factor_pending = True
         match = request.resolver_match
         if match is not None and match.url_name in OPEN_BEFORE_SECOND_STEP and not match.namespace:
             return None

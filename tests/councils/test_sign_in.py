@@ -107,6 +107,7 @@ def test_people_who_must_use_two_factor_set_it_up_before_anything_else(role):
     setup = client.get(reverse("two_factor_setup"))
     html = setup.content.decode()
     assert "Set up your authenticator app" in html
+    assert "Your account" not in html and "Sign out" in html, "only the links that can be followed yet"
     secret = "".join(re.search(r'id="secret-key">(.*?)</p>', html).group(1).split("<span>")).replace("</span>", "")
     secret = "".join(secret.split())
     qr = client.get(reverse("two_factor_qr"))
