@@ -89,3 +89,45 @@ def test_the_production_server_names_no_version():
     import gunicorn
 
     assert not re.search(r"\d", gunicorn.SERVER), "gunicorn's Server header"
+
+
+def test_gunicorn_serves_pages_with_the_policies_and_no_server_version(tmp_path):
+    """The production server itself: its Server header names no version, and the headers reach the browser."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    server = subprocess.Popen(  # noqa: S603 - this interpreter running gunicorn with fixed arguments
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accessibility/", timeout=5) as response:
+                    headers = response.headers
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert headers["Server"] == "gunicorn"
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
