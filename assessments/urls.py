@@ -17,7 +17,7 @@ urlpatterns = [
     path("staff/rounds/<int:pk>/ranking/", views.round_ranking, name="ranking"),
     path("staff/rounds/<int:pk>/calibration/", views.round_calibration, name="calibration"),
     path("staff/rounds/<int:pk>/panel-pack/", views.round_panel_pack, name="panel_pack"),
-    path("staff/bids/<str:reference>/", views.bid_assessments, name="bid"),
-    path("staff/bids/<str:reference>/assign/", views.bid_assign, name="assign"),
-    path("staff/bids/<str:reference>/moderate/<int:criterion_pk>/", views.bid_moderate, name="moderate"),
+    path("staff/bids/<reference:reference>/", views.bid_assessments, name="bid"),
+    path("staff/bids/<reference:reference>/assign/", views.bid_assign, name="assign"),
+    path("staff/bids/<reference:reference>/moderate/<int:criterion_pk>/", views.bid_moderate, name="moderate"),
 ]

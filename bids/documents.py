@@ -2,12 +2,28 @@
 
 `sniff_document` reads the upload's first bytes (and, for zip containers, the names of the files inside)
 and returns the allowed kind it is, or raises ApplicationError with a message a council officer understands.
-Office files are zip containers, so a zip's inner markers decide between DOCX, XLSX and ODT; a CSV is
+Office files are zip containers, so a zip's inner markers decide between DOCX, XLSX, ODT and ODS; a CSV is
 plain UTF-8 text with no NUL bytes that no binary signature matches.
+
+`document_check` adds what the stored document needs: a file name cleaned of control and bidi-override
+characters (U+202E makes "report\u202eexe.pdf" look like "reportfdp.exe"), office containers opened in full
+within bounds (at most 100 MB uncompressed and 100 times the file's size, so a 200 KB file cannot expand to
+200 MB), and formulas:
+
+- a CSV file is refused if any cell is a formula (starts with = or @ or a tab, or with + or - and is not a plain
+  number or telephone number):
+  CSV has no real formulas, so one there is only a way to run something in the reader's spreadsheet app;
+- an XLSX or ODS spreadsheet may hold formulas (budgets need them) and is marked so, and every page that
+  offers it says so; one with macros, external links or DDE (formulas that reach other files or programs) is
+  refused, as is any office file with macros.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -37,9 +53,11 @@ JPEG = DocumentKind("jpg", "image/jpeg", "JPEG")
 DOCX = DocumentKind("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "DOCX")
 XLSX = DocumentKind("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX")
 ODT = DocumentKind("odt", "application/vnd.oasis.opendocument.text", "ODT")
+ODS = DocumentKind("ods", "application/vnd.oasis.opendocument.spreadsheet", "ODS")
 CSV = DocumentKind("csv", "text/csv", "CSV")
 
-ALLOWED_KINDS = (PDF, ODT, DOCX, XLSX, CSV, PNG, JPEG)
+ALLOWED_KINDS = (PDF, ODT, ODS, DOCX, XLSX, CSV, PNG, JPEG)
+SPREADSHEETS = frozenset({XLSX, ODS, CSV})
 # File name endings people use for each kind.
 EXTENSIONS = {
     "pdf": PDF,
@@ -49,15 +67,21 @@ EXTENSIONS = {
     "docx": DOCX,
     "xlsx": XLSX,
     "odt": ODT,
+    "ods": ODS,
     "csv": CSV,
 }
-ALLOWED_LABEL = "PDF, ODT, DOCX, XLSX, CSV, PNG or JPEG"
+ALLOWED_LABEL = "PDF, ODT, ODS, DOCX, XLSX, CSV, PNG or JPEG"
 ACCEPT_ATTRIBUTE = ",".join(f".{extension}" for extension in EXTENSIONS)
 
 # Enough for every binary signature filetype knows; a CSV is checked in full (it is at most 10 MB).
 HEAD_BYTES = 8192
 # A zip with more entries than this is not an ordinary office document (and may be a zip bomb).
 MAX_ZIP_ENTRIES = 5000
+# An office file opened in full may hold at most this much, and — past a floor any document may reach — at most
+# this many times its own size: ordinary documents are XML compressed about 5–20 times, images hardly at all.
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+RATIO_FLOOR_BYTES = 10 * 1024 * 1024
 
 
 def _refuse(message: str) -> ApplicationError:
@@ -84,8 +108,8 @@ def _zip_kind(stream: IO[bytes]) -> DocumentKind | None:
                 if mimetype_info.file_size > 200:
                     return None
                 declared = archive.read("mimetype").decode("ascii", errors="replace").strip()
-                if declared == ODT.content_type and "content.xml" in names:
-                    return ODT
+                if "content.xml" in names:
+                    return {ODT.content_type: ODT, ODS.content_type: ODS}.get(declared)
             return None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, KeyError, RuntimeError, NotImplementedError):
         return None
@@ -131,7 +155,7 @@ def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
         kind = PNG
     elif guessed.extension == "jpg":
         kind = JPEG
-    elif guessed.extension in {"zip", "docx", "xlsx", "odt"}:
+    elif guessed.extension in {"zip", "docx", "xlsx", "odt", "ods"}:
         # filetype's own office checks look only at the first entry; the zip's contents decide.
         kind = _zip_kind(stream)
     else:
@@ -147,3 +171,139 @@ def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
             f"Rename it to end in .{kind.extension} or choose another file"
         )
     return kind
+
+
+# --- The stored document: its name, its container opened within bounds, its formulas -----------------------------
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    kind: DocumentKind
+    name: str  # cleaned, for showing and for the download's file name
+    has_formulas: bool
+
+
+def clean_file_name(name: str) -> str:
+    """The name as people should see it: no folders, no control or format characters (bidi overrides such as
+    U+202E, zero-width characters), spaces collapsed, at most 255 characters with the extension kept."""
+    name = unicodedata.normalize("NFC", PurePath(name.replace("\\", "/")).name)
+    name = "".join(" " if char.isspace() else char for char in name)
+    name = "".join(char for char in name if unicodedata.category(char) not in {"Cc", "Cf", "Co", "Cs", "Cn"})
+    name = " ".join(name.split())
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    stem = stem.strip(". ") or "document"
+    extension = extension.strip()[:10]
+    return f"{stem[: 254 - len(extension)]}.{extension}" if extension else stem[:255]
+
+
+def _open_within_bounds(stream: IO[bytes], size: int, kind: DocumentKind) -> zipfile.ZipFile:
+    """The office container, every part read once (CRCs checked), refused if it would expand past the bounds.
+    zipfile never returns more than an entry's declared size, so the declared total bounds the work done."""
+    stream.seek(0)
+    archive = zipfile.ZipFile(stream)
+    declared = sum(info.file_size for info in archive.infolist())
+    megabytes = MAX_UNCOMPRESSED_BYTES // (1024 * 1024)
+    expands = f"The selected file would expand to {declared // (1024 * 1024):,} MB when opened"
+    if declared > MAX_UNCOMPRESSED_BYTES:
+        raise _refuse(f"{expands}. {kind.a_label} must expand to less than {megabytes} MB")
+    if declared > max(RATIO_FLOOR_BYTES, size * MAX_COMPRESSION_RATIO):
+        raise _refuse(
+            f"{expands}, {declared // max(size, 1):,} times its size. No ordinary document is compressed that much: "
+            f"{kind.a_label} must expand to less than {MAX_COMPRESSION_RATIO} times its size"
+        )
+    try:
+        broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as error:
+        raise _refuse(f"The selected file is damaged: it is not a complete {kind.label} file") from error
+    if broken is not None:
+        raise _refuse(f"The selected file is damaged: it is not a complete {kind.label} file")
+    return archive
+
+
+# VBA projects (Office), and Basic modules or scripts (OpenDocument; the Basic/ folder's two index files are
+# written even without macros).
+_MACRO_PARTS = re.compile(
+    r"(^|/)vbaProject\.bin$|(^|/)vbaProjectSignature\.bin$|(^|/)vbaData\.xml$|^Scripts/.+|"
+    r"^Basic/(?!script-l[cb]\.xml$).+",
+    re.IGNORECASE,
+)
+_XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ODS_FORMULA = re.compile(rb"table:formula\s*=")
+_ODS_EXTERNAL = re.compile(rb"table:dde-source|office:dde-source|table:table-source|table:dde-link|office:dde")
+
+
+def _read_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    with archive.open(name) as part:
+        return part.read(MAX_UNCOMPRESSED_BYTES + 1)
+
+
+def _office_formulas(archive: zipfile.ZipFile, kind: DocumentKind) -> bool:
+    """Whether the office file holds formulas; refuses macros, external links and DDE."""
+    names = [info.filename for info in archive.infolist()]
+    if any(_MACRO_PARTS.search(name) for name in names):
+        raise _refuse(
+            f"The selected file contains macros, which cannot be uploaded. Save it as an ordinary {kind.label} "
+            "file without macros and try again"
+        )
+    external = "The spreadsheet links to other files or programs (external links or DDE), which cannot be "
+    external += "uploaded. Remove the links, keeping the values, and try again"
+    if kind == XLSX:
+        if any(name.startswith("xl/externalLinks/") for name in names):
+            raise _refuse(external)
+        sheets = [name for name in names if name.startswith("xl/worksheets/") and name.endswith(".xml")]
+        return any(_XLSX_FORMULA.search(_read_part(archive, name)) for name in sheets)
+    if kind == ODS:
+        content = _read_part(archive, "content.xml")
+        if _ODS_EXTERNAL.search(content):
+            raise _refuse(external)
+        return _ODS_FORMULA.search(content) is not None
+    return False
+
+
+# A number or a telephone number, like -250, -1,000.50, +44 (0)117 922 2000: signed, but not a formula.
+_SIGNED_NUMBER = re.compile(r"[+-][0-9 .,()%]+")
+
+
+def _csv_formula_cell(stream: IO[bytes]) -> tuple[int, str] | None:
+    """The first cell a spreadsheet app would run as a formula: (row number, its first character)."""
+    stream.seek(0)
+    text = stream.read(MAX_DOCUMENT_BYTES + 1).decode("utf-8-sig")
+    stream.seek(0)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    for row_number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+        for cell in row:
+            stripped = cell.lstrip(" ")
+            if not stripped:
+                continue
+            first = stripped[0]
+            if first in "=@\t\r" or (first in "+-" and not _SIGNED_NUMBER.fullmatch(stripped)):
+                return row_number, {"\t": "a tab", "\r": "a carriage return"}.get(first, first)
+    return None
+
+
+def document_check(*, name: str, size: int, stream: IO[bytes]) -> CheckedDocument:
+    """Everything about an upload before it is stored: its real kind, its cleaned name, its container opened
+    within bounds, and its formulas. ApplicationError saying why, otherwise."""
+    cleaned = clean_file_name(name)
+    kind = sniff_document(name=cleaned, size=size, stream=stream)
+    has_formulas = False
+    if kind in (DOCX, XLSX, ODT, ODS):
+        try:
+            with _open_within_bounds(stream, size, kind) as archive:
+                has_formulas = _office_formulas(archive, kind)
+        finally:
+            stream.seek(0)
+    elif kind == CSV:
+        cell = _csv_formula_cell(stream)
+        if cell is not None:
+            row, first = cell
+            raise _refuse(
+                f"Row {row} of the CSV file has a formula (a cell starting with {first}). A CSV file cannot "
+                "contain formulas: remove them, keeping the values, or upload the spreadsheet as XLSX or ODS"
+            )
+    return CheckedDocument(kind=kind, name=cleaned, has_formulas=has_formulas)

@@ -2,61 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bids.choices import PartnerStatus, Payer, Phase
 from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
+from core.forms import MoneyField
 from councils.models import Council
 
-MAX_AMOUNT = Decimal("9999999999.99")
 # The answers a bid cannot be submitted without; every other question is labelled "(optional)".
 REQUIRED_FIELDS = frozenset(field for field, _section, _message in REQUIRED_CONTENT)
 
-
-def parse_money(value: str | None) -> Decimal | None:
-    """A sum of money typed by a person: '£80,000', '80000.5' or blank (None). ValidationError otherwise."""
-    text = re.sub(r"[£,\s]", "", value or "")
-    if not text:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as error:
-        raise ValidationError("invalid") from error
-    try:
-        valid = amount.is_finite() and abs(amount) <= MAX_AMOUNT and amount == amount.quantize(Decimal("0.01"))
-    except InvalidOperation:
-        valid = False
-    if not valid:
-        raise ValidationError("invalid")
-    return amount
-
-
-class MoneyField(forms.CharField):
-    def __init__(self, *, label: str, required: bool, messages: dict[str, str], **kwargs: object) -> None:
-        super().__init__(label=label, required=required, max_length=30, **kwargs)
-        self.money_messages = messages
-        self.widget.attrs.update({"inputmode": "decimal", "spellcheck": "false"})
-        self.error_messages["max_length"] = messages["invalid"]
-        if required:
-            self.error_messages["required"] = messages["required"]
-
-    def clean(self, value: str | None) -> Decimal | None:
-        value = super().clean(value)
-        try:
-            amount = parse_money(value)
-        except ValidationError as error:
-            raise ValidationError(self.money_messages["invalid"]) from error
-        if amount is not None and amount <= 0:
-            raise ValidationError(self.money_messages["positive"])
-        return amount
 
 
 class StartBidForm(forms.Form):
@@ -266,6 +226,7 @@ class AmountForm(SectionForm):
         help_text="In pounds, for example 75000 or £75,000.50",
         messages={
             "invalid": "Enter the amount in pounds, like 75000 or 75000.50",
+            "pence": "Enter the amount in pounds and pence, like 75000.50",
             "positive": "The amount requested must be more than £0",
         },
     )
@@ -305,6 +266,7 @@ class CostLineForm(forms.Form):
         messages={
             "required": "Enter the amount",
             "invalid": "Enter the amount in pounds, like 12000 or 12000.50",
+            "pence": "Enter the amount in pounds and pence, like 12000.50",
             "positive": "The amount must be more than £0",
         },
     )

@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from bids import conditions
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from core.converters import ROUND_CODE
 from councils.models import Council
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -51,7 +52,12 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 class FundingRound(models.Model):
     name = models.CharField(max_length=100)
     code = models.CharField(
-        "short code", max_length=10, unique=True, help_text="Used in bid references, for example R6"
+        "short code",
+        max_length=10,
+        unique=True,
+        help_text="Letters and digits, used in bid references, for example R6",
+        # The shape URLs accept (core.converters), so every round's pages and downloads can be reached.
+        validators=[RegexValidator(rf"^{ROUND_CODE}\Z", "Use only letters and digits, like R6")],
     )
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
@@ -287,6 +293,8 @@ class BidDocument(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
+    # A spreadsheet with formulas (allowed in XLSX and ODS): every page offering it says so.
+    has_formulas = models.BooleanField(default=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -26,12 +25,11 @@ from django.utils import timezone
 
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
 from bids.conditions import planned_start_message
-from bids.documents import sniff_document
+from bids.documents import document_check
 from bids.models import (
     ANSWER_WORD_LIMITS,
     BID_SECTIONS,
     MAX_DOCUMENTS_PER_BID,
-    PENNY,
     Bid,
     BidDocument,
     BidPartner,
@@ -52,6 +50,7 @@ from bids.selectors import (
 from bids.signals import council_joined_bid
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, word_count
+from core.money import MoneyError, as_amount
 from core.transitions import Machine, required_text
 from councils.models import Council, User
 from councils.selectors import council_members, programme_staff, user_council_ids
@@ -175,6 +174,20 @@ def bid_create(*, funding_round: FundingRound, lead_council: Council, by: User, 
     return bid
 
 
+def _amount(value: Decimal | int | str, invalid: str = "Enter the amount in pounds, like 75000 or 75000.50") -> Decimal:
+    """An amount given to a service, checked by `core.money.as_amount`: a Decimal in whole pence, or text read
+    by the one money parser (never by Decimal(), which reads "1e9" as a billion)."""
+    try:
+        return as_amount(value)
+    except MoneyError as error:
+        raise _amount_refused(invalid if error.code == "invalid" else str(error)) from error
+
+
+def _amount_refused(message: str) -> ApplicationError:
+    """A refusal of an amount, shown on the form's amount field."""
+    return ApplicationError(message, problems=[Problem(message, field="amount")])
+
+
 def _require_editable(bid: Bid, by: User) -> None:
     if not by.has_perm("bids.edit_bid", bid):
         raise ApplicationError("Only members of the lead council can change this bid")
@@ -274,7 +287,7 @@ def cost_line_add(
         bid=bid,
         payer=payer,
         description=description,
-        amount=Decimal(amount).quantize(PENNY),
+        amount=_amount(amount),
         payer_council=payer_council if payer == Payer.PARTNER else None,
     )
     try:
@@ -373,19 +386,11 @@ def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
     return bid
 
 
-def _amount_refused(message: str) -> ApplicationError:
-    """A refusal of the amount awarded, shown on the award form's amount field."""
-    return ApplicationError(message, problems=[Problem(message, field="amount")])
-
-
 def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
     """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
     BID_MACHINE.check(bid, "award", by)  # the wrong state or person is told so before any money rule
     conditions = (conditions or "").strip()
-    try:
-        amount = Decimal(amount).quantize(PENNY)
-    except (ArithmeticError, TypeError, ValueError) as error:
-        raise _amount_refused("Enter the amount to award as a number, like 75000 or 75000.50") from error
+    amount = _amount(amount, invalid="Enter the amount to award as a number, like 75000 or 75000.50")
     if amount <= 0:
         raise _amount_refused("The amount awarded must be more than £0")
     if bid.amount_requested is not None and amount > bid.amount_requested:
@@ -468,6 +473,8 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
     if unknown:
         raise ApplicationError(f"The {section} section does not include {', '.join(sorted(unknown))}")
     _require_editable(bid, by)
+    if values.get("amount_requested") is not None:
+        values = {**values, "amount_requested": _amount(values["amount_requested"])}
     problems = _word_limit_problems(values)
     start_message = planned_start_message(bid.funding_round, values.get("planned_start"))
     if start_message:
@@ -524,7 +531,7 @@ def cost_line_change(
     line.payer = payer
     line.payer_council = _cost_line_payer_council(line.bid, payer, payer_council)
     line.description = description
-    line.amount = Decimal(amount).quantize(PENNY)
+    line.amount = _amount(amount)
     try:
         line.full_clean()
     except ValidationError as error:
@@ -543,7 +550,8 @@ def cost_line_remove(*, line: CostLine, by: User) -> None:
 def document_upload(*, bid: Bid, by: User, upload: UploadedFile) -> BidDocument:
     """Store a supporting document after checking what its content really is. A refusal stores nothing."""
     _require_editable(bid, by)
-    kind = sniff_document(name=upload.name or "", size=upload.size or 0, stream=upload)
+    checked = document_check(name=upload.name or "", size=upload.size or 0, stream=upload)
+    kind = checked.kind
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -555,8 +563,9 @@ def document_upload(*, bid: Bid, by: User, upload: UploadedFile) -> BidDocument:
                 )
             document = BidDocument(
                 bid=bid,
-                original_name=Path(upload.name or "document").name[:255],
+                original_name=checked.name,
                 content_type=kind.content_type,
+                has_formulas=checked.has_formulas,
                 size=upload.size,
                 uploaded_by=by,
             )

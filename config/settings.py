@@ -7,10 +7,12 @@ EMAIL_* variables (see README). The test suite's additions live in `config/setti
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +46,11 @@ INSTALLED_APPS = [
     "django.forms",
     "rules.apps.AutodiscoverRulesConfig",
     "django_fsm",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "councils",
     "bids",
@@ -63,8 +70,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "councils.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.RefuseNulBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PrivateResponsesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +112,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "councils.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in (the service's or Django admin's) while the account or address is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -108,6 +123,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in lock-out (django-axes): after SIGN_IN_FAILURE_LIMIT wrong passwords for one account, or from one address,
+# sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (counted from the last failure), on the sign-in page and in
+# Django admin alike. A right password resets the account's count.
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "councils.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "councils.signin.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# How many reverse proxies in front of the service append to X-Forwarded-For (0: use the connection's address).
+# Behind one load balancer set 1, or every visitor shares the proxy's address for the lock-out.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Two-factor sign-in (django-otp): an authenticator app's code (TOTP) or a one-time recovery code. Required for
+# programme staff, assessors and administrators; council users may turn it on.
+OTP_TOTP_ISSUER = "Local Digital Fund"
+TWO_FACTOR_RECOVERY_CODES = 10
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -202,17 +236,27 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fail fast when the broker is down: the outbox keeps the message and the sweep sends it later.
+# Fail fast when the broker is down or hung: a web request enqueues after commit, and must never wait on the broker
+# for more than about a second. The outbox keeps the message and the sweep sends it later. A frozen Redis accepts
+# connections (the kernel completes them) and never answers, so a read timeout is needed as well as a connect
+# timeout (measured here: a publish to a frozen Redis fails after one timeout, 0.5 s by default). The worker's
+# blocking reads (BRPOP) are driven by its event loop and are not bound by it.
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=0.5)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
     # Redis redelivers an unacknowledged message after this long; every retry countdown stays well below it.
     "visibility_timeout": 3600,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=CELERY_BROKER_SOCKET_TIMEOUT)
+# No retry of a failed publish: redis-py itself reconnects a pooled connection that a Redis restart closed, and
+# against a hung broker each retry costs another connect and another read timeout. After a failure
+# enqueue_delivery leaves the broker alone for NOTIFICATIONS_BROKER_BACKOFF seconds.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 # Periodic sweeps, never long countdowns (a countdown past the visibility timeout is delivered again and again).
 CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep-pending": {
@@ -235,12 +279,17 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Notifications: transient failures are retried after NOTIFICATIONS_RETRY_BACKOFF × 2^(attempt-1) seconds (at
 # most NOTIFICATIONS_RETRY_BACKOFF_MAX), up to NOTIFICATIONS_MAX_ATTEMPTS attempts; the sweep re-queues pending
 # rows NOTIFICATIONS_SWEEP_AFTER seconds past their expected attempt.
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+# With the defaults a temporary failure is retried for about two hours (30 s, 1, 2, 4, 8 and 16 minutes, then every
+# 30 minutes: 10 attempts over 7,290 s) before the row fails as "gave up"; staff can then retry everything that
+# failed since the outage began (the outbox page, or manage.py notifications_retry_failed).
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=10)
 NOTIFICATIONS_RETRY_BACKOFF = env.float("NOTIFICATIONS_RETRY_BACKOFF", default=30.0)
-NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=900.0), 3000.0)
+NOTIFICATIONS_RETRY_BACKOFF_MAX = min(env.float("NOTIFICATIONS_RETRY_BACKOFF_MAX", default=1800.0), 3000.0)
 NOTIFICATIONS_SWEEP_AFTER = env.int("NOTIFICATIONS_SWEEP_AFTER", default=300)
 # How long a claimed row is left to the worker sending it before the sweep may take it back (a dead worker).
 NOTIFICATIONS_SEND_LEASE = env.int("NOTIFICATIONS_SEND_LEASE", default=300)
+# After a failed publish, how long a process leaves the broker alone (the sweep sends what it could not queue).
+NOTIFICATIONS_BROKER_BACKOFF = env.float("NOTIFICATIONS_BROKER_BACKOFF", default=30.0)
 NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=500)
 NOTIFICATIONS_GOVUK_NOTIFY_API_KEY = env.str("NOTIFICATIONS_GOVUK_NOTIFY_API_KEY", default="")
 NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID = env.str("NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID", default="")
@@ -255,10 +304,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 
+# HTTPS. Behind the proxy that terminates TLS: SECURE_COOKIES=true, SECURE_SSL_REDIRECT=true and
+# SECURE_HSTS_SECONDS=31536000 (README, "Production configuration"; `check --deploy` is clean with it).
 if not DEBUG and env.bool("SECURE_COOKIES", default=False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files — no inline script
+# or style, no eval, nothing from elsewhere. Every page, the Django admin included, passes it (tests/e2e).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# Browser features no page uses, switched off (core.middleware.PrivateResponsesMiddleware sends it).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), browsing-topics=()"
+)
 
 SERVICE_NAME = "Local Digital Fund"
 # Where the phase banner's "tell us what you think" link goes: a mailto: address or a feedback page's URL.

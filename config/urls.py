@@ -16,6 +16,7 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("councils.urls")),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(form_class=GovukPasswordResetForm),

@@ -1,7 +1,11 @@
-"""Sign-in and password forms with GOV.UK wording."""
+"""Sign-in, two-factor and password forms with GOV.UK wording."""
+
+import logging
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+
+logger = logging.getLogger(__name__)
 
 
 class GovukAuthenticationForm(AuthenticationForm):
@@ -36,6 +40,51 @@ class GovukPasswordResetForm(PasswordResetForm):
         },
     )
 
+    def save(self, **kwargs: object) -> None:
+        """Hand the address to a worker, which looks for the account and puts the email in the outbox. The
+        request does the same work (one message to the broker) whether or not an account exists, so neither
+        the page nor its timing says which; the email goes through the outbox's retries like any other."""
+        from councils.tasks import password_reset_requested
+
+        email = self.cleaned_data["email"]
+        try:
+            password_reset_requested.apply_async(args=(email,))
+        except Exception:
+            # The broker is down: do the work here rather than lose the email (the timing differs only then).
+            logger.warning("Could not queue a password reset; sending it from the request", exc_info=True)
+            password_reset_requested(email)
+
 
 class GovukSetPasswordForm(SetPasswordForm):
     pass
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app",
+        help_text="The 6-digit code your app shows for Local Digital Fund, for example 123456",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false", "autofocus": True}
+        ),
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app",
+            "max_length": "Enter the 6-digit code from your authenticator app",
+        },
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the 6-digit code from your authenticator app, like 123456")
+        return code
+
+
+class RecoveryCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Recovery code",
+        help_text="One of the recovery codes you saved when you set up two-factor sign-in. Each works once.",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}),
+        error_messages={"required": "Enter a recovery code", "max_length": "Enter a recovery code"},
+    )

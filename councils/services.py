@@ -7,11 +7,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Problem
+from core.formatting import plural
 from councils.choices import COUNCIL_TYPE_FROM_CSV
-from councils.models import Council
+from councils.models import Council, User
+from councils.signin import recovery_device, totp_device, two_factor_required
+from notifications.choices import Event
+from notifications.services import notify
 
 COUNCILS_CSV = Path(__file__).resolve().parent / "data" / "english-councils.csv"
 REQUIRED_COLUMNS = {"register_code", "official_name", "short_name", "gss_code", "council_type", "region"}
@@ -71,3 +83,117 @@ def council_load_from_csv(*, path: Path = COUNCILS_CSV, progress: Callable[[int]
             if progress:
                 progress(index)
     return result
+
+
+# --- Two-factor sign-in -----------------------------------------------------------------------------------
+
+
+def two_factor_setup_start(*, user: User) -> TOTPDevice:
+    """The authenticator app this person is setting up: an unconfirmed TOTP device with a new secret, kept until
+    they confirm a code from it (so reloading the page shows the same secret)."""
+    device = totp_device(user, confirmed=False)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def two_factor_setup_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the app with a code from it. Replaces any earlier app and recovery codes; returns the device and
+    the new recovery codes, which are shown to the person once."""
+    device = totp_device(user, confirmed=False)
+    if device is None:
+        message = "Start setting up your authenticator app again"
+        raise ApplicationError(message, problems=[Problem(message, field="code")])
+    if not device.verify_token(code):
+        message = "The code is not correct or has expired. Enter the code your app shows now"
+        raise ApplicationError(message, problems=[Problem(message, field="code")])
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = recovery_codes_replace(user=user)
+    return device, codes
+
+
+def recovery_codes_replace(*, user: User) -> list[str]:
+    """New one-time recovery codes for this person (any earlier ones stop working)."""
+    with transaction.atomic():
+        StaticDevice.objects.filter(user=user).delete()
+        device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(settings.TWO_FACTOR_RECOVERY_CODES)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def two_factor_verify(*, user: User, code: str, recovery: bool = False) -> TOTPDevice | StaticDevice:
+    """The device that accepts `code` (the app's current code, or an unused recovery code, which is then used up).
+    ApplicationError otherwise; the devices slow down repeated wrong guesses (django-otp's throttling)."""
+    code = "".join(code.split()).lower() if recovery else "".join(code.split())
+    device = recovery_device(user) if recovery else totp_device(user)
+    if device is None:
+        raise ApplicationError("You have no recovery codes" if recovery else "You have not set up an authenticator app")
+    allowed, details = device.verify_is_allowed()
+    if not allowed:
+        wait = ""
+        if details and details.get("locked_until"):
+            seconds = max(1, int((details["locked_until"] - timezone.now()).total_seconds()) + 1)
+            wait = f" Wait {plural(seconds, 'second')} and try again."
+        message = f"Too many wrong codes.{wait}"
+        raise ApplicationError(message, problems=[Problem(message, field="code")])
+    if not device.verify_token(code):
+        message = (
+            "The recovery code is not correct or has been used"
+            if recovery
+            else "The code is not correct or has expired. Enter the code your app shows now"
+        )
+        raise ApplicationError(message, problems=[Problem(message, field="code")])
+    return device
+
+
+def two_factor_turn_off(*, user: User) -> None:
+    """Council users may stop using two-factor sign-in; those who must use it cannot."""
+    if two_factor_required(user):
+        raise ApplicationError("Your role needs two-factor sign-in, so it cannot be turned off")
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+def totp_device_install(*, user: User, key: str) -> TOTPDevice:
+    """A confirmed authenticator app with a known secret (hex), for demo accounts whose secret is printed so
+    anyone trying the demo can add it to an app. Idempotent."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True, key=key).first()
+    if device is None:
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user).delete()
+            device = TOTPDevice.objects.create(user=user, name="Demo authenticator app", key=key, confirmed=True)
+    return device
+
+
+# --- Account emails ---------------------------------------------------------------------------------------
+
+
+def password_reset_send(*, email: str) -> int:
+    """Put a password-reset email in the outbox for each active account with this address (none, usually one).
+
+    Runs in a worker (councils.tasks.password_reset_requested), never in the request, so the page's response is
+    the same — in content and in time — whether or not an account exists."""
+    from django.contrib.auth.forms import PasswordResetForm
+
+    sent = 0
+    for user in PasswordResetForm().get_users(email):
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        with transaction.atomic():
+            sent += len(
+                notify(
+                    event=Event.PASSWORD_RESET,
+                    recipients=[user],
+                    context={
+                        "reset_path": reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}),
+                        "email": user.email,
+                        "valid_days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+                    },
+                    key=f"{Event.PASSWORD_RESET}:{user.pk}:{token}",
+                )
+            )
+    return sent

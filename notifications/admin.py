@@ -5,12 +5,22 @@ from notifications.models import Notification, NotificationPreference
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "event", "recipient", "reference", "channel", "status", "attempts", "sent_at")
-    list_filter = ("status", "event", "channel")
+    list_display = (
+        "created_at",
+        "event",
+        "recipient",
+        "reference",
+        "channel",
+        "status",
+        "failure",
+        "attempts",
+        "sent_at",
+    )
+    list_filter = ("status", "failure", "event", "channel")
     search_fields = ("reference", "recipient__email", "dedupe_key")
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient",)
-    readonly_fields = ("dedupe_key", "created_at", "sent_at", "attempts", "last_error")
+    readonly_fields = ("dedupe_key", "created_at", "sent_at", "attempts", "last_error", "failure", "failed_at")
 
 
 @admin.register(NotificationPreference)

@@ -20,7 +20,11 @@ class Event(models.TextChoices):
     ROUND_CLOSING = "round_closing", "Round closes soon"
     ASSESSMENT_DUE = "assessment_due", "Assessment due soon"
     ASSESSMENT_OVERDUE = "assessment_overdue", "Assessment overdue"
+    PASSWORD_RESET = "password_reset", "Password reset"
 
+
+# About a person's account, not a bid: no bid reference in the subject.
+ACCOUNT_EVENTS = frozenset({Event.PASSWORD_RESET})
 
 # Reminders can be switched off by the recipient; decisions and receipts always go.
 NON_ESSENTIAL_EVENTS = frozenset({Event.ROUND_CLOSING, Event.ASSESSMENT_DUE, Event.ASSESSMENT_OVERDUE})
@@ -30,6 +34,14 @@ class Status(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+
+
+class Failure(models.TextChoices):
+    """Why a failed message failed: the mail server refused it for good (a 5xx: a wrong address, bad
+    credentials), or every temporary failure was retried until the retry window ran out (an outage)."""
+
+    PERMANENT = "permanent", "Refused by the mail server"
+    GAVE_UP = "gave_up", "Gave up after retrying"
 
 
 class Channel(models.TextChoices):

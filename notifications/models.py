@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from notifications.choices import Channel, Event, Status
+from notifications.choices import Channel, Event, Failure, Status
 
 
 class Notification(models.Model):
@@ -24,6 +24,9 @@ class Notification(models.Model):
     # Copied from context["reference"] so staff pages can list a bid's notifications without the domain.
     reference = models.CharField(max_length=30, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # For a failed row: refused for good, or temporary failures retried until the window ran out.
+    failure = models.CharField(max_length=10, choices=Failure.choices, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     # When a delivery attempt is next expected; the sweep re-queues pending rows long past it.
@@ -39,6 +42,7 @@ class Notification(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=models.Q(status=Status.PENDING), name="notification_pending_due"
             ),
+            models.Index(fields=["failed_at"], condition=models.Q(status=Status.FAILED), name="notification_failed"),
         ]
 
     def __str__(self) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from notifications.choices import Status
 from notifications.models import Notification
 
 if TYPE_CHECKING:
@@ -26,10 +28,19 @@ def notification_unread_count(*, user: User) -> int:
 
 def notification_list_for_staff(*, status: str = "", event: str = "", reference: str = "") -> QuerySet[Notification]:
     notifications = Notification.objects.select_related("recipient").order_by("-created_at", "-pk")
-    if status:
+    if status.startswith(f"{Status.FAILED}_"):
+        # "failed_permanent", "failed_gave_up": failed, and why.
+        notifications = notifications.filter(status=Status.FAILED, failure=status.removeprefix(f"{Status.FAILED}_"))
+    elif status:
         notifications = notifications.filter(status=status)
     if event:
         notifications = notifications.filter(event=event)
     if reference:
         notifications = notifications.filter(reference__iexact=reference.strip())
     return notifications
+
+
+def failed_since(*, since: datetime, failure: str = "") -> QuerySet[Notification]:
+    """Failed messages that failed at or after `since`, of one kind of failure if given."""
+    failed = Notification.objects.filter(status=Status.FAILED, failed_at__gte=since)
+    return failed.filter(failure=failure) if failure else failed

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from notifications.backends import NOTIFICATION_ID_HEADER, describe, is_permanent
-from notifications.choices import NON_ESSENTIAL_EVENTS, Channel, Event, Status
+from notifications.choices import NON_ESSENTIAL_EVENTS, Channel, Event, Failure, Status
 from notifications.models import Notification, NotificationPreference
 from notifications.rendering import render_email
 
@@ -109,15 +109,44 @@ def notify(*, event: str, recipients: Iterable, context: dict, key: str) -> list
     return [pk for pk, _channel in written]
 
 
-def enqueue_delivery(notification_ids: list[int]) -> int:
-    """Hand rows to the broker. If it is down the rows stay pending and the sweep sends them later."""
+class BrokerBackoff:
+    """After a failed publish this process leaves the broker alone for a while (per process, in memory)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0  # time.monotonic()
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + float(settings.NOTIFICATIONS_BROKER_BACKOFF)
+
+    def reset(self) -> None:
+        self.until = 0.0
+
+
+broker_backoff = BrokerBackoff()
+
+
+def enqueue_delivery(notification_ids: list[int], *, sweeping: bool = False) -> int:
+    """Hand rows to the broker. If it is down or hung the rows stay pending and the sweep sends them later.
+
+    Each publish is bound by the broker's socket timeouts (CELERY_BROKER_SOCKET_TIMEOUT); after one fails, this
+    process leaves the broker alone for NOTIFICATIONS_BROKER_BACKOFF seconds, so a request that commits several
+    events, and the requests after it, pay for a hung broker once rather than once per event. The sweep (in a
+    worker, not a request) always tries: it is how the messages left behind get sent.
+    """
     from notifications.tasks import deliver_notification
 
+    if broker_backoff.active() and not sweeping:
+        logger.info("Broker marked unavailable; %d notification(s) left to the sweep", len(notification_ids))
+        return 0
     queued = 0
     for notification_id in notification_ids:
         try:
             deliver_notification.apply_async(args=(notification_id,))
         except Exception:
+            broker_backoff.start()
             logger.warning(
                 "Could not queue %d notification(s) (broker unavailable?); the sweep will send them",
                 len(notification_ids) - queued,
@@ -125,6 +154,8 @@ def enqueue_delivery(notification_ids: list[int]) -> int:
             )
             break
         queued += 1
+    if queued:
+        broker_backoff.reset()
     return queued
 
 
@@ -222,11 +253,23 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
         last_error = describe(error)[:2000]
         if is_permanent(error):
             logger.warning("Notification %s failed for good: %s", notification.pk, last_error)
-            _record(notification, status=Status.FAILED, last_error=last_error)
+            _record(
+                notification,
+                status=Status.FAILED,
+                failure=Failure.PERMANENT,
+                failed_at=timezone.now(),
+                last_error=last_error,
+            )
             return DeliveryOutcome(Status.FAILED)
         if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
             last_error = f"Gave up after {notification.attempts} attempts. {last_error}"
-            _record(notification, status=Status.FAILED, last_error=last_error)
+            _record(
+                notification,
+                status=Status.FAILED,
+                failure=Failure.GAVE_UP,
+                failed_at=timezone.now(),
+                last_error=last_error,
+            )
             return DeliveryOutcome(Status.FAILED)
         retry_in = retry_delay(notification.attempts)
         _record(notification, last_error=last_error, next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
@@ -252,11 +295,21 @@ def notification_sweep(*, limit: int | None = None) -> int:
         if ids:
             # Not again before another grace period, even if the broker is still down.
             Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
-            transaction.on_commit(partial(enqueue_delivery, ids), robust=True)
+            transaction.on_commit(partial(enqueue_delivery, ids, sweeping=True), robust=True)
     return len(ids)
 
 
 # --- Staff and recipients -------------------------------------------------------------------------------
+
+
+def _retry_fields() -> dict:
+    return {
+        "status": Status.PENDING,
+        "failure": "",
+        "failed_at": None,
+        "attempts": 0,
+        "next_attempt_at": timezone.now(),
+    }
 
 
 def notification_retry(*, notification: Notification, by: User) -> Notification:
@@ -268,12 +321,46 @@ def notification_retry(*, notification: Notification, by: User) -> Notification:
         if locked.status != Status.FAILED:
             state = locked.get_status_display().lower()
             raise ApplicationError(f"This notification is {state}, so it cannot be retried")
-        locked.status = Status.PENDING
-        locked.attempts = 0
-        locked.next_attempt_at = timezone.now()
-        locked.save(update_fields=["status", "attempts", "next_attempt_at"])
+        for name, value in _retry_fields().items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(_retry_fields()))
         transaction.on_commit(partial(enqueue_delivery, [locked.pk]), robust=True)
     return locked
+
+
+RETRY_BATCH = 500
+
+
+def notifications_retry_failed(
+    *, since: datetime, failure: str = "", by: User | None, progress: Callable[[int], None] | None = None
+) -> int:
+    """Send again every message that failed at or after `since` (only those of one `failure` kind if given),
+    after a mail outage outlasted the retry window. In batches, each its own short transaction; the rows are
+    queued after each commit (and the sweep sends any the broker does not take). `by` is None for the command.
+    """
+    if by is not None and not by.has_perm("notifications.retry_notification"):
+        raise ApplicationError("You do not have permission to do that")
+    if failure and failure not in Failure.values:
+        raise ApplicationError(f"Unknown kind of failure: {failure}")
+    retried = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            failed = Notification.objects.select_for_update(skip_locked=True).filter(
+                status=Status.FAILED, failed_at__gte=since, pk__gt=last_pk
+            )
+            if failure:
+                failed = failed.filter(failure=failure)
+            ids = list(failed.order_by("pk").values_list("pk", flat=True)[:RETRY_BATCH])
+            if not ids:
+                break
+            Notification.objects.filter(pk__in=ids).update(**_retry_fields())
+            transaction.on_commit(partial(enqueue_delivery, ids, sweeping=True), robust=True)
+        retried += len(ids)
+        last_pk = ids[-1]
+        if progress is not None:
+            progress(len(ids))
+    return retried
 
 
 def notification_mark_read(*, notification: Notification, by: User) -> Notification:

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,10 +16,11 @@ from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.views import staff_required
 from notifications.choices import Channel, Status
-from notifications.forms import OutboxFilterForm, PreferenceForm
+from notifications.forms import OutboxFilterForm, PreferenceForm, RetryFailedForm
 from notifications.models import Notification
 from notifications.rendering import render_email, subject_of, text_as_html
 from notifications.selectors import (
+    failed_since,
     notification_get_for_user,
     notification_list_for_staff,
     notification_list_for_user,
@@ -28,6 +30,7 @@ from notifications.services import (
     notification_mark_read,
     notification_retry,
     notifications_mark_all_read,
+    notifications_retry_failed,
     preference_for,
     preference_update,
 )
@@ -150,3 +153,38 @@ def staff_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("notifications:staff_list")
     return redirect(back)
+
+
+@staff_required
+def staff_retry_failed(request: HttpRequest) -> HttpResponse:
+    """Send again every message that failed since a moment (after a mail outage longer than the retry window):
+    choose, confirm with the count, then retry."""
+    if request.method != "POST":
+        today = timezone.localdate()
+        form = RetryFailedForm(
+            initial={"since_day": today.day, "since_month": today.month, "since_year": today.year, "since_time": ""}
+        )
+        return render(request, "notifications/retry_failed.html", {"form": form})
+    form = RetryFailedForm(request.POST)
+    if not form.is_valid():
+        return render(request, "notifications/retry_failed.html", {"form": form}, status=400)
+    since, failure = form.cleaned_data["since"], form.cleaned_data["failure"]
+    if request.POST.get("confirm") != "yes":
+        count = failed_since(since=since, failure=failure).count()
+        return render(
+            request,
+            "notifications/retry_failed_confirm.html",
+            {
+                "form": form,
+                "count": count,
+                "since": since,
+                "failure_label": dict(form.fields["failure"].choices)[failure],
+            },
+        )
+    try:
+        retried = notifications_retry_failed(since=since, failure=failure, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Sending {plural(retried, 'failed message')} again")
+    return redirect("notifications:staff_list")

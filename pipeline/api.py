@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
 from bids.selectors import COUNCIL_HIDDEN_FIELDS, bid_council_view, bid_visible_queryset, council_state
+from core.converters import BID_REFERENCE, is_round_code
 from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
 from pipeline.pagination import rows_pagination
@@ -267,6 +268,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
     Everyone else: the council-facing view, with filters and sorts on what councils may see only."""
 
     lookup_field = "reference"
+    lookup_value_regex = BID_REFERENCE
 
     def _for_staff(self) -> bool:
         # The schema describes the staff API (the fullest); spectacular builds it without a real caller.
@@ -334,5 +336,7 @@ class OpenDataView(APIView):
         from pipeline.views import package_response
 
         code = request.query_params.get("round")
+        if code and not is_round_code(code):
+            raise ValidationError({"round": ["Give a round's short code, like R6"]})
         funding_round = get_object_or_404(FundingRound, code=code) if code else None
         return package_response(funding_round)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 
+from core.forms import MoneyField
 from pipeline.choices import Decision
 
 
@@ -28,20 +27,16 @@ class IneligibleForm(forms.Form):
 
 
 class AwardForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = MoneyField(
         label="Amount to award, in pounds",
         help_text="The amount requested is filled in. You can award less, but not more.",
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        localize=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-        error_messages={
+        required=True,
+        messages={
             "required": "Enter the amount to award",
             "invalid": "Enter the amount to award as a number, like 75000 or 75000.50",
-            "min_value": "The amount awarded must be more than £0",
-            "max_decimal_places": "Enter the amount in pounds and pence, like 75000.50",
-            "max_digits": "Enter an amount of less than £10,000,000,000",
+            "pence": "Enter the amount in pounds and pence, like 75000.50",
+            "too_large": "Enter an amount of less than £10,000,000,000",
+            "positive": "The amount awarded must be more than £0",
         },
     )
     conditions = forms.CharField(

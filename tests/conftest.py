@@ -20,6 +20,36 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def force_login_passes_the_second_step(request, monkeypatch):
+    """`client.force_login(user)` gives a session that has passed two-factor sign-in too (a confirmed app is made
+    for people who must use it), so tests about other things need no codes. Tests of sign-in itself are marked
+    `two_factor` and get Django's plain force_login."""
+    if request.node.get_closest_marker("two_factor"):
+        return
+    from django.test import Client
+
+    from tests.factories.two_factor import verify_session
+
+    plain = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain(self, user, backend)
+        verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def broker_backoff_cleared():
+    """A test that made a publish fail must not leave later tests' enqueues to the sweep."""
+    from notifications.services import broker_backoff
+
+    broker_backoff.reset()
+    yield
+    broker_backoff.reset()
+
+
 @pytest.fixture
 def require_postgres(db):
     """Skip (locally) or fail (CI) a test that needs PostgreSQL's row locks and real concurrency."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from bids.choices import BidState
 from bids.models import Bid, FundingRound
 from councils.models import Council, User
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,34 @@ def test_graph_transitions_draws_the_bid_machine():
         "decline",
     ):
         assert transition in dot
+
+
+@pytest.mark.two_factor
+def test_demo_staff_sign_in_with_the_printed_secret_or_demo_totp_code(client):
+    import re
+
+    from django_otp.oath import TOTP
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = re.search(r"staff@demo\.localdigital\.test\s+secret ([A-Z2-7]+)", out.getvalue())
+    assert printed, out.getvalue()
+    assert "manage.py demo_totp <email>" in out.getvalue()
+    # An app given the printed secret shows the same code as demo_totp prints.
+    key = base64.b32decode(printed.group(1))
+    from_app = f"{TOTP(key).token():06d}"
+    code = StringIO()
+    call_command("demo_totp", "staff@demo.localdigital.test", stdout=code)
+    assert code.getvalue().strip() == from_app
+
+    response = client.post("/sign-in/", {"username": "staff@demo.localdigital.test", "password": "localdigital-demo"})
+    assert client.get(response.url, follow=True).redirect_chain[-1][0].startswith("/sign-in/two-factor/")
+    passed = client.post("/sign-in/two-factor/", {"code": from_app})
+    assert passed.status_code == 302
+    assert client.get("/pipeline/").status_code == 200
+
+
+def test_demo_totp_refuses_accounts_outside_the_demo():
+    make_user(email="real.person@council.gov.uk")
+    with pytest.raises(CommandError, match="Only demo accounts"):
+        call_command("demo_totp", "real.person@council.gov.uk")

@@ -52,6 +52,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from tests.factories import make_bid, make_council, make_round, make_user
 from tests.factories.assessments import assign, make_assessor, make_scored_bid
+from tests.factories.two_factor import verify_session
 
 # Also makes pytest-django set up the test database when this file runs alone.
 pytestmark = pytest.mark.django_db
@@ -236,6 +237,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             client = Client()
             if actor != ANONYMOUS:
                 client.force_login(built.users[actor])
+                # Past the second step too (module-scoped, so the per-test force_login patch is not in force).
+                verify_session(client, built.users[actor])
             built.clients[actor] = client
         yield built
         transaction.set_rollback(True)
@@ -313,6 +316,15 @@ MATRIX: dict[str, Route] = {
         kwargs=lambda w, a, t: {"uidb64": "MQ", "token": "not-a-token"}, get=same(EVERYONE)
     ),
     "password_reset_complete": Route(get=same(EVERYONE)),
+    # Two-factor sign-in: each signed-in person's own account; the second step's pages for whoever signed in.
+    "account": Route(get=same(SIGNED_IN)),
+    "two_factor_challenge": Route(get=same(SIGNED_IN), post=same(SIGNED_IN), data={"code": "000000"}),
+    "two_factor_recovery": Route(get=same(SIGNED_IN), post=same(SIGNED_IN), data={"code": "nope"}),
+    "two_factor_setup": Route(get=same(SIGNED_IN), post=same(SIGNED_IN), data={"code": "000000"}),
+    # The QR code exists only while its person is part-way through setting up an app: nobody here is.
+    "two_factor_qr": Route(get=same(NOBODY)),
+    "two_factor_recovery_codes": Route(get=same(SIGNED_IN)),
+    "two_factor_turn_off": Route(post=same(SIGNED_IN), data={"password": "wrong"}),
     # Councils' bid pages
     "bids:list": Route(get=same(SIGNED_IN)),
     "bids:start": Route(
@@ -403,6 +415,9 @@ MATRIX: dict[str, Route] = {
     "notifications:detail": Route(kwargs=notification_kwargs, get=per_target(own=SIGNED_IN, other=NOBODY)),
     "notifications:staff_list": Route(get=same(STAFF)),
     "notifications:retry": Route(kwargs=lambda w, a, t: {"pk": w.failed_notification_id}, post=same(STAFF)),
+    "notifications:retry_failed": Route(
+        get=same(STAFF), post=same(STAFF), data={"since_day": "1", "since_month": "1", "since_year": "2026"}
+    ),
     # Programme staff's pipeline
     "pipeline:dashboard": Route(get=same(STAFF)),
     "pipeline:bids": Route(get=same(STAFF)),

@@ -43,7 +43,8 @@ def options(choices, selected: str = "", blank: str = "") -> SafeString:
 @register.simple_tag
 def bid_rows(rows) -> SafeString:
     """The bid table's rows (plain rows of `selectors.TABLE_ROW_FIELDS`; columns match bid_table.html's header)."""
-    detail = reverse("pipeline:bid_detail", kwargs={"reference": "REF"}).replace("REF", "{}")
+    placeholder = "LDF-X-0000"  # any reference: the URL is built once and filled in per row
+    detail = reverse("pipeline:bid_detail", kwargs={"reference": placeholder}).replace(placeholder, "{}")
     html = []
     for row in rows:
         submitted = govuk_date(row["submitted_at"], short=True) or "–"
@@ -128,7 +129,7 @@ def funnel_svg(steps) -> SafeString:
         )
     return format_html(
         '<svg class="app-chart" role="img" aria-labelledby="funnel-title funnel-desc" viewBox="0 0 800 {}" '
-        'width="100%" style="max-width: 800px; height: auto; font-family: arial, sans-serif" '
+        'width="100%" '
         'xmlns="http://www.w3.org/2000/svg" focusable="false">'
         '<title id="funnel-title">Bids by the furthest stage they reached, from draft to award</title>'
         '<desc id="funnel-desc">{}</desc>{}</svg>',
@@ -145,7 +146,7 @@ def budget_svg(budget: Decimal, awarded: Decimal, remaining: Decimal, percent: i
     left = "overspent" if remaining < 0 else "remaining"
     return format_html(
         '<svg class="app-chart" role="img" aria-labelledby="budget-title budget-desc" viewBox="0 0 800 56" '
-        'width="100%" style="max-width: 800px; height: auto; font-family: arial, sans-serif" '
+        'width="100%" '
         'xmlns="http://www.w3.org/2000/svg" focusable="false">'
         '<title id="budget-title">Budget awarded and remaining: {}</title>'
         '<desc id="budget-desc">Budget {}: {} awarded ({}%), {} {}.</desc>'

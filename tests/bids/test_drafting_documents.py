@@ -96,7 +96,7 @@ def test_each_allowed_type_is_accepted_and_stored_privately(
     ("name", "content", "message"),
     [
         ("report.pdf", EXE, "The selected file is not really a PDF"),
-        ("setup.exe", EXE, "The selected file must be a PDF, ODT, DOCX, XLSX, CSV, PNG or JPEG"),
+        ("setup.exe", EXE, "The selected file must be a PDF, ODT, ODS, DOCX, XLSX, CSV, PNG or JPEG"),
         ("letter.docx", zipped({"letter.txt": b"hello"}), "The selected file is not really a DOCX"),
         ("letter.docx", b"PK\x03\x04 not really a zip", "The selected file is not really a DOCX"),
         ("budget.xlsx", DOCX, "name ends in .xlsx but it contains a DOCX"),

@@ -343,7 +343,7 @@ def test_mark_scored_waits_for_the_final_score(in_review_bid):
 
 def test_staff_award_within_limits(in_review_bid, staff_user):
     bid = scored(in_review_bid, staff_user)
-    bid = services.bid_award(bid=bid, by=staff_user, amount="55000.5", conditions="Weeknotes")
+    bid = services.bid_award(bid=bid, by=staff_user, amount=Decimal("55000.50"), conditions="Weeknotes")
     assert bid.state == BidState.AWARDED
     assert bid.award_amount == Decimal("55000.50")
     bid.refresh_from_db()
@@ -359,6 +359,8 @@ def test_staff_award_within_limits(in_review_bid, staff_user):
         ("-5", "more than £0"),
         ("60000.01", "cannot be more than the £60,000.00 requested"),
         ("lots", "Enter the amount to award as a number"),
+        ("1e-2", "Enter the amount to award as a number"),  # text is never read as an amount
+        (Decimal("0.001"), "two digits"),
     ],
 )
 def test_award_refuses_bad_amounts(in_review_bid, staff_user, amount, message):

@@ -583,7 +583,7 @@ def test_your_bids_next_steps(funding_round, councils, client):
     assert needs_partners.reference not in page
 
 
-@pytest.mark.parametrize("typed", ["1e999999", "NaN", "Infinity", "£1,2,3.4.5", "9" * 40])
+@pytest.mark.parametrize("typed", ["1e999999", "NaN", "Infinity", "£1,2,3.4.5", "9" * 40, "1e9", "1E5", "1,2,3"])
 def test_strange_amounts_get_a_clear_message_not_an_error(draft, lead_client, typed):
     response = lead_client.post(url("bids:cost_amount", draft), {"version": 0, "amount_requested": typed})
     assert response.status_code == 400
@@ -612,3 +612,17 @@ def test_strange_dates_get_a_clear_message(draft, lead_client, day, month, year,
     response = lead_client.post(section_url(draft, "timeline"), data)
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["amount_requested", "cost line"])
+def test_scientific_notation_is_never_saved_as_an_amount(draft, lead_client, field):
+    if field == "amount_requested":
+        response = lead_client.post(url("bids:cost_amount", draft), {"version": 0, "amount_requested": "1e9"})
+    else:
+        response = lead_client.post(
+            url("bids:cost_add", draft), {"payer": "lead", "description": "Staff", "amount": "1e9"}
+        )
+    assert response.status_code == 400
+    draft.refresh_from_db()
+    assert draft.amount_requested is None
+    assert not CostLine.objects.filter(bid=draft).exists()

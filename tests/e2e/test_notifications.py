@@ -87,3 +87,50 @@ def test_staff_filter_the_outbox_and_retry_a_failed_message(new_page, staff_user
     page.goto("/notifications/outbox/?status=lost")
     assert "Select a status from the list" in page.content()
     assert_accessible(page)
+
+
+def test_staff_send_again_every_message_that_failed_since_an_outage_began(new_page, staff_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.choices import Failure
+
+    member = make_user(email="member@leadshire.example.test")
+    for number in (5, 6):
+        make_notification(
+            member,
+            reference=f"LDF-R6-000{number}",
+            status=Status.FAILED,
+            failure=Failure.GAVE_UP,
+            failed_at=timezone.now() - timedelta(minutes=20),
+            attempts=10,
+            last_error="Gave up after 10 attempts. Connection refused",
+        )
+    page = new_page()
+    sign_in(page, staff_user.email)
+
+    page.goto("/notifications/outbox/?status=failed_gave_up")
+    assert "Gave up after retrying" in page.content()
+    page.get_by_role("link", name="every message that failed since a date and time").click()
+    assert page.get_by_role("heading", name="Send failed messages again").is_visible()
+    assert_accessible(page)
+
+    page.get_by_label("Year").fill("")
+    page.get_by_role("button", name="Continue").click()
+    assert "Enter the date the failures started" in page.content()
+    assert_accessible(page)
+
+    began = timezone.localtime(timezone.now() - timedelta(hours=1))
+    page.get_by_label("Day").fill(str(began.day))
+    page.get_by_label("Month").fill(str(began.month))
+    page.get_by_label("Year").fill(str(began.year))
+    page.get_by_label("Time").fill(f"{began:%H:%M}")
+    page.get_by_label("Only those that gave up after retrying").check()
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Send 2 failed messages again?").is_visible()
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Send 2 messages again").click()
+    assert "Sending 2 failed messages again" in page.content()
+    assert not Notification.objects.filter(status=Status.FAILED).exists()

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from notifications.choices import Channel, Event, Status
+from notifications.choices import ACCOUNT_EVENTS, Channel, Event, Status
 from notifications.models import Notification
 from notifications.rendering import render_email
 from notifications.services import (
@@ -185,7 +185,7 @@ def test_staff_retry_a_failed_row_and_nothing_else(staff_user, django_capture_on
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("event", Event.values)
+@pytest.mark.parametrize("event", [event for event in Event.values if event not in ACCOUNT_EVENTS])
 def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_subject(event, settings):
     settings.SITE_URL = "https://bids.example.gov.uk"
     context = {
@@ -216,6 +216,21 @@ def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_s
     assert "https://bids.example.gov.uk/" in rendered.text
     assert 'href="https://bids.example.gov.uk/' in rendered.html
     assert "LDF-R6-0042" in rendered.html
+    assert "{{" not in rendered.text and "{%" not in rendered.html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("event", sorted(ACCOUNT_EVENTS))
+def test_every_account_event_has_a_plain_text_and_html_email_with_its_link(event, settings):
+    settings.SITE_URL = "https://bids.example.gov.uk"
+    context = {"reset_path": "/password-reset/MQ/abc-123/", "email": "person@example.test", "valid_days": 3}
+    notification = Notification(event=event, recipient=make_user(), template=f"emails/{event}", context=context)
+
+    rendered = render_email(notification)
+
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "https://bids.example.gov.uk/password-reset/MQ/abc-123/" in rendered.text
+    assert 'href="https://bids.example.gov.uk/password-reset/MQ/abc-123/"' in rendered.html
     assert "{{" not in rendered.text and "{%" not in rendered.html
 
 

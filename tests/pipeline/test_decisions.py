@@ -225,3 +225,12 @@ def test_batch_award_with_nothing_above_the_line_says_so(staff_client, small_rou
     response = staff_client.post(reverse("pipeline:batch_award", args=[small_round.pk]), {})
     assert response.status_code == 400
     assert "No scored bids are above the funding line" in response.content.decode()
+
+
+@pytest.mark.parametrize("amount", ["1e-2", "5e4", "NaN", "1,2,3"])
+def test_award_refuses_scientific_notation_and_other_non_amounts(staff_client, scored_bid, amount):
+    response = staff_client.post(decide_url(scored_bid, "award"), {"amount": amount})
+    assert response.status_code == 400
+    assert "Enter the amount to award as a number" in response.content.decode()
+    scored_bid.refresh_from_db()
+    assert scored_bid.state == BidState.SCORED and scored_bid.award_amount is None

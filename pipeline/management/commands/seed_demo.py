@@ -4,10 +4,15 @@ Every demo login uses the password printed at the end (DEMO_PASSWORD). Everythin
 including which of the real councils have signed the Local Digital Declaration (no published list is bundled),
 so it runs only with DEMO_DATA=true: every page then says "Demo data — not real grants", the council search
 marks signatories as demo data, and the open data says so in its title, description and publisher.
+Every demo login uses the password printed at the end (DEMO_PASSWORD). Programme staff, assessors and the
+administrator also sign in with an authenticator app's code: each has a fixed demo secret, printed with the
+logins, and `manage.py demo_totp <email>` prints the current code without an app.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,8 +30,23 @@ from bids.choices import BidState, Payer, Phase
 from bids.models import Bid, FundingRound
 from councils.choices import Role
 from councils.models import Council, Membership, User
+from councils.services import totp_device_install
+from councils.signin import two_factor_required
 
 DEMO_PASSWORD = "localdigital-demo"  # noqa: S105 - documented demo login, never used in production
+DEMO_EMAIL_DOMAIN = "demo.localdigital.test"
+
+
+def demo_totp_key(email: str) -> str:
+    """The fixed authenticator secret (hex, as django-otp stores it) of a demo account: the same on every machine,
+    so the printed secret keeps working after the demo database is made again."""
+    return hashlib.sha1(f"ldf-demo-totp:{email}".encode()).hexdigest()  # noqa: S324 - a demo secret, not a hash
+
+
+def demo_totp_secret(email: str) -> str:
+    """The same secret as an authenticator app takes it (base32)."""
+    return base64.b32encode(bytes.fromhex(demo_totp_key(email))).decode()
+
 
 # Councils that have not signed the Local Digital Declaration in the demo (the rest have).
 NON_SIGNATORIES = ["BRW", "MDE", "WOX", "NDE", "SOX", "EDE"]
@@ -123,6 +143,14 @@ class Command(BaseCommand):
         for email, name, role, codes in PEOPLE:
             where = f" – {', '.join(codes)}" if codes else ""
             self.stdout.write(f"  {Role(role).label:<16} {email}  ({name}{where})")
+        self.stdout.write(
+            "Programme staff, assessors and the administrator also enter a code from an authenticator app. Add the "
+            "secret to any app (Google Authenticator, Microsoft Authenticator, 1Password…), or print the current "
+            "code with: .venv/bin/python manage.py demo_totp <email>"
+        )
+        for email, *_rest in PEOPLE:
+            if two_factor_required(people[email]):
+                self.stdout.write(f"  {email:<36} secret {demo_totp_secret(email)}")
 
     def _declarations(self) -> None:
         # Invented for the demo (see the module's docstring): the pages say so while DEMO_DATA is on.
@@ -149,6 +177,8 @@ class Command(BaseCommand):
                 user.save()
             for code in codes:
                 Membership.objects.get_or_create(user=user, council=Council.objects.get(register_code=code))
+            if two_factor_required(user):
+                totp_device_install(user=user, key=demo_totp_key(email))
             people[email] = user
         return people
 

@@ -1,0 +1,47 @@
+"""Request plumbing every page shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in the path or the query string is refused with a 400 before any view runs.
+
+    No identifier, search or filter ever contains one, and PostgreSQL refuses it in any query ("A string literal
+    cannot contain NUL"), so without this a `?q=%00` anywhere a view passes text to the database is a 500.
+    Path parameters are also held to their shapes by the converters in core/converters.py.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info or any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
+class PrivateResponsesMiddleware:
+    """What a signed-in person (or an API token) is shown is theirs alone: no shared cache may keep it, and any
+    cache must tell it apart by cookie and authorisation. Also sends the Permissions-Policy on every response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+            patch_cache_control(response, private=True, no_store=True)
+            response.headers.pop("Expires", None)
+        patch_vary_headers(response, ("Cookie", "Authorization"))
+        return response

@@ -1,0 +1,196 @@
+"""Sign-in pages beyond the password: the two-factor challenge, recovery codes, setting up an authenticator app,
+the account page, and the lock-out page after repeated wrong passwords."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from core.exceptions import ApplicationError
+from core.formatting import govuk_time, plural
+from core.forms import apply_problems
+from councils import services
+from councils.forms import RecoveryCodeForm, TwoFactorCodeForm
+from councils.signin import (
+    HAS_DEVICE,
+    NOT_USED,
+    TWO_FACTOR_SESSION_KEY,
+    is_verified,
+    recovery_device,
+    totp_device,
+    two_factor_required,
+)
+
+# Recovery codes are shown once, on the page after they are made; they wait here in between.
+CODES_TO_SHOW_SESSION_KEY = "two_factor_codes_to_show"
+
+
+def _next(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
+        return wanted
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _passed(request: HttpRequest, device) -> None:
+    django_otp.login(request, device)
+    request.session[TWO_FACTOR_SESSION_KEY] = HAS_DEVICE
+
+
+@never_cache
+@login_required
+def two_factor_challenge(request: HttpRequest) -> HttpResponse:
+    if is_verified(request):
+        return redirect(_next(request))
+    if totp_device(request.user) is None:
+        return redirect(f"{reverse('two_factor_setup')}?next={_next(request)}")
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.two_factor_verify(user=request.user, code=form.cleaned_data["code"])
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            _passed(request, device)
+            return redirect(_next(request))
+    status = 400 if form.errors else 200
+    return render(
+        request, "registration/two_factor_challenge.html", {"form": form, "next": _next(request)}, status=status
+    )
+
+
+@never_cache
+@login_required
+def two_factor_recovery(request: HttpRequest) -> HttpResponse:
+    if is_verified(request):
+        return redirect(_next(request))
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.two_factor_verify(user=request.user, code=form.cleaned_data["code"], recovery=True)
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            _passed(request, device)
+            left = device.token_set.count()
+            messages.warning(
+                request,
+                f"You used a recovery code. You have {plural(left, 'recovery code')} left: make new ones from "
+                "your account page if you are running out.",
+            )
+            return redirect(_next(request))
+    status = 400 if form.errors else 200
+    return render(
+        request, "registration/two_factor_recovery.html", {"form": form, "next": _next(request)}, status=status
+    )
+
+
+@never_cache
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Set up (or replace) the authenticator app: its secret as text and a QR code, then a code to confirm it."""
+    user = request.user
+    if totp_device(user) is not None and not is_verified(request):
+        # Replacing an app needs the old one (or a recovery code) first.
+        return redirect(f"{reverse('two_factor_challenge')}?next={reverse('two_factor_setup')}")
+    device = services.two_factor_setup_start(user=user)
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, codes = services.two_factor_setup_confirm(user=user, code=form.cleaned_data["code"])
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            _passed(request, device)
+            request.session[CODES_TO_SHOW_SESSION_KEY] = codes
+            request.session["two_factor_after_codes"] = _next(request)
+            return redirect("two_factor_recovery_codes")
+    secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]
+    context = {
+        "form": form,
+        "secret_groups": [secret[index : index + 4] for index in range(0, len(secret), 4)],
+        "required": two_factor_required(user),
+        "next": _next(request),
+    }
+    return render(request, "registration/two_factor_setup.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_GET
+def two_factor_qr(request: HttpRequest) -> HttpResponse:
+    """The QR code of the app being set up (an SVG image, served from here so the CSP's img-src 'self' allows it)."""
+    device = totp_device(request.user, confirmed=False)
+    if device is None:
+        return HttpResponse(status=404)
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    return HttpResponse(image.to_string(encoding="unicode"), content_type="image/svg+xml")
+
+
+@never_cache
+@login_required
+def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """The new recovery codes, shown once; or (POST, from the account page) make new ones."""
+    if request.method == "POST":
+        if not is_verified(request):
+            return redirect("two_factor_challenge")
+        request.session[CODES_TO_SHOW_SESSION_KEY] = services.recovery_codes_replace(user=request.user)
+        request.session["two_factor_after_codes"] = reverse("account")
+        return redirect("two_factor_recovery_codes")
+    codes = request.session.pop(CODES_TO_SHOW_SESSION_KEY, None)
+    after = request.session.pop("two_factor_after_codes", reverse("account"))
+    return render(request, "registration/two_factor_recovery_codes.html", {"codes": codes, "after": after})
+
+
+@never_cache
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    device = totp_device(user)
+    recovery = recovery_device(user)
+    context = {
+        "device": device,
+        "recovery_left": recovery.token_set.count() if recovery else 0,
+        "required": two_factor_required(user),
+    }
+    return render(request, "registration/account.html", context)
+
+
+@login_required
+@require_POST
+def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
+    try:
+        services.two_factor_turn_off(user=request.user)
+    except ApplicationError as error:
+        messages.error(request, str(error))
+    else:
+        request.session[TWO_FACTOR_SESSION_KEY] = NOT_USED
+        messages.success(request, "Two-factor sign-in is off. You sign in with your password only.")
+    return redirect("account")
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials: dict | None = None) -> HttpResponse:
+    """django-axes's lock-out response: a GOV.UK page saying when to try again (HTTP 429)."""
+    cool_off: timedelta = settings.AXES_COOLOFF_TIME
+    context = {
+        "minutes": int(cool_off.total_seconds() // 60),
+        # Rounded up to the minute: the wait counts from the last wrong password, which was just now.
+        "try_again_at": govuk_time(
+            (timezone.now() + cool_off + timedelta(seconds=59)).replace(second=0, microsecond=0)
+        ),
+        "limit": settings.AXES_FAILURE_LIMIT,
+    }
+    return render(request, "registration/locked_out.html", context, status=429)

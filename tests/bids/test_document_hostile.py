@@ -1,0 +1,233 @@
+"""Hostile uploads: office files that expand far beyond their size (zip bombs), names that disguise themselves
+with control or bidi-override characters, macros, spreadsheets linking to other files or programs, and CSV
+files holding formulas. A spreadsheet's own formulas are allowed and marked on every page that offers it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from bids import services
+from bids.documents import MAX_UNCOMPRESSED_BYTES, clean_file_name, document_check
+from bids.models import BidDocument
+from core.exceptions import ApplicationError
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def zipped(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression, compresslevel=9) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def docx(**extra: bytes) -> bytes:
+    return zipped({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>", **extra})
+
+
+def xlsx(sheet: bytes = b"<worksheet><sheetData/></worksheet>", **extra: bytes) -> bytes:
+    return zipped(
+        {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": sheet}
+        | extra
+    )
+
+
+DDE_CELL = (
+    b'<table:table-cell table:formula="of:=DDE(&quot;cmd&quot;;&quot;/C calc&quot;;&quot;x&quot;)">'
+    b"<office:dde-source/></table:table-cell>"
+)
+
+
+DDE_CELL = (
+    b'<table:table-cell table:formula="of:=DDE(&quot;cmd&quot;;&quot;/C calc&quot;;&quot;x&quot;)">'
+    b"<office:dde-source/></table:table-cell>"
+)
+
+
+def ods(content: bytes = b"<office:document-content/>", **extra: bytes) -> bytes:
+    return zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": content} | extra)
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def lead_user(councils):
+    return make_user(councils=[councils["lead"]])
+
+
+@pytest.fixture
+def draft(funding_round, councils, lead_user):
+    return services.bid_create(funding_round=funding_round, lead_council=councils["lead"], by=lead_user)
+
+
+def upload(client, bid, name: str, content: bytes):
+    return client.post(
+        reverse("bids:documents", kwargs={"reference": bid.reference}), {"file": SimpleUploadedFile(name, content)}
+    )
+
+
+def check(name: str, content: bytes):
+    return document_check(name=name, size=len(content), stream=io.BytesIO(content))
+
+
+def test_a_small_docx_that_expands_to_200_mb_is_refused(draft, lead_user, client, private_media):
+    bomb = docx(**{"word/media/padding.xml": b"\0" * (200 * 1024 * 1024)})
+    assert len(bomb) < 300 * 1024
+    client.force_login(lead_user)
+    response = upload(client, draft, "report.docx", bomb)
+    assert response.status_code == 400
+    assert "would expand to 200 MB when opened" in response.content.decode()
+    assert not BidDocument.objects.exists()
+    assert not [path for path in Path(private_media).rglob("*") if path.is_file()]
+
+
+def test_a_high_compression_ratio_is_refused_even_under_the_size_limit():
+    # 30 MB of zeros in about 30 KB: no ordinary document is compressed a thousand times.
+    with pytest.raises(ApplicationError, match="less than 100 times its size"):
+        check("notes.docx", docx(**{"word/padding.xml": b"\0" * (30 * 1024 * 1024)}))
+
+
+def test_an_entry_that_lies_about_its_size_is_refused_as_damaged():
+    honest = docx()
+    data = bytearray(honest)
+    # Corrupt a stored part's content so its CRC no longer matches what it declares.
+    content = zipped(
+        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document>hello</w:document>"},
+        compression=zipfile.ZIP_STORED,
+    )
+    data = bytearray(content)
+    index = data.index(b"hello")
+    data[index : index + 5] = b"HELLO"
+    with pytest.raises(ApplicationError, match="damaged"):
+        check("letter.docx", bytes(data))
+
+
+def test_ordinary_office_files_within_bounds_are_accepted():
+    text = b"<w:document>" + b"<w:p>Shared repairs front door</w:p>" * 2000 + b"</w:document>"
+    assert check("letter.docx", docx(**{"word/document.xml": text})).kind.extension == "docx"
+    assert MAX_UNCOMPRESSED_BYTES == 100 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("report\u202eexe.pdf", "reportexe.pdf"),
+        ("report\u202egpj.exe\u202c.pdf", "reportgpj.exe.pdf"),
+        ("plan\u200b\u2066.pdf", "plan.pdf"),
+        ("bad\x00name\x1b[31m.pdf", "badname[31m.pdf"),
+        ("  line\nbreak\tand\u00a0spaces .pdf", "line break and spaces.pdf"),
+        ("C:\\Users\\me\\plan.pdf", "plan.pdf"),
+        ("\u202e.pdf", "document.pdf"),
+        ("café.pdf", "café.pdf"),
+    ],
+)
+def test_file_names_lose_control_and_bidi_override_characters(typed, shown):
+    assert clean_file_name(typed) == shown
+
+
+def test_a_bidi_disguised_name_is_stored_and_served_cleaned(draft, lead_user, client):
+    client.force_login(lead_user)
+    assert upload(client, draft, "report\u202eexe.pdf", PDF).status_code == 302
+    document = BidDocument.objects.get()
+    assert document.original_name == "reportexe.pdf"
+    response = client.get(reverse("bids:document", kwargs={"reference": draft.reference, "document_id": document.pk}))
+    assert "\u202e" not in response["Content-Disposition"]
+    assert "reportexe.pdf" in response["Content-Disposition"]
+
+
+def test_a_disguised_name_cannot_smuggle_another_extension():
+    # Without the override the name ends in .exe: refused as not an allowed type.
+    with pytest.raises(ApplicationError, match="must be a PDF"):
+        check("report\u202efdp.exe", PDF)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "data.csv",
+            b'council,amount\nBristol,=HYPERLINK("http://x")\n',
+            "Row 2 of the CSV file has a formula (a cell starting with =)",
+        ),
+        (
+            "data.csv",
+            b"a,b\n1,2\n@SUM(1+1)*cmd|' /C calc'!A0,3\n",
+            "Row 3 of the CSV file has a formula (a cell starting with @)",
+        ),
+        ("data.csv", b"a\n+cmd|' /C calc'!A0\n", "cell starting with +"),
+        ("data.csv", b"a\n-2+3+cmd|' /C calc'!A0\n", "cell starting with -"),
+        ("data.csv", b'a\n"  =1+1"\n', "cell starting with ="),
+        ("data.csv", b"a;b\n1;=1+1\n", "cell starting with ="),
+        ("budget.xlsx", xlsx(**{"xl/vbaProject.bin": b"\0vba"}), "contains macros"),
+        ("letter.docx", docx(**{"word/vbaProject.bin": b"\0vba"}), "contains macros"),
+        (
+            "budget.xlsx",
+            xlsx(**{"xl/externalLinks/externalLink1.xml": b"<externalLink><ddeLink/></externalLink>"}),
+            "links to other files or programs",
+        ),
+        (
+            "budget.ods",
+            ods(DDE_CELL),
+            "links to other files or programs",
+        ),
+        ("budget.ods", ods(**{"Basic/Standard/Module1.xml": b"<script/>"}), "contains macros"),
+    ],
+)
+def test_formula_injection_macros_and_external_links_are_refused(draft, lead_user, client, name, content, message):
+    client.force_login(lead_user)
+    response = upload(client, draft, name, content)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not BidDocument.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"council,amount,phone\nBristol,-250,+44 (0)117 922 2000\nBath,-1,000.50,0117\n",
+        "name,note\nSam,Café - hello\n".encode(),
+    ],
+)
+def test_csv_numbers_and_phone_numbers_with_signs_are_not_formulas(content):
+    assert check("data.csv", content).has_formulas is False
+
+
+def test_spreadsheet_formulas_are_allowed_and_marked_on_every_page_that_offers_the_file(draft, lead_user, client):
+    client.force_login(lead_user)
+    with_formulas = xlsx(
+        b"<worksheet><sheetData><row><c r='A3'><f>SUM(A1:A2)</f><v>3</v></c></row></sheetData></worksheet>"
+    )
+    assert upload(client, draft, "budget.xlsx", with_formulas).status_code == 302
+    assert (
+        upload(
+            client,
+            draft,
+            "plain.ods",
+            ods(b"<office:document-content><table:table-cell office:value='3'/></office:document-content>"),
+        ).status_code
+        == 302
+    )
+    assert (
+        upload(client, draft, "sums.ods", ods(b'<table:table-cell table:formula="of:=SUM([.A1:.A2])"/>')).status_code
+        == 302
+    )
+    marked = dict(BidDocument.objects.values_list("original_name", "has_formulas"))
+    assert marked == {"budget.xlsx": True, "plain.ods": False, "sums.ods": True}
+    page = client.get(reverse("bids:documents", kwargs={"reference": draft.reference})).content.decode()
+    assert page.count("Contains formulas</strong>") == 2
+    check_page = client.get(reverse("bids:check", kwargs={"reference": draft.reference})).content.decode()
+    assert check_page.count("Contains formulas</strong>") == 2

@@ -1,0 +1,97 @@
+"""Password reset goes through the notifications outbox, from a worker: the page's response is the same in
+content and in work done (one message to the broker) whether or not an account has the address, and the email
+that arrives has a link that lets the person choose a new password."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from notifications.choices import Event, Status
+from notifications.models import Notification
+from notifications.services import notification_deliver
+from tests.factories import make_user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.two_factor]
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What the request hands to the broker (the tasks are then run by the test, as a worker would)."""
+    calls: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(
+        "councils.tasks.password_reset_requested.apply_async",
+        lambda args, **kwargs: calls.append(("councils.password_reset_requested", tuple(args))),
+    )
+    monkeypatch.setattr(
+        "notifications.tasks.deliver_notification.apply_async",
+        lambda args, **kwargs: calls.append(("notifications.deliver", tuple(args))),
+    )
+    return calls
+
+
+def request_reset(email: str):
+    return Client().post(reverse("password_reset"), {"email": email})
+
+
+def test_the_response_is_the_same_whether_or_not_an_account_exists(published, django_assert_num_queries):
+    make_user(email="known@council.example.test")
+    with django_assert_num_queries(0):
+        known = request_reset("known@council.example.test")
+    known_calls = list(published)
+    published.clear()
+    with django_assert_num_queries(0):
+        unknown = request_reset("nobody@council.example.test")
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert known.content == unknown.content
+    # The request did the same work either way: one message to the broker, nothing written, no mail sent.
+    assert (
+        [name for name, _args in known_calls]
+        == [name for name, _args in published]
+        == ["councils.password_reset_requested"]
+    )
+    assert not Notification.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_worker_puts_the_email_in_the_outbox_and_its_link_resets_the_password(
+    published, django_capture_on_commit_callbacks
+):
+    from councils.tasks import password_reset_requested
+
+    user = make_user(email="known@council.example.test")
+    request_reset(user.email)
+    [(_name, (email,))] = published
+    with django_capture_on_commit_callbacks(execute=True):
+        assert password_reset_requested(email) == 1
+    row = Notification.objects.get(event=Event.PASSWORD_RESET)
+    assert (row.recipient, row.status) == (user, Status.PENDING)
+    assert ("notifications.deliver", (row.pk,)) in published
+
+    notification_deliver(notification_id=row.pk)
+    [message] = mail.outbox
+    assert message.to == [user.email]
+    assert message.subject == "Reset your Local Digital Fund password"
+    link = re.search(r"https?://\S+/password-reset/\S+/", message.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    client = Client()
+    form = client.get(f"/{path}", follow=True)
+    assert "new_password1" in form.content.decode()
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"}
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-passphrase")
+
+
+def test_no_account_no_email(published):
+    from councils.tasks import password_reset_requested
+
+    assert password_reset_requested("nobody@council.example.test") == 0
+    assert not Notification.objects.exists()
