@@ -9,20 +9,9 @@ from django.urls import reverse
 from bids import services, views
 from bids.choices import BidState
 from bids.models import Bid
-from tests.factories import make_bid, make_user
+from tests.factories import make_bid
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
-
-
-@pytest.fixture
-def lead_client(client, lead_user):
-    client.force_login(lead_user)
-    return client
 
 
 @pytest.fixture

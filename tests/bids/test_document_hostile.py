@@ -12,11 +12,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from bids import services
 from bids.documents import MAX_UNCOMPRESSED_BYTES, clean_file_name, document_check
 from bids.models import BidDocument
 from core.exceptions import ApplicationError
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -56,22 +54,6 @@ DDE_CELL = (
 
 def ods(content: bytes = b"<office:document-content/>", **extra: bytes) -> bytes:
     return zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": content} | extra)
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "private"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]])
-
-
-@pytest.fixture
-def draft(funding_round, councils, lead_user):
-    return services.bid_create(funding_round=funding_round, lead_council=councils["lead"], by=lead_user)
 
 
 def upload(client, bid, name: str, content: bytes):

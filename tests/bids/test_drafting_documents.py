@@ -41,22 +41,6 @@ ODT = zipped({"mimetype": b"application/vnd.oasis.opendocument.text", "content.x
 CSV = "council,amount\nBristol,£1\n".encode()
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "private"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]])
-
-
-@pytest.fixture
-def draft(funding_round, councils, lead_user):
-    return services.bid_create(funding_round=funding_round, lead_council=councils["lead"], by=lead_user)
-
-
 def stored_files(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 

@@ -13,19 +13,9 @@ from bids import services
 from bids.choices import BidState, Payer
 from bids.models import Bid, BidPartner, CostLine
 from core.exceptions import ApplicationError
-from tests.factories import make_bid, make_submitted_bid, make_user
+from tests.factories import make_bid, make_submitted_bid
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]])
-
-
-@pytest.fixture
-def draft(funding_round, councils, lead_user):
-    return services.bid_create(funding_round=funding_round, lead_council=councils["lead"], by=lead_user)
 
 
 def test_section_update_saves_and_counts_versions_per_section(draft, lead_user):

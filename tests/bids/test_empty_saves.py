@@ -11,25 +11,8 @@ from bids.conditions import REQUIRED_CONTENT
 from bids.forms import SECTION_FORMS
 from bids.models import BID_SECTIONS
 from bids.selectors import bid_get_for_drafting, bid_submission_problems, bid_task_list
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
-
-
-@pytest.fixture
-def draft(funding_round, councils, lead_user):
-    return services.bid_create(funding_round=funding_round, lead_council=councils["lead"], by=lead_user)
-
-
-@pytest.fixture
-def lead_client(client, lead_user):
-    client.force_login(lead_user)
-    return client
 
 
 def status(bid, user, slug: str) -> str:

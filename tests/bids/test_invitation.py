@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]], name="Lee Lead")
-
-
-@pytest.fixture
 def bid(funding_round, councils, lead_user, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     bid = make_bid(funding_round=funding_round, lead=councils["lead"], by=lead_user, amount="60000")

@@ -14,11 +14,6 @@ from tests.factories import make_bid, make_submitted_bid, make_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]])
-
-
 def test_the_print_page_has_the_whole_bid_without_links_to_act_on(
     funding_round, councils, lead_user, client, settings, tmp_path
 ):

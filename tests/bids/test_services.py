@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]], email="lead@leadshire.example.test")
-
-
-@pytest.fixture
 def ready_bid(funding_round, councils, lead_user):
     return make_bid(
         funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"], councils["p2"]], by=lead_user

@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
-
-
-@pytest.fixture
 def bid(funding_round, councils, lead_user):
     """A complete draft with one confirmed partner and one that has not answered yet."""
     bid = make_bid(funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"]], by=lead_user)

@@ -20,23 +20,6 @@ from tests.factories import make_bid, make_council, make_round, make_submitted_b
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def lead_user(councils):
-    return make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
-
-
-@pytest.fixture
-def draft(funding_round, councils, lead_user):
-    """An empty draft led by Leadshire."""
-    return services.bid_create(funding_round=funding_round, lead_council=councils["lead"], by=lead_user)
-
-
-@pytest.fixture
-def lead_client(client, lead_user):
-    client.force_login(lead_user)
-    return client
-
-
 def queries_for(client, page_url: str) -> int:
     with CaptureQueriesContext(connection) as context:
         assert client.get(page_url).status_code == 200

@@ -224,3 +224,13 @@ def site_paths(message: email.message.EmailMessage) -> list[str]:
         assert f"{parts.scheme}://{parts.netloc}" == TEST_SITE_URL, url
         paths.append(parts.path)
     return paths
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[int]:
+    """What was handed to the broker (tests using this stop at the broker; the worker tests go further)."""
+    calls: list[int] = []
+    monkeypatch.setattr(
+        "notifications.tasks.deliver_notification.apply_async", lambda args, **kwargs: calls.append(args[0])
+    )
+    return calls

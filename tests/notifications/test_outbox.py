@@ -30,16 +30,6 @@ from tests.factories import make_submitted_bid, make_user
 CONTEXT = {"reference": "LDF-R6-0007", "title": "Repairs", "final_score": "70.00", "bid_path": "/bids/LDF-R6-0007/"}
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """What was handed to the broker (the tests here stop at the broker; the worker tests go further)."""
-    calls: list[int] = []
-    monkeypatch.setattr(
-        "notifications.tasks.deliver_notification.apply_async", lambda args, **kwargs: calls.append(args[0])
-    )
-    return calls
-
-
 @pytest.mark.django_db
 def test_notify_writes_one_pending_row_per_recipient_and_queues_them_after_commit(
     django_capture_on_commit_callbacks, queued

@@ -41,15 +41,6 @@ def failed(user, *, failure: str, minutes_ago: int, n: int = 1) -> list[Notifica
     return rows
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    calls: list[int] = []
-    monkeypatch.setattr(
-        "notifications.tasks.deliver_notification.apply_async", lambda args, **kwargs: calls.append(args[0])
-    )
-    return calls
-
-
 def test_a_refused_message_and_an_exhausted_one_fail_differently(settings):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 1
     user = make_user()

@@ -43,15 +43,6 @@ def add(user, n: int = 1, *, event: str = Event.BID_SUBMITTED, status: str = Sta
     return Notification.objects.bulk_create(rows)
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    calls: list[int] = []
-    monkeypatch.setattr(
-        "notifications.tasks.deliver_notification.apply_async", lambda args, **kwargs: calls.append(args[0])
-    )
-    return calls
-
-
 def test_the_notifications_page_lists_only_your_own_newest_first_with_unread_marked(client):
     me, someone_else = make_user(), make_user()
     add(me, 2)
