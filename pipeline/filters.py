@@ -61,9 +61,10 @@ class BidFilterForm(forms.Form):
         return data
 
 
-class BidFilter(django_filters.FilterSet):
+class SharedBidFilters(django_filters.FilterSet):
+    """The filters, search and sort every caller of the bid list has; `sorter` orders the list."""
+
     round = django_filters.NumberFilter(field_name="funding_round_id", label="Round")
-    state = django_filters.ChoiceFilter(choices=BidState.choices, label="Status")
     phase = django_filters.ChoiceFilter(choices=Phase.choices, label="Phase")
     lead_council = django_filters.CharFilter(
         field_name="lead_council__register_code", label="Lead council", help_text="The council's register code"
@@ -74,6 +75,27 @@ class BidFilter(django_filters.FilterSet):
     region = django_filters.ChoiceFilter(
         field_name="lead_council__region", choices=[(region, region) for region in REGIONS], label="Region"
     )
+    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
+
+    sorter = staticmethod(bid_sort)
+
+    def filter_search(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return bid_search(queryset, value)
+
+    def filter_sort(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return self.sorter(queryset, value)
+
+    def filter_queryset(self, queryset: QuerySet[Bid]) -> QuerySet[Bid]:
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("sort"):
+            queryset = self.sorter(queryset, Sort.REFERENCE)
+        return queryset
+
+
+class BidFilter(SharedBidFilters):
+    """Programme staff's filters: every state, and the final score and moderation too."""
+
+    state = django_filters.ChoiceFilter(choices=BidState.choices, label="Status")
     score_min = django_filters.NumberFilter(
         field_name="final_score", lookup_expr="gte", label="Final score from", **SCORE_BOUNDS
     )
@@ -81,25 +103,12 @@ class BidFilter(django_filters.FilterSet):
         field_name="final_score", lookup_expr="lte", label="Final score to", **SCORE_BOUNDS
     )
     needs_moderation = django_filters.BooleanFilter(label="Needs moderation")
-    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None)
 
     class Meta:
         model = Bid
         fields: list[str] = []
         form = BidFilterForm
-
-    def filter_search(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
-        return bid_search(queryset, value)
-
-    def filter_sort(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
-        return bid_sort(queryset, value)
-
-    def filter_queryset(self, queryset: QuerySet[Bid]) -> QuerySet[Bid]:
-        queryset = super().filter_queryset(queryset)
-        if not self.form.cleaned_data.get("sort"):
-            queryset = bid_sort(queryset, Sort.REFERENCE)
-        return queryset
 
 
 # --- What councils may filter and sort on -----------------------------------------------------------------
@@ -125,25 +134,15 @@ def council_bid_sort(queryset: QuerySet[Bid], sort: str) -> QuerySet[Bid]:
     return queryset.order_by(*(f"-{field}" if descending else field for field in fields))
 
 
-class CouncilBidFilter(django_filters.FilterSet):
-    round = django_filters.NumberFilter(field_name="funding_round_id", label="Round")
+class CouncilBidFilter(SharedBidFilters):
+    """What everyone but staff may filter and sort on: states as councils see them, nothing about scores."""
+
     state = django_filters.ChoiceFilter(
         choices=COUNCIL_STATE_CHOICES,
         method="filter_state",
         label="Status",
         error_messages={"invalid_choice": "Choose a status from: " + ", ".join(v for v, _ in COUNCIL_STATE_CHOICES)},
     )
-    phase = django_filters.ChoiceFilter(choices=Phase.choices, label="Phase")
-    lead_council = django_filters.CharFilter(
-        field_name="lead_council__register_code", label="Lead council", help_text="The council's register code"
-    )
-    council_type = django_filters.ChoiceFilter(
-        field_name="lead_council__council_type", choices=CouncilType.choices, label="Lead council type"
-    )
-    region = django_filters.ChoiceFilter(
-        field_name="lead_council__region", choices=[(region, region) for region in REGIONS], label="Region"
-    )
-    q = django_filters.CharFilter(method="filter_search", label="Search", max_length=200)
     sort = django_filters.ChoiceFilter(
         choices=COUNCIL_SORT_CHOICES,
         method="filter_sort",
@@ -156,27 +155,11 @@ class CouncilBidFilter(django_filters.FilterSet):
         },
     )
 
+    sorter = staticmethod(council_bid_sort)
+
     class Meta:
         model = Bid
         fields: list[str] = []
 
-    def get_form_class(self) -> type[forms.Form]:
-        cls = type(self)
-        if "_form_class" not in cls.__dict__:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
-
     def filter_state(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
         return queryset.filter(state__in=states_shown_as(value))
-
-    def filter_search(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
-        return bid_search(queryset, value)
-
-    def filter_sort(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
-        return council_bid_sort(queryset, value)
-
-    def filter_queryset(self, queryset: QuerySet[Bid]) -> QuerySet[Bid]:
-        queryset = super().filter_queryset(queryset)
-        if not self.form.cleaned_data.get("sort"):
-            queryset = council_bid_sort(queryset, Sort.REFERENCE)
-        return queryset
