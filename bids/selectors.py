@@ -527,6 +527,11 @@ def lineage_links(*, bid_ids: Iterable[int]) -> dict[int, int | None]:
     return links
 
 
+def lineage_families(*, bid_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Each bid's whole project (itself, its earlier and later phases), for these bids and their relatives."""
+    return _families(lineage_links(bid_ids=bid_ids))
+
+
 def _families(links: dict[int, int | None]) -> dict[int, set[int]]:
     """Each bid's whole project: everyone sharing its earliest phase."""
 
@@ -549,8 +554,7 @@ def lineage_for_bids(*, bids: Iterable[Bid], user: User | None) -> dict[int, lis
     funded or that the user may see, the bid itself always; `user=None` is the public. A bid with no other
     phase gets no line. A fixed number of queries for any number of bids (used by list pages)."""
     bids = list(bids)
-    links = lineage_links(bid_ids=[bid.pk for bid in bids])
-    families = _families(links)
+    families = lineage_families(bid_ids=[bid.pk for bid in bids])
     related = {pk for bid in bids for pk in families.get(bid.pk, ()) if pk != bid.pk}
     if not related:
         return {}
