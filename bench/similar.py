@@ -131,7 +131,7 @@ def populate(bids_wanted: int, seed: int) -> dict:
 
     now = timezone.now()
     rows, updates = [], []
-    for bid in Bid.objects.only("pk").order_by("pk"):
+    for bid in Bid.objects.only("pk", "state", "submitted_at").order_by("pk"):
         choice = rng.randrange(POOL)
         title, summary = pool[choice]
         vector = vectors[choice] + np.float32(0.05) * np.asarray(
@@ -150,6 +150,7 @@ def populate(bids_wanted: int, seed: int) -> dict:
                 public_terms=terms_of(values, PUBLIC_PARTS),
                 text_hash="bench",
                 version=new_version(),
+                submitted=bid.submitted_at is not None and bid.state != "draft",
                 stale=False,
                 indexed_at=now,
             )

@@ -39,6 +39,7 @@ class PartnerCall(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "pk"]
+        indexes = [models.Index(fields=["status", "bid", "version"], name="partner_call_status_version")]
 
     def __str__(self) -> str:
         return f"{self.bid.reference}: {self.title}"
@@ -89,6 +90,9 @@ class BidTextIndex(models.Model):
     public_terms = models.JSONField(default=dict, blank=True)
     text_hash = models.CharField(max_length=64, blank=True)
     version = models.BigIntegerField(default=0)
+    # The bid has been submitted and is not a draft now (a copy of what the bid's state says, kept by the state
+    # receiver): staff's candidates are read from this table's index alone.
+    submitted = models.BooleanField(default=False)
     stale = models.BooleanField(default=True, db_index=True)
     marked_at = models.DateTimeField(default=timezone.now)
     indexed_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +103,8 @@ class BidTextIndex(models.Model):
     class Meta:
         verbose_name = "bid text index"
         verbose_name_plural = "bid text index"
+        # A query reads every candidate's id and version: an index-only scan, never the wide rows of vectors.
+        indexes = [models.Index(fields=["submitted", "bid", "version"], name="text_index_candidates")]
 
     def __str__(self) -> str:
         return f"Index of bid {self.bid_id}"

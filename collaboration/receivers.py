@@ -26,6 +26,7 @@ def index_changed_text(sender, bid, fields, **kwargs) -> None:
 def follow_bid_state(sender, bid, transition, source, target, **kwargs) -> None:
     """A call for partners closes, recorded, when its bid is submitted or withdrawn; the round's overlap flags
     are worked out again when the set of submitted bids changes."""
+    services.bid_text_index_follow_state(bid=bid)
     if target == BidState.IN_REVIEW:
         services.partner_calls_close_for_bid(bid=bid, reason=CloseReason.SUBMITTED)
     elif target == BidState.WITHDRAWN:

@@ -26,6 +26,7 @@ from councils.models import DISPLAY_NAME_FIELD, Council, User
 from councils.selectors import user_council_ids
 
 # A submitted bid: sent to the fund at least once and not a draft now (a bid returned for changes is a draft).
+# The index keeps a copy (`BidTextIndex.submitted`) so candidates are read from its index alone.
 SUBMITTED = Q(submitted_at__isnull=False) & ~Q(state=BidState.DRAFT)
 # Not competing in its round any more, so never a "possible overlap".
 OVERLAP_EXCLUDED_STATES = (BidState.WITHDRAWN, BidState.INELIGIBLE)
@@ -232,10 +233,12 @@ def similar_work(
         )
         scored += [
             (("funded", key), score)
-            for key, score in store("public").scores(query, candidates, _fetch_bid_vectors("public_vector"))
+            for key, score in store("public").scores(query, candidates, _fetch_bid_vectors("public_vector"), threshold)
         ]
     calls = list(open_calls().exclude(bid_id__in=family).exclude(version=0).values_list("pk", "version"))
-    scored += [(("call", key), score) for key, score in store("call").scores(query, calls, _fetch_call_vectors)]
+    scored += [
+        (("call", key), score) for key, score in store("call").scores(query, calls, _fetch_call_vectors, threshold)
+    ]
     winners = best(scored, limit=limit, threshold=threshold)
     return _describe(bid, winners, own_terms, staff=audience == "staff")
 

@@ -79,14 +79,26 @@ def _run(task_name: str, *args: int) -> None:
 # --- The index ------------------------------------------------------------------------------------------
 
 
+def is_submitted(bid: Bid) -> bool:
+    """Sent to the fund at least once and not a draft now (a bid returned for changes is a draft again)."""
+    return bid.submitted_at is not None and bid.state != BidState.DRAFT
+
+
 def bid_text_index_mark(*, bid: Bid) -> None:
     """In the transaction that changed the bid's text: note that its index row must be embedded again, then
     (after commit) ask for that."""
     now = timezone.now()
     updated = BidTextIndex.objects.filter(bid=bid).update(stale=True, marked_at=now)
     if not updated:
-        BidTextIndex.objects.get_or_create(bid=bid, defaults={"stale": True, "marked_at": now})
+        BidTextIndex.objects.get_or_create(
+            bid=bid, defaults={"stale": True, "marked_at": now, "submitted": is_submitted(bid)}
+        )
     _after_commit("index_bid", bid.pk)
+
+
+def bid_text_index_follow_state(*, bid: Bid) -> None:
+    """In the transaction that changed the bid's state: keep the index's copy of "submitted" true."""
+    BidTextIndex.objects.filter(bid=bid).update(submitted=is_submitted(bid))
 
 
 def _bid_values(bid: Bid) -> dict[str, str]:
@@ -96,10 +108,10 @@ def _bid_values(bid: Bid) -> dict[str, str]:
 def bid_text_index_refresh(*, bid_id: int) -> BidTextIndex | None:
     """Embed the bid's text now, unless it is unchanged since last time. Safe to run twice or late: the text is
     read now, and the row stays stale if the text changed again meanwhile (compare-and-set on `marked_at`)."""
-    bid = Bid.objects.filter(pk=bid_id).only("pk", "funding_round_id", *BID_PARTS).first()
+    bid = Bid.objects.filter(pk=bid_id).only("pk", "funding_round_id", "state", "submitted_at", *BID_PARTS).first()
     if bid is None:
         return None
-    row, _created = BidTextIndex.objects.get_or_create(bid=bid)
+    row, _created = BidTextIndex.objects.get_or_create(bid=bid, defaults={"submitted": is_submitted(bid)})
     values = _bid_values(bid)
     [embedded] = embed_many([values], names=BID_PARTS, public=PUBLIC_PARTS) if _changed(row, values) else [None]
     if embedded is None:
@@ -113,6 +125,7 @@ def bid_text_index_refresh(*, bid_id: int) -> BidTextIndex | None:
         "text_hash": embedded.text_hash,
         "version": new_version(),
         "indexed_at": timezone.now(),
+        "submitted": is_submitted(bid),
     }
     done = BidTextIndex.objects.filter(pk=row.pk, marked_at=row.marked_at).update(stale=False, **fields)
     if not done:
@@ -185,7 +198,11 @@ def similarity_index_rebuild(*, progress: Callable[[int], None] | None = None) -
     total = 0
     last_pk = 0
     while True:
-        bids = list(Bid.objects.filter(pk__gt=last_pk).order_by("pk").only("pk", *BID_PARTS)[:REBUILD_BATCH])
+        bids = list(
+            Bid.objects.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .only("pk", "state", "submitted_at", *BID_PARTS)[:REBUILD_BATCH]
+        )
         if not bids:
             break
         values = [_bid_values(bid) for bid in bids]
@@ -202,12 +219,23 @@ def similarity_index_rebuild(*, progress: Callable[[int], None] | None = None) -
                 public_terms=terms_of(value, PUBLIC_PARTS),
                 text_hash=item.text_hash,
                 version=new_version(),
+                submitted=is_submitted(bid),
                 stale=False,
                 indexed_at=now,
             )
             for bid, value, item in zip(bids, values, embedded, strict=True)
         ]
-        fields = ["vector", "public_vector", "terms", "public_terms", "text_hash", "version", "stale", "indexed_at"]
+        fields = [
+            "vector",
+            "public_vector",
+            "terms",
+            "public_terms",
+            "text_hash",
+            "version",
+            "submitted",
+            "stale",
+            "indexed_at",
+        ]
         with transaction.atomic():
             BidTextIndex.objects.bulk_update([row for row in rows if row.pk], fields)
             BidTextIndex.objects.bulk_create([row for row in rows if not row.pk])

@@ -187,21 +187,25 @@ class VectorStore:
         query: np.ndarray,
         candidates: list[tuple[object, int]],
         fetch: Callable[[list[object]], Iterable[tuple[object, int, bytes]]],
+        threshold: float = -1.0,
     ) -> list[tuple[object, float]]:
-        """(key, cosine) of every candidate with a vector, in the order given."""
+        """(key, cosine) of the candidates scoring at least `threshold`, in the order given."""
         with self.lock:
-            missing = [key for key, version in candidates if self.rows.get(key, (0, None))[1] != version]
+            rows = self.rows
+            missing = [key for key, version in candidates if rows.get(key, (0, None))[1] != version]
             if missing:
                 for key, version, data in fetch(missing):
                     vector = from_bytes(data)
                     if vector is not None:
                         self._put(key, version, vector)
-            present = [key for key, _version in candidates if key in self.rows]
+            present = [key for key, _version in candidates if key in rows]
             if not present:
                 return []
-            positions = np.fromiter((self.rows[key][0] for key in present), dtype=np.int64, count=len(present))
-            values = self.matrix[positions] @ query
-        return list(zip(present, values.tolist(), strict=True))
+            positions = np.fromiter((rows[key][0] for key in present), dtype=np.int64, count=len(present))
+            # One product over every vector held (no copy of the candidates' rows), then the candidates' scores.
+            values = (self.matrix[: len(rows)] @ query)[positions]
+        kept = np.nonzero(values >= threshold)[0]
+        return [(present[i], float(values[i])) for i in kept.tolist()]
 
 
 STORES: dict[str, VectorStore] = {}
