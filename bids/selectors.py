@@ -510,7 +510,9 @@ MAX_LINEAGE_STEPS = 6
 def lineage_links(*, bid_ids: Iterable[int]) -> dict[int, int | None]:
     """`{bid id: the id it continues}` for every bid in the same projects as `bid_ids` (earlier and later
     phases), in a few queries whatever the number of bids (one per level walked up or down)."""
-    links: dict[int, int | None] = dict(Bid.objects.filter(pk__in=list(bid_ids)).values_list("pk", "continues_id"))
+    links: dict[int, int | None] = dict(
+        Bid.objects.filter(pk__in=list(bid_ids)).order_by().values_list("pk", "continues_id")
+    )
     up = {parent for parent in links.values() if parent is not None} - set(links)
     down = set(links)
     for _level in range(MAX_LINEAGE_STEPS):
@@ -519,6 +521,7 @@ def lineage_links(*, bid_ids: Iterable[int]) -> dict[int, int | None]:
         found = dict(
             Bid.objects.filter(Q(pk__in=up) | Q(continues_id__in=down))
             .exclude(pk__in=list(links))
+            .order_by()
             .values_list("pk", "continues_id")
         )
         links.update(found)

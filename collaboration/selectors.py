@@ -215,15 +215,15 @@ def similar_work(
     threshold = related_score() if threshold is None else threshold
     scored: list[tuple[object, float]] = []
     if audience == "staff":
+        # Read from the index alone (its copy of "submitted" and a covering index): ids and versions.
         candidates = list(
-            BidTextIndex.objects.filter(bid__in=Bid.objects.filter(SUBMITTED))
+            BidTextIndex.objects.filter(submitted=True)
             .exclude(bid_id__in=family)
             .exclude(version=0)
             .values_list("bid_id", "version")
         )
-        scored += [
-            (("bid", key), score) for key, score in store("bid").scores(query, candidates, _fetch_bid_vectors("vector"))
-        ]
+        found = store("bid").scores(query, candidates, _fetch_bid_vectors("vector"), threshold, limit)
+        scored += [(("bid", key), score) for key, score in found]
     else:
         candidates = list(
             BidTextIndex.objects.filter(bid__in=bids_funded_publicly())
@@ -231,14 +231,11 @@ def similar_work(
             .exclude(version=0)
             .values_list("bid_id", "version")
         )
-        scored += [
-            (("funded", key), score)
-            for key, score in store("public").scores(query, candidates, _fetch_bid_vectors("public_vector"), threshold)
-        ]
+        found = store("public").scores(query, candidates, _fetch_bid_vectors("public_vector"), threshold, limit)
+        scored += [(("funded", key), score) for key, score in found]
     calls = list(open_calls().exclude(bid_id__in=family).exclude(version=0).values_list("pk", "version"))
-    scored += [
-        (("call", key), score) for key, score in store("call").scores(query, calls, _fetch_call_vectors, threshold)
-    ]
+    found = store("call").scores(query, calls, _fetch_call_vectors, threshold, limit)
+    scored += [(("call", key), score) for key, score in found]
     winners = best(scored, limit=limit, threshold=threshold)
     return _describe(bid, winners, own_terms, staff=audience == "staff")
 

@@ -130,7 +130,8 @@ def bid_text_index_refresh(*, bid_id: int) -> BidTextIndex | None:
     done = BidTextIndex.objects.filter(pk=row.pk, marked_at=row.marked_at).update(stale=False, **fields)
     if not done:
         BidTextIndex.objects.filter(pk=row.pk).update(**fields)
-    round_overlaps_refresh(funding_round_id=bid.funding_round_id)
+    if is_submitted(bid):  # a draft's text changes no overlap: only submitted bids are compared
+        round_overlaps_refresh(funding_round_id=bid.funding_round_id)
     row.refresh_from_db()
     return row
 

@@ -188,24 +188,39 @@ class VectorStore:
         candidates: list[tuple[object, int]],
         fetch: Callable[[list[object]], Iterable[tuple[object, int, bytes]]],
         threshold: float = -1.0,
+        limit: int | None = None,
     ) -> list[tuple[object, float]]:
-        """(key, cosine) of the candidates scoring at least `threshold`, in the order given."""
+        """(key, cosine) of the candidates scoring at least `threshold` — the best `limit` of them if given —
+        best first. One pass over the candidates in Python; the rest is numpy."""
         with self.lock:
             rows = self.rows
-            missing = [key for key, version in candidates if rows.get(key, (0, None))[1] != version]
+            positions: list[int] = []
+            missing: dict[object, int] = {}
+            for key, version in candidates:
+                entry = rows.get(key)
+                if entry is None or entry[1] != version:
+                    missing[key] = len(positions)
+                    positions.append(-1)
+                else:
+                    positions.append(entry[0])
             if missing:
-                for key, version, data in fetch(missing):
+                for key, version, data in fetch(list(missing)):
                     vector = from_bytes(data)
                     if vector is not None:
                         self._put(key, version, vector)
-            present = [key for key, _version in candidates if key in rows]
-            if not present:
-                return []
-            positions = np.fromiter((rows[key][0] for key in present), dtype=np.int64, count=len(present))
+                for key, index in missing.items():
+                    if key in rows:
+                        positions[index] = rows[key][0]
+            where = np.asarray(positions, dtype=np.int64)
+            known = where >= 0
             # One product over every vector held (no copy of the candidates' rows), then the candidates' scores.
-            values = (self.matrix[: len(rows)] @ query)[positions]
+            values = np.full(len(where), -2.0, dtype=np.float32)
+            values[known] = (self.matrix[: len(rows)] @ query)[where[known]]
         kept = np.nonzero(values >= threshold)[0]
-        return [(present[i], float(values[i])) for i in kept.tolist()]
+        if limit is not None and len(kept) > limit:
+            kept = kept[np.argpartition(-values[kept], limit - 1)[:limit]]
+        kept = kept[np.argsort(-values[kept], kind="stable")]
+        return [(candidates[i][0], float(values[i])) for i in kept.tolist()]
 
 
 STORES: dict[str, VectorStore] = {}
