@@ -60,7 +60,7 @@ def test_councils_find_each_other_and_see_similar_work(new_page, councils):
     check(page)
 
     # A posts a call for partners: the pitch, never the draft.
-    page.get_by_role("link", name="Post a call for partners").click()
+    page.get_by_role("link", name="Look for partner councils").click()
     check(page)
     page.get_by_role("button", name="Open your call for partners").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Say what partners would do")
@@ -97,7 +97,7 @@ def test_councils_find_each_other_and_see_similar_work(new_page, councils):
     # A accepts; B becomes a confirmed partner.
     page.goto(f"/bids/{bid.reference}/")
     expect(page.locator("#partner-call ~ p").first).to_contain_text("1 request to answer")
-    page.get_by_role("link", name="Manage your call for partners and answer requests").click()
+    page.get_by_role("link", name="Manage your call and answer requests").click()
     check(page)
     page.get_by_role("link", name="Answer").click()
     check(page)
