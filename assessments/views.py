@@ -16,6 +16,7 @@ from assessments.forms import AssignForm, DeclarationForm, ModerationForm, Reaso
 from assessments.models import Assessment
 from bids.choices import BidState
 from bids.models import Criterion
+from bids.selectors import bid_lineage
 from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.forms import apply_problems
@@ -103,7 +104,11 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
     criteria = list(assessment.bid.funding_round.criteria.all())
     if bid.state != BidState.IN_REVIEW:
         # Withdrawn, ineligible or decided while being assessed: nothing more to score.
-        return render(request, "assessments/score.html", {"assessment": assessment, "bid": bid, "closed": True})
+        return render(
+            request,
+            "assessments/score.html",
+            {"assessment": assessment, "bid": bid, "closed": True, "lineage": bid_lineage(bid=bid, user=request.user)},
+        )
     if request.method == "POST":
         form = ScoringForm(request.POST, criteria=criteria)
         if form.is_valid():
@@ -136,7 +141,14 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "assessments/score.html",
-        {"assessment": assessment, "bid": bid, "form": form, "scale": list(Score)},
+        {
+            "assessment": assessment,
+            "bid": bid,
+            "form": form,
+            "scale": list(Score),
+            # The project's earlier phases (round, amount, outcome), public once funded.
+            "lineage": bid_lineage(bid=bid, user=request.user),
+        },
         status=400 if form.errors else 200,
     )
 

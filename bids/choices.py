@@ -34,6 +34,10 @@ class Phase(models.TextChoices):
     BETA = "beta", "Beta"
 
 
+# The phase a funded project continues into ("Start the next phase"); live services are not funded.
+NEXT_PHASE = {Phase.DISCOVERY: Phase.ALPHA, Phase.ALPHA: Phase.BETA}
+
+
 class PartnerStatus(models.TextChoices):
     INVITED = "invited", "Invited"
     CONFIRMED = "confirmed", "Confirmed"

@@ -18,7 +18,6 @@ from councils.models import Council
 REQUIRED_FIELDS = frozenset(field for field, _section, _message in REQUIRED_CONTENT)
 
 
-
 class StartBidForm(forms.Form):
     funding_round = forms.ModelChoiceField(
         queryset=FundingRound.objects.none(),
@@ -363,3 +362,23 @@ class WithdrawForm(forms.Form):
             "max_length": "The reason must be 2000 characters or fewer",
         },
     )
+
+
+class NextPhaseForm(forms.Form):
+    funding_round = forms.ModelChoiceField(
+        queryset=FundingRound.objects.none(),
+        label="Which round are you bidding to?",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Select the round",
+            "invalid_choice": "Select a round that is open and funds the next phase",
+        },
+    )
+
+    def __init__(self, *args: object, rounds, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["funding_round"].queryset = FundingRound.objects.filter(pk__in=[r.pk for r in rounds])
+        self.fields["funding_round"].label_from_instance = lambda r: (
+            f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
+        )

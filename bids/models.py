@@ -158,6 +158,15 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     lead_contact_phone = models.CharField(max_length=30, blank=True)
     # Per-section edit counters, so a save based on an older page never silently overwrites a colleague.
     section_versions = models.JSONField(default=dict, blank=True)
+    # Project lineage: the funded earlier phase (a discovery or an alpha) this bid continues.
+    continues = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="continuations",
+        help_text="The funded earlier phase of the same project that this bid continues",
+    )
 
     # Lifecycle facts, set by transitions
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from bids.choices import BidState, PartnerStatus
+from bids.choices import NEXT_PHASE, BidState, PartnerStatus, Phase
 from bids.conditions import REQUIRED_CONTENT, is_answered, lead_limit_problems, submission_problems
 from bids.models import BID_SECTIONS, Bid, BidDocument, BidPartner, BidTransition, CostLine, FundingRound
 from core.exceptions import Problem
@@ -471,3 +471,152 @@ def bid_snapshot(*, bid: Bid) -> dict:
         "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",
         "bid_path": reverse("bids:detail", kwargs={"reference": bid.reference}),
     }
+
+
+# --- What the public may know was funded ----------------------------------------------------------------
+
+
+def bids_funded_publicly() -> QuerySet[Bid]:
+    """The one rule of which awards are public: the funded-projects page and its open data (`pipeline`), and
+    the similar work councils are shown (`collaboration`), all start from it. Every award is public once made."""
+    return Bid.objects.filter(state=BidState.AWARDED)
+
+
+# --- Project lineage: discovery → alpha → beta ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineageStep:
+    """One phase of a project as the viewer may see it."""
+
+    reference: str
+    title: str
+    phase: str
+    phase_label: str
+    round_code: str
+    round_name: str
+    state: str
+    state_label: str
+    amount_requested: Decimal | None
+    award_amount: Decimal | None
+    is_current: bool
+
+
+PHASE_ORDER = {phase: position for position, phase in enumerate(Phase.values)}
+# Phases follow one another, so a project's line is short; this bounds the walk even if data were odd.
+MAX_LINEAGE_STEPS = 6
+
+
+def lineage_links(*, bid_ids: Iterable[int]) -> dict[int, int | None]:
+    """`{bid id: the id it continues}` for every bid in the same projects as `bid_ids` (earlier and later
+    phases), in a few queries whatever the number of bids (one per level walked up or down)."""
+    links: dict[int, int | None] = dict(
+        Bid.objects.filter(pk__in=list(bid_ids)).order_by().values_list("pk", "continues_id")
+    )
+    up = {parent for parent in links.values() if parent is not None} - set(links)
+    down = set(links)
+    for _level in range(MAX_LINEAGE_STEPS):
+        if not up and not down:
+            break
+        found = dict(
+            Bid.objects.filter(Q(pk__in=up) | Q(continues_id__in=down))
+            .exclude(pk__in=list(links))
+            .order_by()
+            .values_list("pk", "continues_id")
+        )
+        links.update(found)
+        up = {parent for parent in found.values() if parent is not None} - set(links)
+        down = set(found)
+    return links
+
+
+def lineage_families(*, bid_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Each bid's whole project (itself, its earlier and later phases), for these bids and their relatives."""
+    return _families(lineage_links(bid_ids=bid_ids))
+
+
+def _families(links: dict[int, int | None]) -> dict[int, set[int]]:
+    """Each bid's whole project: everyone sharing its earliest phase."""
+
+    def root(pk: int) -> int:
+        for _step in range(MAX_LINEAGE_STEPS):
+            parent = links.get(pk)
+            if parent is None or parent not in links:
+                return pk
+            pk = parent
+        return pk
+
+    by_root: dict[int, set[int]] = {}
+    for pk in links:
+        by_root.setdefault(root(pk), set()).add(pk)
+    return {pk: family for family in by_root.values() for pk in family}
+
+
+def lineage_for_bids(*, bids: Iterable[Bid], user: User | None) -> dict[int, list[LineageStep]]:
+    """The line of each bid's project (oldest phase first) as `user` may see it — only phases that are publicly
+    funded or that the user may see, the bid itself always; `user=None` is the public. A bid with no other
+    phase gets no line. A fixed number of queries for any number of bids (used by list pages)."""
+    bids = list(bids)
+    families = lineage_families(bid_ids=[bid.pk for bid in bids])
+    related = {pk for bid in bids for pk in families.get(bid.pk, ()) if pk != bid.pk}
+    if not related:
+        return {}
+    seen = set(bids_funded_publicly().filter(pk__in=related).values_list("pk", flat=True))
+    staff = bool(user is not None and getattr(user, "is_programme_staff", False))
+    if user is not None:
+        seen |= set(bid_visible_queryset(user=user).filter(pk__in=related).values_list("pk", flat=True))
+    rows = {
+        row.pk: row
+        for row in Bid.objects.filter(pk__in=seen | {bid.pk for bid in bids})
+        .select_related("funding_round")
+        .only(
+            "reference",
+            "title",
+            "phase",
+            "state",
+            "amount_requested",
+            "award_amount",
+            "number",
+            "funding_round__code",
+            "funding_round__name",
+            "funding_round__opens_at",
+        )
+    }
+    lines = {}
+    for bid in bids:
+        members = [rows[pk] for pk in families.get(bid.pk, ()) if pk in rows and (pk in seen or pk == bid.pk)]
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda b: (PHASE_ORDER.get(b.phase, 9), b.funding_round.opens_at, b.number))
+        lines[bid.pk] = [_step(member, current=member.pk == bid.pk, staff=staff) for member in members]
+    return lines
+
+
+def _step(bid: Bid, *, current: bool, staff: bool) -> LineageStep:
+    state = bid.state if staff else council_state(bid.state)
+    return LineageStep(
+        reference=bid.reference,
+        title=bid.title or "Untitled bid",
+        phase=bid.phase,
+        phase_label=bid.get_phase_display() if bid.phase else "Phase not chosen",
+        round_code=bid.funding_round.code,
+        round_name=bid.funding_round.name,
+        state=state,
+        state_label=BidState(state).label,
+        amount_requested=bid.amount_requested,
+        award_amount=bid.award_amount if bid.state == BidState.AWARDED else None,
+        is_current=current,
+    )
+
+
+def bid_lineage(*, bid: Bid, user: User | None) -> list[LineageStep]:
+    """One bid's project line as the user may see it (empty when the bid has no other phase)."""
+    return lineage_for_bids(bids=[bid], user=user).get(bid.pk, [])
+
+
+def next_phase_rounds(*, bid: Bid) -> list[FundingRound]:
+    """Open rounds that fund the phase after this bid's, for "Start the next phase"."""
+    following = NEXT_PHASE.get(bid.phase)
+    if following is None:
+        return []
+    return list(round_list_open().filter(phases__phase=following).distinct())

@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from bids.choices import NEXT_PHASE, BidState, CriterionCode, PartnerStatus, Payer, Phase
 from bids.conditions import planned_start_message
 from bids.documents import document_check
 from bids.models import (
@@ -47,7 +47,7 @@ from bids.selectors import (
     bid_submission_problems,
     round_remaining_budget,
 )
-from bids.signals import council_joined_bid
+from bids.signals import bid_content_changed, bid_state_changed, council_joined_bid
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, word_count
 from core.money import MoneyError, as_amount
@@ -59,9 +59,12 @@ from notifications.services import notify
 
 
 def _record(bid: Bid, transition: str, source: str, by: User | None, note: str) -> BidTransition:
-    return BidTransition.objects.create(
+    row = BidTransition.objects.create(
         bid=bid, transition=transition, source_state=source, target_state=bid.state, by=by, note=note
     )
+    # Every transition is recorded here, so this is the one place apps above bids hear of state changes.
+    bid_state_changed.send(sender=Bid, bid=bid, transition=transition, source=source, target=bid.state)
+    return row
 
 
 BID_MACHINE = Machine(
@@ -171,6 +174,8 @@ def bid_create(*, funding_round: FundingRound, lead_council: Council, by: User, 
             lead_contact_name=by.full_name,
             lead_contact_email=by.email,
         )
+        if title:
+            bid_content_changed.send(sender=Bid, bid=bid, fields=["title"])
     return bid
 
 
@@ -206,6 +211,7 @@ def bid_update(*, bid: Bid, by: User, **fields: object) -> Bid:
         raise ApplicationError.from_validation_error(error) from error
     with transaction.atomic():
         bid.save(update_fields=[*fields, "updated_at"])
+        bid_content_changed.send(sender=Bid, bid=bid, fields=list(fields))
     return bid
 
 
@@ -275,6 +281,80 @@ def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartn
             key=f"{Event.PARTNER_RESPONDED}:{partner.pk}:{partner.responded_at.timestamp()}",
         )
     return partner
+
+
+def partner_add_confirmed(*, bid: Bid, council: Council, by: User, confirmed_by: User) -> BidPartner:
+    """Add a council that asked to join (through a call for partners) as a confirmed partner: the lead's member
+    `by` accepts, and `confirmed_by` — the member of the council who asked — has already said it takes part.
+
+    The rules of an invitation and of its answer both hold: a draft the lead may edit, a signatory that is not
+    the lead, someone who belongs to the council and does not assess the bid. `council_joined_bid` is sent in
+    the same transaction, so the conflict-of-interest invariant holds as for any confirmation. A council invited
+    or once declined becomes confirmed; one already confirmed is refused. Tells nobody: the caller does."""
+    _require_editable(bid, by)
+    if council.pk == bid.lead_council_id:
+        raise ApplicationError(f"{council} is the lead council, so it cannot also be a partner")
+    if not council.is_signatory:
+        raise ApplicationError(f"{council} has not signed the Local Digital Declaration, so it cannot be a partner")
+    if council.pk not in user_council_ids(confirmed_by):
+        raise ApplicationError(f"{confirmed_by.full_name} no longer belongs to {council}, so cannot join for it")
+    if is_assigned_to_assess_bid(confirmed_by, bid):
+        raise ApplicationError(
+            f"{confirmed_by.full_name} is assigned to assess {bid.reference}, so cannot join it for {council}"
+        )
+    with transaction.atomic():
+        partner, created = BidPartner.objects.select_for_update().get_or_create(
+            bid=bid, council=council, defaults={"invited_by": by}
+        )
+        if not created and partner.status == PartnerStatus.CONFIRMED:
+            raise ApplicationError(f"{council} is already a partner")
+        partner.status = PartnerStatus.CONFIRMED
+        partner.responded_by, partner.responded_at = confirmed_by, timezone.now()
+        partner.save()
+        council_joined_bid.send(sender=BidPartner, bid=bid, council=council, by=confirmed_by)
+    return partner
+
+
+# --- Project lineage: the next phase of a funded project ------------------------------------------------
+
+
+def bid_continue(*, earlier: Bid, funding_round: FundingRound, by: User) -> Bid:
+    """Start the next phase of a funded discovery or alpha: a draft in an open round, led by the same council,
+    linked to the earlier bid and pre-filled from it (title, summary, problem, user needs, and what the earlier
+    phase produced), with the earlier bid's confirmed partners invited again (those still signatories)."""
+    if not by.has_perm("bids.continue_bid", earlier):
+        raise ApplicationError("Only members of the lead council can continue this project")
+    next_phase = NEXT_PHASE.get(earlier.phase)
+    if earlier.state != BidState.AWARDED or next_phase is None:
+        raise ApplicationError("Only a funded discovery or alpha can be continued into its next phase")
+    if not funding_round.phases.filter(phase=next_phase).exists():
+        raise ApplicationError(f"{funding_round.name} does not fund {Phase(next_phase).label.lower()} projects")
+    live = earlier.continuations.exclude(state__in=[BidState.WITHDRAWN, BidState.INELIGIBLE, BidState.NOT_FUNDED])
+    current = live.order_by("pk").first()
+    if current is not None:
+        raise ApplicationError(f"This project is already continued in {current.reference}")
+    outputs = (
+        f"This {Phase(next_phase).label.lower()} builds on {earlier.reference}, the funded "
+        f"{earlier.get_phase_display().lower()} of the same project ({earlier.funding_round.name})."
+    )
+    if earlier.outputs_and_reuse.strip():
+        outputs += f" What it produced: {earlier.outputs_and_reuse.strip()}"
+    with transaction.atomic():
+        bid = bid_create(funding_round=funding_round, lead_council=earlier.lead_council, by=by)
+        bid.title = earlier.title
+        bid.summary = earlier.summary
+        bid.problem = earlier.problem
+        bid.user_needs = earlier.user_needs
+        bid.outputs_and_reuse = outputs
+        bid.phase = next_phase
+        bid.continues = earlier
+        fields = ["title", "summary", "problem", "user_needs", "outputs_and_reuse", "phase", "continues"]
+        bid.save(update_fields=[*fields, "updated_at"])
+        bid_content_changed.send(sender=Bid, bid=bid, fields=fields)
+        for partner in earlier.partners.filter(status=PartnerStatus.CONFIRMED).select_related("council"):
+            if partner.council.is_signatory and partner.council_id != bid.lead_council_id:
+                partner_invite(bid=bid, council=partner.council, by=by)
+    return bid
 
 
 def cost_line_add(
@@ -502,6 +582,7 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
             raise ApplicationError.from_validation_error(error) from error
         locked.section_versions = {**locked.section_versions, section: current_version + 1}
         locked.save(update_fields=[*values, "section_versions", "updated_at"])
+        bid_content_changed.send(sender=Bid, bid=locked, fields=list(values))
     for name in [*values, "section_versions", "updated_at"]:
         setattr(bid, name, getattr(locked, name))
     return bid

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bids import services
-from bids.choices import BidState, PartnerStatus
+from bids.choices import NEXT_PHASE, BidState, PartnerStatus
 from bids.forms import (
     SECTION_FORMS,
     AmountForm,
@@ -30,22 +30,26 @@ from bids.forms import (
     DeclarationForm,
     DocumentForm,
     InviteForm,
+    NextPhaseForm,
     SectionForm,
     StartBidForm,
     WithdrawForm,
 )
 from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid
+from bids.panels import bid_panels
 from bids.selectors import (
     bid_council_view,
     bid_document_get_for_user,
     bid_get_for_drafting,
     bid_get_for_user,
     bid_invitation_for_user,
+    bid_lineage,
     bid_list_for_member,
     bid_submission_problems,
     bid_task_list,
     bid_visible_queryset,
     council_state,
+    next_phase_rounds,
     round_list_open,
 )
 from core.exceptions import ApplicationError, Problem
@@ -170,6 +174,8 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "completed": sum(task.status == "completed" for task in tasks),
                 "round_problems": round_problems,
                 "days_left": _days_left(bid),
+                "lineage": bid_lineage(bid=bid, user=request.user),
+                "panels": bid_panels(request=request, bid=bid, page="task_list"),
             },
         )
     council_ids = user_council_ids(request.user)
@@ -191,6 +197,9 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             # A council only invited sees what it is asked to join, not the supporting documents.
             "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
             "document_count": len(bid.documents.all()),
+            "lineage": bid_lineage(bid=bid, user=request.user),
+            "can_continue": can_edit and bid.state == BidState.AWARDED and bid.phase in NEXT_PHASE,
+            "panels": bid_panels(request=request, bid=bid, page="bid"),
         },
     )
 
@@ -687,3 +696,38 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+# --- Project lineage ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
+    """ "Start the next phase" of a funded discovery or alpha: choose an open round that funds it; the new draft
+    is pre-filled from this bid and linked to it, and its partners are invited again."""
+    earlier = bid_get_for_user(user=request.user, reference=reference)
+    if not request.user.has_perm("bids.continue_bid", earlier):
+        raise Http404("No bid found")
+    continuable = earlier.state == BidState.AWARDED and earlier.phase in NEXT_PHASE
+    rounds = next_phase_rounds(bid=earlier) if continuable else []
+    form = NextPhaseForm(request.POST if request.method == "POST" else None, rounds=rounds)
+    if request.method == "POST" and continuable and form.is_valid():
+        try:
+            bid = services.bid_continue(
+                earlier=earlier, funding_round=form.cleaned_data["funding_round"], by=request.user
+            )
+        except ApplicationError as error:
+            apply_problems(form, error, {"": "funding_round"})
+        else:
+            messages.success(request, f"You have started {bid.reference}, the next phase of {earlier.reference}")
+            return redirect("bids:detail", reference=bid.reference)
+    context = {
+        "earlier": earlier,
+        "form": form,
+        "rounds": rounds,
+        "continuable": continuable,
+        "next_phase": NEXT_PHASE.get(earlier.phase),
+        "partners": [p for p in earlier.partners.all() if p.status == PartnerStatus.CONFIRMED],
+    }
+    return (_invalid if form.errors else render)(request, "bids/next_phase.html", context)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "councils",
     "bids",
     "assessments",
+    "collaboration",
     "notifications",
     "pipeline",
     "rest_framework",
@@ -269,6 +270,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=8, minute=0),
         "options": {"expires": 6 * 3600},
     },
+    "collaboration-sweep-index": {
+        "task": "collaboration.sweep_index",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "assessments-assessment-reminders": {
         "task": "assessments.send_assessment_reminders",
         "schedule": crontab(hour=8, minute=5),
@@ -296,6 +302,14 @@ NOTIFICATIONS_GOVUK_NOTIFY_TEMPLATE_ID = env.str("NOTIFICATIONS_GOVUK_NOTIFY_TEM
 NOTIFICATIONS_GOVUK_NOTIFY_BASE_URL = env.str(
     "NOTIFICATIONS_GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk"
 )
+
+# Similar work (collaboration): the score (cosine of the texts' embeddings, 0–1) at and above which pages and
+# the API call work "related"; the one threshold for every page, the API and the staff table's overlap flag.
+# Chosen on the labelled development set and a second set written for this project (README, "Similar work").
+SIMILAR_WORK_RELATED_SCORE = env.float("SIMILAR_WORK_RELATED_SCORE", default=0.42)
+# Embed changed text in the web process right after commit instead of in a Celery task (the demo, and tests
+# that need the index at once). Off in production: a model pass takes tens of milliseconds a text.
+SIMILARITY_INDEX_INLINE = env.bool("SIMILARITY_INDEX_INLINE", default=False)
 
 LOGGING = {
     "version": 1,

@@ -29,6 +29,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    # Before bids: the lead's call-for-partners pages sit under a bid's address.
+    path("", include("collaboration.urls")),
     path("bids/", include("bids.urls")),
     path("assessments/", include("assessments.urls")),
     path("notifications/", include("notifications.urls")),

@@ -21,6 +21,9 @@ class Event(models.TextChoices):
     ASSESSMENT_DUE = "assessment_due", "Assessment due soon"
     ASSESSMENT_OVERDUE = "assessment_overdue", "Assessment overdue"
     PASSWORD_RESET = "password_reset", "Password reset"
+    PARTNER_CALL_REQUEST = "partner_call_request", "Request to join a bid"
+    PARTNER_CALL_ANSWERED = "partner_call_answered", "Request to join answered"
+    PARTNER_CALL_CLOSED = "partner_call_closed", "Call for partners closed"
 
 
 # About a person's account, not a bid: no bid reference in the subject.

@@ -18,13 +18,21 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
-from bids.selectors import COUNCIL_HIDDEN_FIELDS, bid_council_view, bid_visible_queryset, council_state
+from bids.selectors import (
+    COUNCIL_HIDDEN_FIELDS,
+    bid_council_view,
+    bid_lineage,
+    bid_visible_queryset,
+    council_state,
+)
+from collaboration.selectors import similar_work
 from core.converters import BID_REFERENCE, is_round_code
 from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
@@ -136,6 +144,36 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
+class LineageStepSerializer(serializers.Serializer):
+    """One phase of the bid's project (discovery → alpha → beta), as the caller may see it."""
+
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    phase = serializers.CharField()
+    round = serializers.CharField(source="round_code")
+    state = serializers.CharField()
+    amount_requested = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    award_amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    is_current = serializers.BooleanField()
+
+
+class SimilarWorkSerializer(serializers.Serializer):
+    """A piece of related work: best first, only what the caller may see, each scored 0–1 (at least the score
+    at which the pages call work related, settings.SIMILAR_WORK_RELATED_SCORE) with the words both share."""
+
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    lead_council = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    round = serializers.CharField(source="round_code")
+    score = serializers.FloatField()
+    kind = serializers.CharField()
+    shared_terms = serializers.ListField(child=serializers.CharField())
+
+    def get_lead_council(self, work) -> dict:
+        return {"code": work.lead_council_code, "name": work.lead_council}
+
+
 class BidContentSerializer(serializers.Serializer):
     """A bid's answers, for anyone who may read the bid."""
 
@@ -154,6 +192,11 @@ class BidContentSerializer(serializers.Serializer):
 
 class BidDetailSerializer(BidListSerializer, BidContentSerializer):
     history = TransitionSerializer(many=True)
+    continues = serializers.CharField(source="continues.reference", default=None, allow_null=True)
+    lineage = serializers.SerializerMethodField()
+
+    def get_lineage(self, bid) -> list[dict]:
+        return LineageStepSerializer(bid_lineage(bid=bid, user=self.context["request"].user), many=True).data
 
 
 # --- What everyone but staff gets: the council-facing view ------------------------------------------------
@@ -270,6 +313,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
                     Prefetch("partners", queryset=BidPartner.objects.select_related("council")),
                     Prefetch("history", queryset=BidTransition.objects.select_related("by").order_by("at", "pk")),
                 )
+                .select_related("continues")
             )
         return bid_visible_queryset(user=self.request.user)
 
@@ -283,7 +327,21 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
         if self._for_staff():
             return Response(self.get_serializer(bid).data)
         view = bid_council_view(bid=bid, history=bid.history.all())
-        return Response(self.get_serializer(view).data)
+        data = self.get_serializer(view).data
+        # Project lineage, added to the council-facing view: the earlier phase's reference and the line as the
+        # caller may see it.
+        data["continues"] = bid.continues.reference if bid.continues_id else None
+        data["lineage"] = LineageStepSerializer(bid_lineage(bid=bid, user=request.user), many=True).data
+        return Response(data)
+
+    @extend_schema(responses=SimilarWorkSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="similar")
+    def similar(self, request, *args, **kwargs):
+        """Related work for a bid the caller may see, best first: funded projects and open calls for partners
+        for council members, every submitted bid of any round (and open calls) for programme staff, nothing
+        for anyone else. The same list, from the same rule and threshold, as the pages show."""
+        bid = get_object_or_404(bid_visible_queryset(user=request.user), reference=kwargs["reference"])
+        return Response(SimilarWorkSerializer(similar_work(bid=bid, user=request.user), many=True).data)
 
 
 STAFF_PAGINATION = rows_pagination(LIST_FIELDS)

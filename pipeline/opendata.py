@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, BidPartner, FundingRound
+from bids.selectors import bids_funded_publicly, lineage_families
 from councils.choices import CouncilType
 from councils.models import DISPLAY_NAME_FIELD
 
@@ -94,8 +95,11 @@ class Place:
         }
 
 
-def grant_record(row: dict, partners: list[Place]) -> dict:
-    """One 360Giving grant from an awarded bid's row (see GRANT_FIELDS) and its confirmed partner councils."""
+def grant_record(row: dict, partners: list[Place], related: list[str] = ()) -> dict:
+    """One 360Giving grant from an awarded bid's row (see GRANT_FIELDS) and its confirmed partner councils.
+
+    `related` are the references of the other published grants of the same project (its discovery, alpha or
+    beta): they go in the standard's `relatedActivity` as those grants' ids (README, "Open data")."""
     lead = Place(row[LEAD_NAME], row["lead_council__gss_code"], row["lead_council__council_type"])
     record: dict = {
         "id": grant_id(row["reference"]),
@@ -118,6 +122,8 @@ def grant_record(row: dict, partners: list[Place]) -> dict:
             planned["duration"] = row["duration_months"]
             planned["endDate"] = _add_months(row["planned_start"], row["duration_months"]).isoformat()
         record["plannedDates"] = [planned]
+    if related:
+        record["relatedActivity"] = [grant_id(reference) for reference in related]
     return record
 
 
@@ -161,9 +167,34 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
         )
         for bid_id, name, gss_code, council_type in confirmed:
             partners.setdefault(bid_id, []).append(Place(name, gss_code, council_type))
+        related = _related_grants([row["pk"] for row in rows])
         for row in rows:
-            yield grant_record(row, partners.get(row["pk"], []))
+            yield grant_record(row, partners.get(row["pk"], []), related.get(row["pk"], []))
         last_pk = rows[-1]["pk"]
+
+
+def _related_grants(bid_ids: list[int]) -> dict[int, list[str]]:
+    """For each bid, the references of the other published grants of its project, oldest phase first (a few
+    queries per chunk of grants, whatever its size)."""
+    families = lineage_families(bid_ids=bid_ids)
+    others = {pk for bid_id in bid_ids for pk in families.get(bid_id, ()) if pk != bid_id}
+    if not others:
+        return {}
+    published = {
+        pk: (reference, opens_at)
+        for pk, reference, opens_at in bids_funded_publicly()
+        .filter(pk__in=others)
+        .values_list("pk", "reference", "funding_round__opens_at")
+    }
+    related = {}
+    for bid_id in bid_ids:
+        steps = sorted(
+            (published[pk] for pk in families.get(bid_id, ()) if pk in published and pk != bid_id),
+            key=lambda step: (step[1], step[0]),
+        )
+        if steps:
+            related[bid_id] = [reference for reference, _opens_at in steps]
+    return related
 
 
 DEMO_LABEL = "Demo data — not real grants"

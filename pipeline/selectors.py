@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -32,7 +32,8 @@ from assessments.models import Assessment, AssessmentTransition, ModeratedScore
 from assessments.selectors import NextStep, bid_scoring, staff_next_step
 from bids.choices import DECIDED_STATES, BidState, PartnerStatus
 from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
-from bids.selectors import bid_visible_queryset
+from bids.selectors import LineageStep, bid_lineage, bid_visible_queryset, bids_funded_publicly
+from collaboration.selectors import SimilarWork, similar_work
 from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
@@ -97,6 +98,8 @@ TABLE_ROW_FIELDS = (
     "submitted_at",
     "funding_round__code",
     f"lead_council__{DISPLAY_NAME_FIELD}",
+    # Possible overlaps in the round, stored by the similar-work index (collaboration): one joined column.
+    "text_index__overlap_count",
 )
 
 
@@ -306,6 +309,8 @@ class StaffBidPage:
     decisions: list[tuple[str, str]]  # (slug, label) of the decisions this user may take now
     partners: list[BidPartner]
     next_step: NextStep | None = None
+    similar: list[SimilarWork] = field(default_factory=list)
+    lineage: list[LineageStep] = field(default_factory=list)
 
 
 def staff_bid_get(*, user: User, reference: str) -> Bid:
@@ -395,6 +400,8 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
         notifications=bid_notifications(reference=bid.reference),
         decisions=decisions_available(bid=bid, user=user),
         partners=list(bid.partners.all()),
+        similar=similar_work(bid=bid, user=user),
+        lineage=bid_lineage(bid=bid, user=user),
     )
 
 
@@ -404,7 +411,7 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
 def funded_bids(*, funding_round: FundingRound | None = None) -> QuerySet[Bid]:
     """Awarded bids with their round, lead council and confirmed partners — what the open data publishes."""
     bids = (
-        Bid.objects.filter(state=BidState.AWARDED)
+        bids_funded_publicly()
         .select_related("funding_round", "lead_council")
         .prefetch_related(
             Prefetch(

@@ -19,7 +19,7 @@ from assessments.selectors import round_decision_warnings
 from bids import services as bid_services
 from bids.choices import BidState, Phase
 from bids.models import FundingRound
-from bids.selectors import round_remaining_budget
+from bids.selectors import lineage_for_bids, round_remaining_budget
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems
@@ -287,6 +287,10 @@ def funded(request: HttpRequest) -> HttpResponse:
         return _unknown_round(request, rounds)
     bids = selectors.funded_bids(funding_round=funding_round)
     page = Paginator(bids, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each project's other phases that are public too (discovery → alpha → beta), in a few queries per page.
+    lines = lineage_for_bids(bids=page.object_list, user=None)
+    for bid in page.object_list:
+        bid.lineage = lines.get(bid.pk, [])
     return render(
         request,
         "pipeline/funded.html",

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -41,10 +42,12 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
+from django.utils import timezone
 
 from assessments import services as assessment_services
 from bids import services as bid_services
 from bids.models import Bid
+from collaboration import services as collaboration_services
 from councils.choices import Role
 from councils.models import User
 from notifications.choices import Event, Status
@@ -129,6 +132,7 @@ class World:
     assessment_ids: dict[str, int]  # actor or "own"/"other" → assessment id
     notification_ids: dict[str, int]  # actor or "other" → notification id
     failed_notification_id: int
+    request_id: int
     round_pk: int
     round_code: str
     criterion_pk: int
@@ -174,6 +178,18 @@ def _build() -> World:
     assessment_services.assessment_declare(assessment=declared, by=users[ASSESSOR], conflict=False)
     bid_services.bid_return_for_changes(bid=own, by=staff, message="Add another partner.")
     bid_services.partner_invite(bid=own, council=invited_c, by=users[LEAD])
+    # The own draft looks for partners, and the unrelated council has asked to join.
+    call = collaboration_services.partner_call_save(
+        bid=own,
+        by=users[LEAD],
+        title="Matrix call",
+        problem="A shared problem.",
+        partners_do="Test with residents.",
+        join_by=timezone.localdate() + timedelta(days=5),
+    )
+    join_request = collaboration_services.join_request_create(
+        call=call, council=unrelated_c, by=users[UNRELATED], message="We would like to join."
+    )
 
     # The other bid: another council's, in review, assessed by someone else.
     other_lead = make_user(councils=[make_council()], name="Oli Other")
@@ -217,6 +233,7 @@ def _build() -> World:
         },
         notification_ids=notification_ids,
         failed_notification_id=notification_ids["other"],
+        request_id=join_request.pk,
         round_pk=funding_round.pk,
         round_code=funding_round.code,
         criterion_pk=funding_round.criteria.first().pk,
@@ -358,6 +375,13 @@ MATRIX: dict[str, Route] = {
     # After submitting, the lead sees the confirmation; anyone else who may see the bid is sent to it.
     "bids:submitted": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
     "bids:withdraw": drafting(data={"reason": "Matrix", "confirm": "yes"}),
+    # Lineage: only the lead of a funded discovery or alpha continues it (the own bid is a draft: told so).
+    "bids:next_phase": Route(
+        kwargs=bid_kwargs,
+        get=per_target(own=frozenset({LEAD}), other=NOBODY),
+        post=per_target(own=frozenset({LEAD}), other=NOBODY),
+        data=lambda w: {"funding_round": w.round_pk},
+    ),
     "bids:section": drafting(
         lambda w, a, t: {"reference": w.reference(t), "section": "about"},
         data={"title": "Matrix", "summary": "", "phase": "", "version": "0"},
@@ -408,6 +432,29 @@ MATRIX: dict[str, Route] = {
         post=per_target(own=STAFF, other=STAFF),
         data={"score": "3", "note": "Matrix"},
     ),
+    # The partner finder: council members (not assessors) and staff browse open calls and see a call's pitch;
+    # any of them may ask to join (the service says whether their council can); only the lead manages its call.
+    "collaboration:calls": Route(get=same(COUNCILS | STAFF)),
+    "collaboration:call": Route(
+        kwargs=bid_kwargs,
+        get=per_target(own=COUNCILS | STAFF, other=NOBODY),
+        post=per_target(own=COUNCILS | STAFF, other=NOBODY),
+        data={"message": "Matrix"},
+    ),
+    "collaboration:pitch": drafting(
+        data={
+            "title": "Matrix call",
+            "problem": "A problem",
+            "partners_do": "Testing",
+            "join_by_day": "1",
+            "join_by_month": "1",
+            "join_by_year": "2020",
+        }
+    ),
+    "collaboration:close": drafting(),
+    "collaboration:request": drafting(
+        with_bid(request_id=lambda w, t: w.request_id), data={"answer": "decline", "reason": "Matrix"}
+    ),
     # Notifications: each person's own; the outbox for staff
     "notifications:list": Route(get=same(SIGNED_IN)),
     "notifications:read_all": Route(post=same(SIGNED_IN)),
@@ -439,6 +486,8 @@ MATRIX: dict[str, Route] = {
     # The read API
     "pipeline:api-bid-list": Route(get=same(SIGNED_IN)),
     "pipeline:api-bid-detail": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
+    # Similar work for a bid the caller may see (an assessor gets an empty list: nothing extra).
+    "pipeline:api-bid-similar": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
     "pipeline:api-round-list": Route(get=same(SIGNED_IN)),
     "pipeline:api-round-detail": Route(kwargs=round_kwargs, get=same(SIGNED_IN)),
     # Django admin: its own permission system; only the index is checked (staff/superuser accounts only).

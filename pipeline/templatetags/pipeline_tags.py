@@ -52,11 +52,16 @@ def bid_rows(rows) -> SafeString:
         if row["needs_moderation"]:
             score += ' <strong class="govuk-tag govuk-tag--yellow">Moderate</strong>'
         reference = escape(row["reference"])
+        overlap = (
+            ' <strong class="govuk-tag govuk-tag--orange">Possible overlap</strong>'
+            if row.get("text_index__overlap_count")
+            else ""
+        )
         html.append(
             '<tr class="govuk-table__row">'
             f'<td class="govuk-table__cell"><a class="govuk-link" href="{detail.format(reference)}">'
             f"{reference}</a></td>"
-            f'<td class="govuk-table__cell">{escape(row["title"]) or "Untitled bid"}</td>'
+            f'<td class="govuk-table__cell">{escape(row["title"]) or "Untitled bid"}{overlap}</td>'
             f'<td class="govuk-table__cell">{escape(row[f"lead_council__{DISPLAY_NAME_FIELD}"])}</td>'
             f'<td class="govuk-table__cell">{escape(row["funding_round__code"])}</td>'
             f'<td class="govuk-table__cell">{_PHASES.get(row["phase"], "–")}</td>'

@@ -198,6 +198,7 @@ def test_beat_runs_the_sweeps_and_the_reminders_by_registered_task_name():
         "notifications.sweep_pending",
         "bids.send_round_closing_reminders",
         "assessments.send_assessment_reminders",
+        "collaboration.sweep_index",
     }
     app.loader.import_default_modules()
     assert tasks <= set(app.tasks)
