@@ -18,7 +18,6 @@ from councils.models import Council
 REQUIRED_FIELDS = frozenset(field for field, _section, _message in REQUIRED_CONTENT)
 
 
-
 class StartBidForm(forms.Form):
     funding_round = forms.ModelChoiceField(
         queryset=FundingRound.objects.none(),
@@ -362,4 +361,19 @@ class WithdrawForm(forms.Form):
             "required": "Enter why you are withdrawing this bid",
             "max_length": "The reason must be 2000 characters or fewer",
         },
+    )
+
+
+class ClarificationAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Enter your answer"},
+    )
+    attachment = forms.FileField(
+        label="Attach a file (optional)",
+        required=False,
+        help_text=f"A {ALLOWED_LABEL} file, smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        error_messages={"empty": "The selected file is empty", "invalid": "Select a file"},
     )
