@@ -23,8 +23,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
-from bids.selectors import COUNCIL_HIDDEN_FIELDS, bid_council_view, bid_visible_queryset, council_state
+from bids.models import BidPartner, BidTransition, Clarification, FundingRound, RoundPhase
+from bids.selectors import (
+    COUNCIL_HIDDEN_FIELDS,
+    bid_council_view,
+    bid_visible_queryset,
+    council_state,
+    decision_is_public,
+)
 from core.converters import BID_REFERENCE, is_round_code
 from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
@@ -154,21 +160,26 @@ class CouncilBidListSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, row):
+        # A decision recorded but not yet published is not given away: in review, no amount, no date.
+        public = decision_is_public(row["state"], row["funding_round__state"])
         return {
             "reference": row["reference"],
             "title": row["title"],
             "round": row["funding_round__code"],
             "lead_council": {"code": row["lead_council__register_code"], "name": row[LEAD_COUNCIL_NAME]},
-            "state": council_state(row["state"]),
+            "state": council_state(row["state"], row["funding_round__state"]),
             "phase": row["phase"],
             "amount_requested": _decimal(row["amount_requested"]),
-            "award_amount": _decimal(row["award_amount"]),
+            "award_amount": _decimal(row["award_amount"]) if public else None,
             "submitted_at": _when(row["submitted_at"]),
-            "decided_at": _when(row["decided_at"]),
+            "decided_at": _when(row["decided_at"]) if public else None,
         }
 
 
-COUNCIL_LIST_FIELDS = tuple(field for field in LIST_FIELDS if field not in COUNCIL_HIDDEN_FIELDS)
+COUNCIL_LIST_FIELDS = (
+    *(field for field in LIST_FIELDS if field not in COUNCIL_HIDDEN_FIELDS),
+    "funding_round__state",
+)
 
 
 class CouncilPartnerSerializer(serializers.Serializer):
@@ -256,6 +267,8 @@ class RoundSerializer(serializers.ModelSerializer):
             "budget",
             "min_partner_councils",
             "max_bids_led_per_council",
+            "state",
+            "decisions_published_at",
             "phases",
         ]
 
@@ -296,6 +309,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
                 .prefetch_related(
                     Prefetch("partners", queryset=BidPartner.objects.select_related("council")),
                     Prefetch("history", queryset=BidTransition.objects.select_related("by").order_by("at", "pk")),
+                    Prefetch("clarifications", queryset=Clarification.objects.select_related("answered_by")),
                 )
             )
         return bid_visible_queryset(user=self.request.user)
@@ -309,7 +323,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
         bid = self.get_object()
         if self._for_staff():
             return Response(self.get_serializer(bid).data)
-        view = bid_council_view(bid=bid, history=bid.history.all())
+        view = bid_council_view(bid=bid, history=bid.history.all(), clarifications=bid.clarifications.all())
         return Response(self.get_serializer(view).data)
 
 
@@ -338,5 +352,6 @@ class OpenDataView(APIView):
         code = request.query_params.get("round")
         if code and not is_round_code(code):
             raise ValidationError({"round": ["Give a round's short code, like R6"]})
+        # A round whose decisions are not yet published has no grants in it (`published_awards`).
         funding_round = get_object_or_404(FundingRound, code=code) if code else None
         return package_response(funding_round)

@@ -16,8 +16,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from bids.choices import BidState, PartnerStatus
-from bids.models import Bid, BidPartner, FundingRound
+from bids.choices import PartnerStatus
+from bids.models import BidPartner, FundingRound
+from bids.selectors import published_awards
 from councils.choices import CouncilType
 from councils.models import DISPLAY_NAME_FIELD
 
@@ -145,7 +146,7 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
     """Every awarded grant, read a chunk at a time by primary key (keyset pagination: two short queries per
     chunk, nothing kept between chunks), as plain rows rather than model instances — about five times faster
     for a large export."""
-    awarded = Bid.objects.filter(state=BidState.AWARDED)
+    awarded = published_awards()  # a round's awards are public once its decisions are published
     if funding_round is not None:
         awarded = awarded.filter(funding_round=funding_round)
     last_pk = 0
