@@ -136,7 +136,7 @@ class RoundForm(forms.Form):
     can no longer change are shown disabled, with the reason as their hint."""
 
     name = forms.CharField(
-        label="Name",
+        label="Name of the round",
         max_length=100,
         help_text="For example, Local Digital Fund Round 8",
         error_messages={"required": "Enter the round’s name", "max_length": "The name must be 100 characters or fewer"},
@@ -294,7 +294,7 @@ class CriterionForm(forms.Form):
         error_messages={"invalid_choice": "Choose what the criterion assesses from the list"},
     )
     name = forms.CharField(
-        label="Name",
+        label="Criterion name",
         required=False,
         max_length=100,
         error_messages={"max_length": "A name must be 100 characters or fewer"},
