@@ -725,7 +725,9 @@ def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpR
         else:
             messages.success(request, "Your answer has been sent to the programme team")
             return redirect("bids:detail", reference=bid.reference)
-    answerable = may_answer and clarification.status == ClarificationStatus.ASKED
+    answerable = (
+        may_answer and clarification.status == ClarificationStatus.ASKED and bid.state in services.ANSWERABLE_BID_STATES
+    )
     return render(
         request,
         "bids/clarification.html",

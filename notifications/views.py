@@ -37,7 +37,15 @@ from notifications.services import (
 
 PAGE_SIZE = 50
 # The link a message is mainly about, in order of preference.
-MAIN_LINKS = ("invitation_path", "assessment_path", "bid_path")
+MAIN_LINKS = (
+    "invitation_path",
+    "answer_path",
+    "assessment_path",
+    "bid_path",
+    "round_path",
+    "start_path",
+    "assessments_path",
+)
 
 
 def _asks_round_openings(user) -> bool:
