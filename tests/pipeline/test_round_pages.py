@@ -384,3 +384,29 @@ def test_council_members_choose_whether_to_hear_of_rounds_opening(client, staff_
     assert response.status_code == 302
     assert member.notification_preference.round_opening_emails is True
     assert "Tell me when a round opens" not in staff_client.get(reverse("notifications:list")).content.decode()
+
+
+def test_the_rounds_list_and_the_sift_cost_the_same_queries_for_more_rounds_and_bids(
+    staff_client, staff, django_assert_max_num_queries
+):
+    funding_round = make_round(code="LQ")
+    bids = [make_in_review_bid(funding_round=funding_round) for _ in range(5)]
+    pages = [reverse("pipeline:rounds"), reverse("pipeline:round_sift", args=[funding_round.pk])]
+    for url in pages:
+        staff_client.get(url)
+    small = {}
+    for url in pages:
+        with django_assert_max_num_queries(30) as queries:
+            assert staff_client.get(url).status_code == 200
+        small[url] = len(queries.captured_queries)
+    # Bigger: more rounds, the bids sifted (one found ineligible), more bids, one more led by the same council.
+    for code in ("LR", "LS", "LT"):
+        make_round(code=code)
+    bid_services.bid_sift(bid=bids[0], by=staff, eligible=True)
+    bid_services.bid_sift(bid=bids[1], by=staff, eligible=False, note="Out of scope")
+    make_in_review_bid(funding_round=funding_round, lead=bids[2].lead_council)
+    for _ in range(3):
+        make_in_review_bid(funding_round=funding_round)
+    for url in pages:
+        with django_assert_max_num_queries(small[url]):
+            assert staff_client.get(url).status_code == 200
