@@ -143,3 +143,12 @@ class ModerationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="This note is kept with the bid's record and may be shown to the panel",
     )
+
+
+class ProposeQuestionForm(forms.Form):
+    question = forms.CharField(
+        label="What do you want to ask the bid’s team?",
+        help_text="Programme staff read it and decide whether to send it. The council is not told who asked.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Enter the question you want to ask the bid’s team"},
+    )

@@ -18,10 +18,10 @@ from assessments.choices import ACTIVE_STATES, AssessmentState
 from assessments.conditions import council_in_bid_reason
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
-from bids.choices import BidState, CriterionCode, PartnerStatus
+from bids.choices import BidState, CriterionCode, PartnerStatus, RoundState, SiftDecision
 from bids.models import Bid, BidPartner, Criterion, FundingRound
 from bids.selectors import round_remaining_budget
-from core.formatting import govuk_datetime, plural
+from core.formatting import plural
 from councils.choices import Role
 from councils.models import User
 
@@ -166,7 +166,7 @@ def round_assignment_overview(*, funding_round: FundingRound) -> list[Bid]:
     """The round's in-review bids with their assessments and assessors (constant queries)."""
     bids = list(
         funding_round.bids.filter(state=BidState.IN_REVIEW)
-        .select_related("lead_council")
+        .select_related("lead_council", "sift")
         .prefetch_related(
             Prefetch("assessments", queryset=Assessment.objects.select_related("assessor").order_by("assigned_at"))
         )
@@ -182,7 +182,7 @@ def round_assignment_overview(*, funding_round: FundingRound) -> list[Bid]:
 
 def staff_bid_get(*, reference: str) -> Bid:
     bid = (
-        Bid.objects.select_related("funding_round", "lead_council")
+        Bid.objects.select_related("funding_round", "lead_council", "sift")
         .prefetch_related(
             "partners__council",
             Prefetch(
@@ -202,9 +202,47 @@ def staff_bid_get(*, reference: str) -> Bid:
     return bid
 
 
+def bid_sift_decision(bid: Bid) -> str:
+    """The bid's sift decision ("" when not sifted), from the row fetched with the bid when it was."""
+    try:
+        return bid.sift.decision
+    except Bid.sift.RelatedObjectDoesNotExist:
+        return ""
+
+
+def assignment_closed_reason(*, bid: Bid) -> str:
+    """Why no assessor can be assigned to the bid now ("" when they can): assessment happens while the round is
+    assessing (after the round has closed and every submitted bid has been sifted), and only of bids sifted
+    eligible."""
+    funding_round = bid.funding_round
+    if funding_round.state != RoundState.ASSESSING:
+        return (
+            f"Assessors are assigned while the round is assessing, and {funding_round.name} is "
+            f"{funding_round.get_state_display().lower()}: sift its bids, then start assessment from the round’s "
+            "page"
+        )
+    if bid_sift_decision(bid) != SiftDecision.ELIGIBLE:
+        return f"{bid.reference} has not been sifted eligible, so assessors cannot be assigned to it"
+    return ""
+
+
 def assignment_block_reason(*, bid: Bid, assessor: User) -> str:
     """Why `assessor` can never assess `bid` ("" if nothing blocks it): their own council is in the bid."""
     return council_in_bid_reason(bid=bid, assessor=assessor)
+
+
+def assessor_open_assessments(*, funding_round: FundingRound, assessor: User) -> list[Assessment]:
+    """The assessor's assessments still to finish (assigned or in progress) of the round's bids in review."""
+    return list(
+        Assessment.objects.filter(
+            assessor=assessor,
+            bid__funding_round=funding_round,
+            bid__state=BidState.IN_REVIEW,
+            state__in=(AssessmentState.ASSIGNED, AssessmentState.IN_PROGRESS),
+        )
+        .select_related("bid")
+        .order_by("bid__number")
+    )
 
 
 def round_workloads(*, funding_round: FundingRound) -> dict[int, int]:
@@ -358,9 +396,19 @@ def staff_next_step(*, bid: Bid, scoring: BidScoring) -> NextStep:
     if bid.state == BidState.IN_REVIEW:
         assessments_url = _url("assessments:bid", bid.reference)
         active = sum(1 for a in bid.assessments.all() if a.state in ACTIVE_STATES)
+        if not bid_sift_decision(bid):
+            return NextStep(
+                "Check the bid is eligible (the sift).", "Sift the bid", _url("pipeline:bid_sift", bid.reference)
+            )
+        if funding_round.state != RoundState.ASSESSING and not active:
+            return NextStep(
+                f"Sifted eligible. Assessors are assigned once {funding_round.name} is assessing.",
+                f"See {funding_round.name}",
+                _url("pipeline:round", funding_round.pk),
+            )
         if active < funding_round.assessors_per_bid:
             needed = plural(funding_round.assessors_per_bid - active, "more assessor")
-            return NextStep(f"Check the bid is eligible, then assign {needed}.", "Assign assessors", assessments_url)
+            return NextStep(f"Assign {needed}.", "Assign assessors", assessments_url)
         if bid.needs_moderation:
             return NextStep(
                 "The assessors disagree: record a moderated score for each flagged criterion.",
@@ -372,10 +420,24 @@ def staff_next_step(*, bid: Bid, scoring: BidScoring) -> NextStep:
             return NextStep(f"Waiting for {waiting}.", "See who is assessing it", assessments_url)
         return NextStep("Every assessment is in.", "See the scores", assessments_url)
     if bid.state == BidState.SCORED:
+        if funding_round.state != RoundState.DECIDING:
+            return NextStep(
+                f"Scored. Decisions are recorded once {funding_round.name} is deciding (every bid scored, "
+                "ineligible or withdrawn); meanwhile, see where it ranks.",
+                f"See the ranking for {funding_round.name}",
+                _url("assessments:ranking", funding_round.pk),
+            )
         return NextStep(
             "Scored: decide whether to fund it, in the light of where it ranks.",
             f"See the ranking for {funding_round.name}",
             _url("assessments:ranking", funding_round.pk),
+        )
+    if bid.state in (BidState.AWARDED, BidState.NOT_FUNDED) and funding_round.state != RoundState.PUBLISHED:
+        return NextStep(
+            f"{bid.get_state_display()}, recorded. The councils are told, and awards published, when you publish "
+            f"{funding_round.name}’s decisions.",
+            f"See {funding_round.name}",
+            _url("pipeline:round", funding_round.pk),
         )
     if bid.state == BidState.AWARDED:
         return NextStep("Awarded: it is published as a funded project.", "See funded projects", _url("pipeline:funded"))
@@ -383,23 +445,20 @@ def staff_next_step(*, bid: Bid, scoring: BidScoring) -> NextStep:
 
 
 def round_decision_warnings(*, funding_round: FundingRound, now: datetime | None = None) -> list[str]:
-    """Why deciding on the round's bids now may be premature: it is still open for bids, or bids are still in
-    review (either can change the ranking). One query."""
-    now = now or timezone.now()
-    warnings = []
-    if funding_round.is_open(now):
-        warnings.append(
-            f"{funding_round.name} is still open for bids until {govuk_datetime(funding_round.closes_at)}. "
-            "Bids submitted before then can change the ranking."
-        )
-    in_review = funding_round.bids.filter(state=BidState.IN_REVIEW).count()
-    if in_review:
-        verb = "is" if in_review == 1 else "are"
-        warnings.append(
-            f"{plural(in_review, 'bid')} in {funding_round.name} {verb} still in review. "
-            "The ranking will change as they are scored."
-        )
-    return warnings
+    """What staff must know before recording decisions on the round's bids: decisions are recorded only while
+    the round is deciding (once every bid is scored, ineligible or withdrawn, so the ranking can no longer
+    change), and nobody outside the fund hears of them until the round's decisions are published."""
+    if funding_round.state == RoundState.DECIDING:
+        return [
+            "Decisions are recorded, not told: the councils hear, and awards are published, only when you publish "
+            f"{funding_round.name}’s decisions from the round’s page."
+        ]
+    if funding_round.state == RoundState.PUBLISHED:
+        return [f"{funding_round.name}’s decisions are published."]
+    return [
+        f"{funding_round.name} is {funding_round.get_state_display().lower()}: awards and declines are recorded once "
+        "it is deciding, when every bid is scored, ineligible or withdrawn and the ranking can no longer change."
+    ]
 
 
 def assessment_history(*, bid: Bid) -> list[AssessmentTransition]:

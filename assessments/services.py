@@ -20,8 +20,15 @@ from assessments import conditions
 from assessments.choices import ACTIVE_STATES, AssessmentState, Recommendation
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
 from assessments.scoring import two_places
-from assessments.selectors import active_assessors, assignment_block_reason, bid_aggregate, round_workloads
-from bids.choices import BidState, PartnerStatus
+from assessments.selectors import (
+    active_assessors,
+    assessor_open_assessments,
+    assignment_block_reason,
+    assignment_closed_reason,
+    bid_aggregate,
+    round_workloads,
+)
+from bids.choices import BidState, PartnerStatus, RoundState, SiftDecision
 from bids.models import Bid, Criterion, FundingRound
 from bids.services import bid_mark_scored
 from core.exceptions import ApplicationError, Problem
@@ -37,7 +44,11 @@ from notifications.services import notify
 
 def _lock_bid(bid: Bid) -> Bid:
     """Lock and re-read the bid: serialises everything that counts or finishes the bid's assessments."""
-    return Bid.objects.select_for_update(of=("self",)).select_related("funding_round", "lead_council").get(pk=bid.pk)
+    return (
+        Bid.objects.select_for_update(of=("self",))
+        .select_related("funding_round", "lead_council", "sift")
+        .get(pk=bid.pk)
+    )
 
 
 def _record(assessment: Assessment, transition: str, source: str, by: User | None, note: str = "") -> None:
@@ -88,7 +99,8 @@ def _snapshot(bid: Bid) -> dict:
 
 
 def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
-    """Assign an assessor to an in-review bid, within the round's assessors per bid."""
+    """Assign an assessor to an in-review bid sifted eligible, while its round is assessing, within the round's
+    assessors per bid."""
     if not by.has_perm("assessments.assign"):
         raise ApplicationError(NO_PERMISSION)
     with transaction.atomic():
@@ -98,6 +110,9 @@ def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
             raise ApplicationError(
                 f"{bid.reference} is {bid.get_state_display().lower()}, so assessors can no longer be assigned"
             )
+        closed = assignment_closed_reason(bid=bid)
+        if closed:
+            raise ApplicationError(closed)
         if not assessor.is_assessor:
             raise ApplicationError(f"{assessor.full_name} is not an active assessor")
         reason = assignment_block_reason(bid=bid, assessor=assessor)
@@ -138,16 +153,22 @@ class BulkAssignment:
 
 
 def assessment_assign_bulk(*, funding_round: FundingRound, by: User) -> BulkAssignment:
-    """Fill every in-review bid in the round up to its assessors, each time choosing the eligible assessors
-    with the fewest assessments in the round (ties: by name)."""
+    """Fill every in-review bid in the round (all sifted eligible: the round is assessing only once every
+    submitted bid is sifted) up to its assessors, each time choosing the eligible assessors with the fewest
+    assessments in the round (ties: by name)."""
     if not by.has_perm("assessments.assign"):
         raise ApplicationError(NO_PERMISSION)
     result = BulkAssignment()
     with transaction.atomic():
-        FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+        locked = FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+        if locked.state != RoundState.ASSESSING:
+            raise ApplicationError(
+                f"Assessors are assigned while the round is assessing, and {locked.name} is "
+                f"{locked.get_state_display().lower()}"
+            )
         bids = list(
-            funding_round.bids.filter(state=BidState.IN_REVIEW)
-            .select_related("funding_round", "lead_council")
+            funding_round.bids.filter(state=BidState.IN_REVIEW, sift__decision=SiftDecision.ELIGIBLE)
+            .select_related("funding_round", "lead_council", "sift")
             .prefetch_related("partners__council", "assessments")
             .order_by("number")
         )
@@ -192,6 +213,43 @@ def assessment_unassign(*, assessment: Assessment, by: User, reason: str) -> Non
         _record(current, "unassign", current.state, by, reason)
         current.delete()
         _refresh_bid_scores(bid)
+
+
+def assessor_remind(*, funding_round: FundingRound, assessor: User, by: User) -> list[int]:
+    """Staff remind an assessor of their assessments still to finish in the round: one message listing them,
+    at most once a day (the outbox key names the day). Refused when there is nothing to finish or they have
+    been reminded today."""
+    if not by.has_perm("assessments.assign"):
+        raise ApplicationError(NO_PERMISSION)
+    open_assessments = assessor_open_assessments(funding_round=funding_round, assessor=assessor)
+    if not open_assessments:
+        raise ApplicationError(f"{assessor.full_name} has no assessments to finish in {funding_round.name}")
+    deadline = funding_round.assessment_deadline
+    today = timezone.localdate()
+    with transaction.atomic():
+        written = notify(
+            event=Event.ASSESSMENT_NUDGE,
+            recipients=[assessor],
+            context={
+                "round": funding_round.name,
+                "due_date_display": govuk_date(deadline),
+                "overdue": bool(deadline and deadline < timezone.now()),
+                "assessments": [
+                    {
+                        "reference": assessment.bid.reference,
+                        "title": assessment.bid.title or "Untitled bid",
+                        "state": assessment.get_state_display(),
+                        "assessment_path": assessment_path(assessment),
+                    }
+                    for assessment in open_assessments
+                ],
+                "assessments_path": reverse("assessments:list"),
+            },
+            key=f"{Event.ASSESSMENT_NUDGE}:{funding_round.pk}:{assessor.pk}:{today.isoformat()}",
+        )
+    if not written:
+        raise ApplicationError(f"{assessor.full_name} has already been reminded today")
+    return written
 
 
 # --- The assessor's part --------------------------------------------------------------------------------

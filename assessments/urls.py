@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.assessment_detail, name="detail"),
     path("<int:pk>/declare/", views.assessment_declare, name="declare"),
     path("<int:pk>/score/", views.assessment_score, name="score"),
+    path("<int:pk>/question/", views.assessment_propose_question, name="propose_question"),
     path("<int:pk>/unassign/", views.assessment_unassign, name="unassign"),
     path("<int:pk>/reopen/", views.assessment_reopen, name="reopen"),
     path("staff/", views.staff_home, name="staff_home"),

@@ -12,11 +12,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import selectors, services
 from assessments.choices import ACTIVE_STATES, AssessmentState, Score
-from assessments.forms import AssignForm, DeclarationForm, ModerationForm, ReasonForm, ScoringForm
+from assessments.forms import (
+    AssignForm,
+    DeclarationForm,
+    ModerationForm,
+    ProposeQuestionForm,
+    ReasonForm,
+    ScoringForm,
+)
 from assessments.models import Assessment
+from bids import services as bid_services
 from bids.choices import BidState
 from bids.models import Criterion
-from bids.selectors import bid_lineage
+from bids.selectors import bid_clarifications, bid_lineage
 from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.forms import apply_problems
@@ -54,8 +62,16 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_assessor": is_assessor,
             "rows": selectors.score_rows(assessment=assessment),
             "peers": selectors.peer_assessments(assessment=assessment, user=request.user),
+            "clarifications": _clarifications_for(request, assessment),
         },
     )
+
+
+def _clarifications_for(request: HttpRequest, assessment: Assessment) -> list:
+    """The bid's questions and answers, for its assessor once they have declared no conflict (and staff)."""
+    if not request.user.has_perm("assessments.view_bid_content", assessment):
+        return []
+    return bid_clarifications(bid=assessment.bid)
 
 
 @login_required
@@ -148,7 +164,35 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
             "scale": list(Score),
             # The project's earlier phases (round, amount, outcome), public once funded.
             "lineage": bid_lineage(bid=bid, user=request.user),
+            "clarifications": bid_clarifications(bid=bid),
         },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_propose_question(request: HttpRequest, pk: int) -> HttpResponse:
+    """An assessor proposes a question for the bid's team; programme staff decide whether to send it (the
+    council never learns who asked)."""
+    assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
+    is_assessor = assessment.assessor_id == request.user.pk
+    if not (is_assessor and request.user.has_perm("assessments.view_bid_content", assessment)):
+        raise Http404("No assessment found")
+    bid = assessment.bid
+    form = ProposeQuestionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bid_services.clarification_propose(bid=bid, by=request.user, question=form.cleaned_data["question"])
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            messages.success(request, "Your question has been sent to the programme team, who decide whether to ask it")
+            return redirect("assessments:detail", pk=pk)
+    return render(
+        request,
+        "assessments/propose_question.html",
+        {"assessment": assessment, "bid": bid, "form": form, "clarifications": bid_clarifications(bid=bid)},
         status=400 if form.errors else 200,
     )
 
@@ -206,6 +250,7 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
             "eligible": eligible,
             "blocked": [s for s in suggestions if s.reason],
             "places_left": max(bid.funding_round.assessors_per_bid - len(active), 0),
+            "closed_reason": selectors.assignment_closed_reason(bid=bid),
             "assign_form": assign_form,
             "history": selectors.assessment_history(bid=bid),
         },

@@ -14,8 +14,22 @@ from django.forms.models import BaseInlineFormSet
 from django.shortcuts import render
 
 from bids import services
-from bids.models import Bid, BidDocument, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
+from bids.models import (
+    Bid,
+    BidDocument,
+    BidPartner,
+    BidSift,
+    BidTransition,
+    Clarification,
+    CostLine,
+    Criterion,
+    FundingRound,
+    RoundPhase,
+    RoundTransition,
+)
+from bids.selectors import round_awarded_total, round_locked_settings
 from core.exceptions import ApplicationError
+from core.formatting import money
 
 
 class CriterionFormSet(BaseInlineFormSet):
@@ -33,11 +47,31 @@ class CriterionFormSet(BaseInlineFormSet):
             raise forms.ValidationError(f"Criteria weights must total 100%; they total {total}%")
 
 
-class CriterionInline(admin.TabularInline):
+class LockedOnceRoundMovesOn:
+    """An inline whose rows are fixed once the round's state says so (`round_locked_settings`), as on the
+    set-up pages: shown, not changed."""
+
+    setting = ""
+
+    def _locked(self, obj) -> bool:
+        return obj is not None and obj.pk is not None and self.setting in round_locked_settings(funding_round=obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+
+class CriterionInline(LockedOnceRoundMovesOn, admin.TabularInline):
     model = Criterion
     formset = CriterionFormSet
     extra = 0
     min_num = 1
+    setting = "criteria"
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -48,17 +82,50 @@ class CriterionInline(admin.TabularInline):
         return formset
 
 
-class RoundPhaseInline(admin.TabularInline):
+class RoundPhaseInline(LockedOnceRoundMovesOn, admin.TabularInline):
     model = RoundPhase
     extra = 1
     min_num = 1
+    setting = "phases"
+
+
+class FundingRoundForm(forms.ModelForm):
+    def clean_budget(self):
+        budget = self.cleaned_data["budget"]
+        if self.instance.pk is not None and budget is not None:
+            awarded = round_awarded_total(funding_round=self.instance)
+            if budget < awarded:
+                awarded_text = money(awarded, pence=True)
+                raise forms.ValidationError(f"The budget cannot be less than the {awarded_text} already awarded")
+        return budget
+
+
+# The round's life is its state machine (beat opens and closes it; staff move it on from its page).
+ROUND_LIFECYCLE_FIELDS = [
+    "state",
+    "opened_at",
+    "closed_at",
+    "close_reason",
+    "decisions_published_at",
+    "decisions_published_by",
+]
 
 
 @admin.register(FundingRound)
 class FundingRoundAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "opens_at", "closes_at", "budget"]
+    """Rounds are set up and moved on from the programme pages (/pipeline/rounds/); here an administrator sees
+    them, and may change what the round's state still allows (the same rules: fixed settings are read-only)."""
+
+    form = FundingRoundForm
+    list_display = ["name", "code", "state", "opens_at", "closes_at", "budget"]
+    list_filter = ["state"]
     search_fields = ["name", "code"]
     inlines = [RoundPhaseInline, CriterionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        locked = round_locked_settings(funding_round=obj) if obj is not None and obj.pk else {}
+        model_fields = {field.name for field in FundingRound._meta.get_fields()}
+        return [*ROUND_LIFECYCLE_FIELDS, *(name for name in locked if name in model_fields)]
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
@@ -234,4 +301,51 @@ class CriterionAdmin(admin.ModelAdmin):
     readonly_fields = ["funding_round", "weight"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(RoundTransition)
+class RoundTransitionAdmin(admin.ModelAdmin):
+    """A round's history (moved on from the programme pages and by beat, never here)."""
+
+    list_display = ["funding_round", "transition", "source_state", "target_state", "by", "at"]
+    list_filter = ["transition", "target_state"]
+    list_select_related = ["funding_round", "by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(BidSift)
+class BidSiftAdmin(admin.ModelAdmin):
+    """Sift decisions (recorded from the sift pages, through `bid_sift`)."""
+
+    list_display = ["bid", "decision", "by", "at"]
+    list_filter = ["decision"]
+    list_select_related = ["bid", "by"]
+    search_fields = ["bid__reference"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Clarification)
+class ClarificationAdmin(admin.ModelAdmin):
+    """Questions to bids' teams and their answers (asked and answered in the service)."""
+
+    list_display = ["bid", "status", "asked_at", "reply_by", "answered_at"]
+    list_filter = ["status"]
+    list_select_related = ["bid"]
+    search_fields = ["bid__reference", "question"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

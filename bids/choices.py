@@ -3,6 +3,27 @@
 from django.db import models
 
 
+class RoundState(models.TextChoices):
+    """A round's life: it opens and closes at its times (Celery beat), then staff move it on."""
+
+    UPCOMING = "upcoming", "Upcoming"
+    OPEN = "open", "Open for bids"
+    CLOSED = "closed", "Closed"
+    ASSESSING = "assessing", "Assessing"
+    DECIDING = "deciding", "Deciding"
+    PUBLISHED = "decisions_published", "Decisions published"
+
+
+ROUND_STATE_TAG_CLASS = {
+    RoundState.UPCOMING: "govuk-tag--grey",
+    RoundState.OPEN: "govuk-tag--green",
+    RoundState.CLOSED: "govuk-tag--yellow",
+    RoundState.ASSESSING: "govuk-tag--blue",
+    RoundState.DECIDING: "govuk-tag--purple",
+    RoundState.PUBLISHED: "govuk-tag--turquoise",
+}
+
+
 class BidState(models.TextChoices):
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
@@ -55,3 +76,19 @@ class CriterionCode(models.TextChoices):
     DELIVERABILITY = "deliverability", "Deliverability"
     VALUE_FOR_MONEY = "value_for_money", "Value for money"
     OTHER = "other", "Other"
+
+
+class SiftDecision(models.TextChoices):
+    """Staff's eligibility decision on a submitted bid (the sift)."""
+
+    ELIGIBLE = "eligible", "Eligible"
+    INELIGIBLE = "ineligible", "Ineligible"
+
+
+class ClarificationStatus(models.TextChoices):
+    """A clarification question: proposed by an assessor (staff send it or not), asked, answered."""
+
+    PROPOSED = "proposed", "Proposed by an assessor"
+    ASKED = "asked", "Waiting for an answer"
+    ANSWERED = "answered", "Answered"
+    DISCARDED = "discarded", "Not sent"

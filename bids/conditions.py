@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from bids.choices import PartnerStatus, Payer
+from bids.choices import NEXT_PHASE, BidState, PartnerStatus, Payer, RoundState
 from core.exceptions import Problem
 from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
 from core.transitions import refusal
 
 if TYPE_CHECKING:
     from bids.models import Bid, BidPartner, CostLine, FundingRound
+
+# How many bid references a refusal names before "and N more".
+NAMED_REFERENCES = 5
 
 SUMMARY_WORD_LIMIT = 250
 
@@ -51,6 +54,18 @@ def round_is_open(bid: Bid, at: datetime | None = None) -> bool:
     return bid.funding_round.is_open(at or timezone.now())
 
 
+# While a bid returned for changes may be submitted again after its round has closed: until the round decides.
+RESUBMISSION_ROUND_STATES = (RoundState.CLOSED, RoundState.ASSESSING)
+
+
+def round_takes_bid(bid: Bid, at: datetime | None = None) -> bool:
+    """The round takes this bid now: it is open (`FundingRound.is_open`), or the bid was submitted before and
+    returned for changes, and the round has closed but not yet moved to decisions."""
+    if round_is_open(bid, at):
+        return True
+    return bid.submitted_at is not None and bid.funding_round.state in RESUBMISSION_ROUND_STATES
+
+
 def _taking_part(bid: Bid) -> list[BidPartner]:
     """Partners invited or confirmed (a declined council is no longer part of the bid)."""
     return [partner for partner in bid.partners.all() if partner.status != PartnerStatus.DECLINED]
@@ -60,11 +75,16 @@ def _taking_part(bid: Bid) -> list[BidPartner]:
 
 
 def round_open_problems(bid: Bid, at: datetime) -> list[Problem]:
+    """The round takes the bid (`round_takes_bid`: open — opened, not closed, before its closing time — or, for a
+    bid returned for changes, closed and not yet deciding)."""
     funding_round = bid.funding_round
-    if round_is_open(bid, at):
+    if round_takes_bid(bid, at):
         return []
-    if at < funding_round.opens_at:
+    if funding_round.state == RoundState.UPCOMING or at < funding_round.opens_at:
         return [Problem(f"{funding_round.name} is not open for bids yet", section="round")]
+    if funding_round.close_reason and funding_round.closed_at:
+        message = f"{funding_round.name} closed early, on {govuk_datetime(funding_round.closed_at)}"
+        return [Problem(message, section="round")]
     return [Problem(f"{funding_round.name} closed on {govuk_datetime(funding_round.closes_at)}", section="round")]
 
 
@@ -241,3 +261,116 @@ def no_assessment_submitted(bid: Bid) -> bool:
 def scoring_is_complete(bid: Bid) -> bool:
     """The assessment services store the final score once every assessment is in and moderated."""
     return bid.final_score is not None and not bid.needs_moderation
+
+
+@refusal(
+    lambda bid: (
+        f"awards and declines are recorded while the round is deciding, and {bid.funding_round.name} is "
+        f"{bid.funding_round.get_state_display().lower()}"
+    )
+)
+def round_is_deciding(bid: Bid) -> bool:
+    """Decisions are recorded only while the round is deciding (and told to councils when it publishes)."""
+    return bid.funding_round.state == RoundState.DECIDING
+
+
+# --- The eligibility sift: the submission rules again, as a checklist -------------------------------------
+
+# (key, what the check asks, the submission rules that answer it). The lead limit needs the round's other bids:
+# `bids.selectors.bid_sift_checklist` adds it as LEAD_LIMIT_CHECK.
+SIFT_CHECKS: tuple[tuple[str, str, tuple[Callable[[Bid, datetime], list[Problem]], ...]], ...] = (
+    ("signatories", "Every council has signed the Local Digital Declaration", (signatory_problems,)),
+    (
+        "partners",
+        "Enough partner councils have confirmed they take part",
+        (partner_count_problems, unconfirmed_partner_problems),
+    ),
+    ("phase", "The round funds the phase, and the amount is within its cap", (phase_problems,)),
+    (
+        "costs",
+        "The costs add up to the amount requested, each paid by a partner taking part",
+        (cost_problems, cost_payer_problems),
+    ),
+)
+LEAD_LIMIT_CHECK = ("lead_limit", "The lead council is within the round's limit of bids it leads")
+
+
+# --- Conditions of the round state machine ------------------------------------------------------------------
+
+
+def named_references(references: list[str]) -> str:
+    """LDF-R7-0001, LDF-R7-0002 and 3 more."""
+    shown = ", ".join(references[:NAMED_REFERENCES])
+    extra = len(references) - NAMED_REFERENCES
+    return f"{shown} and {extra} more" if extra > 0 else shown
+
+
+@refusal(lambda funding_round: f"it opens at {govuk_datetime(funding_round.opens_at)}")
+def opening_time_reached(funding_round: FundingRound) -> bool:
+    return funding_round.opens_at <= timezone.now()
+
+
+@refusal(lambda funding_round: f"its closing time, {govuk_datetime(funding_round.closes_at)}, has passed")
+def closing_time_not_reached(funding_round: FundingRound) -> bool:
+    return timezone.now() < funding_round.closes_at
+
+
+@refusal(
+    lambda funding_round: (
+        f"it closes at {govuk_datetime(funding_round.closes_at)}; to close it before then, close it early and say why"
+    )
+)
+def closing_time_reached(funding_round: FundingRound) -> bool:
+    return funding_round.closes_at <= timezone.now()
+
+
+def _in_review_references(funding_round: FundingRound, **filters: object) -> list[str]:
+    bids = funding_round.bids.filter(state=BidState.IN_REVIEW, **filters).order_by("number")
+    return list(bids.values_list("reference", flat=True))
+
+
+def unsifted_message(funding_round: FundingRound) -> str:
+    references = _in_review_references(funding_round, sift__isnull=True)
+    verb = "is" if len(references) == 1 else "are"
+    return f"{plural(len(references), 'bid')} in review {verb} not sifted yet: {named_references(references)}"
+
+
+@refusal(unsifted_message)
+def every_submitted_bid_sifted(funding_round: FundingRound) -> bool:
+    """Assessors are assigned once the round's eligible bids are known: every submitted bid has been sifted."""
+    return not funding_round.bids.filter(state=BidState.IN_REVIEW, sift__isnull=True).exists()
+
+
+def in_review_message(funding_round: FundingRound) -> str:
+    references = _in_review_references(funding_round)
+    return (
+        "every bid must be scored, ineligible or withdrawn first, and "
+        f"{plural(len(references), 'bid')} {'is' if len(references) == 1 else 'are'} still in review: "
+        f"{named_references(references)}"
+    )
+
+
+@refusal(in_review_message)
+def no_bid_in_review(funding_round: FundingRound) -> bool:
+    return not funding_round.bids.filter(state=BidState.IN_REVIEW).exists()
+
+
+def undecided_message(funding_round: FundingRound) -> str:
+    references = list(
+        funding_round.bids.filter(state=BidState.SCORED).order_by("number").values_list("reference", flat=True)
+    )
+    return (
+        f"{plural(len(references), 'scored bid')} {'has' if len(references) == 1 else 'have'} no decision yet "
+        f"(award or decline each): {named_references(references)}"
+    )
+
+
+@refusal(undecided_message)
+def every_scored_bid_decided(funding_round: FundingRound) -> bool:
+    return not funding_round.bids.filter(state=BidState.SCORED).exists()
+
+
+def can_be_continued(bid: Bid) -> bool:
+    """A funded discovery or alpha whose award is public (its round's decisions are published) may be continued
+    into its next phase."""
+    return bid.state == BidState.AWARDED and bid.funding_round.state == RoundState.PUBLISHED and bid.phase in NEXT_PHASE

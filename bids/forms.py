@@ -382,3 +382,18 @@ class NextPhaseForm(forms.Form):
         self.fields["funding_round"].label_from_instance = lambda r: (
             f"{r.name} (closes {timezone.localtime(r.closes_at):%-d %B %Y})"
         )
+
+
+class ClarificationAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Enter your answer"},
+    )
+    attachment = forms.FileField(
+        label="Attach a file (optional)",
+        required=False,
+        help_text=f"A {ALLOWED_LABEL} file, smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        error_messages={"empty": "The selected file is empty", "invalid": "Select a file"},
+    )

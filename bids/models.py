@@ -12,7 +12,16 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from bids import conditions
-from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from bids.choices import (
+    BidState,
+    ClarificationStatus,
+    CriterionCode,
+    PartnerStatus,
+    Payer,
+    Phase,
+    RoundState,
+    SiftDecision,
+)
 from core.converters import ROUND_CODE
 from councils.models import Council
 
@@ -49,7 +58,7 @@ MAX_DOCUMENTS_PER_BID = 10
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
-class FundingRound(models.Model):
+class FundingRound(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     name = models.CharField(max_length=100)
     code = models.CharField(
         "short code",
@@ -69,6 +78,16 @@ class FundingRound(models.Model):
     divergence_threshold = models.DecimalField(
         max_digits=3, decimal_places=1, default=Decimal("2"), validators=[MinValueValidator(Decimal("1"))]
     )
+    state = FSMField(choices=RoundState.choices, default=RoundState.UPCOMING, protected=True, db_index=True)
+
+    # Lifecycle facts, set by transitions
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When the round actually closed")
+    close_reason = models.TextField(blank=True, help_text="Why staff closed the round before its closing time")
+    decisions_published_at = models.DateTimeField(null=True, blank=True)
+    decisions_published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-opens_at"]
@@ -85,9 +104,98 @@ class FundingRound(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def full_clean(self, exclude=None, validate_unique: bool = True, validate_constraints: bool = True) -> None:
+        # The state changes only through transitions (and full_clean would set it): never validated here.
+        exclude = {*(exclude or ()), "state"}
+        super().full_clean(exclude=exclude, validate_unique=validate_unique, validate_constraints=validate_constraints)
+
     def is_open(self, at=None) -> bool:
+        """Whether the round takes bids at `at` (now by default): it has been opened (beat opens it at
+        `opens_at`) and has not been closed, and its closing time has not passed. The closing time is the
+        clock's, not beat's: a bid submitted after `closes_at` is refused even if beat has not yet closed the
+        round, and one submitted a second before is taken."""
         at = at or timezone.now()
-        return self.opens_at <= at < self.closes_at
+        return self.state == RoundState.OPEN and self.opens_at <= at < self.closes_at
+
+    @property
+    def decisions_published(self) -> bool:
+        return self.state == RoundState.PUBLISHED
+
+    # --- The state machine. Transitions only change this row's fields; services save and record history.
+
+    @transition(
+        field=state,
+        source=RoundState.UPCOMING,
+        target=RoundState.OPEN,
+        conditions=[conditions.opening_time_reached, conditions.closing_time_not_reached],
+        permission=lambda funding_round, user: False,  # the service itself, at the opening time (by=None)
+    )
+    def open(self) -> None:
+        self.opened_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[RoundState.UPCOMING, RoundState.OPEN],
+        target=RoundState.CLOSED,
+        conditions=[conditions.closing_time_reached],
+        permission=lambda funding_round, user: False,  # the service itself, at the closing time (by=None)
+    )
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=RoundState.OPEN, target=RoundState.CLOSED, permission="bids.manage_round")
+    def close_early(self, *, reason: str) -> None:
+        self.closed_at = timezone.now()
+        self.close_reason = reason
+
+    @transition(
+        field=state,
+        source=RoundState.CLOSED,
+        target=RoundState.ASSESSING,
+        conditions=[conditions.every_submitted_bid_sifted],
+        permission="bids.manage_round",
+    )
+    def start_assessing(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=RoundState.ASSESSING,
+        target=RoundState.DECIDING,
+        conditions=[conditions.no_bid_in_review],
+        permission="bids.manage_round",
+    )
+    def start_deciding(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=RoundState.DECIDING,
+        target=RoundState.PUBLISHED,
+        conditions=[conditions.every_scored_bid_decided],
+        permission="bids.manage_round",
+    )
+    def publish_decisions(self, *, publisher) -> None:
+        self.decisions_published_at = timezone.now()
+        self.decisions_published_by = publisher
+
+
+class RoundTransition(models.Model):
+    """One row per round state change: the round's history, written in the same transaction as the change."""
+
+    funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="history")
+    transition = models.CharField(max_length=40)
+    source_state = models.CharField(max_length=20, choices=RoundState.choices)
+    target_state = models.CharField(max_length=20, choices=RoundState.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["funding_round", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.funding_round_id}: {self.source_state} → {self.target_state}"
 
 
 class RoundPhase(models.Model):
@@ -244,13 +352,25 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def mark_scored(self) -> None:
         pass
 
-    @transition(field=state, source=BidState.SCORED, target=BidState.AWARDED, permission="bids.decide_bid")
+    @transition(
+        field=state,
+        source=BidState.SCORED,
+        target=BidState.AWARDED,
+        conditions=[conditions.round_is_deciding],
+        permission="bids.decide_bid",
+    )
     def award(self, *, amount: Decimal, conditions: str) -> None:
         self.award_amount = amount
         self.award_conditions = conditions
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=BidState.SCORED, target=BidState.NOT_FUNDED, permission="bids.decide_bid")
+    @transition(
+        field=state,
+        source=BidState.SCORED,
+        target=BidState.NOT_FUNDED,
+        conditions=[conditions.round_is_deciding],
+        permission="bids.decide_bid",
+    )
     def decline(self, *, feedback: str) -> None:
         self.status_note = feedback
         self.decided_at = timezone.now()
@@ -330,3 +450,60 @@ class BidTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bid_id}: {self.source_state} → {self.target_state}"
+
+
+class BidSift(models.Model):
+    """Staff's eligibility decision on a submitted bid, with the checklist's unmet checks when it was made.
+    A bid returned for changes loses its sift: it is sifted again when resubmitted."""
+
+    bid = models.OneToOneField(Bid, on_delete=models.CASCADE, related_name="sift")
+    decision = models.CharField(max_length=20, choices=SiftDecision.choices)
+    note = models.TextField(
+        blank=True, help_text="Why the bid is ineligible, or why it is eligible although checks were unmet"
+    )
+    unmet_checks = models.JSONField(default=list, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "eligibility sift"
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}: {self.get_decision_display()}"
+
+
+class Clarification(models.Model):
+    """A question to a bid's team about a submitted bid, and their answer. Staff ask it (an assessor may
+    propose one, which staff send or not); members of the lead council answer it. The bid stays in review."""
+
+    bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="clarifications")
+    status = models.CharField(
+        max_length=20, choices=ClarificationStatus.choices, default=ClarificationStatus.ASKED, db_index=True
+    )
+    question = models.TextField()
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    asked_at = models.DateTimeField(null=True, blank=True)
+    reply_by = models.DateField(null=True, blank=True)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # An optional file with the answer, stored and checked like a supporting document.
+    attachment = models.FileField(upload_to="clarifications/%Y/%m/", blank=True)
+    attachment_name = models.CharField(max_length=255, blank=True)
+    attachment_content_type = models.CharField(max_length=100, blank=True)
+    attachment_size = models.PositiveIntegerField(null=True, blank=True)
+    attachment_has_formulas = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["bid", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}: {self.question[:40]}"

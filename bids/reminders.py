@@ -1,4 +1,5 @@
-"""Round-closing reminders: lead members of draft bids hear 7 days and 1 day before their round closes.
+"""Reminders: lead members of draft bids hear 7 days and 1 day before their round closes; lead members of a bid
+with a question waiting for their answer hear two days before its reply-by date.
 
 Run daily by Celery beat (`bids.tasks`), never as a long countdown. Each reminder is sent once: its outbox key
 names the bid, the window and the closing date, so a second sweep the same day adds nothing, and a round whose
@@ -10,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from bids.choices import BidState
-from bids.models import FundingRound
+from bids.choices import BidState, ClarificationStatus, RoundState
+from bids.models import Clarification, FundingRound
 from bids.selectors import bid_lead_members, bid_snapshot
 from core.formatting import govuk_date, govuk_time
 from notifications.choices import Event
@@ -41,7 +43,10 @@ def round_closing_reminders_send(*, now: datetime | None = None) -> int:
     """Record the reminders due now; returns how many outbox rows were written."""
     now = now or timezone.now()
     rounds = FundingRound.objects.filter(
-        opens_at__lte=now, closes_at__gt=now, closes_at__lte=now + timedelta(days=max(REMINDER_WINDOWS) + 1)
+        state=RoundState.OPEN,
+        opens_at__lte=now,
+        closes_at__gt=now,
+        closes_at__lte=now + timedelta(days=max(REMINDER_WINDOWS) + 1),
     )
     written = 0
     for funding_round in rounds:
@@ -67,4 +72,46 @@ def round_closing_reminders_send(*, now: datetime | None = None) -> int:
                         key=f"{Event.ROUND_CLOSING}:{bid.pk}:{window}d:{closing_day}",
                     )
                 )
+    return written
+
+
+# Calendar days before the reply-by date (Europe/London) from which the lead council is reminded, once.
+CLARIFICATION_REMINDER_DAYS = 2
+
+
+def clarification_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind the lead council of each question still waiting for its answer when its reply-by date is at most
+    two days away (once per question and reply-by date). Returns how many outbox rows were written."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    waiting = (
+        Clarification.objects.filter(
+            status=ClarificationStatus.ASKED,
+            reply_by__gte=today,
+            reply_by__lte=today + timedelta(days=CLARIFICATION_REMINDER_DAYS),
+            bid__state__in=[BidState.IN_REVIEW, BidState.SCORED],
+        )
+        .select_related("bid__funding_round", "bid__lead_council")
+        .order_by("pk")
+    )
+    written = 0
+    with transaction.atomic():
+        for clarification in waiting:
+            bid = clarification.bid
+            written += len(
+                notify(
+                    event=Event.CLARIFICATION_REMINDER,
+                    recipients=bid_lead_members(bid=bid),
+                    context={
+                        **bid_snapshot(bid=bid),
+                        "question": clarification.question,
+                        "days": (clarification.reply_by - today).days,
+                        "reply_by_display": govuk_date(clarification.reply_by),
+                        "answer_path": reverse(
+                            "bids:clarification", kwargs={"reference": bid.reference, "pk": clarification.pk}
+                        ),
+                    },
+                    key=f"{Event.CLARIFICATION_REMINDER}:{clarification.pk}:{clarification.reply_by.isoformat()}",
+                )
+            )
     return written

@@ -71,3 +71,11 @@ rules.add_perm("bids.return_bid", is_programme_staff)
 rules.add_perm("bids.decide_bid", is_programme_staff)
 rules.add_perm("bids.score_bid", is_programme_staff)
 rules.add_perm("bids.view_all_bids", is_programme_staff)
+# Rounds: set up, moved through their states, decisions published; bids sifted; clarification questions.
+rules.add_perm("bids.manage_round", is_programme_staff)
+rules.add_perm("bids.sift_bid", is_programme_staff)
+rules.add_perm("bids.ask_clarification", is_programme_staff)
+rules.add_perm("bids.propose_clarification", is_bid_assessor)
+rules.add_perm("bids.answer_clarification", is_bid_lead_member)
+# Questions and answers: the bid's councils, its declared assessors and staff (never a council only invited).
+rules.add_perm("bids.view_clarifications", is_programme_staff | is_bid_council_member | is_bid_assessor)

@@ -8,19 +8,38 @@ from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, CharField, Count, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from bids.choices import NEXT_PHASE, BidState, PartnerStatus, Phase
-from bids.conditions import REQUIRED_CONTENT, is_answered, lead_limit_problems, submission_problems
-from bids.models import BID_SECTIONS, Bid, BidDocument, BidPartner, BidTransition, CostLine, FundingRound
+from bids.choices import NEXT_PHASE, BidState, ClarificationStatus, PartnerStatus, Phase, RoundState, SiftDecision
+from bids.conditions import (
+    LEAD_LIMIT_CHECK,
+    REQUIRED_CONTENT,
+    SIFT_CHECKS,
+    is_answered,
+    lead_limit_problems,
+    round_takes_bid,
+    submission_problems,
+)
+from bids.models import (
+    BID_SECTIONS,
+    Bid,
+    BidDocument,
+    BidPartner,
+    BidTransition,
+    Clarification,
+    CostLine,
+    FundingRound,
+    RoundTransition,
+)
 from core.exceptions import Problem
 from core.formatting import plural
 from councils.choices import Role
 from councils.models import Council, User
 from councils.selectors import council_members, user_council_ids
+from notifications.selectors import users_opted_in_to_round_openings
 
 # A partner council sees the bid while it is invited (what it is asked to join) or has confirmed; a council that
 # declined sees nothing of it (bids.rules says what each may do).
@@ -80,8 +99,11 @@ def bid_history(*, bid: Bid) -> list[BidTransition]:
 
 
 def round_list_open() -> QuerySet[FundingRound]:
+    """Rounds taking bids now: the same rule as `FundingRound.is_open`, as a query."""
     now = timezone.now()
-    return FundingRound.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+    return FundingRound.objects.filter(state=RoundState.OPEN, opens_at__lte=now, closes_at__gt=now).order_by(
+        "closes_at"
+    )
 
 
 # --- Drafting -------------------------------------------------------------------------------------------
@@ -211,9 +233,10 @@ def bid_task_list(*, bid: Bid, problems: list[Problem]) -> list[Task]:
 
 
 # --- What councils see ----------------------------------------------------------------------------------
-# Councils never learn that assessment has finished, nor any score or moderation, before the fund decides. This
-# one view of a bid — its state as councils see it, the fields they may see, its history in their words —
-# serves the council pages and the API for everyone who is not programme staff (assessors included).
+# Councils never learn that assessment has finished, nor any score or moderation, before the fund decides, nor
+# any decision before the round's decisions are published. This one view of a bid — its state as councils see
+# it, the fields they may see, its history in their words — serves the council pages and the API for everyone
+# who is not programme staff (assessors included).
 
 # What assessment stores on a bid for staff's lists: never shown to councils, nor filterable or sortable by them.
 COUNCIL_HIDDEN_FIELDS = frozenset({"final_score", "needs_moderation", "criterion_scores"})
@@ -222,14 +245,41 @@ COUNCIL_HIDDEN_FIELDS = frozenset({"final_score", "needs_moderation", "criterion
 COUNCIL_STATE_CHOICES = [(value, label) for value, label in BidState.choices if value != BidState.SCORED]
 
 
-def council_state(state: str) -> str:
-    """The state a council is told the bid is in."""
-    return BidState.IN_REVIEW if state == BidState.SCORED else state
+# Decisions recorded while a round is deciding: told to councils only once the round publishes them.
+PUBLISHED_WITH_THE_ROUND = (BidState.AWARDED, BidState.NOT_FUNDED)
 
 
-def states_shown_as(state: str) -> list[str]:
-    """The real states a council-facing state stands for (for filtering by what councils see)."""
-    return [value for value in BidState.values if council_state(value) == state]
+def decision_is_public(state: str, round_state: str) -> bool:
+    """Whether councils (and the public) may know the bid's funding decision."""
+    return state not in PUBLISHED_WITH_THE_ROUND or round_state == RoundState.PUBLISHED
+
+
+def council_state(state: str, round_state: str) -> str:
+    """The state a council is told the bid is in: a scored bid is in review, and so is a decided one until its
+    round's decisions are published."""
+    if state == BidState.SCORED or not decision_is_public(state, round_state):
+        return BidState.IN_REVIEW
+    return state
+
+
+def council_state_expression() -> Case:
+    """`council_state` as a database expression over bids (for councils' filters and sorts): the same rule."""
+    return Case(
+        When(state=BidState.SCORED, then=Value(BidState.IN_REVIEW)),
+        When(
+            Q(state__in=PUBLISHED_WITH_THE_ROUND) & ~Q(funding_round__state=RoundState.PUBLISHED),
+            then=Value(BidState.IN_REVIEW),
+        ),
+        default=F("state"),
+        output_field=CharField(),
+    )
+
+
+def published_awards() -> QuerySet[Bid]:
+    """The one rule of which awards are public: awarded bids whose round has published its decisions. The
+    funded-projects page and its open data (`pipeline`), and the similar work councils are shown
+    (`collaboration`), all start from it."""
+    return Bid.objects.filter(state=BidState.AWARDED, funding_round__state=RoundState.PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -250,17 +300,44 @@ TIMELINE_TITLES = {
 }
 
 
-def bid_council_timeline(*, bid: Bid, history: Iterable[BidTransition] | None = None) -> list[TimelineEvent]:
-    """The bid's history as councils see it: their own actions and the fund's decisions, never assessment, and
-    staff never named ("the programme team"). `history` is the bid's transitions when already fetched."""
+def bid_council_timeline(
+    *,
+    bid: Bid,
+    history: Iterable[BidTransition] | None = None,
+    clarifications: Iterable[Clarification] | None = None,
+) -> list[TimelineEvent]:
+    """The bid's history as councils see it: their own actions, questions asked and answered, and the fund's
+    decisions once published; never assessment, and staff or assessors never named ("the programme team").
+    `history` and `clarifications` are the bid's rows when already fetched."""
+    public = decision_is_public(bid.state, bid.funding_round.state)
     events = [TimelineEvent(at=bid.created_at, title="Started", by=_actor(bid.created_by), note="")]
     for row in bid_history(bid=bid) if history is None else history:
         title = TIMELINE_TITLES.get(row.transition)
-        if title is None:
-            # Scoring and any other internal step stay with the fund.
+        if title is None or (row.target_state in PUBLISHED_WITH_THE_ROUND and not public):
+            # Scoring, the sift and any other internal step stay with the fund; decisions until published.
             continue
         events.append(TimelineEvent(at=row.at, title=title, by=_actor(row.by), note=row.note))
-    return events
+    for clarification in bid.clarifications.all() if clarifications is None else clarifications:
+        if clarification.asked_at is None:
+            continue  # a proposal staff have not sent
+        events.append(
+            TimelineEvent(
+                at=clarification.asked_at,
+                title="Question from the programme team",
+                by=_actor(None),
+                note=clarification.question,
+            )
+        )
+        if clarification.answered_at is not None:
+            events.append(
+                TimelineEvent(
+                    at=clarification.answered_at,
+                    title="Question answered",
+                    by=_actor(clarification.answered_by),
+                    note=clarification.answer,
+                )
+            )
+    return sorted(events, key=lambda event: event.at)
 
 
 def _actor(user: User | None) -> str:
@@ -315,12 +392,23 @@ COUNCIL_BID_FIELDS = tuple(
 )
 
 
-def bid_council_view(*, bid: Bid, history: Iterable[BidTransition] | None = None) -> CouncilBidView:
+# What a decision recorded and not yet published would give away.
+UNPUBLISHED_DECISION_FIELDS = {"award_amount": None, "decided_at": None, "status_note": "", "award_conditions": ""}
+
+
+def bid_council_view(
+    *,
+    bid: Bid,
+    history: Iterable[BidTransition] | None = None,
+    clarifications: Iterable[Clarification] | None = None,
+) -> CouncilBidView:
     """The council-facing view of a bid the caller has already been allowed to see (uses its prefetched
-    partners; `history` as for `bid_council_timeline`)."""
-    state = council_state(bid.state)
+    partners; `history` and `clarifications` as for `bid_council_timeline`). Until the round publishes its
+    decisions, a decided bid is in review, with no amount, conditions or feedback."""
+    state = council_state(bid.state, bid.funding_round.state)
+    hidden = {} if decision_is_public(bid.state, bid.funding_round.state) else UNPUBLISHED_DECISION_FIELDS
     return CouncilBidView(
-        **{name: getattr(bid, name) for name in COUNCIL_BID_FIELDS},
+        **{name: hidden.get(name, getattr(bid, name)) for name in COUNCIL_BID_FIELDS},
         funding_round=bid.funding_round,
         lead_council=bid.lead_council,
         state=state,
@@ -329,7 +417,7 @@ def bid_council_view(*, bid: Bid, history: Iterable[BidTransition] | None = None
             CouncilPartner(partner.council, partner.status, partner.get_status_display())
             for partner in bid.partners.all()
         ],
-        timeline=bid_council_timeline(bid=bid, history=history),
+        timeline=bid_council_timeline(bid=bid, history=history, clarifications=clarifications),
     )
 
 
@@ -361,6 +449,9 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
             invited_count=Count("partners", filter=Q(partners__status=PartnerStatus.INVITED), distinct=True),
             confirmed_count=Count("partners", filter=Q(partners__status=PartnerStatus.CONFIRMED), distinct=True),
             cost_line_count=Count("cost_lines", distinct=True),
+            unanswered_count=Count(
+                "clarifications", filter=Q(clarifications__status=ClarificationStatus.ASKED), distinct=True
+            ),
         )
         .prefetch_related(
             Prefetch(
@@ -379,7 +470,7 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
             bid=bid,
             is_lead=is_lead,
             role="Lead" if is_lead else f"Partner ({mine.get_status_display().lower()})" if mine else "Partner",
-            state=council_state(bid.state),
+            state=council_state(bid.state, bid.funding_round.state),
             next_step="",
         )
         if bid.state == BidState.DRAFT:
@@ -393,6 +484,9 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
 def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
     bid = row.bid
     if bid.state != BidState.DRAFT:
+        if bid.unanswered_count and row.is_lead:
+            row.next_step, row.next_step_url_name = "Answer the programme team’s question", "bids:detail"
+            return
         row.next_step = {
             BidState.IN_REVIEW: "None: the fund is assessing the bid",
             BidState.SCORED: "None: the fund is assessing the bid",
@@ -400,7 +494,7 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
             BidState.NOT_FUNDED: "None: read the feedback",
             BidState.INELIGIBLE: "None: read the reason",
             BidState.WITHDRAWN: "None: the bid was withdrawn",
-        }[bid.state]
+        }[row.state]
         return
     if not row.is_lead:
         if mine is not None and mine.status == PartnerStatus.INVITED:
@@ -412,7 +506,7 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
     row.next_step_url_name = "bids:detail"
     funding_round = bid.funding_round
     missing_answers = any(not is_answered(getattr(bid, name)) for name, _section, _message in REQUIRED_CONTENT)
-    if not funding_round.is_open(at):
+    if not round_takes_bid(bid, at):
         row.next_step, row.next_step_url_name = "None: the round is closed", ""
     elif bid.status_note:
         row.next_step = "Make the changes asked for and submit again"
@@ -446,13 +540,20 @@ def bid_submission_problems(*, bid: Bid, at: datetime | None = None) -> list[Pro
 
 
 def round_remaining_budget(*, funding_round: FundingRound) -> Decimal:
-    """The round's budget less everything awarded in it."""
+    """The round's budget less everything awarded in it (published or not: an award recorded is spent)."""
     awarded = funding_round.bids.filter(state=BidState.AWARDED).aggregate(total=Sum("award_amount"))["total"]
     return funding_round.budget - (awarded or Decimal("0"))
 
 
 def bid_lead_members(*, bid: Bid) -> list[User]:
     return council_members(council_ids=[bid.lead_council_id])
+
+
+def bid_declared_assessors(*, bid: Bid) -> list[tuple[User, int]]:
+    """(assessor, assessment id) of each assessor of the bid who has declared no conflict (literal states:
+    bids import no assessment code)."""
+    assessments = bid.assessments.filter(state__in=("in_progress", "submitted"), assessor__is_active=True)
+    return [(assessment.assessor, assessment.pk) for assessment in assessments.select_related("assessor")]
 
 
 def bid_partner_members(*, bid: Bid, statuses: Iterable[str] = (PartnerStatus.CONFIRMED,)) -> list[User]:
@@ -471,15 +572,6 @@ def bid_snapshot(*, bid: Bid) -> dict:
         "amount_requested": str(bid.amount_requested) if bid.amount_requested is not None else "",
         "bid_path": reverse("bids:detail", kwargs={"reference": bid.reference}),
     }
-
-
-# --- What the public may know was funded ----------------------------------------------------------------
-
-
-def bids_funded_publicly() -> QuerySet[Bid]:
-    """The one rule of which awards are public: the funded-projects page and its open data (`pipeline`), and
-    the similar work councils are shown (`collaboration`), all start from it. Every award is public once made."""
-    return Bid.objects.filter(state=BidState.AWARDED)
 
 
 # --- Project lineage: discovery → alpha → beta ----------------------------------------------------------
@@ -507,12 +599,14 @@ PHASE_ORDER = {phase: position for position, phase in enumerate(Phase.values)}
 MAX_LINEAGE_STEPS = 6
 
 
-def lineage_links(*, bid_ids: Iterable[int]) -> dict[int, int | None]:
+def lineage_links(*, bid_ids: Iterable[int] = (), known: dict[int, int | None] | None = None) -> dict[int, int | None]:
     """`{bid id: the id it continues}` for every bid in the same projects as `bid_ids` (earlier and later
-    phases), in a few queries whatever the number of bids (one per level walked up or down)."""
-    links: dict[int, int | None] = dict(
-        Bid.objects.filter(pk__in=list(bid_ids)).order_by().values_list("pk", "continues_id")
-    )
+    phases), in a few queries whatever the number of bids (one per level walked up or down). `known` gives links
+    the caller already has (bids it fetched), which are not looked up again."""
+    links: dict[int, int | None] = dict(known or {})
+    wanted = [pk for pk in bid_ids if pk not in links]
+    if wanted:
+        links.update(Bid.objects.filter(pk__in=wanted).order_by().values_list("pk", "continues_id"))
     up = {parent for parent in links.values() if parent is not None} - set(links)
     down = set(links)
     for _level in range(MAX_LINEAGE_STEPS):
@@ -557,11 +651,11 @@ def lineage_for_bids(*, bids: Iterable[Bid], user: User | None) -> dict[int, lis
     funded or that the user may see, the bid itself always; `user=None` is the public. A bid with no other
     phase gets no line. A fixed number of queries for any number of bids (used by list pages)."""
     bids = list(bids)
-    families = lineage_families(bid_ids=[bid.pk for bid in bids])
+    families = _families(lineage_links(known={bid.pk: bid.continues_id for bid in bids}))
     related = {pk for bid in bids for pk in families.get(bid.pk, ()) if pk != bid.pk}
     if not related:
         return {}
-    seen = set(bids_funded_publicly().filter(pk__in=related).values_list("pk", flat=True))
+    seen = set(published_awards().filter(pk__in=related).values_list("pk", flat=True))
     staff = bool(user is not None and getattr(user, "is_programme_staff", False))
     if user is not None:
         seen |= set(bid_visible_queryset(user=user).filter(pk__in=related).values_list("pk", flat=True))
@@ -580,6 +674,7 @@ def lineage_for_bids(*, bids: Iterable[Bid], user: User | None) -> dict[int, lis
             "funding_round__code",
             "funding_round__name",
             "funding_round__opens_at",
+            "funding_round__state",
         )
     }
     lines = {}
@@ -593,7 +688,7 @@ def lineage_for_bids(*, bids: Iterable[Bid], user: User | None) -> dict[int, lis
 
 
 def _step(bid: Bid, *, current: bool, staff: bool) -> LineageStep:
-    state = bid.state if staff else council_state(bid.state)
+    state = bid.state if staff else council_state(bid.state, bid.funding_round.state)
     return LineageStep(
         reference=bid.reference,
         title=bid.title or "Untitled bid",
@@ -604,7 +699,7 @@ def _step(bid: Bid, *, current: bool, staff: bool) -> LineageStep:
         state=state,
         state_label=BidState(state).label,
         amount_requested=bid.amount_requested,
-        award_amount=bid.award_amount if bid.state == BidState.AWARDED else None,
+        award_amount=bid.award_amount if state == BidState.AWARDED else None,
         is_current=current,
     )
 
@@ -620,3 +715,154 @@ def next_phase_rounds(*, bid: Bid) -> list[FundingRound]:
     if following is None:
         return []
     return list(round_list_open().filter(phases__phase=following).distinct())
+
+
+def round_awarded_total(*, funding_round: FundingRound) -> Decimal:
+    awarded = funding_round.bids.filter(state=BidState.AWARDED).aggregate(total=Sum("award_amount"))["total"]
+    return awarded or Decimal("0")
+
+
+def round_history(*, funding_round: FundingRound) -> list[RoundTransition]:
+    return list(funding_round.history.select_related("by").order_by("at", "pk"))
+
+
+def round_opening_recipients() -> list[User]:
+    """Who hears that a round has opened: active members of councils that have signed the Local Digital
+    Declaration (only they may bid) who asked to be told, on their Notifications page."""
+    return list(
+        User.objects.filter(
+            pk__in=users_opted_in_to_round_openings(),
+            is_active=True,
+            memberships__council__declaration_signed_on__isnull=False,
+        ).distinct()
+    )
+
+
+def round_draft_leads(*, funding_round: FundingRound) -> list[tuple[Bid, list[User]]]:
+    """The round's bids still in draft, each with the members of its lead council."""
+    drafts = list(
+        funding_round.bids.filter(state=BidState.DRAFT)
+        .select_related("funding_round", "lead_council")
+        .order_by("number")
+    )
+    members: dict[int, list[User]] = {}
+    for user in User.objects.filter(
+        is_active=True, memberships__council_id__in={bid.lead_council_id for bid in drafts}
+    ).prefetch_related("memberships"):
+        for membership in user.memberships.all():
+            members.setdefault(membership.council_id, []).append(user)
+    return [(bid, members.get(bid.lead_council_id, [])) for bid in drafts]
+
+
+# --- Editing a round: what may change, and why not -------------------------------------------------------
+
+# Every setting a round has, as the set-up pages and `round_update` name them.
+ROUND_SETTINGS = (
+    "name",
+    "code",
+    "opens_at",
+    "closes_at",
+    "assessment_deadline",
+    "budget",
+    "min_partner_councils",
+    "max_bids_led_per_council",
+    "assessors_per_bid",
+    "divergence_threshold",
+    "phases",
+    "criteria",
+)
+
+
+def round_assessment_started(*, funding_round: FundingRound) -> bool:
+    """An assessor has begun (declared no conflict) or submitted an assessment of a bid in the round. Literal
+    states: bids import no assessment code."""
+    return Bid.objects.filter(funding_round=funding_round, assessments__state__in=("in_progress", "submitted")).exists()
+
+
+def round_locked_settings(*, funding_round: FundingRound) -> dict[str, str]:
+    """Setting → why it can no longer change (settings not named here may change, within the rules
+    `round_update` explains: a closing time in the future, a budget no lower than what is awarded)."""
+    state = funding_round.state
+    if state == RoundState.PUBLISHED:
+        reason = "The round’s decisions are published, so its settings are final"
+        return dict.fromkeys(ROUND_SETTINGS, reason)
+    locked: dict[str, str] = {}
+    if state != RoundState.UPCOMING:
+        opened = "The round has opened"
+        locked["code"] = f"{opened}: the code is in its bids’ references"
+        locked["opens_at"] = f"{opened}, so its opening time is fixed"
+        for name in ("min_partner_councils", "max_bids_led_per_council"):
+            locked[name] = f"{opened}: councils are writing bids to these rules"
+    if state not in (RoundState.UPCOMING, RoundState.OPEN):
+        locked["closes_at"] = "The round has closed, so its closing time is fixed"
+        locked["phases"] = "The round has closed: its bids were written for these phases and caps"
+    if state == RoundState.DECIDING:
+        locked["assessment_deadline"] = "Assessment has finished: the round is deciding"
+    if state in (RoundState.ASSESSING, RoundState.DECIDING) or round_assessment_started(funding_round=funding_round):
+        started = "Assessment has started, so the criteria and how they are scored are fixed"
+        for name in ("criteria", "assessors_per_bid", "divergence_threshold"):
+            locked[name] = started
+    return locked
+
+
+# --- The eligibility sift ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiftCheck:
+    key: str
+    label: str
+    problems: list[Problem]
+
+    @property
+    def met(self) -> bool:
+        return not self.problems
+
+
+def bid_sift_checklist(*, bid: Bid, at: datetime | None = None, led_elsewhere: int | None = None) -> list[SiftCheck]:
+    """The eligibility checklist of a submitted bid, worked out by the submission rules themselves (each check
+    is one or more of `bids.conditions`' rules), so the sift and submission can never disagree. Uses the bid's
+    prefetched partners and cost lines; `led_elsewhere` is `bids_led_elsewhere` when the caller counted it."""
+    at = at or timezone.now()
+    checks = [
+        SiftCheck(key, label, [problem for rule in rules for problem in rule(bid, at)])
+        for key, label, rules in SIFT_CHECKS
+    ]
+    if led_elsewhere is None:
+        led_elsewhere = bids_led_elsewhere(bid=bid)
+    key, label = LEAD_LIMIT_CHECK
+    checks.insert(2, SiftCheck(key, label, lead_limit_problems(bid, led_elsewhere=led_elsewhere)))
+    return checks
+
+
+def bid_is_sifted_eligible(*, bid: Bid) -> bool:
+    return Bid.objects.filter(pk=bid.pk, sift__decision=SiftDecision.ELIGIBLE).exists()
+
+
+# --- Clarification questions ------------------------------------------------------------------------------
+
+
+def bid_clarifications(*, bid: Bid, include_proposals: bool = False) -> list[Clarification]:
+    """The bid's questions and answers, oldest first (proposals staff have not sent only when asked for)."""
+    clarifications = bid.clarifications.select_related("asked_by", "answered_by", "proposed_by").order_by("pk")
+    if not include_proposals:
+        clarifications = clarifications.exclude(
+            status__in=[ClarificationStatus.PROPOSED, ClarificationStatus.DISCARDED]
+        )
+    return list(clarifications)
+
+
+def clarification_get_for_user(*, user: User, reference: str, pk: int) -> Clarification:
+    """A question asked about a bid the user may see the questions of; 404 otherwise (and for a proposal staff
+    have not sent)."""
+    bid = bid_get_for_user(user=user, reference=reference)
+    clarification = (
+        Clarification.objects.filter(bid=bid, pk=pk)
+        .exclude(status__in=[ClarificationStatus.PROPOSED, ClarificationStatus.DISCARDED])
+        .select_related("asked_by", "answered_by")
+        .first()
+    )
+    if clarification is None or not user.has_perm("bids.view_clarifications", bid):
+        raise Http404("No question found")
+    clarification.bid = bid
+    return clarification

@@ -9,10 +9,10 @@ rules that look across the round) come from `bids.selectors`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -20,11 +20,21 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from bids.choices import NEXT_PHASE, BidState, CriterionCode, PartnerStatus, Payer, Phase
-from bids.conditions import planned_start_message
+from bids.choices import (
+    NEXT_PHASE,
+    BidState,
+    ClarificationStatus,
+    CriterionCode,
+    PartnerStatus,
+    Payer,
+    Phase,
+    RoundState,
+    SiftDecision,
+)
+from bids.conditions import can_be_continued, planned_start_message, round_is_deciding
 from bids.documents import document_check
 from bids.models import (
     ANSWER_WORD_LIMITS,
@@ -33,25 +43,34 @@ from bids.models import (
     Bid,
     BidDocument,
     BidPartner,
+    BidSift,
     BidTransition,
+    Clarification,
     CostLine,
     Criterion,
     FundingRound,
     RoundPhase,
+    RoundTransition,
 )
 from bids.rules import is_assigned_to_assess_bid
 from bids.selectors import (
+    bid_declared_assessors,
     bid_lead_members,
     bid_partner_members,
+    bid_sift_checklist,
     bid_snapshot,
     bid_submission_problems,
+    round_awarded_total,
+    round_draft_leads,
+    round_locked_settings,
+    round_opening_recipients,
     round_remaining_budget,
 )
-from bids.signals import bid_content_changed, bid_state_changed, council_joined_bid
+from bids.signals import bid_content_changed, bid_state_changed, council_joined_bid, round_decisions_published
 from core.exceptions import ApplicationError, Problem
-from core.formatting import money, word_count
+from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
 from core.money import MoneyError, as_amount
-from core.transitions import Machine, required_text
+from core.transitions import NO_PERMISSION, Machine, required_text
 from councils.models import Council, User
 from councils.selectors import council_members, programme_staff, user_council_ids
 from notifications.choices import Event
@@ -103,7 +122,96 @@ DEFAULT_CRITERIA = [
 ]
 
 
-# --- Rounds ---------------------------------------------------------------------------------------------
+# --- Rounds: set-up --------------------------------------------------------------------------------------
+
+CriterionRow = tuple[str, str, Decimal] | tuple[str, str, Decimal, str]  # (code, name, weight[, guidance])
+
+# The form field a round's setting is entered in, for problems found by the model's own validation.
+ROUND_FIELDS = (
+    "name",
+    "code",
+    "opens_at",
+    "closes_at",
+    "assessment_deadline",
+    "budget",
+    "min_partner_councils",
+    "max_bids_led_per_council",
+    "assessors_per_bid",
+    "divergence_threshold",
+)
+
+
+def _criteria_rows(criteria: Iterable[CriterionRow] | None) -> list[tuple[str, str, Decimal, str]]:
+    if criteria is None:
+        return list(DEFAULT_CRITERIA)
+    return [(row[0], (row[1] or "").strip(), row[2], (row[3] if len(row) > 3 else "").strip()) for row in criteria]
+
+
+def _setup_problems(
+    funding_round: FundingRound,
+    phase_caps: Mapping[str, Decimal],
+    criteria: list[tuple[str, str, Decimal, str]],
+) -> list[Problem]:
+    """Every rule a round's settings break: the model's own (dates in order, codes, minimums), then phases and
+    criteria. All at once, so the set-up page's error summary lists them together."""
+    problems: list[Problem] = []
+    try:
+        funding_round.full_clean()
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                if name == "code" and "already exists" in message:
+                    message = f"A round with the code {funding_round.code} already exists: choose another"
+                problems.append(Problem(str(message), field=name if name in ROUND_FIELDS else ""))
+    unknown = set(phase_caps) - set(Phase.values)
+    if unknown or not phase_caps:
+        problems.append(
+            Problem("Choose at least one of the phases discovery, alpha or beta, each with a cap", "phases")
+        )
+    for phase, cap in phase_caps.items():
+        if phase in Phase.values and (cap is None or cap <= 0):
+            problems.append(Problem(f"Enter the most a {Phase(phase).label.lower()} bid may ask for", f"cap_{phase}"))
+    if not criteria:
+        problems.append(Problem("Add at least one criterion", "criteria"))
+    names = [name for _code, name, _weight, _guidance in criteria]
+    if any(not name for name in names):
+        problems.append(Problem("Enter a name for every criterion", "criteria"))
+    if len({name.lower() for name in names}) != len(names):
+        problems.append(Problem("Give each criterion a different name", "criteria"))
+    unknown_codes = {code for code, *_rest in criteria} - set(CriterionCode.values)
+    if unknown_codes:
+        problems.append(Problem("Choose what each criterion assesses from the list", "criteria"))
+    if any(weight is None or weight <= 0 for _code, _name, weight, _guidance in criteria):
+        problems.append(Problem("Give every criterion a weight of more than 0%", "criteria"))
+    elif criteria:
+        total = sum((weight for _code, _name, weight, _guidance in criteria), Decimal("0"))
+        if total != Decimal("100"):
+            problems.append(Problem(f"Criteria weights must total 100%; they total {total}%", "criteria"))
+    return problems
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        raise ApplicationError(problems[0].message, problems=problems)
+
+
+def _save_phases_and_criteria(
+    funding_round: FundingRound,
+    phase_caps: Mapping[str, Decimal] | None,
+    criteria: list[tuple[str, str, Decimal, str]] | None,
+) -> None:
+    if phase_caps is not None:
+        funding_round.phases.exclude(phase__in=list(phase_caps)).delete()
+        for phase, cap in phase_caps.items():
+            RoundPhase.objects.update_or_create(funding_round=funding_round, phase=phase, defaults={"cap": cap})
+    if criteria is not None:
+        funding_round.criteria.all().delete()
+        Criterion.objects.bulk_create(
+            Criterion(
+                funding_round=funding_round, code=code_, name=name_, weight=weight, guidance=guidance, position=position
+            )
+            for position, (code_, name_, weight, guidance) in enumerate(criteria)
+        )
 
 
 def round_create(
@@ -115,41 +223,311 @@ def round_create(
     budget: Decimal,
     phase_caps: dict[str, Decimal],
     assessment_deadline: datetime | None = None,
-    criteria: Iterable[tuple[str, str, Decimal]] | None = None,
+    criteria: Iterable[CriterionRow] | None = None,
+    by: User | None = None,
     **settings: object,
 ) -> FundingRound:
-    """Create a round with its phases and criteria (defaults: the fund's three criteria, equal weights)."""
+    """Create an upcoming round with its phases and criteria (defaults: the fund's three criteria, equal
+    weights). Beat opens it at `opens_at`, so its closing time must be in the future. `by=None` is set-up
+    outside the pages (demo data, the shell)."""
+    if by is not None and not by.has_perm("bids.manage_round"):
+        raise ApplicationError(NO_PERMISSION)
     funding_round = FundingRound(
-        name=name,
-        code=code,
+        name=(name or "").strip(),
+        code=(code or "").strip(),
         opens_at=opens_at,
         closes_at=closes_at,
         budget=budget,
         assessment_deadline=assessment_deadline,
         **settings,
     )
-    funding_round.full_clean()
-    criteria_rows = (
-        [(code_, name_, weight, "") for code_, name_, weight in criteria] if criteria is not None else DEFAULT_CRITERIA
-    )
-    total = sum((weight for _code, _name, weight, _guidance in criteria_rows), Decimal("0"))
-    if total != Decimal("100"):
-        raise ApplicationError(f"Criteria weights must total 100%; they total {total}%")
-    unknown = set(phase_caps) - set(Phase.values)
-    if unknown or not phase_caps:
-        raise ApplicationError("Choose at least one of the phases discovery, alpha or beta, each with a cap")
+    criteria_rows = _criteria_rows(criteria)
+    problems = _setup_problems(funding_round, phase_caps, criteria_rows)
+    if closes_at and closes_at <= timezone.now():
+        problems.append(Problem("The closing time must be in the future", "closes_at"))
+    _refuse(problems)
     with transaction.atomic():
         funding_round.save()
-        RoundPhase.objects.bulk_create(
-            RoundPhase(funding_round=funding_round, phase=phase, cap=cap) for phase, cap in phase_caps.items()
-        )
-        Criterion.objects.bulk_create(
-            Criterion(
-                funding_round=funding_round, code=code_, name=name_, weight=weight, guidance=guidance, position=position
-            )
-            for position, (code_, name_, weight, guidance) in enumerate(criteria_rows)
-        )
+        _save_phases_and_criteria(funding_round, phase_caps, criteria_rows)
+        _record_round(funding_round, "create", "", by, "")
     return funding_round
+
+
+def round_update(
+    *,
+    funding_round: FundingRound,
+    by: User,
+    phase_caps: Mapping[str, Decimal] | None = None,
+    criteria: Iterable[CriterionRow] | None = None,
+    **changes: object,
+) -> FundingRound:
+    """Change a round's settings, within what its state allows (`bids.selectors.round_locked_settings`: the
+    code, opening time and bid rules are fixed once it opens; the closing time and phases once it closes; the
+    criteria and scoring once assessment starts; everything once decisions are published). The closing time
+    may move while the round is open but not into the past; caps may rise while it is open but not fall; the
+    budget may rise, or fall no lower than what is already awarded. A refusal changes nothing."""
+    if not by.has_perm("bids.manage_round"):
+        raise ApplicationError(NO_PERMISSION)
+    unknown = set(changes) - set(ROUND_FIELDS)
+    if unknown:
+        raise ApplicationError(f"A round has no setting {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+        cannot_change = round_locked_settings(funding_round=locked)
+        current_caps = {row.phase: row.cap for row in locked.phases.all()}
+        current_criteria = [(c.code, c.name, c.weight, c.guidance) for c in locked.criteria.all()]
+        new_criteria = _criteria_rows(criteria) if criteria is not None else None
+        problems: list[Problem] = []
+        changed = [name for name, value in changes.items() if getattr(locked, name) != value]
+        if phase_caps is not None and dict(phase_caps) != current_caps:
+            changed.append("phases")
+        if new_criteria is not None and new_criteria != current_criteria:
+            changed.append("criteria")
+        for name in changed:
+            if name in cannot_change:
+                problems.append(Problem(cannot_change[name], field=name))
+        for name in changed:
+            if name in ROUND_FIELDS and name not in cannot_change:
+                setattr(locked, name, changes[name])
+        caps = dict(phase_caps) if "phases" in changed and "phases" not in cannot_change else current_caps
+        rows = new_criteria if "criteria" in changed and "criteria" not in cannot_change else current_criteria
+        if not problems:
+            problems = _setup_problems(locked, caps, rows)
+        if "closes_at" in changed and "closes_at" not in cannot_change and locked.closes_at <= timezone.now():
+            problems.append(Problem("The closing time must be in the future", "closes_at"))
+        if "phases" in changed and locked.state == RoundState.OPEN:
+            for phase, cap in current_caps.items():
+                if phase not in caps or caps[phase] < cap:
+                    problems.append(
+                        Problem(
+                            f"{locked.name} is open, so the {Phase(phase).label.lower()} phase cannot be removed "
+                            f"or its cap lowered below {money(cap)}: councils are writing bids to it. You can "
+                            "raise a cap or add a phase",
+                            field=f"cap_{phase}",
+                        )
+                    )
+        if "budget" in changed:
+            awarded = round_awarded_total(funding_round=locked)
+            if locked.budget < awarded:
+                problems.append(
+                    Problem(
+                        f"The budget cannot be less than the {money(awarded, pence=True)} already awarded",
+                        field="budget",
+                    )
+                )
+        _refuse(problems)
+        if not changed:
+            return locked
+        locked.save()
+        _save_phases_and_criteria(
+            locked, caps if "phases" in changed else None, rows if "criteria" in changed else None
+        )
+        labels = [ROUND_SETTING_LABELS.get(name, name) for name in changed]
+        _record_round(locked, "update", locked.state, by, f"Changed: {', '.join(labels)}")
+    return locked
+
+
+ROUND_SETTING_LABELS = {
+    "name": "name",
+    "code": "code",
+    "opens_at": "opening time",
+    "closes_at": "closing time",
+    "assessment_deadline": "assessment deadline",
+    "budget": "budget",
+    "min_partner_councils": "minimum partner councils",
+    "max_bids_led_per_council": "bids a council may lead",
+    "assessors_per_bid": "assessors per bid",
+    "divergence_threshold": "divergence threshold",
+    "phases": "phases and caps",
+    "criteria": "criteria",
+}
+
+
+# --- Rounds: the state machine --------------------------------------------------------------------------
+
+
+def _record_round(funding_round: FundingRound, transition: str, source: str, by: User | None, note: str) -> None:
+    RoundTransition.objects.create(
+        funding_round=funding_round,
+        transition=transition,
+        source_state=source,
+        target_state=funding_round.state,
+        by=by,
+        note=note,
+    )
+
+
+ROUND_MACHINE = Machine(
+    noun="round",
+    past={
+        "open": "opened",
+        "close": "closed",
+        "close_early": "closed early",
+        "start_assessing": "moved to assessment",
+        "start_deciding": "moved to decisions",
+        "publish_decisions": "published",
+    },
+    record=_record_round,
+)
+
+
+def _path(name: str, **kwargs: object) -> str:
+    """A page of an app above bids (staff's round page), when that app is installed."""
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
+
+
+def _lock_round(funding_round: FundingRound) -> FundingRound:
+    return FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+
+
+def _round_snapshot(funding_round: FundingRound) -> dict:
+    return {
+        "round": funding_round.name,
+        "round_code": funding_round.code,
+        "closes_at": funding_round.closes_at.isoformat(),
+        "closes_at_display": govuk_datetime(funding_round.closes_at),
+    }
+
+
+def round_open(*, funding_round: FundingRound, by: User | None = None) -> FundingRound:
+    """Open an upcoming round at its opening time (beat does this; `by=None` is the service itself) and tell
+    the members of signatory councils who asked to hear."""
+    with transaction.atomic():
+        locked = _lock_round(funding_round)
+        ROUND_MACHINE.run(locked, "open", by=by)
+        notify(
+            event=Event.ROUND_OPENED,
+            recipients=round_opening_recipients(),
+            context={**_round_snapshot(locked), "start_path": reverse("bids:start")},
+            key=f"{Event.ROUND_OPENED}:{locked.pk}",
+        )
+    return locked
+
+
+def _tell_round_closed(funding_round: FundingRound) -> None:
+    """Staff hear the round has closed; the lead council of each bid still in draft, that it can no longer be
+    submitted."""
+    counts = dict.fromkeys(BidState.values, 0)
+    for state in funding_round.bids.values_list("state", flat=True):
+        counts[state] += 1
+    context = {
+        **_round_snapshot(funding_round),
+        "closed_at_display": govuk_datetime(funding_round.closed_at),
+        "close_reason": funding_round.close_reason,
+        "submitted": counts[BidState.IN_REVIEW],
+        "drafts": counts[BidState.DRAFT],
+    }
+    notify(
+        event=Event.ROUND_CLOSED,
+        recipients=programme_staff(),
+        context={**context, "audience": "staff", "round_path": _path("pipeline:round", pk=funding_round.pk)},
+        key=f"{Event.ROUND_CLOSED}:{funding_round.pk}",
+    )
+    for bid, members in round_draft_leads(funding_round=funding_round):
+        notify(
+            event=Event.ROUND_CLOSED,
+            recipients=members,
+            context={**context, **bid_snapshot(bid=bid), "audience": "lead"},
+            key=f"{Event.ROUND_CLOSED}:{funding_round.pk}:{bid.pk}",
+        )
+
+
+def round_close(*, funding_round: FundingRound, by: User | None = None) -> FundingRound:
+    """Close a round at its closing time (beat does this; `by=None` is the service itself)."""
+    with transaction.atomic():
+        locked = _lock_round(funding_round)
+        ROUND_MACHINE.run(locked, "close", by=by)
+        _tell_round_closed(locked)
+    return locked
+
+
+def round_close_early(*, funding_round: FundingRound, by: User, reason: str) -> FundingRound:
+    """Staff close an open round before its closing time, saying why (staff and draft bids' leads are told)."""
+    reason = required_text(reason, "Enter why you are closing the round early", "reason")
+    with transaction.atomic():
+        locked = _lock_round(funding_round)
+        ROUND_MACHINE.run(locked, "close_early", by=by, note=reason, reason=reason)
+        _tell_round_closed(locked)
+    return locked
+
+
+def rounds_open_and_close_due() -> tuple[int, int]:
+    """Open the upcoming rounds whose opening time has come and close the rounds whose closing time has passed
+    (beat runs it every minute). Each round is locked and its state checked again, so two runs at once, or one
+    run twice, change each round once. Returns (opened, closed)."""
+    now = timezone.now()
+    opened = closed = 0
+    due_to_open = FundingRound.objects.filter(state=RoundState.UPCOMING, opens_at__lte=now, closes_at__gt=now)
+    for funding_round in due_to_open.order_by("opens_at", "pk"):
+        try:
+            round_open(funding_round=funding_round)
+        except ApplicationError:
+            continue  # opened (or changed) by another run meanwhile
+        opened += 1
+    due_to_close = FundingRound.objects.filter(state__in=[RoundState.UPCOMING, RoundState.OPEN], closes_at__lte=now)
+    for funding_round in due_to_close.order_by("closes_at", "pk"):
+        try:
+            round_close(funding_round=funding_round)
+        except ApplicationError:
+            continue
+        closed += 1
+    return opened, closed
+
+
+def round_start_assessing(*, funding_round: FundingRound, by: User) -> FundingRound:
+    """Move a closed round to assessment once every submitted bid has been sifted."""
+    with transaction.atomic():
+        locked = _lock_round(funding_round)
+        ROUND_MACHINE.run(locked, "start_assessing", by=by)
+    return locked
+
+
+def round_start_deciding(*, funding_round: FundingRound, by: User) -> FundingRound:
+    """Move the round to decisions once every bid is scored, ineligible or withdrawn."""
+    with transaction.atomic():
+        locked = _lock_round(funding_round)
+        ROUND_MACHINE.run(locked, "start_deciding", by=by)
+    return locked
+
+
+def round_publish_decisions(*, funding_round: FundingRound, by: User) -> FundingRound:
+    """Publish the round's decisions in one step: every awarded and not funded bid's councils are told at once
+    (through the outbox), the round's awards appear on the public pages, in the 360Giving package and the API,
+    and who published and when is recorded. Refused while a scored bid has no decision.
+
+    `bids.signals.round_decisions_published` is sent inside the transaction, after the messages: an app above
+    bids (projects and offers) hooks what follows an award onto it, and its failure rolls everything back."""
+    with transaction.atomic():
+        locked = _lock_round(funding_round)
+        ROUND_MACHINE.run(locked, "publish_decisions", by=by, publisher=by)
+        decided = locked.bids.select_related("funding_round", "lead_council").order_by("number")
+        awarded = list(decided.filter(state=BidState.AWARDED))
+        not_funded = list(decided.filter(state=BidState.NOT_FUNDED))
+        for bid in awarded:
+            notify(
+                event=Event.BID_AWARDED,
+                recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
+                context={
+                    **bid_snapshot(bid=bid),
+                    "amount_awarded": str(bid.award_amount),
+                    "conditions": bid.award_conditions,
+                },
+                key=f"{Event.BID_AWARDED}:{bid.pk}",
+            )
+        for bid in not_funded:
+            notify(
+                event=Event.BID_NOT_FUNDED,
+                recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
+                context={**bid_snapshot(bid=bid), "feedback": bid.status_note},
+                key=f"{Event.BID_NOT_FUNDED}:{bid.pk}",
+            )
+        round_decisions_published.send(
+            sender=FundingRound, funding_round=locked, by=by, awarded=awarded, not_funded=not_funded
+        )
+    return locked
 
 
 # --- Creating and editing bids --------------------------------------------------------------------------
@@ -324,9 +702,9 @@ def bid_continue(*, earlier: Bid, funding_round: FundingRound, by: User) -> Bid:
     phase produced), with the earlier bid's confirmed partners invited again (those still signatories)."""
     if not by.has_perm("bids.continue_bid", earlier):
         raise ApplicationError("Only members of the lead council can continue this project")
-    next_phase = NEXT_PHASE.get(earlier.phase)
-    if earlier.state != BidState.AWARDED or next_phase is None:
+    if not can_be_continued(earlier):
         raise ApplicationError("Only a funded discovery or alpha can be continued into its next phase")
+    next_phase = NEXT_PHASE[earlier.phase]
     if not funding_round.phases.filter(phase=next_phase).exists():
         raise ApplicationError(f"{funding_round.name} does not fund {Phase(next_phase).label.lower()} projects")
     live = earlier.continuations.exclude(state__in=[BidState.WITHDRAWN, BidState.INELIGIBLE, BidState.NOT_FUNDED])
@@ -431,6 +809,8 @@ def bid_return_for_changes(*, bid: Bid, by: User, message: str) -> Bid:
     message = required_text(message, "Enter what the council needs to change")
     with transaction.atomic():
         BID_MACHINE.run(bid, "return_for_changes", by=by, note=message, message=message)
+        # The bid will change: it is sifted again when it comes back.
+        BidSift.objects.filter(bid=bid).delete()
         notify(
             event=Event.BID_RETURNED,
             recipients=bid_lead_members(bid=bid),
@@ -466,9 +846,18 @@ def bid_mark_scored(*, bid: Bid, by: User | None = None) -> Bid:
     return bid
 
 
+def _require_deciding(bid: Bid, name: str) -> None:
+    """Decisions are recorded only while the round is deciding: said before any other rule."""
+    if not round_is_deciding(bid):
+        raise ApplicationError(f"This bid cannot be {BID_MACHINE.past[name]} yet: {round_is_deciding.refusal(bid)}")
+
+
 def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> Bid:
-    """Award a scored bid. The round row is locked so concurrent awards can never overspend the budget."""
+    """Record an award for a scored bid while its round is deciding. Nobody outside the fund is told, and
+    nothing is published, until the round's decisions are published (`round_publish_decisions`). The round
+    row is locked so concurrent awards can never overspend the budget."""
     BID_MACHINE.check(bid, "award", by)  # the wrong state or person is told so before any money rule
+    _require_deciding(bid, "award")
     conditions = (conditions or "").strip()
     amount = _amount(amount, invalid="Enter the amount to award as a number, like 75000 or 75000.50")
     if amount <= 0:
@@ -485,25 +874,17 @@ def bid_award(*, bid: Bid, by: User, amount: Decimal, conditions: str = "") -> B
                 f"{money(remaining, pence=True)} of the budget is left"
             )
         BID_MACHINE.run(bid, "award", by=by, note=conditions, amount=amount, conditions=conditions)
-        notify(
-            event=Event.BID_AWARDED,
-            recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
-            context={**bid_snapshot(bid=bid), "amount_awarded": str(amount), "conditions": conditions},
-            key=f"{Event.BID_AWARDED}:{bid.pk}",
-        )
     return bid
 
 
 def bid_decline(*, bid: Bid, by: User, feedback: str) -> Bid:
+    """Record that a scored bid is not funded, with feedback the councils get when the round's decisions are
+    published."""
+    BID_MACHINE.check(bid, "decline", by)
+    _require_deciding(bid, "decline")
     feedback = required_text(feedback, "Enter feedback for the councils explaining why the bid is not funded")
     with transaction.atomic():
         BID_MACHINE.run(bid, "decline", by=by, note=feedback, feedback=feedback)
-        notify(
-            event=Event.BID_NOT_FUNDED,
-            recipients=bid_lead_members(bid=bid) + bid_partner_members(bid=bid),
-            context={**bid_snapshot(bid=bid), "feedback": feedback},
-            key=f"{Event.BID_NOT_FUNDED}:{bid.pk}",
-        )
     return bid
 
 
@@ -669,3 +1050,229 @@ def document_delete(*, document: BidDocument, by: User) -> None:
     with transaction.atomic():
         document.delete()
         transaction.on_commit(lambda: default_storage.delete(name))
+
+
+# --- The eligibility sift ---------------------------------------------------------------------------------
+
+# While the sift can be recorded: as bids come in, after the round closes, and (to find one ineligible after
+# all) during assessment.
+SIFT_ROUND_STATES = (RoundState.OPEN, RoundState.CLOSED, RoundState.ASSESSING)
+
+
+def bid_sift(*, bid: Bid, by: User, eligible: bool, note: str = "") -> BidSift:
+    """Record staff's eligibility decision on a submitted bid, with the checklist's unmet checks at the time.
+
+    Eligible: the bid may be assigned assessors once the round is assessing; if checks are unmet, `note` must
+    say why it is eligible all the same. Ineligible: `note` is the reason, sent to the councils through
+    `bid_mark_ineligible` (the bid leaves review)."""
+    if not by.has_perm("bids.sift_bid"):
+        raise ApplicationError(NO_PERMISSION)
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = (
+            Bid.objects.select_for_update(of=("self",))
+            .select_related("funding_round", "lead_council")
+            .prefetch_related("partners__council", "cost_lines__payer_council", "funding_round__phases")
+            .get(pk=bid.pk)
+        )
+        if locked.state != BidState.IN_REVIEW:
+            raise ApplicationError(f"This bid is {locked.get_state_display().lower()}, so it cannot be sifted")
+        funding_round = locked.funding_round
+        if funding_round.state not in SIFT_ROUND_STATES:
+            raise ApplicationError(
+                f"Bids are sifted while the round is open, closed or assessing; {funding_round.name} is "
+                f"{funding_round.get_state_display().lower()}"
+            )
+        unmet = [
+            {"check": check.label, "problems": [problem.message for problem in check.problems]}
+            for check in bid_sift_checklist(bid=locked)
+            if not check.met
+        ]
+        if eligible and unmet and not note:
+            message = f"Explain why the bid is eligible although {plural(len(unmet), 'check is', 'checks are')} not met"
+            raise ApplicationError(message, problems=[Problem(message, field="note")])
+        if not eligible:
+            note = required_text(note, "Enter why the bid is ineligible: the councils are told", "note")
+        sift, _created = BidSift.objects.update_or_create(
+            bid=locked,
+            defaults={
+                "decision": SiftDecision.ELIGIBLE if eligible else SiftDecision.INELIGIBLE,
+                "note": note,
+                "unmet_checks": unmet,
+                "by": by,
+                "at": timezone.now(),
+            },
+        )
+        if eligible:
+            _record(locked, "sift_eligible", locked.state, by, note)
+        else:
+            bid_mark_ineligible(bid=locked, by=by, reason=note)
+    bid.refresh_from_db()
+    return sift
+
+
+# --- Clarification questions ------------------------------------------------------------------------------
+
+# A question is asked of a bid being assessed; its answer is taken until the bid is decided.
+CLARIFICATION_BID_STATES = (BidState.IN_REVIEW,)
+ANSWERABLE_BID_STATES = (BidState.IN_REVIEW, BidState.SCORED)
+
+
+def _clarification_context(clarification: Clarification) -> dict:
+    return {
+        **bid_snapshot(bid=clarification.bid),
+        "question": clarification.question,
+        "reply_by": clarification.reply_by.isoformat() if clarification.reply_by else "",
+        "reply_by_display": govuk_date(clarification.reply_by),
+        "answer_path": reverse(
+            "bids:clarification", kwargs={"reference": clarification.bid.reference, "pk": clarification.pk}
+        ),
+    }
+
+
+def _require_question_bid(bid: Bid) -> None:
+    if bid.state not in CLARIFICATION_BID_STATES:
+        raise ApplicationError(
+            f"This bid is {bid.get_state_display().lower()}: questions are asked about bids in review"
+        )
+
+
+def clarification_propose(*, bid: Bid, by: User, question: str) -> Clarification:
+    """An assessor of the bid (who has declared no conflict) proposes a question; staff decide whether to send
+    it. Councils never learn who proposed it."""
+    if not by.has_perm("bids.propose_clarification", bid):
+        raise ApplicationError(NO_PERMISSION)
+    _require_question_bid(bid)
+    question = required_text(question, "Enter the question you want to ask the bid’s team", "question")
+    with transaction.atomic():
+        clarification = Clarification.objects.create(
+            bid=bid,
+            status=ClarificationStatus.PROPOSED,
+            question=question,
+            proposed_by=by,
+            proposed_at=timezone.now(),
+        )
+        notify(
+            event=Event.CLARIFICATION_PROPOSED,
+            recipients=programme_staff(),
+            context={
+                **bid_snapshot(bid=bid),
+                "question": question,
+                "assessor_name": by.full_name,
+            },
+            key=f"{Event.CLARIFICATION_PROPOSED}:{clarification.pk}",
+        )
+    return clarification
+
+
+def clarification_ask(
+    *, bid: Bid, by: User, question: str, reply_by: date | None, proposal: Clarification | None = None
+) -> Clarification:
+    """Staff ask the bid's team a question (their own, or an assessor's proposal, edited or not), to be answered
+    by `reply_by`. The lead council's members are told; the bid stays in review."""
+    if not by.has_perm("bids.ask_clarification", bid):
+        raise ApplicationError(NO_PERMISSION)
+    _require_question_bid(bid)
+    problems = []
+    question = (question or "").strip()
+    if not question:
+        problems.append(Problem("Enter the question", field="question"))
+    if reply_by is None:
+        problems.append(Problem("Enter the date the answer is needed by", field="reply_by"))
+    elif reply_by <= timezone.localdate():
+        problems.append(Problem("The reply-by date must be in the future", field="reply_by"))
+    _refuse(problems)
+    with transaction.atomic():
+        if proposal is not None:
+            clarification = Clarification.objects.select_for_update().get(pk=proposal.pk)
+            if clarification.bid_id != bid.pk or clarification.status != ClarificationStatus.PROPOSED:
+                raise ApplicationError("That proposed question has already been sent or set aside")
+        else:
+            clarification = Clarification(bid=bid)
+        clarification.status = ClarificationStatus.ASKED
+        clarification.question = question
+        clarification.reply_by = reply_by
+        clarification.asked_by, clarification.asked_at = by, timezone.now()
+        clarification.save()
+        clarification.bid = bid
+        notify(
+            event=Event.CLARIFICATION_ASKED,
+            recipients=bid_lead_members(bid=bid),
+            context=_clarification_context(clarification),
+            key=f"{Event.CLARIFICATION_ASKED}:{clarification.pk}",
+        )
+    return clarification
+
+
+def clarification_discard(*, clarification: Clarification, by: User) -> Clarification:
+    """Staff decide not to send an assessor's proposed question."""
+    if not by.has_perm("bids.ask_clarification", clarification.bid):
+        raise ApplicationError(NO_PERMISSION)
+    with transaction.atomic():
+        locked = Clarification.objects.select_for_update().get(pk=clarification.pk)
+        if locked.status != ClarificationStatus.PROPOSED:
+            raise ApplicationError("That proposed question has already been sent or set aside")
+        locked.status = ClarificationStatus.DISCARDED
+        locked.save(update_fields=["status"])
+    return locked
+
+
+def clarification_answer(
+    *, clarification: Clarification, by: User, answer: str, upload: UploadedFile | None = None
+) -> Clarification:
+    """A member of the lead council answers, optionally with a file (checked like a supporting document).
+    Staff and the bid's assessors are told. A refusal stores nothing."""
+    bid = clarification.bid
+    if not by.has_perm("bids.answer_clarification", bid):
+        raise ApplicationError("Only members of the lead council can answer the programme team’s questions")
+    if bid.state not in ANSWERABLE_BID_STATES:
+        raise ApplicationError(f"This bid is {bid.get_state_display().lower()}, so questions about it are closed")
+    answer = required_text(answer, "Enter your answer", "answer")
+    checked = None
+    if upload is not None:
+        try:
+            checked = document_check(name=upload.name or "", size=upload.size or 0, stream=upload)
+        except ApplicationError as error:
+            raise ApplicationError(error.message, problems=[Problem(error.message, field="attachment")]) from error
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = Clarification.objects.select_for_update().get(pk=clarification.pk)
+            if locked.status != ClarificationStatus.ASKED:
+                raise ApplicationError("This question has already been answered")
+            locked.answer, locked.answered_by, locked.answered_at = answer, by, timezone.now()
+            locked.status = ClarificationStatus.ANSWERED
+            if checked is not None:
+                upload.seek(0)
+                locked.attachment.save(f"{uuid.uuid4().hex}.{checked.kind.extension}", upload, save=False)
+                stored.append(locked.attachment.name)
+                locked.attachment_name = checked.name
+                locked.attachment_content_type = checked.kind.content_type
+                locked.attachment_size = upload.size
+                locked.attachment_has_formulas = checked.has_formulas
+            locked.save()
+            locked.bid = bid
+            context = {**_clarification_context(locked), "answer": answer, "has_attachment": bool(checked)}
+            key = f"{Event.CLARIFICATION_ANSWERED}:{locked.pk}"
+            notify(
+                event=Event.CLARIFICATION_ANSWERED,
+                recipients=programme_staff(),
+                context={**context, "audience": "staff"},
+                key=key,
+            )
+            for assessor, assessment_id in bid_declared_assessors(bid=bid):
+                notify(
+                    event=Event.CLARIFICATION_ANSWERED,
+                    recipients=[assessor],
+                    context={
+                        **context,
+                        "audience": "assessor",
+                        "assessment_path": _path("assessments:detail", pk=assessment_id),
+                    },
+                    key=key,
+                )
+    except Exception:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return locked

@@ -22,3 +22,8 @@ bid_state_changed = Signal()
 # drafts, "bid" otherwise). Each receiver returns a `bids.panels.Panel` (a template and its context) or None; the
 # page shows the panels it is given, so apps above bids add what they know without bids importing them.
 bid_page_panels = Signal()
+# A round's decisions have been published: sent with `funding_round`, `by` (who published them), `awarded` and
+# `not_funded` (the round's bids of each decision), inside the publishing transaction, after the councils'
+# messages are in the outbox and before it commits. Apps above bids hook what follows an award onto it (projects
+# and offers): a receiver's error rolls the publication back, so nothing is published half done.
+round_decisions_published = Signal()

@@ -26,6 +26,12 @@ urlpatterns = [
     path("<reference:reference>/withdraw/", views.bid_withdraw, name="withdraw"),
     path("<reference:reference>/print/", views.bid_print, name="print"),
     path("<reference:reference>/next-phase/", views.bid_next_phase, name="next_phase"),
+    path("<reference:reference>/questions/<int:pk>/", views.clarification_answer, name="clarification"),
+    path(
+        "<reference:reference>/questions/<int:pk>/attachment/",
+        views.clarification_attachment,
+        name="clarification_attachment",
+    ),
     # The task-list sections edited on a form page: about, problem, approach, timeline.
     path("<reference:reference>/<slug:section>/", views.bid_section, name="section"),
 ]

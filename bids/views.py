@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bids import services
-from bids.choices import NEXT_PHASE, BidState, PartnerStatus
+from bids.choices import NEXT_PHASE, BidState, ClarificationStatus, PartnerStatus
+from bids.conditions import can_be_continued
 from bids.forms import (
     SECTION_FORMS,
     AmountForm,
+    ClarificationAnswerForm,
     CostLineForm,
     CouncilSearchForm,
     DeclarationForm,
@@ -38,6 +40,7 @@ from bids.forms import (
 from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid
 from bids.panels import bid_panels
 from bids.selectors import (
+    bid_clarifications,
     bid_council_view,
     bid_document_get_for_user,
     bid_get_for_drafting,
@@ -48,6 +51,7 @@ from bids.selectors import (
     bid_submission_problems,
     bid_task_list,
     bid_visible_queryset,
+    clarification_get_for_user,
     council_state,
     next_phase_rounds,
     round_list_open,
@@ -179,6 +183,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             },
         )
     council_ids = user_council_ids(request.user)
+    clarifications = bid_clarifications(bid=bid) if request.user.has_perm("bids.view_clarifications", bid) else []
     my_invitations = [
         partner
         for partner in bid.partners.all()
@@ -190,7 +195,8 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "bid": bid,
             # The state and history as councils see them (the same view the API gives them).
-            "view": bid_council_view(bid=bid),
+            "view": bid_council_view(bid=bid, clarifications=clarifications),
+            "clarifications": clarifications,
             "is_lead": can_edit,
             "can_withdraw": can_edit and bid.state in (BidState.DRAFT, BidState.IN_REVIEW),
             "my_invitations": my_invitations if bid.state == BidState.DRAFT else [],
@@ -198,7 +204,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
             "document_count": len(bid.documents.all()),
             "lineage": bid_lineage(bid=bid, user=request.user),
-            "can_continue": can_edit and bid.state == BidState.AWARDED and bid.phase in NEXT_PHASE,
+            "can_continue": can_edit and can_be_continued(bid),
             "panels": bid_panels(request=request, bid=bid, page="bid"),
         },
     )
@@ -216,7 +222,7 @@ def bid_print(request: HttpRequest, reference: str) -> HttpResponse:
         "bids/print.html",
         {
             "bid": bid,
-            "display_state": bid.state if staff else council_state(bid.state),
+            "display_state": bid.state if staff else council_state(bid.state, bid.funding_round.state),
             "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
             "document_count": len(bid.documents.all()),
         },
@@ -709,7 +715,7 @@ def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
     earlier = bid_get_for_user(user=request.user, reference=reference)
     if not request.user.has_perm("bids.continue_bid", earlier):
         raise Http404("No bid found")
-    continuable = earlier.state == BidState.AWARDED and earlier.phase in NEXT_PHASE
+    continuable = can_be_continued(earlier)
     rounds = next_phase_rounds(bid=earlier) if continuable else []
     form = NextPhaseForm(request.POST if request.method == "POST" else None, rounds=rounds)
     if request.method == "POST" and continuable and form.is_valid():
@@ -731,3 +737,68 @@ def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
         "partners": [p for p in earlier.partners.all() if p.status == PartnerStatus.CONFIRMED],
     }
     return (_invalid if form.errors else render)(request, "bids/next_phase.html", context)
+
+
+# --- Questions from the programme team ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A question from the programme team about a submitted bid: members of the lead council answer it here
+    (with a file if they like); the bid's other readers see the question and its answer. A second answer (a
+    double click, another colleague) is told the question is answered."""
+    clarification = clarification_get_for_user(user=request.user, reference=reference, pk=pk)
+    bid = clarification.bid
+    may_answer = request.user.has_perm("bids.answer_clarification", bid)
+    if request.method == "POST" and not may_answer:
+        raise Http404("No question found")
+    if request.method == "POST" and clarification.status != ClarificationStatus.ASKED:
+        messages.info(request, "This question has already been answered")
+        return redirect("bids:detail", reference=bid.reference)
+    form = ClarificationAnswerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.clarification_answer(
+                clarification=clarification,
+                by=request.user,
+                answer=form.cleaned_data["answer"],
+                upload=form.cleaned_data["attachment"],
+            )
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            messages.success(request, "Your answer has been sent to the programme team")
+            return redirect("bids:detail", reference=bid.reference)
+    answerable = (
+        may_answer and clarification.status == ClarificationStatus.ASKED and bid.state in services.ANSWERABLE_BID_STATES
+    )
+    return render(
+        request,
+        "bids/clarification.html",
+        {"bid": bid, "clarification": clarification, "form": form if answerable else None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def clarification_attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    """The file sent with an answer, to those who may read the bid's questions (404 otherwise), as a download."""
+    clarification = clarification_get_for_user(user=request.user, reference=reference, pk=pk)
+    if not clarification.attachment or not request.user.has_perm("bids.view_bid_documents", clarification.bid):
+        raise Http404("No file")
+    try:
+        handle = clarification.attachment.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The file is missing") from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=clarification.attachment_name,
+        content_type=clarification.attachment_content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

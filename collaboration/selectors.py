@@ -1,7 +1,7 @@
 """Reads of the collaboration app: open calls for partners, a call as each person may see it, and similar work.
 
 Who sees what of other councils' work (one rule, `similar_work`): council members see funded projects as the
-public does (the fund's own rule, `bids.selectors.bids_funded_publicly`, through their public text only) and
+public does (the fund's own rule, `bids.selectors.published_awards`, through their public text only) and
 open calls for partners (the pitch only, never the draft); programme staff see every submitted bid of any
 round, and open calls; assessors and everyone else see nothing extra.
 """
@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from bids.choices import BidState
 from bids.models import Bid
-from bids.selectors import bids_funded_publicly, council_state, lineage_links
+from bids.selectors import council_state, lineage_links, published_awards
 from collaboration.choices import CallStatus, MatchKind, RequestStatus
 from collaboration.models import BidTextIndex, JoinRequest, PartnerCall
 from collaboration.similarity import best, from_bytes, related_score, shared_terms, store
@@ -226,7 +226,7 @@ def similar_work(
         scored += [(("bid", key), score) for key, score in found]
     else:
         candidates = list(
-            BidTextIndex.objects.filter(bid__in=bids_funded_publicly())
+            BidTextIndex.objects.filter(bid__in=published_awards())
             .exclude(bid_id__in=family)
             .exclude(version=0)
             .values_list("bid_id", "version")
@@ -254,6 +254,7 @@ def _describe(bid: Bid, winners: list, own_terms: dict, *, staff: bool) -> list[
             "funding_round_id",
             "funding_round__code",
             "funding_round__name",
+            "funding_round__state",
             "lead_council__register_code",
             f"lead_council__{DISPLAY_NAME_FIELD}",
             "text_index__terms",
@@ -292,7 +293,7 @@ def _describe(bid: Bid, winners: list, own_terms: dict, *, staff: bool) -> list[
             index = getattr(other, "text_index", None)
             title = other.title or "Untitled bid"
             terms = (index.terms if kind == "bid" else index.public_terms) if index else {}
-            state = other.state if staff else council_state(other.state)
+            state = other.state if staff else council_state(other.state, other.funding_round.state)
             url = (
                 reverse("pipeline:bid_detail", kwargs={"reference": other.reference})
                 if staff

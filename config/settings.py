@@ -265,6 +265,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Rounds open and close at their times: within a minute of them (a bid is judged by the closing time
+    # itself, whether or not this has run yet).
+    "bids-open-and-close-rounds": {
+        "task": "bids.open_and_close_rounds",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "bids-clarification-reminders": {
+        "task": "bids.send_clarification_reminders",
+        "schedule": crontab(hour=8, minute=10),
+        "options": {"expires": 6 * 3600},
+    },
     "bids-round-closing-reminders": {
         "task": "bids.send_round_closing_reminders",
         "schedule": crontab(hour=8, minute=0),

@@ -93,6 +93,17 @@ class Machine:
         if by is not None and not _meta(method).has_transition_perm(instance, _state(instance, method), by):
             raise ApplicationError(NO_PERMISSION)
 
+    def refusals(self, instance: Any, name: str, by: Any | None) -> list[Problem]:
+        """Why `run` would refuse the transition now (empty when it would run): for pages that offer it."""
+        try:
+            self.check(instance, name, by)
+        except ApplicationError as error:
+            return error.problems
+        method = getattr(instance, name)
+        if can_proceed(method):
+            return []
+        return _unmet_reasons(instance, method) or [Problem(f"This {self.noun} cannot be {self.past[name]} yet")]
+
     def run(self, instance: Any, name: str, *, by: Any | None, note: str = "", **kwargs: object) -> Any:
         """Check, transition, save and record; call inside `transaction.atomic()`. A refusal changes nothing."""
         self.check(instance, name, by)

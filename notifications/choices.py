@@ -24,10 +24,20 @@ class Event(models.TextChoices):
     PARTNER_CALL_REQUEST = "partner_call_request", "Request to join a bid"
     PARTNER_CALL_ANSWERED = "partner_call_answered", "Request to join answered"
     PARTNER_CALL_CLOSED = "partner_call_closed", "Call for partners closed"
+    ROUND_OPENED = "round_opened", "Round opened"
+    ROUND_CLOSED = "round_closed", "Round closed"
+    CLARIFICATION_PROPOSED = "clarification_proposed", "Clarification question proposed"
+    CLARIFICATION_ASKED = "clarification_asked", "Clarification question asked"
+    CLARIFICATION_ANSWERED = "clarification_answered", "Clarification question answered"
+    CLARIFICATION_REMINDER = "clarification_reminder", "Clarification answer due soon"
+    ASSESSMENT_NUDGE = "assessment_nudge", "Assessments to finish"
 
 
 # About a person's account, not a bid: no bid reference in the subject.
 ACCOUNT_EVENTS = frozenset({Event.PASSWORD_RESET})
+# About a round, not one bid: the round's name leads the subject. (A round closing is told to staff about the
+# round, and to the lead council of each draft about their bid, with its reference.)
+ROUND_EVENTS = frozenset({Event.ROUND_OPENED, Event.ASSESSMENT_NUDGE})
 
 # Reminders can be switched off by the recipient; decisions and receipts always go.
 NON_ESSENTIAL_EVENTS = frozenset({Event.ROUND_CLOSING, Event.ASSESSMENT_DUE, Event.ASSESSMENT_OVERDUE})

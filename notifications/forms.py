@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 
 from django import forms
 from django.utils import timezone
 
+from core.forms import parse_date_time
 from notifications.choices import Event, Failure, Status
 
 # The outbox's status filter: the three states, and failed split by why.
@@ -16,6 +16,9 @@ FAILED_GAVE_UP = f"failed_{Failure.GAVE_UP}"
 
 
 class PreferenceForm(forms.Form):
+    """The person's email choices. The round-opening question is asked of council members only (only their
+    councils bid), so it may be absent: then it stays as it was."""
+
     reminder_emails = forms.ChoiceField(
         label="Reminder emails",
         choices=[("yes", "Send me reminder emails"), ("no", "Do not send me reminder emails")],
@@ -27,6 +30,20 @@ class PreferenceForm(forms.Form):
             "invalid_choice": ("Select whether you want reminder emails"),
         },
     )
+    round_opening_emails = forms.ChoiceField(
+        label="Tell me when a round opens",
+        choices=[("yes", "Email me when a round opens for bids"), ("no", "Do not email me when a round opens")],
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Only councils that have signed the Local Digital Declaration can bid, so only their members "
+        "are told.",
+        error_messages={"invalid_choice": "Select whether you want to be told when a round opens"},
+    )
+
+    def __init__(self, *args: object, ask_round_openings: bool = True, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not ask_round_openings:
+            del self.fields["round_opening_emails"]
 
 
 class OutboxFilterForm(forms.Form):
@@ -58,20 +75,7 @@ class OutboxFilterForm(forms.Form):
 def parse_since(day: str, month: str, year: str, time_text: str) -> datetime:
     """A moment typed as a GOV.UK date and a 24-hour time ("14:30"; blank is midnight), in Europe/London.
     ValueError with a message for people otherwise."""
-    parts = [part.strip() for part in (day, month, year)]
-    if not all(parts):
-        raise ValueError("Enter the date the failures started, with a day, month and year")
-    try:
-        day_n, month_n, year_n = (int(part) for part in parts)
-        moment = date(year_n, month_n, day_n)
-    except (ValueError, OverflowError) as error:
-        raise ValueError("The date must be a real date, like 27 11 2026") from error
-    match = re.fullmatch(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])", (time_text or "").strip() or "00:00", flags=re.ASCII)
-    if match is None:
-        raise ValueError("Enter the time on the 24-hour clock, like 09:30 or 14:00")
-    since = datetime(
-        moment.year, moment.month, moment.day, int(match[1]), int(match[2]), tzinfo=timezone.get_default_timezone()
-    )
+    since = parse_date_time(day, month, year, time_text, what="the date the failures started", default_time="00:00")
     if since > timezone.now():
         raise ValueError("The date and time must be in the past")
     return since

@@ -54,12 +54,14 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """Per-user choice about non-essential mail (reminders). Decisions and receipts always go."""
+    """Per-user choices: whether reminders are emailed (decisions and receipts always go), and whether to be
+    told when a round opens (off unless asked for)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
     reminder_emails = models.BooleanField(default=True)
+    round_opening_emails = models.BooleanField("tell me when a round opens", default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 
 from notifications.choices import Status
-from notifications.models import Notification
+from notifications.models import Notification, NotificationPreference
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -44,3 +44,8 @@ def failed_since(*, since: datetime, failure: str = "") -> QuerySet[Notification
     """Failed messages that failed at or after `since`, of one kind of failure if given."""
     failed = Notification.objects.filter(status=Status.FAILED, failed_at__gte=since)
     return failed.filter(failure=failure) if failure else failed
+
+
+def users_opted_in_to_round_openings() -> QuerySet:
+    """Ids of people who asked to be told when a round opens (a subquery for the domain's recipient lists)."""
+    return NotificationPreference.objects.filter(round_opening_emails=True).values("user_id")

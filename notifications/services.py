@@ -376,10 +376,16 @@ def notifications_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def preference_update(*, user: User, reminder_emails: bool) -> NotificationPreference:
-    preference, _created = NotificationPreference.objects.update_or_create(
-        user=user, defaults={"reminder_emails": reminder_emails}
-    )
+def preference_update(
+    *, user: User, reminder_emails: bool | None = None, round_opening_emails: bool | None = None
+) -> NotificationPreference:
+    """Change the choices given (None leaves a choice as it is)."""
+    changes = {
+        name: value
+        for name, value in (("reminder_emails", reminder_emails), ("round_opening_emails", round_opening_emails))
+        if value is not None
+    }
+    preference, _created = NotificationPreference.objects.update_or_create(user=user, defaults=changes)
     return preference
 
 

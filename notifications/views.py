@@ -37,7 +37,20 @@ from notifications.services import (
 
 PAGE_SIZE = 50
 # The link a message is mainly about, in order of preference.
-MAIN_LINKS = ("invitation_path", "assessment_path", "bid_path")
+MAIN_LINKS = (
+    "invitation_path",
+    "answer_path",
+    "assessment_path",
+    "bid_path",
+    "round_path",
+    "start_path",
+    "assessments_path",
+)
+
+
+def _asks_round_openings(user) -> bool:
+    """Only council members are asked whether to hear of rounds opening (only councils bid)."""
+    return not (user.is_programme_staff or user.is_assessor)
 
 
 def _inbox(request: HttpRequest, form: PreferenceForm | None = None, status: int = 200) -> HttpResponse:
@@ -45,7 +58,13 @@ def _inbox(request: HttpRequest, form: PreferenceForm | None = None, status: int
     rows = [(notification, subject_of(notification)) for notification in page.object_list]
     if form is None:
         preference = preference_for(user=request.user)
-        form = PreferenceForm(initial={"reminder_emails": "yes" if preference.reminder_emails else "no"})
+        form = PreferenceForm(
+            initial={
+                "reminder_emails": "yes" if preference.reminder_emails else "no",
+                "round_opening_emails": "yes" if preference.round_opening_emails else "no",
+            },
+            ask_round_openings=_asks_round_openings(request.user),
+        )
     context = {
         "page": page,
         "rows": rows,
@@ -102,14 +121,18 @@ def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def preference_update_view(request: HttpRequest) -> HttpResponse:
-    form = PreferenceForm(request.POST)
+    form = PreferenceForm(request.POST, ask_round_openings=_asks_round_openings(request.user))
     if not form.is_valid():
         return _inbox(request, form=form, status=400)
     wanted = form.cleaned_data["reminder_emails"] == "yes"
-    preference_update(user=request.user, reminder_emails=wanted)
-    messages.success(
-        request, "We will email you reminders" if wanted else "We will not email you reminders (they still appear here)"
+    openings = form.cleaned_data.get("round_opening_emails") or ""
+    preference_update(
+        user=request.user, reminder_emails=wanted, round_opening_emails=openings == "yes" if openings else None
     )
+    text = "We will email you reminders" if wanted else "We will not email you reminders (they still appear here)"
+    if openings:
+        text += ", and we will " + ("" if openings == "yes" else "not ") + "email you when a round opens"
+    messages.success(request, text)
     return redirect("notifications:list")
 
 

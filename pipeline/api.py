@@ -24,13 +24,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bids.models import BidPartner, BidTransition, FundingRound, RoundPhase
+from bids.models import BidPartner, BidTransition, Clarification, FundingRound, RoundPhase
 from bids.selectors import (
     COUNCIL_HIDDEN_FIELDS,
     bid_council_view,
     bid_lineage,
     bid_visible_queryset,
     council_state,
+    decision_is_public,
 )
 from collaboration.selectors import similar_work
 from core.converters import BID_REFERENCE, is_round_code
@@ -76,7 +77,7 @@ class BidRowSerializer(serializers.Serializer):
             "title": row["title"],
             "round": row["funding_round__code"],
             "lead_council": {"code": row["lead_council__register_code"], "name": row[LEAD_COUNCIL_NAME]},
-            "state": self.state_of(row["state"]),
+            "state": row["state"],
             "phase": row["phase"],
             "amount_requested": _decimal(row["amount_requested"]),
             "award_amount": _decimal(row["award_amount"]),
@@ -84,9 +85,6 @@ class BidRowSerializer(serializers.Serializer):
             "submitted_at": _when(row["submitted_at"]),
             "decided_at": _when(row["decided_at"]),
         }
-
-    def state_of(self, state: str) -> str:
-        return state
 
     def more_fields(self, row: dict) -> dict:
         return {}
@@ -205,11 +203,20 @@ class BidDetailSerializer(BidListSerializer, BidContentSerializer):
 class CouncilBidListSerializer(BidRowSerializer):
     """A row of the bids list as councils see it: the state they are told, no score or moderation."""
 
-    def state_of(self, state: str) -> str:
-        return council_state(state)
+    def to_representation(self, row):
+        data = super().to_representation(row)
+        if isinstance(row, dict):
+            # A decision recorded but not yet published is not given away: in review, no amount, no date.
+            data["state"] = council_state(row["state"], row["funding_round__state"])
+            if not decision_is_public(row["state"], row["funding_round__state"]):
+                data["award_amount"] = data["decided_at"] = None
+        return data
 
 
-COUNCIL_LIST_FIELDS = tuple(field for field in LIST_FIELDS if field not in COUNCIL_HIDDEN_FIELDS)
+COUNCIL_LIST_FIELDS = (
+    *(field for field in LIST_FIELDS if field not in COUNCIL_HIDDEN_FIELDS),
+    "funding_round__state",
+)
 
 
 class CouncilTimelineSerializer(serializers.Serializer):
@@ -272,6 +279,8 @@ class RoundSerializer(serializers.ModelSerializer):
             "budget",
             "min_partner_councils",
             "max_bids_led_per_council",
+            "state",
+            "decisions_published_at",
             "phases",
         ]
 
@@ -312,6 +321,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
                 .prefetch_related(
                     Prefetch("partners", queryset=BidPartner.objects.select_related("council")),
                     Prefetch("history", queryset=BidTransition.objects.select_related("by").order_by("at", "pk")),
+                    Prefetch("clarifications", queryset=Clarification.objects.select_related("answered_by")),
                 )
                 .select_related("continues")
             )
@@ -326,7 +336,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
         bid = self.get_object()
         if self._for_staff():
             return Response(self.get_serializer(bid).data)
-        view = bid_council_view(bid=bid, history=bid.history.all())
+        view = bid_council_view(bid=bid, history=bid.history.all(), clarifications=bid.clarifications.all())
         data = self.get_serializer(view).data
         # Project lineage, added to the council-facing view: the earlier phase's reference and the line as the
         # caller may see it.
@@ -369,5 +379,6 @@ class OpenDataView(APIView):
         code = request.query_params.get("round")
         if code and not is_round_code(code):
             raise ValidationError({"round": ["Give a round's short code, like R6"]})
+        # A round whose decisions are not yet published has no grants in it (`published_awards`).
         funding_round = get_object_or_404(FundingRound, code=code) if code else None
         return package_response(funding_round)

@@ -14,11 +14,11 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
-from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, states_shown_as
+from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, council_state_expression
 from councils.choices import CouncilType
 from councils.selectors import council_ids_named
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
@@ -117,17 +117,14 @@ COUNCIL_SORTS = [sort for sort in Sort if not set(SORT_FIELDS[sort]) & COUNCIL_H
 COUNCIL_SORT_CHOICES = [(sort.value, sort.label) for sort in COUNCIL_SORTS] + [
     (f"-{sort.value}", f"{sort.label} (descending)") for sort in COUNCIL_SORTS
 ]
-# A scored bid sorts as councils see it: in review.
-COUNCIL_FACING_STATE = Case(
-    When(state=BidState.SCORED, then=Value(BidState.IN_REVIEW)), default=F("state"), output_field=CharField()
-)
 
 
 def council_bid_sort(queryset: QuerySet[Bid], sort: str) -> QuerySet[Bid]:
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key == Sort.STATE:
-        queryset = queryset.annotate(council_facing_state=COUNCIL_FACING_STATE)
+        # A bid sorts by the state councils see (a scored bid, or one decided before publication, is in review).
+        queryset = queryset.annotate(council_facing_state=council_state_expression())
         fields: tuple[str, ...] = ("council_facing_state", "pk")
     else:
         fields = SORT_FIELDS.get(key, SORT_FIELDS[Sort.REFERENCE])
@@ -162,4 +159,4 @@ class CouncilBidFilter(SharedBidFilters):
         fields: list[str] = []
 
     def filter_state(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
-        return queryset.filter(state__in=states_shown_as(value))
+        return queryset.alias(council_facing_state=council_state_expression()).filter(council_facing_state=value)

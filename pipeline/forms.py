@@ -1,10 +1,17 @@
-"""Confirmation forms for staff decisions. They check the input's shape; the bid services own the rules."""
+"""Staff forms: decisions, a round's set-up, closing early, the sift, questions. They check the input's shape;
+the bid services own the rules."""
 
 from __future__ import annotations
 
-from django import forms
+from decimal import Decimal
 
-from core.forms import MoneyField
+from django import forms
+from django.utils import timezone
+
+from bids.choices import CriterionCode, Phase
+from bids.models import FundingRound
+from bids.services import DEFAULT_CRITERIA
+from core.forms import MoneyField, parse_date, parse_date_time
 from pipeline.choices import Decision
 
 
@@ -67,3 +74,339 @@ class BatchAwardForm(forms.Form):
     conditions = forms.CharField(
         label="Conditions for every award (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- Rounds: set-up, closing early, the sift, questions -----------------------------------------------------
+
+# The round's moments, each typed as a GOV.UK date input and a time: (setting, how an error names it).
+ROUND_MOMENTS = (
+    ("opens_at", "the opening date"),
+    ("closes_at", "the closing date"),
+    ("assessment_deadline", "the assessment deadline"),
+)
+MOMENT_PARTS = ("day", "month", "year", "time")
+
+
+def _moment_initial(name: str, value) -> dict:
+    if value is None:
+        return {}
+    local = timezone.localtime(value)
+    return {
+        f"{name}_day": local.day,
+        f"{name}_month": local.month,
+        f"{name}_year": local.year,
+        f"{name}_time": f"{local:%H:%M}",
+    }
+
+
+def round_initial(funding_round: FundingRound, *, copy: bool = False) -> dict:
+    """A round's settings as the set-up form's initial values; a copy leaves out the name, code and dates,
+    which a new round must have of its own."""
+    initial: dict = {
+        "budget": funding_round.budget,
+        "min_partner_councils": funding_round.min_partner_councils,
+        "max_bids_led_per_council": funding_round.max_bids_led_per_council,
+        "assessors_per_bid": funding_round.assessors_per_bid,
+        "divergence_threshold": funding_round.divergence_threshold,
+    }
+    for round_phase in funding_round.phases.all():
+        initial[f"fund_{round_phase.phase}"] = True
+        initial[f"cap_{round_phase.phase}"] = round_phase.cap
+    if not copy:
+        initial.update(name=funding_round.name, code=funding_round.code)
+        for name, _what in ROUND_MOMENTS:
+            initial.update(_moment_initial(name, getattr(funding_round, name)))
+    return initial
+
+
+def criteria_initial(funding_round: FundingRound | None) -> list[dict]:
+    rows = (
+        [(c.code, c.name, c.weight, c.guidance) for c in funding_round.criteria.all()]
+        if funding_round is not None
+        else DEFAULT_CRITERIA
+    )
+    return [
+        {"code": code, "name": name, "weight": weight, "guidance": guidance} for code, name, weight, guidance in rows
+    ]
+
+
+class RoundForm(forms.Form):
+    """A round's settings. Parses and checks each value's shape; `bids.services.round_create`/`round_update`
+    own the rules (dates in order, weights adding up, what may change once the round is open). Settings that
+    can no longer change are shown disabled, with the reason as their hint."""
+
+    name = forms.CharField(
+        label="Name of the round",
+        max_length=100,
+        help_text="For example, Local Digital Fund Round 8",
+        error_messages={"required": "Enter the round’s name", "max_length": "The name must be 100 characters or fewer"},
+    )
+    code = forms.CharField(
+        label="Short code",
+        max_length=10,
+        help_text="Letters and digits, used in bid references, for example R8",
+        error_messages={
+            "required": "Enter a short code, like R8",
+            "max_length": "The code must be 10 characters or fewer",
+        },
+    )
+    budget = MoneyField(
+        label="Budget, in pounds",
+        required=True,
+        messages={
+            "required": "Enter the round’s budget",
+            "invalid": "Enter the budget as a number, like 2000000",
+            "positive": "The budget must be more than £0",
+        },
+    )
+    min_partner_councils = forms.IntegerField(
+        label="Partner councils each bid needs, besides the lead",
+        min_value=0,
+        max_value=20,
+        error_messages={
+            "required": "Enter how many partner councils each bid needs",
+            "invalid": "Enter the number of partner councils as a whole number, like 2",
+            "min_value": "The number of partner councils cannot be less than 0",
+            "max_value": "The number of partner councils must be 20 or fewer",
+        },
+    )
+    max_bids_led_per_council = forms.IntegerField(
+        label="Bids a council may lead",
+        min_value=1,
+        max_value=10,
+        error_messages={
+            "required": "Enter how many bids a council may lead",
+            "invalid": "Enter the number of bids as a whole number, like 2",
+            "min_value": "A council must be able to lead at least 1 bid",
+            "max_value": "The number of bids a council may lead must be 10 or fewer",
+        },
+    )
+    assessors_per_bid = forms.IntegerField(
+        label="Assessors per bid",
+        min_value=1,
+        max_value=5,
+        error_messages={
+            "required": "Enter how many assessors score each bid",
+            "invalid": "Enter the number of assessors as a whole number, like 2",
+            "min_value": "Each bid needs at least 1 assessor",
+            "max_value": "The number of assessors per bid must be 5 or fewer",
+        },
+    )
+    divergence_threshold = forms.DecimalField(
+        label="Divergence threshold",
+        help_text="Assessors’ scores for a criterion that differ by this many points or more need moderation",
+        min_value=Decimal("1"),
+        max_value=Decimal("4"),
+        decimal_places=1,
+        error_messages={
+            "required": "Enter the divergence threshold",
+            "invalid": "Enter the divergence threshold as a number, like 2 or 1.5",
+            "min_value": "The divergence threshold must be 1 or more",
+            "max_value": "The divergence threshold must be 4 or less",
+            "max_decimal_places": "Enter the divergence threshold to one decimal place, like 1.5",
+        },
+    )
+
+    def __init__(self, *args: object, locked: dict[str, str] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name, what in ROUND_MOMENTS:
+            for part in MOMENT_PARTS:
+                self.fields[f"{name}_{part}"] = forms.CharField(required=False, max_length=5)
+            self.fields[f"{name}_day"].what = what
+        for phase in Phase:
+            self.fields[f"fund_{phase.value}"] = forms.BooleanField(label=f"{phase.label}", required=False)
+            self.fields[f"cap_{phase.value}"] = MoneyField(
+                label=f"Most a {phase.label.lower()} bid may ask for, in pounds",
+                required=False,
+                messages={
+                    "invalid": f"Enter the {phase.label.lower()} cap as a number, like 80000",
+                    "positive": f"The {phase.label.lower()} cap must be more than £0",
+                },
+            )
+        self.locked = locked or {}
+        for setting, reason in self.locked.items():
+            for name in self._fields_of(setting):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = reason
+        self.moment_errors: dict[str, str] = {}
+
+    def _fields_of(self, setting: str) -> list[str]:
+        if setting in dict(ROUND_MOMENTS):
+            return [f"{setting}_{part}" for part in MOMENT_PARTS]
+        if setting == "phases":
+            return [f"{kind}_{phase}" for phase in Phase.values for kind in ("fund", "cap")]
+        return [setting] if setting in self.fields else []
+
+    def moment(self, name: str) -> dict:
+        """What the template needs to draw a date-and-time input."""
+        return {
+            "name": name,
+            "fields": [self[f"{name}_{part}"] for part in MOMENT_PARTS],
+            "error": self.moment_errors.get(name, ""),
+            "locked": self.locked.get(name, ""),
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name, what in ROUND_MOMENTS:
+            try:
+                moment = parse_date_time(*(cleaned.get(f"{name}_{part}") or "" for part in MOMENT_PARTS), what=what)
+            except ValueError as error:
+                self.moment_errors[name] = str(error)
+                self.add_error(f"{name}_day", str(error))
+                continue
+            if not 2000 <= moment.year <= 2100:
+                message = f"The year of {what} must be from 2000 to 2100, like 2027"
+                self.moment_errors[name] = message
+                self.add_error(f"{name}_day", message)
+                continue
+            cleaned[name] = moment
+        chosen = [phase for phase in Phase.values if cleaned.get(f"fund_{phase}")]
+        if not chosen and "phases" not in self.locked:
+            self.add_error(f"fund_{Phase.DISCOVERY}", "Choose at least one phase the round funds")
+        for phase in chosen:
+            if cleaned.get(f"cap_{phase}") is None and f"cap_{phase}" not in self.errors:
+                self.add_error(f"cap_{phase}", f"Enter the most a {Phase(phase).label.lower()} bid may ask for")
+        return cleaned
+
+    def phase_caps(self) -> dict[str, Decimal]:
+        return {
+            phase: self.cleaned_data[f"cap_{phase}"] for phase in Phase.values if self.cleaned_data.get(f"fund_{phase}")
+        }
+
+    def settings(self) -> dict:
+        """The round's settings from the form, as `round_create`/`round_update` take them."""
+        names = ("name", "code", "budget", "min_partner_councils", "max_bids_led_per_council", "assessors_per_bid")
+        values = {name: self.cleaned_data[name] for name in (*names, "divergence_threshold")}
+        values.update({name: self.cleaned_data[name] for name, _what in ROUND_MOMENTS})
+        return values
+
+
+class CriterionForm(forms.Form):
+    """One criterion: what it assesses, its name, guidance for assessors, its weight. A row left blank is
+    ignored (the page offers spare rows, and works without JavaScript)."""
+
+    code = forms.ChoiceField(
+        label="What it assesses",
+        choices=CriterionCode.choices,
+        initial=CriterionCode.OTHER,
+        help_text="Value for money breaks ties in the ranking",
+        error_messages={"invalid_choice": "Choose what the criterion assesses from the list"},
+    )
+    name = forms.CharField(
+        label="Criterion name",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "A name must be 100 characters or fewer"},
+    )
+    guidance = forms.CharField(
+        label="Guidance for assessors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    weight = forms.DecimalField(
+        label="Weight, as a percentage",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("100"),
+        decimal_places=2,
+        error_messages={
+            "invalid": "Enter the weight as a number, like 33.33",
+            "min_value": "A weight must be more than 0",
+            "max_value": "A weight must be 100 or less",
+            "max_decimal_places": "Enter the weight to at most two decimal places, like 33.33",
+        },
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        name, weight = (cleaned.get("name") or "").strip(), cleaned.get("weight")
+        if name and weight is None and "weight" not in self.errors:
+            self.add_error("weight", f"Enter a weight for {name}")
+        if weight is not None and not name:
+            self.add_error("name", "Enter a name for the criterion")
+        cleaned["name"] = name
+        return cleaned
+
+    @property
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not data.get("name") and data.get("weight") is None
+
+
+class BaseCriterionFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = "Remove this criterion"
+
+    def rows(self) -> list[tuple[str, str, Decimal, str]]:
+        """(code, name, weight, guidance) of each criterion kept (blank and removed rows left out)."""
+        return [
+            (
+                form.cleaned_data["code"],
+                form.cleaned_data["name"],
+                form.cleaned_data["weight"],
+                form.cleaned_data["guidance"],
+            )
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and not form.is_blank
+        ]
+
+
+CriterionFormSet = forms.formset_factory(
+    CriterionForm, formset=BaseCriterionFormSet, extra=0, can_delete=True, max_num=12, validate_max=True
+)
+
+
+class CloseEarlyForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you closing the round early?",
+        help_text="Staff and the lead councils of draft bids are told the round has closed.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter why you are closing the round early"},
+    )
+
+
+class SiftForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Is the bid eligible?",
+        choices=[("eligible", "Yes, it is eligible"), ("ineligible", "No, it is ineligible")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select whether the bid is eligible",
+            "invalid_choice": "Select whether the bid is eligible",
+        },
+    )
+    note = forms.CharField(
+        label="Reason",
+        required=False,
+        help_text="If it is ineligible, why: the lead and partner councils are told. If it is eligible although a "
+        "check is not met, why.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ClarificationAskForm(forms.Form):
+    question = forms.CharField(
+        label="Question for the bid’s team",
+        help_text="The lead council’s members answer it in the service. They are not told who suggested it.",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Enter the question"},
+    )
+    reply_by_day = forms.CharField(required=False, max_length=2)
+    reply_by_month = forms.CharField(required=False, max_length=2)
+    reply_by_year = forms.CharField(required=False, max_length=4)
+    proposal = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reply_by_error = ""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        try:
+            cleaned["reply_by"] = parse_date(
+                cleaned.get("reply_by_day") or "",
+                cleaned.get("reply_by_month") or "",
+                cleaned.get("reply_by_year") or "",
+                what="the date the answer is needed by",
+            )
+        except ValueError as error:
+            self.reply_by_error = str(error)
+            self.add_error("reply_by_day", str(error))
+        return cleaned

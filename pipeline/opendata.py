@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from bids.choices import BidState, PartnerStatus
-from bids.models import Bid, BidPartner, FundingRound
-from bids.selectors import bids_funded_publicly, lineage_families
+from bids.choices import PartnerStatus
+from bids.models import BidPartner, FundingRound
+from bids.selectors import lineage_families, published_awards
 from councils.choices import CouncilType
 from councils.models import DISPLAY_NAME_FIELD
 
@@ -151,7 +151,7 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
     """Every awarded grant, read a chunk at a time by primary key (keyset pagination: two short queries per
     chunk, nothing kept between chunks), as plain rows rather than model instances — about five times faster
     for a large export."""
-    awarded = Bid.objects.filter(state=BidState.AWARDED)
+    awarded = published_awards()  # a round's awards are public once its decisions are published
     if funding_round is not None:
         awarded = awarded.filter(funding_round=funding_round)
     last_pk = 0
@@ -182,7 +182,7 @@ def _related_grants(bid_ids: list[int]) -> dict[int, list[str]]:
         return {}
     published = {
         pk: (reference, opens_at)
-        for pk, reference, opens_at in bids_funded_publicly()
+        for pk, reference, opens_at in published_awards()
         .filter(pk__in=others)
         .values_list("pk", "reference", "funding_round__opens_at")
     }

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.choices import AssessmentState
-from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase
+from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase, RoundState
 from bids.models import Bid, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
 from councils.choices import Role
 from councils.models import Council, User
@@ -117,18 +117,25 @@ def _people(tag: str, assessor_count: int) -> tuple[User, list[User]]:
 def _rounds(tag: str, count: int, now) -> list[FundingRound]:
     rounds = []
     for index in range(count):
-        # The newest round is still in assessment (deadline ahead); older ones closed months apart.
+        # The newest round is still in assessment (deadline ahead); older ones closed months apart and have
+        # published their decisions (so the public pages have their awards). Written in bulk with their states,
+        # as the rest of the scale data is: the bench measures pages, not the lifecycle.
         age = timedelta(days=120 * (count - 1 - index))
         closes = now - age - timedelta(days=5)
+        newest = index == count - 1
         rounds.append(
             FundingRound(
                 name=f"Scale round {index + 1} ({tag})",
                 code=f"{tag}{index + 1:02d}"[:10],
                 opens_at=closes - timedelta(days=60),
                 closes_at=closes,
-                assessment_deadline=closes + timedelta(days=30 if index < count - 1 else 45),
+                assessment_deadline=closes + timedelta(days=45 if newest else 30),
                 budget=Decimal("20000000"),
                 assessors_per_bid=3,
+                state=RoundState.ASSESSING if newest else RoundState.PUBLISHED,
+                opened_at=closes - timedelta(days=60),
+                closed_at=closes,
+                decisions_published_at=None if newest else closes + timedelta(days=60),
             )
         )
     FundingRound.objects.bulk_create(rounds)

@@ -29,10 +29,18 @@ from django.utils import timezone
 from django_fsm import has_transition_perm
 
 from assessments.models import Assessment, AssessmentTransition, ModeratedScore
-from assessments.selectors import NextStep, bid_scoring, staff_next_step
-from bids.choices import DECIDED_STATES, BidState, PartnerStatus
-from bids.models import Bid, BidPartner, BidTransition, CostLine, FundingRound
-from bids.selectors import LineageStep, bid_lineage, bid_visible_queryset, bids_funded_publicly
+from assessments.selectors import NextStep, bid_scoring, bid_sift_decision, round_ranking, staff_next_step
+from bids.choices import DECIDED_STATES, BidState, ClarificationStatus, PartnerStatus, RoundState
+from bids.models import Bid, BidPartner, BidTransition, Clarification, CostLine, FundingRound
+from bids.selectors import (
+    LineageStep,
+    bid_lineage,
+    bid_sift_checklist,
+    bid_visible_queryset,
+    published_awards,
+    round_history,
+)
+from bids.services import ROUND_MACHINE
 from collaboration.selectors import SimilarWork, similar_work
 from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff
@@ -288,7 +296,40 @@ class TimelineEntry:
     source: str
     target: str
     note: str
-    time_in_source: timedelta
+    time_in_source: timedelta | None
+    # Set for a step that does not change the bid's state (the sift, a question asked or answered).
+    title: str = ""
+
+
+# History rows that leave the bid in its state, by transition.
+SAME_STATE_TITLES = {"sift_eligible": "Sifted: eligible"}
+
+
+def _clarification_entries(clarifications: list[Clarification]) -> list[TimelineEntry]:
+    entries = []
+    for clarification in clarifications:
+        steps = [
+            (clarification.proposed_at, clarification.proposed_by, "Question proposed by an assessor"),
+            (clarification.asked_at, clarification.asked_by, "Question asked"),
+            (clarification.answered_at, clarification.answered_by, "Question answered"),
+        ]
+        for at, by, title in steps:
+            if at is None:
+                continue
+            note = clarification.answer if title == "Question answered" else clarification.question
+            entries.append(
+                TimelineEntry(
+                    at=at,
+                    by=by.full_name if by else "the system",
+                    transition="clarification",
+                    source="",
+                    target="",
+                    note=note,
+                    time_in_source=None,
+                    title=title,
+                )
+            )
+    return entries
 
 
 @dataclass
@@ -308,6 +349,7 @@ class StaffBidPage:
     notifications: list
     decisions: list[tuple[str, str]]  # (slug, label) of the decisions this user may take now
     partners: list[BidPartner]
+    clarifications: list[Clarification]
     next_step: NextStep | None = None
     similar: list[SimilarWork] = field(default_factory=list)
     lineage: list[LineageStep] = field(default_factory=list)
@@ -319,9 +361,13 @@ def staff_bid_get(*, user: User, reference: str) -> Bid:
         raise Http404("No bid found")
 
     bid = (
-        Bid.objects.select_related("funding_round", "lead_council", "created_by")
+        Bid.objects.select_related("funding_round", "lead_council", "created_by", "sift__by")
         .prefetch_related(
             Prefetch("partners", queryset=BidPartner.objects.select_related("council").order_by("invited_at", "pk")),
+            Prefetch(
+                "clarifications",
+                queryset=Clarification.objects.select_related("asked_by", "answered_by", "proposed_by").order_by("pk"),
+            ),
             Prefetch("cost_lines", queryset=CostLine.objects.select_related("payer_council")),
             "documents",
             "funding_round__criteria",
@@ -366,6 +412,7 @@ def _timeline(bid: Bid, history: list[BidTransition], now: datetime) -> tuple[li
                 target=row.target_state,
                 note=row.note,
                 time_in_source=in_source,
+                title=SAME_STATE_TITLES.get(row.transition, ""),
             )
         )
         entered = row.at
@@ -389,6 +436,7 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
     bid = staff_bid_get(user=user, reference=reference)
     history = list(bid.history.select_related("by").order_by("at", "pk"))
     timeline, durations = _timeline(bid, history, now or timezone.now())
+    timeline = sorted(timeline + _clarification_entries(list(bid.clarifications.all())), key=lambda entry: entry.at)
     scoring = bid_scoring(bid=bid)
     return StaffBidPage(
         bid=bid,
@@ -402,6 +450,7 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
         partners=list(bid.partners.all()),
         similar=similar_work(bid=bid, user=user),
         lineage=bid_lineage(bid=bid, user=user),
+        clarifications=[c for c in bid.clarifications.all() if c.status != ClarificationStatus.DISCARDED],
     )
 
 
@@ -409,9 +458,10 @@ def staff_bid_page(*, user: User, reference: str, now: datetime | None = None) -
 
 
 def funded_bids(*, funding_round: FundingRound | None = None) -> QuerySet[Bid]:
-    """Awarded bids with their round, lead council and confirmed partners — what the open data publishes."""
+    """Awarded bids of rounds whose decisions are published, with their round, lead council and confirmed
+    partners — what the open data publishes."""
     bids = (
-        bids_funded_publicly()
+        published_awards()
         .select_related("funding_round", "lead_council")
         .prefetch_related(
             Prefetch(
@@ -431,13 +481,264 @@ def funded_bids(*, funding_round: FundingRound | None = None) -> QuerySet[Bid]:
 
 
 def funded_totals(*, funding_round: FundingRound | None = None) -> dict:
-    bids = Bid.objects.filter(state=BidState.AWARDED)
+    bids = published_awards()
     if funding_round is not None:
         bids = bids.filter(funding_round=funding_round)
     return bids.aggregate(count=Count("pk"), awarded=Sum("award_amount"))
 
 
 def rounds_with_awards() -> list[FundingRound]:
-    """Rounds that have awarded at least one grant: the only ones with open data to publish (a 360Giving
+    """Rounds that have published at least one award: the only ones with open data to publish (a 360Giving
     package must hold at least one grant)."""
-    return list(FundingRound.objects.filter(bids__state=BidState.AWARDED).distinct().order_by("-opens_at"))
+    return list(FundingRound.objects.filter(pk__in=published_awards().values("funding_round_id")).order_by("-opens_at"))
+
+
+def published_round_list() -> list[FundingRound]:
+    """Rounds whose decisions are published, newest first: the only rounds the public pages know."""
+    return list(FundingRound.objects.filter(state=RoundState.PUBLISHED).order_by("-opens_at"))
+
+
+# --- Rounds: the list, the overview and its next step ------------------------------------------------------
+
+
+@dataclass
+class RoundRow:
+    funding_round: FundingRound
+    bids: int
+    submitted: int
+
+
+def round_rows() -> list[RoundRow]:
+    """Every round with its number of bids and of submitted bids (one query)."""
+    rounds = FundingRound.objects.annotate(
+        bid_count=Count("bids"), submitted_count=Count("bids", filter=Q(bids__submitted_at__isnull=False))
+    ).order_by("-opens_at")
+    return [RoundRow(r, r.bid_count, r.submitted_count) for r in rounds]
+
+
+# The step that moves a round on from each state staff move it from: (transition, URL slug, button).
+ROUND_STEPS = {
+    RoundState.OPEN: ("close_early", "close", "Close the round early"),
+    RoundState.CLOSED: ("start_assessing", "start-assessing", "Start assessment"),
+    RoundState.ASSESSING: ("start_deciding", "start-deciding", "Start decisions"),
+    RoundState.DECIDING: ("publish_decisions", "publish", "Publish decisions"),
+}
+STEP_SLUGS = {slug: transition for transition, slug, _button in ROUND_STEPS.values()}
+
+
+@dataclass
+class RoundStep:
+    transition: str
+    slug: str
+    button: str
+    refusals: list[str]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+
+def round_next_step(*, funding_round: FundingRound, user: User) -> RoundStep | None:
+    """The transition staff can take the round through next, with each reason it would be refused now."""
+    step = ROUND_STEPS.get(funding_round.state)
+    if step is None:
+        return None
+    transition, slug, button = step
+    refusals = [] if transition == "close_early" else ROUND_MACHINE.refusals(funding_round, transition, user)
+    return RoundStep(transition, slug, button, [problem.message for problem in refusals])
+
+
+@dataclass
+class AssessorRow:
+    assessor_id: int
+    name: str
+    done: int
+    in_progress: int
+    not_started: int
+    overdue: int
+    conflicts: int
+
+    @property
+    def to_finish(self) -> int:
+        return self.in_progress + self.not_started
+
+
+@dataclass
+class RoundBudget:
+    budget: Decimal
+    awarded: Decimal
+    recommended: Decimal
+    left: Decimal
+
+    @property
+    def percentages(self) -> tuple[int, int]:
+        """(awarded, recommended) as whole percentages of the budget, for the bar."""
+        if not self.budget:
+            return 0, 0
+        awarded = min(100, round(100 * self.awarded / self.budget))
+        return awarded, min(100 - awarded, round(100 * self.recommended / self.budget))
+
+
+@dataclass
+class RoundOverview:
+    funding_round: FundingRound
+    states: list[StateRow]
+    total: int
+    in_review: int
+    sifted_eligible: int
+    unsifted: int
+    ineligible: int
+    assessors: list[AssessorRow]
+    moderation: list[Bid]
+    budget: RoundBudget
+    above_line: int
+    overdue_total: int
+    deadline_passed: bool
+    history: list
+    next_step: RoundStep | None = None
+
+
+def round_overview(*, funding_round: FundingRound, user: User, now: datetime | None = None) -> RoundOverview:
+    """Where a round stands, in a fixed number of queries whatever the number of bids and assessments: bids by
+    state and the sift's progress (one aggregate), assessments by assessor (one grouped query), the moderation
+    queue, the budget with the ranking's funding line, the round's history and its next step."""
+    now = now or timezone.now()
+    aggregates: dict = {f"{state}__count": Count("pk", filter=Q(state=state)) for state in BidState.values}
+    in_review = Q(state=BidState.IN_REVIEW)
+    aggregates["unsifted"] = Count("pk", filter=in_review & Q(sift__isnull=True))
+    aggregates["eligible"] = Count("pk", filter=in_review & Q(sift__decision="eligible"))
+    aggregates["awarded"] = Sum("award_amount", filter=Q(state=BidState.AWARDED))
+    figures = funding_round.bids.order_by().aggregate(**aggregates)
+    states = [StateRow(state.value, state.label, figures[f"{state.value}__count"]) for state in BidState]
+
+    deadline = funding_round.assessment_deadline
+    deadline_passed = bool(deadline and deadline < now)
+    open_states = Q(state__in=("assigned", "in_progress"), bid__state=BidState.IN_REVIEW)
+    rows = (
+        Assessment.objects.filter(bid__funding_round=funding_round)
+        .values("assessor_id", "assessor__full_name")
+        .annotate(
+            done=Count("pk", filter=Q(state="submitted")),
+            in_progress=Count("pk", filter=Q(state="in_progress", bid__state=BidState.IN_REVIEW)),
+            not_started=Count("pk", filter=Q(state="assigned", bid__state=BidState.IN_REVIEW)),
+            conflicts=Count("pk", filter=Q(state="conflicted")),
+            open_count=Count("pk", filter=open_states),
+        )
+        .order_by("assessor__full_name", "assessor_id")
+    )
+    assessors = [
+        AssessorRow(
+            assessor_id=row["assessor_id"],
+            name=row["assessor__full_name"],
+            done=row["done"],
+            in_progress=row["in_progress"],
+            not_started=row["not_started"],
+            overdue=row["open_count"] if deadline_passed else 0,
+            conflicts=row["conflicts"],
+        )
+        for row in rows
+    ]
+    moderation = list(
+        funding_round.bids.filter(state=BidState.IN_REVIEW, needs_moderation=True)
+        .select_related("lead_council")
+        .order_by("number")
+    )
+    ranking = round_ranking(funding_round=funding_round)
+    awarded = figures["awarded"] or ZERO
+    recommended = ranking.above_total
+    budget = RoundBudget(
+        budget=funding_round.budget,
+        awarded=awarded,
+        recommended=recommended,
+        left=funding_round.budget - awarded - recommended,
+    )
+    return RoundOverview(
+        funding_round=funding_round,
+        states=states,
+        total=sum(row.count for row in states),
+        in_review=figures[f"{BidState.IN_REVIEW.value}__count"],
+        sifted_eligible=figures["eligible"],
+        unsifted=figures["unsifted"],
+        ineligible=figures[f"{BidState.INELIGIBLE.value}__count"],
+        assessors=assessors,
+        moderation=moderation,
+        budget=budget,
+        above_line=len(ranking.above),
+        overdue_total=sum(row.overdue for row in assessors),
+        deadline_passed=deadline_passed,
+        history=round_history(funding_round=funding_round),
+        next_step=round_next_step(funding_round=funding_round, user=user),
+    )
+
+
+# --- The eligibility sift ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SiftRow:
+    bid: Bid
+    checks: list
+    unmet: int
+    decision: str
+
+
+def round_sift_rows(*, funding_round: FundingRound) -> list[SiftRow]:
+    """The round's bids in review with their checklists and sift decisions, in a fixed number of queries (the
+    lead limit's count of other bids is one grouped query for the round, not one per bid)."""
+    bids = list(
+        funding_round.bids.filter(state=BidState.IN_REVIEW)
+        .select_related("funding_round", "lead_council", "sift")
+        .prefetch_related("partners__council", "cost_lines__payer_council", "funding_round__phases")
+        .order_by("number")
+    )
+    # Bids each council leads in the round that count towards its limit (as `bids_led_elsewhere` counts them).
+    led = dict(
+        funding_round.bids.exclude(state__in=[BidState.DRAFT, BidState.WITHDRAWN])
+        .values("lead_council_id")
+        .annotate(n=Count("pk"))
+        .values_list("lead_council_id", "n")
+    )
+    rows = []
+    for bid in bids:
+        checks = bid_sift_checklist(bid=bid, led_elsewhere=led.get(bid.lead_council_id, 1) - 1)
+        rows.append(
+            SiftRow(bid=bid, checks=checks, unmet=sum(not c.met for c in checks), decision=bid_sift_decision(bid))
+        )
+    return rows
+
+
+def bid_for_sift(*, reference: str) -> Bid:
+    """A bid with what its sift checklist reads (404 for an unknown reference)."""
+    bid = (
+        Bid.objects.select_related("funding_round", "lead_council", "sift__by")
+        .prefetch_related("partners__council", "cost_lines__payer_council", "funding_round__phases")
+        .filter(reference=reference)
+        .first()
+    )
+    if bid is None:
+        raise Http404("No bid found")
+    return bid
+
+
+@dataclass
+class Publication:
+    awarded: int
+    awarded_total: Decimal
+    not_funded: int
+    undecided: int
+
+
+def round_publication(*, funding_round: FundingRound) -> Publication:
+    """What publishing the round's decisions will tell and publish (one query)."""
+    figures = funding_round.bids.order_by().aggregate(
+        awarded=Count("pk", filter=Q(state=BidState.AWARDED)),
+        awarded_total=Sum("award_amount", filter=Q(state=BidState.AWARDED)),
+        not_funded=Count("pk", filter=Q(state=BidState.NOT_FUNDED)),
+        undecided=Count("pk", filter=Q(state=BidState.SCORED)),
+    )
+    return Publication(
+        awarded=figures["awarded"],
+        awarded_total=figures["awarded_total"] or ZERO,
+        not_funded=figures["not_funded"],
+        undecided=figures["undecided"],
+    )

@@ -13,23 +13,37 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments.selectors import round_decision_warnings
+from assessments.services import assessor_remind
 from bids import services as bid_services
-from bids.choices import BidState, Phase
+from bids.choices import BidState, ClarificationStatus, Phase, RoundState, SiftDecision
+from bids.conditions import round_is_deciding
 from bids.models import FundingRound
-from bids.selectors import lineage_for_bids, round_remaining_budget
+from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_settings, round_remaining_budget
+from bids.services import ROUND_MACHINE
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems
 from core.views import staff_required
-from councils.choices import CouncilType
+from councils.choices import CouncilType, Role
+from councils.models import User
 from pipeline import selectors
 from pipeline.choices import DECISION_RESULTS, DECISION_TRANSITIONS, REGIONS, Decision, Sort
 from pipeline.exports import bid_csv_rows, csv_lines
 from pipeline.filters import SORT_CHOICES, BidFilter
-from pipeline.forms import DECISION_FORMS, BatchAwardForm
+from pipeline.forms import (
+    DECISION_FORMS,
+    BatchAwardForm,
+    ClarificationAskForm,
+    CloseEarlyForm,
+    CriterionFormSet,
+    RoundForm,
+    SiftForm,
+    criteria_initial,
+    round_initial,
+)
 from pipeline.opendata import package_chunks, package_filename
 from pipeline.pagination import RowsPaginator
 from pipeline.services import BatchAwardRefusedError, round_batch_award, round_bids_above_line
@@ -195,9 +209,15 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
         messages.info(request, f"{bid.reference} is already {bid.get_state_display().lower()}")
         return redirect("pipeline:bid_detail", reference=bid.reference)
     if decision not in available:
-        # The bid moved on (or was never in a state for this): say so rather than show a form that will fail.
+        # The bid moved on (or was never in a state for this, or its round is not deciding): say so rather than
+        # show a form that will fail.
         state = bid.get_state_display().lower()
-        problems = [Problem(f"This bid is {state}, so you cannot {Decision(decision).label.lower()}")]
+        label = Decision(decision).label.lower()
+        deciding_decision = decision in (Decision.AWARD, Decision.DECLINE) and bid.state == BidState.SCORED
+        if deciding_decision and not round_is_deciding(bid):
+            problems = [Problem(f"You cannot {label} yet: {round_is_deciding.refusal(bid)}")]
+        else:
+            problems = [Problem(f"This bid is {state}, so you cannot {label}")]
         form = None
     elif request.method == "POST":
         form = form_class(request.POST)
@@ -280,7 +300,8 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def funded(request: HttpRequest) -> HttpResponse:
-    rounds = selectors.round_list()
+    # Only rounds whose decisions are published: the public pages know no other.
+    rounds = selectors.published_round_list()
     try:
         funding_round = _round_from(request, rounds)
     except UnknownRoundError:
@@ -307,7 +328,7 @@ def funded(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
-    funding_round = get_object_or_404(FundingRound, code=code) if code else None
+    funding_round = get_object_or_404(FundingRound, code=code, state=RoundState.PUBLISHED) if code else None
     if not selectors.funded_bids(funding_round=funding_round).exists():
         # The 360Giving standard has no empty package: nothing awarded means nothing to publish yet.
         raise Http404("Nothing has been awarded yet")
@@ -323,3 +344,344 @@ def package_response(funding_round: FundingRound | None, *, download: bool = Fal
     disposition = "attachment" if download else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{package_filename(funding_round)}"'
     return response
+
+
+# --- Rounds: the list, set-up (new, copied or edited), the overview and its steps ---------------------------
+
+
+@staff_required
+@require_GET
+def round_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "pipeline/rounds.html", {"rows": selectors.round_rows()})
+
+
+MOMENT_SETTINGS = {"opens_at", "closes_at", "assessment_deadline"}
+
+
+def _apply_round_problems(form: RoundForm, formset, error: ApplicationError) -> None:
+    """A service's refusal on the set-up form: each problem on its field (criteria rules above the criteria)."""
+    for problem in error.problems:
+        if problem.field == "criteria" and formset is not None:
+            formset.non_form_errors().append(problem.message)
+        elif problem.field in MOMENT_SETTINGS:
+            form.moment_errors[problem.field] = problem.message
+            form.add_error(f"{problem.field}_day", problem.message)
+        elif problem.field == "phases":
+            form.add_error(f"fund_{Phase.DISCOVERY}", problem.message)
+        else:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+
+
+def _round_summary(form: RoundForm, formset) -> list[dict[str, str]]:
+    """The error summary of the set-up page: the form's and the criteria's errors, each linked to its field."""
+    problems = [{"message": message} for message in form.non_field_errors()]
+    for name, errors in form.errors.items():
+        if name != "__all__":
+            problems.extend({"message": message, "href": f"#id_{name}"} for message in errors)
+    if formset is not None:
+        problems.extend({"message": message, "href": "#criteria"} for message in formset.non_form_errors())
+        for index, errors in enumerate(formset.errors):
+            for name, messages_ in errors.items():
+                problems.extend({"message": message, "href": f"#id_criteria-{index}-{name}"} for message in messages_)
+    return problems
+
+
+def _spare_rows(initial: list[dict]) -> list[dict]:
+    """The criteria rows and two blank ones, so a criterion can be added without JavaScript."""
+    return [*initial, {}, {}]
+
+
+def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None, copy_from: FundingRound | None):
+    locked = round_locked_settings(funding_round=funding_round) if funding_round else {}
+    source = funding_round or copy_from
+    initial = round_initial(source, copy=funding_round is None) if source else {}
+    criteria_locked = "criteria" in locked
+    if request.method == "POST":
+        form = RoundForm(request.POST, initial=initial, locked=locked)
+        formset = None if criteria_locked else CriterionFormSet(request.POST, prefix="criteria")
+        valid = form.is_valid() & (formset is None or formset.is_valid())
+        if valid:
+            settings = {name: value for name, value in form.settings().items() if name not in locked}
+            phase_caps = None if "phases" in locked else form.phase_caps()
+            criteria = None if formset is None else formset.rows()
+            try:
+                if funding_round is None:
+                    saved = bid_services.round_create(
+                        **settings, phase_caps=phase_caps, criteria=criteria, by=request.user
+                    )
+                else:
+                    saved = bid_services.round_update(
+                        funding_round=funding_round,
+                        by=request.user,
+                        phase_caps=phase_caps,
+                        criteria=criteria,
+                        **settings,
+                    )
+            except ApplicationError as error:
+                _apply_round_problems(form, formset, error)
+            else:
+                done = "set up" if funding_round is None else "saved"
+                messages.success(request, f"{saved.name} has been {done}")
+                return redirect("pipeline:round", pk=saved.pk)
+    else:
+        form = RoundForm(initial=initial, locked=locked)
+        formset = (
+            None
+            if criteria_locked
+            else CriterionFormSet(initial=_spare_rows(criteria_initial(source)), prefix="criteria")
+        )
+    problems = _round_summary(form, formset) if request.method == "POST" else []
+    return render(
+        request,
+        "pipeline/round_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "funding_round": funding_round,
+            "copy_from": copy_from,
+            "locked": locked,
+            "criteria": list(funding_round.criteria.all()) if funding_round and criteria_locked else [],
+            "moments": [form.moment(name) for name in ("opens_at", "closes_at", "assessment_deadline")],
+            "phases": [(form[f"fund_{phase}"], form[f"cap_{phase}"]) for phase in Phase.values],
+            "problems": problems,
+        },
+        status=400 if problems else 200,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def round_new(request: HttpRequest) -> HttpResponse:
+    """Set up a round, from scratch or (`?copy=<id>`) starting from an earlier round's settings."""
+    copy_from = None
+    wanted = request.GET.get("copy", "").strip()
+    if wanted:
+        copy_from = FundingRound.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        if copy_from is None:
+            raise Http404("No round to copy")
+    return _round_form_page(request, funding_round=None, copy_from=copy_from)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _round_form_page(request, funding_round=get_object_or_404(FundingRound, pk=pk), copy_from=None)
+
+
+@staff_required
+@require_GET
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = get_object_or_404(FundingRound.objects.select_related("decisions_published_by"), pk=pk)
+    overview = selectors.round_overview(funding_round=funding_round, user=request.user)
+    return render(request, "pipeline/round.html", {"overview": overview, "funding_round": funding_round})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def round_close(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = get_object_or_404(FundingRound, pk=pk)
+    form = CloseEarlyForm(request.POST if request.method == "POST" else None)
+    problems = []
+    if funding_round.state != RoundState.OPEN:
+        if request.method == "POST" and funding_round.state == RoundState.CLOSED:
+            messages.info(request, f"{funding_round.name} is already closed")
+            return redirect("pipeline:round", pk=pk)
+        state = funding_round.get_state_display().lower()
+        problems = [Problem(f"{funding_round.name} is {state}, so it cannot be closed")]
+        form = None
+    elif request.method == "POST" and form.is_valid():
+        try:
+            bid_services.round_close_early(
+                funding_round=funding_round, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            messages.success(request, f"{funding_round.name} has closed: no more bids can be submitted")
+            return redirect("pipeline:round", pk=pk)
+    has_errors = bool(problems) or (form is not None and form.errors)
+    return render(
+        request,
+        "pipeline/round_close.html",
+        {"funding_round": funding_round, "form": form, "problems": problems},
+        status=400 if has_errors else 200,
+    )
+
+
+ROUND_STEP_SERVICES = {
+    "start_assessing": bid_services.round_start_assessing,
+    "start_deciding": bid_services.round_start_deciding,
+    "publish_decisions": bid_services.round_publish_decisions,
+}
+ROUND_STEP_RESULTS = {
+    "start_assessing": RoundState.ASSESSING,
+    "start_deciding": RoundState.DECIDING,
+    "publish_decisions": RoundState.PUBLISHED,
+}
+ROUND_STEP_DONE = {
+    "start_assessing": "{name} is assessing: assign assessors to its eligible bids",
+    "start_deciding": "{name} is deciding: record an award or a decline for each scored bid",
+    "publish_decisions": "{name}’s decisions are published: the councils are being told",
+}
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def round_move(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Move the round on (start assessment, start decisions, publish decisions): GET says what will happen and
+    why it may not yet; POST does it. A repeated confirmation (a double click) shows the round."""
+    transition = selectors.STEP_SLUGS.get(step)
+    if transition not in ROUND_STEP_SERVICES:
+        raise Http404("Page not found")
+    funding_round = get_object_or_404(FundingRound, pk=pk)
+    problems: list[Problem] = []
+    if request.method == "POST":
+        if funding_round.state == ROUND_STEP_RESULTS[transition]:
+            messages.info(request, ROUND_STEP_DONE[transition].format(name=funding_round.name))
+            return redirect("pipeline:round", pk=pk)
+        try:
+            ROUND_STEP_SERVICES[transition](funding_round=funding_round, by=request.user)
+        except ApplicationError as error:
+            problems = error.problems
+            funding_round.refresh_from_db()
+        else:
+            messages.success(request, ROUND_STEP_DONE[transition].format(name=funding_round.name))
+            return redirect("pipeline:round", pk=pk)
+    else:
+        problems = ROUND_MACHINE.refusals(funding_round, transition, request.user)
+    return render(
+        request,
+        "pipeline/round_move.html",
+        {
+            "funding_round": funding_round,
+            "transition": transition,
+            "step": step,
+            "problems": problems,
+            "publication": selectors.round_publication(funding_round=funding_round)
+            if transition == "publish_decisions"
+            else None,
+        },
+        status=400 if problems and request.method == "POST" else 200,
+    )
+
+
+@staff_required
+@require_POST
+def round_remind(request: HttpRequest, pk: int, assessor_pk: int) -> HttpResponse:
+    funding_round = get_object_or_404(FundingRound, pk=pk)
+    assessor = get_object_or_404(User, pk=assessor_pk, role=Role.ASSESSOR)
+    try:
+        assessor_remind(funding_round=funding_round, assessor=assessor, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{assessor.full_name} has been reminded of the assessments they have to finish")
+    return redirect(f"{reverse('pipeline:round', kwargs={'pk': pk})}#assessors")
+
+
+# --- The eligibility sift ---------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def round_sift(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_round = get_object_or_404(FundingRound, pk=pk)
+    return render(
+        request,
+        "pipeline/round_sift.html",
+        {"funding_round": funding_round, "rows": selectors.round_sift_rows(funding_round=funding_round)},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
+    bid = selectors.bid_for_sift(reference=reference)
+    form = SiftForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        eligible = form.cleaned_data["decision"] == SiftDecision.ELIGIBLE
+        try:
+            bid_services.bid_sift(bid=bid, by=request.user, eligible=eligible, note=form.cleaned_data["note"])
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            verb = "eligible" if eligible else "ineligible: the councils are told why"
+            messages.success(request, f"{bid.reference} is sifted {verb}")
+            return redirect("pipeline:round_sift", pk=bid.funding_round_id)
+    return render(
+        request,
+        "pipeline/bid_sift.html",
+        {
+            "bid": bid,
+            "form": form,
+            "checks": bid_sift_checklist(bid=bid),
+            "decision": selectors.bid_sift_decision(bid),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Clarification questions --------------------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def clarification_ask(request: HttpRequest, reference: str) -> HttpResponse:
+    """Ask the bid's team a question, or send (edited or not) one an assessor proposed (`?proposal=<id>`)."""
+    bid = selectors.staff_bid_get(user=request.user, reference=reference)
+    wanted = request.POST.get("proposal") or request.GET.get("proposal") or ""
+    proposal = None
+    if wanted:
+        proposal = next(
+            (c for c in bid.clarifications.all() if str(c.pk) == wanted and c.status == ClarificationStatus.PROPOSED),
+            None,
+        )
+        if proposal is None:
+            messages.info(request, "That proposed question has already been sent or set aside")
+            return redirect("pipeline:bid_detail", reference=bid.reference)
+    if request.method == "POST":
+        form = ClarificationAskForm(request.POST)
+        if form.is_valid():
+            try:
+                bid_services.clarification_ask(
+                    bid=bid,
+                    by=request.user,
+                    question=form.cleaned_data["question"],
+                    reply_by=form.cleaned_data["reply_by"],
+                    proposal=proposal,
+                )
+            except ApplicationError as error:
+                for problem in error.problems:
+                    if problem.field == "reply_by":
+                        form.reply_by_error = problem.message
+                apply_problems(form, error, {"reply_by": "reply_by_day"})
+            else:
+                messages.success(request, f"Your question has been sent to {bid.lead_council}")
+                return redirect("pipeline:bid_detail", reference=bid.reference)
+    else:
+        form = ClarificationAskForm(
+            initial={"question": proposal.question if proposal else "", "proposal": proposal.pk if proposal else None}
+        )
+    return render(
+        request,
+        "pipeline/clarification_ask.html",
+        {"bid": bid, "form": form, "proposal": proposal},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_POST
+def clarification_discard(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    bid = selectors.staff_bid_get(user=request.user, reference=reference)
+    clarification = next((c for c in bid.clarifications.all() if c.pk == pk), None)
+    if clarification is None:
+        raise Http404("No question found")
+    clarification.bid = bid
+    try:
+        bid_services.clarification_discard(clarification=clarification, by=request.user)
+    except ApplicationError as error:
+        messages.info(request, error.message)
+    else:
+        messages.success(request, "The proposed question has been set aside: it was not sent")
+    return redirect("pipeline:bid_detail", reference=bid.reference)

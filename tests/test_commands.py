@@ -69,6 +69,18 @@ def test_graph_transitions_draws_the_bid_machine():
         assert transition in dot
 
 
+def test_graph_transitions_draws_the_round_machine():
+    from bids.choices import RoundState
+
+    out = StringIO()
+    call_command("graph_transitions", "bids.FundingRound", stdout=out)
+    dot = out.getvalue()
+    for state in RoundState.values:
+        assert state in dot
+    for transition in ("open", "close", "close_early", "start_assessing", "start_deciding", "publish_decisions"):
+        assert f"label={transition}]" in dot
+
+
 @pytest.mark.two_factor
 def test_demo_staff_sign_in_with_the_printed_secret_or_demo_totp_code(client):
     import re

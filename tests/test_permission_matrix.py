@@ -53,7 +53,7 @@ from councils.models import User
 from notifications.choices import Event, Status
 from notifications.models import Notification
 from notifications.services import notify
-from tests.factories import make_bid, make_council, make_round, make_user
+from tests.factories import award, make_bid, make_council, make_round, make_user, publish_decisions, start_assessing
 from tests.factories.assessments import assign, make_assessor, make_scored_bid
 from tests.factories.two_factor import verify_session
 
@@ -136,6 +136,8 @@ class World:
     round_pk: int
     round_code: str
     criterion_pk: int
+    clarification_ids: dict[str, int]  # "own"/"other" → an answered question with a file
+    proposal_ids: dict[str, int]  # "own"/"other" → a question an assessor proposed
     clients: dict[str, Client] = field(default_factory=dict)
 
     def reference(self, target: str) -> str:
@@ -163,8 +165,8 @@ def _build() -> World:
     }
     staff = users[PROGRAMME_STAFF]
 
-    # The own bid: submitted with a confirmed and a declined partner and a document, assessed, then returned for
-    # changes, and another council invited since.
+    # The own bid: submitted with a confirmed and a declined partner and a document; the other bid: another
+    # council's, submitted. The round closes, both are sifted and assessment starts.
     own = make_bid(funding_round=funding_round, lead=lead_c, partners=[partner_c], by=users[LEAD])
     declined = bid_services.partner_invite(bid=own, council=declined_c, by=users[LEAD])
     bid_services.partner_respond(partner=declined, by=users[DECLINED], confirm=False)
@@ -172,10 +174,44 @@ def _build() -> World:
         bid=own, by=users[LEAD], upload=SimpleUploadedFile("own.pdf", PDF, content_type="application/pdf")
     )
     own = bid_services.bid_submit(bid=own, by=users[LEAD])
+    other_lead = make_user(councils=[make_council()], name="Oli Other")
+    other = make_bid(
+        funding_round=funding_round, lead=other_lead.councils.get(), partners=[make_council()], by=other_lead
+    )
+    other_document = bid_services.document_upload(
+        bid=other, by=other_lead, upload=SimpleUploadedFile("other.pdf", PDF, content_type="application/pdf")
+    )
+    other = bid_services.bid_submit(bid=other, by=other_lead)
+    start_assessing(funding_round, by=staff)
+
+    # The own bid is assessed (an assessor in each state), asked a question its lead answers with a file, an
+    # assessor proposes another; then it is returned for changes, and another council invited since.
     (conflicted,) = assign(own, [users[CONFLICTED]], by=staff)
     assessment_services.assessment_declare(assessment=conflicted, by=users[CONFLICTED], conflict=True, details="Mine")
     declared, undeclared = assign(own, [users[ASSESSOR], users[UNDECLARED]], by=staff)
     assessment_services.assessment_declare(assessment=declared, by=users[ASSESSOR], conflict=False)
+    clarifications, proposals = {}, {}
+    for target, bid, lead_user, assessor in (
+        ("own", own, users[LEAD], users[ASSESSOR]),
+        ("other", other, other_lead, None),
+    ):
+        if assessor is None:
+            assessor = make_assessor(name="Otto Assessor")
+            (other_assessment,) = assign(bid, [assessor], by=staff)
+            assessment_services.assessment_declare(assessment=other_assessment, by=assessor, conflict=False)
+        bid = Bid.objects.get(pk=bid.pk)
+        question = bid_services.clarification_ask(
+            bid=bid, by=staff, question="Who runs it?", reply_by=timezone.localdate() + timedelta(days=3)
+        )
+        question.bid = bid
+        bid_services.clarification_answer(
+            clarification=question,
+            by=lead_user,
+            answer="We do.",
+            upload=SimpleUploadedFile("answer.pdf", PDF, content_type="application/pdf"),
+        )
+        clarifications[target] = question.pk
+        proposals[target] = bid_services.clarification_propose(bid=bid, by=assessor, question="And then?").pk
     bid_services.bid_return_for_changes(bid=own, by=staff, message="Add another partner.")
     bid_services.partner_invite(bid=own, council=invited_c, by=users[LEAD])
     # The own draft looks for partners, and the unrelated council has asked to join.
@@ -191,22 +227,12 @@ def _build() -> World:
         call=call, council=unrelated_c, by=users[UNRELATED], message="We would like to join."
     )
 
-    # The other bid: another council's, in review, assessed by someone else.
-    other_lead = make_user(councils=[make_council()], name="Oli Other")
-    other = make_bid(
-        funding_round=funding_round, lead=other_lead.councils.get(), partners=[make_council()], by=other_lead
-    )
-    other_document = bid_services.document_upload(
-        bid=other, by=other_lead, upload=SimpleUploadedFile("other.pdf", PDF, content_type="application/pdf")
-    )
-    other = bid_services.bid_submit(bid=other, by=other_lead)
-    other_assessor = make_assessor(name="Otto Assessor")
-    (other_assessment,) = assign(other, [other_assessor], by=staff)
-    assessment_services.assessment_declare(assessment=other_assessment, by=other_assessor, conflict=False)
-
-    # An awarded bid, so the public funded pages and open data have something to publish.
-    awarded = make_scored_bid(funding_round=funding_round)
-    bid_services.bid_award(bid=awarded, by=staff, amount=Decimal("50000"))
+    # An awarded bid in a round whose decisions are published, so the public funded pages and open data have
+    # something to publish.
+    published_round = make_round(code="PX", min_partner_councils=1, assessors_per_bid=2)
+    awarded = make_scored_bid(funding_round=published_round)
+    award(awarded, amount=Decimal("50000"), by=staff)
+    publish_decisions(published_round, by=staff)
 
     context = {"reference": own.reference, "title": "A bid", "bid_path": f"/bids/{own.reference}/"}
     notification_ids = {
@@ -235,8 +261,10 @@ def _build() -> World:
         failed_notification_id=notification_ids["other"],
         request_id=join_request.pk,
         round_pk=funding_round.pk,
-        round_code=funding_round.code,
+        round_code=published_round.code,
         criterion_pk=funding_round.criteria.first().pk,
+        clarification_ids=clarifications,
+        proposal_ids=proposals,
     )
 
 
@@ -382,6 +410,17 @@ MATRIX: dict[str, Route] = {
         post=per_target(own=frozenset({LEAD}), other=NOBODY),
         data=lambda w: {"funding_round": w.round_pk},
     ),
+    # Questions from the programme team: read by those who may read the bid in full; answered by its lead council.
+    "bids:clarification": Route(
+        kwargs=with_bid(pk=lambda w, t: w.clarification_ids[t]),
+        get=per_target(own=DOCUMENT_READERS, other=STAFF),
+        post=per_target(own=frozenset({LEAD}), other=NOBODY),
+        data={"answer": "Matrix"},
+    ),
+    "bids:clarification_attachment": Route(
+        kwargs=with_bid(pk=lambda w, t: w.clarification_ids[t]),
+        get=per_target(own=DOCUMENT_READERS, other=STAFF),
+    ),
     "bids:section": drafting(
         lambda w, a, t: {"reference": w.reference(t), "section": "about"},
         data={"title": "Matrix", "summary": "", "phase": "", "version": "0"},
@@ -400,6 +439,13 @@ MATRIX: dict[str, Route] = {
         get=per_target(own=ASSESSMENT_HOLDERS, other=NOBODY),
         post=per_target(own=ASSESSMENT_HOLDERS, other=NOBODY),
         data={"recommendation": "fund", "comments": "Matrix"},
+    ),
+    # An assessor who has declared no conflict proposes a question for the bid's team (staff send it or not).
+    "assessments:propose_question": Route(
+        kwargs=assessment_kwargs,
+        get=per_target(own=frozenset({ASSESSOR}), other=NOBODY),
+        post=per_target(own=frozenset({ASSESSOR}), other=NOBODY),
+        data={"question": "Matrix?"},
     ),
     # Staff's assessment pages
     "assessments:unassign": Route(
@@ -477,6 +523,34 @@ MATRIX: dict[str, Route] = {
         data={"message": "Matrix"},
     ),
     "pipeline:batch_award": Route(kwargs=round_kwargs, get=same(STAFF), post=same(STAFF), data={"conditions": ""}),
+    # Rounds: set-up, the overview and its steps, the sift, questions to bids' teams
+    "pipeline:rounds": Route(get=same(STAFF)),
+    "pipeline:round_new": Route(get=same(STAFF), post=same(STAFF), data={"name": "Matrix"}),
+    "pipeline:round": Route(kwargs=round_kwargs, get=same(STAFF)),
+    "pipeline:round_edit": Route(kwargs=round_kwargs, get=same(STAFF), post=same(STAFF), data={"name": "Matrix"}),
+    "pipeline:round_close": Route(kwargs=round_kwargs, get=same(STAFF), post=same(STAFF), data={"reason": "Matrix"}),
+    "pipeline:round_sift": Route(kwargs=round_kwargs, get=same(STAFF)),
+    "pipeline:round_move": Route(
+        kwargs=lambda w, a, t: {"pk": w.round_pk, "step": "start-deciding"}, get=same(STAFF), post=same(STAFF)
+    ),
+    "pipeline:round_remind": Route(
+        kwargs=lambda w, a, t: {"pk": w.round_pk, "assessor_pk": w.users[UNDECLARED].pk}, post=same(STAFF)
+    ),
+    "pipeline:bid_sift": Route(
+        kwargs=bid_kwargs,
+        get=per_target(own=STAFF, other=STAFF),
+        post=per_target(own=STAFF, other=STAFF),
+        data={"decision": "eligible"},
+    ),
+    "pipeline:clarification_ask": Route(
+        kwargs=bid_kwargs,
+        get=per_target(own=STAFF, other=STAFF),
+        post=per_target(own=STAFF, other=STAFF),
+        data={"question": "Matrix?", "reply_by_day": "1", "reply_by_month": "1", "reply_by_year": "2031"},
+    ),
+    "pipeline:clarification_discard": Route(
+        kwargs=with_bid(pk=lambda w, t: w.proposal_ids[t]), post=per_target(own=STAFF, other=STAFF)
+    ),
     # Public: funded projects and open data
     "pipeline:funded": Route(get=same(EVERYONE)),
     "pipeline:funded_package": Route(get=same(EVERYONE)),

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('bids', '0005_bid_continues_earlier_phase'),
+        ('bids', '0007_bid_continues_earlier_phase'),
         ('councils', '0002_council_ordered_by_display_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

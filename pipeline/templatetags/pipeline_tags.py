@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from bids.choices import BID_STATE_TAG_CLASS, BidState, Phase
+from bids.choices import BID_STATE_TAG_CLASS, ROUND_STATE_TAG_CLASS, BidState, Phase, RoundState
 from core.formatting import govuk_date, money, plural
 from councils.models import DISPLAY_NAME_FIELD
 
@@ -25,6 +25,25 @@ _STATE_TAGS = {
     for state in BidState
 }
 _PHASES = dict(Phase.choices)
+_ROUND_STATE_TAGS = {
+    state.value: format_html(
+        '<strong class="govuk-tag {}">{}</strong>', ROUND_STATE_TAG_CLASS.get(state, ""), state.label
+    )
+    for state in RoundState
+}
+
+
+@register.simple_tag
+def round_state_tag(state: str) -> SafeString:
+    return _ROUND_STATE_TAGS.get(state, mark_safe(""))
+
+
+@register.filter
+def round_state_label(state: str) -> str:
+    try:
+        return RoundState(state).label
+    except ValueError:
+        return state
 
 
 @register.simple_tag
@@ -201,4 +220,40 @@ def field_error(form, name: str) -> SafeString:
         '<p id="{}-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {}</p>',
         name,
         form.errors[name][0],
+    )
+
+
+@register.simple_tag
+def round_budget_svg(budget) -> SafeString:
+    """The round's budget as a bar: awarded (green), recommended above the funding line (blue), left (grey).
+    role="img" with a title and a description giving every figure in words (the summary list beside it too)."""
+    awarded_percent, recommended_percent = budget.percentages
+    awarded_width = 800 * awarded_percent // 100
+    recommended_width = 800 * recommended_percent // 100
+    left = "overspent" if budget.left < 0 else "left"
+    return format_html(
+        '<svg class="app-chart" role="img" aria-labelledby="round-budget-title round-budget-desc" '
+        'viewBox="0 0 800 56" width="100%" xmlns="http://www.w3.org/2000/svg" focusable="false">'
+        '<title id="round-budget-title">The round’s budget: awarded, recommended and left</title>'
+        '<desc id="round-budget-desc">Budget {}: {} awarded ({}%), {} recommended above the funding line ({}%), '
+        "{} {}.</desc>"
+        '<rect x="0" y="0" width="800" height="28" fill="#b1b4b6"></rect>'
+        '<rect x="0" y="0" width="{}" height="28" fill="#00703c"></rect>'
+        '<rect x="{}" y="0" width="{}" height="28" fill="#1d70b8"></rect>'
+        '<text x="0" y="50" font-size="16" fill="#0b0c0c">Awarded {} · recommended {}</text>'
+        '<text x="800" y="50" font-size="16" fill="#0b0c0c" text-anchor="end">{} {}</text></svg>',
+        money(budget.budget),
+        money(budget.awarded),
+        awarded_percent,
+        money(budget.recommended),
+        recommended_percent,
+        money(abs(budget.left)),
+        left,
+        awarded_width,
+        awarded_width,
+        recommended_width,
+        money(budget.awarded),
+        money(budget.recommended),
+        left.capitalize(),
+        money(abs(budget.left)),
     )

@@ -11,7 +11,7 @@ from assessments.selectors import assessor_suggestions, staff_bid_get
 from bids import services as bid_services
 from core.exceptions import ApplicationError
 from notifications.choices import Event
-from tests.factories import make_council, make_round
+from tests.factories import make_council, make_round, start_assessing
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, score_all
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_assign_records_history_and_tells_the_assessor_with_due_date(funding_round, staff, assessors, outbox):
     bid = make_in_review_bid(funding_round=funding_round)
+    start_assessing(funding_round, by=staff)
     assessment = services.assessment_assign(bid=bid, assessor=assessors[0], by=staff)
     assert assessment.state == AssessmentState.ASSIGNED
     assert assessment.assigned_by == staff
@@ -45,6 +46,7 @@ def test_assessor_from_the_lead_council_is_refused_with_the_reason(funding_round
     lead = make_council("LDX", "Leadborough")
     bid = make_in_review_bid(funding_round=funding_round, lead=lead)
     assessor = make_assessor(councils=[lead], name="Lee Dee")
+    start_assessing(funding_round, by=staff)
     with pytest.raises(ApplicationError) as error:
         services.assessment_assign(bid=bid, assessor=assessor, by=staff)
     assert str(error.value) == "Lee Dee cannot assess this bid: their council, Leadborough Council, is the lead council"
@@ -55,6 +57,7 @@ def test_assessor_from_a_partner_council_is_refused_with_the_reason(funding_roun
     partner = make_council("PTX", "Partnerford")
     bid = make_in_review_bid(funding_round=funding_round, partners=[partner, make_council()])
     assessor = make_assessor(councils=[partner], name="Pat Ner")
+    start_assessing(funding_round, by=staff)
     with pytest.raises(ApplicationError, match="their council, Partnerford Council, is a partner"):
         services.assessment_assign(bid=bid, assessor=assessor, by=staff)
     [suggestion] = [s for s in assessor_suggestions(bid=staff_bid_get(reference=bid.reference)) if s.reason]
@@ -78,6 +81,7 @@ def test_no_more_assessors_than_the_round_allows_but_a_conflict_frees_a_place(st
 
 def test_same_assessor_twice_draft_bids_non_assessors_and_non_staff_are_refused(funding_round, staff, assessors):
     bid = make_in_review_bid(funding_round=funding_round)
+    start_assessing(funding_round, by=staff)
     services.assessment_assign(bid=bid, assessor=assessors[0], by=staff)
     with pytest.raises(ApplicationError, match="already assessing"):
         services.assessment_assign(bid=bid, assessor=assessors[0], by=staff)
@@ -97,8 +101,9 @@ def test_bulk_assignment_picks_the_least_busy_eligible_assessors(staff, outbox):
     busy = make_assessor(name="Bea Busy")
     free = [make_assessor(name="Cat Free"), make_assessor(name="Dan Free")]
     earlier = make_in_review_bid(funding_round=funding_round)
-    services.assessment_assign(bid=earlier, assessor=busy, by=staff)
     bid = make_in_review_bid(funding_round=funding_round, lead=lead)
+    start_assessing(funding_round, by=staff)
+    services.assessment_assign(bid=earlier, assessor=busy, by=staff)
     result = services.assessment_assign_bulk(funding_round=funding_round, by=staff)
     on_bid = set(Assessment.objects.filter(bid=bid).values_list("assessor__full_name", flat=True))
     assert own.full_name not in on_bid
@@ -141,3 +146,22 @@ def test_a_submitted_assessment_cannot_be_unassigned(funding_round, staff, asses
     score_all(first, 4)
     with pytest.raises(ApplicationError, match="reopen it instead"):
         services.assessment_unassign(assessment=first, by=staff, reason="Changed my mind")
+
+
+def test_assignment_waits_for_the_round_to_be_assessing_and_the_bid_to_be_sifted_eligible(
+    funding_round, staff, assessors, outbox
+):
+    bid = make_in_review_bid(funding_round=funding_round)
+    with pytest.raises(ApplicationError, match=r"assigned while the round is assessing, and .* is open for bids"):
+        services.assessment_assign(bid=bid, assessor=assessors[0], by=staff)
+    with pytest.raises(ApplicationError, match="is open for bids"):
+        services.assessment_assign_bulk(funding_round=funding_round, by=staff)
+    bid_services.round_close_early(funding_round=funding_round, by=staff, reason="Enough bids")
+    with pytest.raises(ApplicationError, match="is closed"):
+        services.assessment_assign(bid=bid, assessor=assessors[0], by=staff)
+    # The round is assessing only once every submitted bid is sifted: then each bid in review is eligible.
+    with pytest.raises(ApplicationError, match=f"1 bid in review is not sifted yet: {bid.reference}"):
+        bid_services.round_start_assessing(funding_round=funding_round, by=staff)
+    bid_services.bid_sift(bid=bid, by=staff, eligible=True)
+    bid_services.round_start_assessing(funding_round=funding_round, by=staff)
+    assert services.assessment_assign(bid=bid, assessor=assessors[0], by=staff).state == AssessmentState.ASSIGNED

@@ -22,8 +22,9 @@ def test_two_assessors_submitting_at_once_mark_the_bid_scored_exactly_once(requi
     funding_round = make_round(assessors_per_bid=2)
     staff = make_staff()
     rounds_of_races = 3
-    for _ in range(rounds_of_races):
-        bid = make_in_review_bid(funding_round=funding_round)
+    # Every bid is submitted before the round closes for assessment.
+    bids = [make_in_review_bid(funding_round=funding_round) for _ in range(rounds_of_races)]
+    for bid in bids:
         assessments = assign(bid, [make_assessor(), make_assessor()], by=staff)
         criteria = list(funding_round.criteria.all())
         for assessment in assessments:

@@ -103,7 +103,8 @@ def test_after_resubmission_the_conflicted_assessor_can_neither_score_nor_submit
     client.force_login(insider)
     score_page = client.get(reverse("assessments:score", kwargs={"pk": assessment.pk}))
     assert score_page.status_code == 302  # to the assessment's record, which no longer shows the bid
-    # Staff can assign someone else in the freed place.
+    # Staff can assign someone else in the freed place, once they have sifted the resubmitted bid again.
+    bid_services.bid_sift(bid=bid, by=world["staff"], eligible=True)
     services.assessment_assign(bid=bid, assessor=make_assessor(), by=world["staff"])
 
 
@@ -121,7 +122,7 @@ def test_an_assessor_cannot_answer_an_invitation_for_a_bid_they_assess(world, ou
     assert not insider.has_perm("bids.respond_to_invitation", bid)
 
 
-def test_every_assessment_transition_refuses_while_the_assessors_council_is_in_the_bid(world, funding_round, staff):
+def test_every_assessment_transition_refuses_while_the_assessors_council_is_in_the_bid(world, staff):
     """Whatever way the council got in (here a row written past the services), nothing moves the assessment on."""
     bid, insider, assessment = world["bid"], world["insider"], world["assessment"]
     BidPartner.objects.create(bid=bid, council=world["council"], status=PartnerStatus.INVITED)
@@ -131,7 +132,7 @@ def test_every_assessment_transition_refuses_while_the_assessors_council_is_in_t
     services.assessment_declare(assessment=assessment, by=insider, conflict=True, details="My council is in it")
 
     # In progress, then the council gets in: saving and submitting are refused.
-    second = make_in_review_bid(funding_round=funding_round)
+    second = make_in_review_bid(funding_round=make_round())
     (later,) = assign(second, [insider], by=staff)
     services.assessment_declare(assessment=later, by=insider, conflict=False)
     BidPartner.objects.create(bid=second, council=world["council"], status=PartnerStatus.INVITED)

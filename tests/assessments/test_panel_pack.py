@@ -28,8 +28,8 @@ def pack_url(funding_round) -> str:
     return reverse("assessments:panel_pack", args=[funding_round.pk])
 
 
-def moderated_bid(funding_round, staff, amount="40000"):
-    bid = make_in_review_bid(funding_round=funding_round, amount=amount)
+def moderated_bid(funding_round, staff, amount="40000", bid=None):
+    bid = bid or make_in_review_bid(funding_round=funding_round, amount=amount)
     first, second = assign(bid, [make_assessor(name="Mo Dee"), make_assessor(name="Di Verge")], by=staff)
     score_all(first, [5, 5, 5], recommendation="fund")
     score_all(second, [2, 5, 5], recommendation="fund_with_conditions")
@@ -42,9 +42,14 @@ def moderated_bid(funding_round, staff, amount="40000"):
 
 def test_the_pack_has_the_bids_above_the_line_with_scores_and_what_assessors_said(client, staff, outbox):
     funding_round = make_round(code="PP", budget="100000", assessors_per_bid=2)
-    top = moderated_bid(funding_round, staff)
-    second = make_scored_bid(funding_round=funding_round, scores=(4, 4), amount="50000", lead=make_council("PP2"))
-    below = make_scored_bid(funding_round=funding_round, scores=(3, 3), amount="50000", lead=make_council("PP3"))
+    # Every bid is submitted before the round closes for assessment.
+    top, second, below = (
+        make_in_review_bid(funding_round=funding_round, amount=amount, lead=lead)
+        for amount, lead in (("40000", None), ("50000", make_council("PP2")), ("50000", make_council("PP3")))
+    )
+    top = moderated_bid(funding_round, staff, bid=top)
+    second = make_scored_bid(funding_round=funding_round, scores=(4, 4), bid=second)
+    below = make_scored_bid(funding_round=funding_round, scores=(3, 3), bid=below)
     client.force_login(staff)
     response = client.get(pack_url(funding_round))
     assert response.status_code == 200
@@ -89,8 +94,13 @@ def test_only_programme_staff_get_the_pack(client, outbox):
 
 def test_the_pack_costs_the_same_queries_for_more_bids(client, staff, outbox):
     funding_round = make_round(code="PQ", budget="1000000", assessors_per_bid=2)
-    moderated_bid(funding_round, staff)
-    make_scored_bid(funding_round=funding_round, scores=(4, 4), amount="50000")
+    # Every bid is submitted before the round closes for assessment.
+    first = make_in_review_bid(funding_round=funding_round, amount="40000")
+    other = make_in_review_bid(funding_round=funding_round, amount="50000")
+    later = [make_in_review_bid(funding_round=funding_round, amount="30000") for _ in range(3)]
+    last = make_in_review_bid(funding_round=funding_round, amount="40000")
+    moderated_bid(funding_round, staff, bid=first)
+    make_scored_bid(funding_round=funding_round, scores=(4, 4), bid=other)
     client.force_login(staff)
     client.get(pack_url(funding_round))
 
@@ -100,8 +110,8 @@ def test_the_pack_costs_the_same_queries_for_more_bids(client, staff, outbox):
         return len(context.captured_queries)
 
     small = queries()
-    for scores in ((5, 5), (4, 5), (3, 4)):
-        make_scored_bid(funding_round=funding_round, scores=scores, amount="30000")
-    moderated_bid(funding_round, staff)
+    for scores, bid in zip(((5, 5), (4, 5), (3, 4)), later, strict=True):
+        make_scored_bid(funding_round=funding_round, scores=scores, bid=bid)
+    moderated_bid(funding_round, staff, bid=last)
     assert queries() == small
     assert client.get(pack_url(funding_round)).content.decode().count("app-print-break") == 6

@@ -10,7 +10,7 @@ import pytest
 from assessments.selectors import round_calibration, round_ranking
 from bids import services as bid_services
 from bids.models import Bid
-from tests.factories import make_round
+from tests.factories import award, make_round
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid, score_all
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +18,15 @@ pytestmark = pytest.mark.django_db
 
 def test_ranking_orders_by_score_breaks_ties_and_draws_the_funding_line(staff, outbox):
     funding_round = make_round(assessors_per_bid=1, budget="200000")
+    # Every bid is submitted before the round closes for assessment.
+    amounts = ("50000", "70000", "60000", "10000", "5000")
+    submitted = [make_in_review_bid(funding_round=funding_round, amount=amount) for amount in amounts]
+    waiting = make_in_review_bid(funding_round=funding_round)  # not scored: not ranked
     # Default weights 33.34 / 33.33 / 33.33; scores are (strategic fit, deliverability, value for money).
-    top = make_scored_bid(funding_round=funding_round, scores=[5], amount="50000")  # 100.00
-    tie_low_value = make_scored_bid(funding_round=funding_round, scores=[(5, 4, 3)], amount="70000")  # 75.00
-    tie_high_value = make_scored_bid(funding_round=funding_round, scores=[(5, 3, 4)], amount="60000")  # 75.00
-    same_later = make_scored_bid(funding_round=funding_round, scores=[(5, 4, 3)], amount="10000")  # 75.00
-    low = make_scored_bid(funding_round=funding_round, scores=[2], amount="5000")  # 25.00
-    make_in_review_bid(funding_round=funding_round)  # not scored: not ranked
+    top, tie_low_value, tie_high_value, same_later, low = (
+        make_scored_bid(funding_round=funding_round, scores=scores, bid=bid)
+        for scores, bid in zip(([5], [(5, 4, 3)], [(5, 3, 4)], [(5, 4, 3)], [2]), submitted, strict=True)
+    )  # 100.00, 75.00, 75.00, 75.00, 25.00
     # Make the later-created twin the earlier submission, so submission order (not creation) decides.
     earlier = tie_low_value.submitted_at - timedelta(hours=1)
     Bid.objects.filter(pk=same_later.pk).update(submitted_at=earlier)
@@ -39,8 +41,10 @@ def test_ranking_orders_by_score_breaks_ties_and_draws_the_funding_line(staff, o
     assert [row.above_line for row in ranking] == [True, True, True, True, True]
     assert ranking.remaining == Decimal("200000")
 
-    # Awarding the top bid leaves £150,000 for the rest, which all still fit (running total £145,000).
-    bid_services.bid_award(bid=top, by=staff, amount=Decimal("50000"))
+    # Awarding the top bid (once the round is deciding: the waiting bid is withdrawn) leaves £150,000 for the
+    # rest, which all still fit (running total £145,000).
+    bid_services.bid_withdraw(bid=waiting, by=waiting.created_by, reason="Our partners pulled out")
+    award(top, amount="50000", by=staff)
     ranking = round_ranking(funding_round=funding_round)
     assert ranking.remaining == Decimal("150000")
     assert [row.bid.pk for row in ranking] == [tie_high_value.pk, same_later.pk, tie_low_value.pk, low.pk]
@@ -48,8 +52,7 @@ def test_ranking_orders_by_score_breaks_ties_and_draws_the_funding_line(staff, o
     assert [row.above_line for row in ranking] == [True, True, True, True]
 
     # A smaller budget: the line is where the money runs out, and nothing below it is above it.
-    funding_round.budget = Decimal("180000")
-    funding_round.save()
+    funding_round = bid_services.round_update(funding_round=funding_round, by=staff, budget=Decimal("180000"))
     ranking = round_ranking(funding_round=funding_round)
     assert ranking.remaining == Decimal("130000")
     assert [row.above_line for row in ranking] == [True, True, False, False]
@@ -64,14 +67,14 @@ def test_calibration_on_a_hand_computed_example(staff, outbox):
         ((harsh, (2, 3, 2)), (kind, (4, 4, 4))),
         ((generous, (4, 4, 4)), (kind, (3, 3, 3))),
     ]
-    for pair in plan:
-        bid = make_in_review_bid(funding_round=funding_round)
+    # Every bid is submitted before the round closes for assessment.
+    bids = [make_in_review_bid(funding_round=funding_round) for _ in range(len(plan) + 1)]
+    for pair, bid in zip(plan, bids, strict=False):
         assessments = assign(bid, [assessor for assessor, _scores in pair], by=staff)
         for assessment, (_assessor, scores) in zip(assessments, pair, strict=True):
             score_all(assessment, list(scores))
     # An unsubmitted draft in the round does not count.
-    bid = make_in_review_bid(funding_round=funding_round)
-    [draft] = assign(bid, [make_assessor(name="Zed Draft")], by=staff)
+    [draft] = assign(bids[-1], [make_assessor(name="Zed Draft")], by=staff)
     score_all(draft, 5, submit=False)
 
     rows = {row.assessor.full_name: row for row in round_calibration(funding_round=funding_round)}

@@ -12,7 +12,7 @@ from django.urls import reverse
 from assessments.choices import AssessmentState
 from assessments.models import Assessment, CriterionScore
 from bids.choices import BidState
-from tests.factories import make_round
+from tests.factories import make_round, start_assessing
 from tests.factories.assessments import (
     JUSTIFICATION,
     assign,
@@ -51,11 +51,11 @@ def test_your_assessments_lists_assignments_with_due_date_in_constant_queries(cl
     assessor = make_assessor(name="Helen Wright")
     funding_round = make_round(assessors_per_bid=2)
     client.force_login(assessor)
-    bid = make_in_review_bid(funding_round=funding_round)
+    # Every bid is submitted before the round closes; assessment starts with the first assignment.
+    bid, *others = (make_in_review_bid(funding_round=funding_round) for _ in range(5))
     assign(bid, [assessor], by=staff)
     small = queries_for(client, reverse("assessments:list"))
-    for state in ("in_progress", "submitted", "conflicted", "assigned"):
-        other = make_in_review_bid(funding_round=funding_round)
+    for state, other in zip(("in_progress", "submitted", "conflicted", "assigned"), others, strict=True):
         [assessment] = assign(other, [assessor], by=staff)
         if state == "conflicted":
             from assessments.services import assessment_declare
@@ -203,6 +203,10 @@ def test_staff_assign_shows_the_own_council_reason_and_assigns_the_chosen_assess
     blocked = make_assessor(councils=[lead_council], name="Bo Blocked")
     free = make_assessor(name="Fay Free")
     client.force_login(staff)
+    # Until the round is assessing, the page says why no one can be assigned.
+    page = client.get(reverse("assessments:bid", args=[bid.reference])).content.decode()
+    assert "Assessors are assigned while the round is assessing" in page
+    start_assessing(funding_round, by=staff)
     page = client.get(reverse("assessments:bid", args=[bid.reference])).content.decode()
     assert "Bo Blocked cannot assess this bid: their council" in page
     assert "Fay Free" in page
@@ -223,6 +227,7 @@ def test_staff_bulk_assign_unassign_and_reopen_through_the_pages(client, staff, 
     bid = make_in_review_bid(funding_round=funding_round)
     make_assessor(), make_assessor()
     client.force_login(staff)
+    start_assessing(funding_round, by=staff)
     response = client.post(reverse("assessments:bulk_assign", args=[funding_round.pk]), follow=True)
     assert "2 assessments assigned" in response.content.decode()
     first, second = Assessment.objects.filter(bid=bid)
@@ -272,17 +277,19 @@ def test_staff_moderate_a_divergent_criterion_through_the_page(client, staff, ou
 def test_ranking_and_calibration_pages_run_constant_queries(client, staff, outbox):
     funding_round = make_round(assessors_per_bid=2, budget="100000")
     client.force_login(staff)
-    make_scored_bid(funding_round=funding_round, scores=(4, 5), amount="60000")
+    # Every bid is submitted before the round closes for assessment.
+    first = make_in_review_bid(funding_round=funding_round, amount="60000")
+    later = [make_in_review_bid(funding_round=funding_round, amount="30000") for _ in range(3)]
+    in_review = [make_in_review_bid(funding_round=funding_round) for _ in range(3)]
+    make_scored_bid(funding_round=funding_round, scores=(4, 5), bid=first)
     ranking_url = reverse("assessments:ranking", args=[funding_round.pk])
     calibration_url = reverse("assessments:calibration", args=[funding_round.pk])
     round_url = reverse("assessments:round", args=[funding_round.pk])
     home_url = reverse("assessments:staff_home")
-    make_in_review_bid(funding_round=funding_round)
     small = {url: queries_for(client, url) for url in (ranking_url, calibration_url, round_url, home_url)}
-    for scores in ((3, 4), (5, 5), (2, 3)):
-        make_scored_bid(funding_round=funding_round, scores=scores, amount="30000")
-    for _ in range(2):
-        bid = make_in_review_bid(funding_round=funding_round)
+    for scores, bid in zip(((3, 4), (5, 5), (2, 3)), later, strict=True):
+        make_scored_bid(funding_round=funding_round, scores=scores, bid=bid)
+    for bid in in_review[:2]:
         assign(bid, [make_assessor()], by=staff)
     large = {url: queries_for(client, url) for url in small}
     assert large == small

@@ -19,7 +19,7 @@ from core.exceptions import ApplicationError
 from notifications.choices import Event
 from notifications.models import Notification
 from pipeline.opendata_schema import package_errors
-from tests.factories import make_council, make_round, make_user
+from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,9 @@ def discovery():
     lead = make_council("LNA", "Lineshire")
     lead_user = make_user(councils=[lead], name="Lin Lead")
     bid = make_scored_bid(funding_round=earlier_round, lead=lead, by=lead_user)
-    bid = services.bid_award(bid=bid, by=make_staff(), amount=Decimal("55000"))
-    type(earlier_round).objects.filter(pk=earlier_round.pk).update(closes_at=timezone.now() - timedelta(days=1))
+    staff = make_staff()
+    award(bid, amount=Decimal("55000"), by=staff)
+    publish_decisions(earlier_round, by=staff)
     bid.refresh_from_db()
     return bid
 
@@ -128,7 +129,8 @@ def test_funded_phases_point_at_each_other_in_the_360giving_package_which_stays_
     services.cost_line_add(bid=alpha, by=lead, payer="lead", description="Staff", amount=Decimal("60000"))
     alpha = services.bid_submit(bid=alpha, by=lead)
     alpha = make_scored_bid(funding_round=alpha_round, bid=alpha)
-    services.bid_award(bid=alpha, by=staff, amount=Decimal("60000"))
+    award(alpha, amount=Decimal("60000"), by=staff)
+    publish_decisions(alpha_round, by=staff)
 
     response = client.get(reverse("pipeline:funded_package"))
     package = json.loads(b"".join(response.streaming_content))

@@ -143,3 +143,167 @@ def test_admin_refuses_invalid_dates(admin_client):
     assert response.status_code == 200
     assert "The closing date must be after the opening date" in response.content.decode()
     assert not FundingRound.objects.exists()
+
+
+# --- Setting up and changing a round: the rules, and what may change once it has moved on ------------------
+
+
+def test_a_new_round_is_upcoming_and_must_close_in_the_future():
+    funding_round = services.round_create(**round_kwargs(opens_at=timezone.now() + timedelta(days=1)))
+    assert funding_round.state == "upcoming"
+    assert not funding_round.is_open()
+    with pytest.raises(ApplicationError) as error:
+        services.round_create(
+            **round_kwargs(
+                code="R8", opens_at=timezone.now() - timedelta(days=9), closes_at=timezone.now() - timedelta(days=1)
+            )
+        )
+    assert [(p.field, p.message) for p in error.value.problems] == [
+        ("closes_at", "The closing time must be in the future")
+    ]
+
+
+def test_every_set_up_rule_is_reported_at_once_each_on_its_field():
+    make_round = services.round_create
+    make_round(**round_kwargs())
+    with pytest.raises(ApplicationError) as error:
+        make_round(
+            **round_kwargs(
+                code="R9",  # taken
+                closes_at=timezone.now() - timedelta(days=1),
+                phase_caps={},
+                criteria=[("strategic_fit", "Fit", Decimal("50")), ("other", "fit", Decimal("40"))],
+            )
+        )
+    problems = {(p.field, p.message) for p in error.value.problems}
+    assert ("code", "A round with the code R9 already exists: choose another") in problems
+    assert ("closes_at", "The closing date must be after the opening date") in problems
+    assert ("phases", "Choose at least one of the phases discovery, alpha or beta, each with a cap") in problems
+    assert ("criteria", "Give each criterion a different name") in problems
+    assert ("criteria", "Criteria weights must total 100%; they total 90%") in problems
+
+
+def test_set_up_is_for_programme_staff():
+    with pytest.raises(ApplicationError, match="permission"):
+        services.round_create(**round_kwargs(), by=make_user())
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(role=Role.PROGRAMME_STAFF)
+
+
+def test_an_upcoming_round_can_change_anything(staff):
+    funding_round = services.round_create(**round_kwargs(opens_at=timezone.now() + timedelta(days=2)))
+    changed = services.round_update(
+        funding_round=funding_round,
+        by=staff,
+        code="R9B",
+        opens_at=timezone.now() + timedelta(days=3),
+        min_partner_councils=1,
+        phase_caps={Phase.ALPHA: Decimal("250000")},
+        criteria=[("strategic_fit", "Fit", Decimal("60"), "Reuse"), ("value_for_money", "Value", Decimal("40"))],
+    )
+    assert (changed.code, changed.min_partner_councils) == ("R9B", 1)
+    assert list(changed.phases.values_list("phase", flat=True)) == [Phase.ALPHA]
+    assert list(changed.criteria.values_list("name", "guidance")) == [("Fit", "Reuse"), ("Value", "")]
+    assert (
+        changed.history.last().note
+        == "Changed: code, opening time, minimum partner councils, phases and caps, criteria"
+    )
+
+
+def test_once_open_the_code_opening_time_and_bid_rules_are_fixed_and_caps_only_rise(staff):
+    funding_round = open_round_up()
+    with pytest.raises(ApplicationError) as error:
+        services.round_update(
+            funding_round=funding_round,
+            by=staff,
+            code="ZZ",
+            opens_at=funding_round.opens_at - timedelta(days=1),
+            max_bids_led_per_council=5,
+            phase_caps={
+                Phase.DISCOVERY: Decimal("70000"),
+                Phase.ALPHA: Decimal("250000"),
+                Phase.BETA: Decimal("350000"),
+            },
+        )
+    problems = {(p.field, p.message) for p in error.value.problems}
+    assert ("code", "The round has opened: the code is in its bids’ references") in problems
+    assert ("opens_at", "The round has opened, so its opening time is fixed") in problems
+    assert ("max_bids_led_per_council", "The round has opened: councils are writing bids to these rules") in problems
+    funding_round.refresh_from_db()
+    assert funding_round.code == "UP"
+    with pytest.raises(ApplicationError, match="the beta phase cannot be removed or its cap lowered below £350,000"):
+        services.round_update(
+            funding_round=funding_round,
+            by=staff,
+            phase_caps={Phase.DISCOVERY: Decimal("80000"), Phase.ALPHA: Decimal("250000")},
+        )
+    with pytest.raises(ApplicationError, match="The closing time must be in the future"):
+        services.round_update(funding_round=funding_round, by=staff, closes_at=timezone.now() - timedelta(hours=1))
+    later = funding_round.closes_at + timedelta(days=7)
+    changed = services.round_update(
+        funding_round=funding_round,
+        by=staff,
+        name="Round UP (extended)",
+        closes_at=later,
+        phase_caps={Phase.DISCOVERY: Decimal("90000"), Phase.ALPHA: Decimal("250000"), Phase.BETA: Decimal("350000")},
+    )
+    assert (changed.name, changed.closes_at) == ("Round UP (extended)", later)
+    assert dict(changed.phases.values_list("phase", "cap")) == {
+        Phase.DISCOVERY: Decimal("90000.00"),
+        Phase.ALPHA: Decimal("250000.00"),
+        Phase.BETA: Decimal("350000.00"),
+    }
+
+
+def open_round_up():
+    from tests.factories import make_round
+
+    return make_round(code="UP", budget="200000", assessors_per_bid=1)
+
+
+def test_criteria_are_fixed_once_an_assessment_has_started_and_the_budget_never_drops_below_awards(staff):
+    from assessments import services as assessment_services
+    from tests.factories import award, start_deciding
+    from tests.factories.assessments import assign, make_assessor, make_in_review_bid, score_all
+
+    funding_round = open_round_up()
+    bid = make_in_review_bid(funding_round=funding_round, amount="60000")
+    [assessment] = assign(bid, [make_assessor()], by=staff)
+    # Assessing, nobody has begun: still fixed, as the round is assessing.
+    with pytest.raises(ApplicationError, match="Assessment has started, so the criteria"):
+        services.round_update(funding_round=funding_round, by=staff, assessors_per_bid=3)
+    assessment_services.assessment_declare(assessment=assessment, by=assessment.assessor, conflict=False)
+    with pytest.raises(ApplicationError, match="Assessment has started, so the criteria and how they are scored"):
+        services.round_update(funding_round=funding_round, by=staff, criteria=[("other", "Only one", Decimal("100"))])
+    with pytest.raises(ApplicationError, match="The round has closed, so its closing time is fixed"):
+        services.round_update(funding_round=funding_round, by=staff, closes_at=timezone.now() + timedelta(days=30))
+    funding_round.refresh_from_db()
+    services.round_update(funding_round=funding_round, by=staff, budget=Decimal("100000"))  # may fall, above awards
+    score_all(assessment, 4)
+    funding_round.refresh_from_db()
+    funding_round = start_deciding(funding_round, by=staff)
+    award(bid, amount="60000", by=staff)
+    with pytest.raises(ApplicationError) as error:
+        services.round_update(funding_round=funding_round, by=staff, budget=Decimal("59999.99"))
+    assert [(p.field, p.message) for p in error.value.problems] == [
+        ("budget", "The budget cannot be less than the £60,000.00 already awarded")
+    ]
+    assert services.round_update(funding_round=funding_round, by=staff, budget=Decimal("60000")).budget == 60000
+    assert services.round_update(funding_round=funding_round, by=staff, budget=Decimal("900000")).budget == 900000
+    with pytest.raises(ApplicationError, match="Assessment has finished: the round is deciding"):
+        services.round_update(
+            funding_round=funding_round, by=staff, assessment_deadline=timezone.now() + timedelta(days=90)
+        )
+
+
+def test_after_publication_nothing_changes(staff):
+    from tests.factories import publish_decisions
+
+    funding_round = publish_decisions(open_round_up(), by=staff)
+    with pytest.raises(ApplicationError, match="decisions are published, so its settings are final"):
+        services.round_update(funding_round=funding_round, by=staff, name="Renamed")
+    with pytest.raises(ApplicationError, match="permission"):
+        services.round_update(funding_round=funding_round, by=make_user(), name="Renamed")

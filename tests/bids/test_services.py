@@ -16,7 +16,7 @@ from bids.choices import BidState, PartnerStatus, Payer
 from bids.models import Bid, BidTransition, FundingRound
 from core.exceptions import ApplicationError
 from councils.choices import Role
-from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user
+from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user, start_deciding
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,15 @@ def in_review_bid(ready_bid, lead_user):
     return services.bid_submit(bid=ready_bid, by=lead_user)
 
 
-def scored(bid: Bid, staff) -> Bid:
+def scored(bid: Bid, staff, *, deciding: bool = True) -> Bid:
+    """The bid marked scored, and (unless told not to) its round moved to deciding, where decisions are made."""
     Bid.objects.filter(pk=bid.pk).update(final_score=Decimal("70.00"))
     bid = Bid.objects.get(pk=bid.pk)
-    return services.bid_mark_scored(bid=bid, by=staff)
+    bid = services.bid_mark_scored(bid=bid, by=staff)
+    if deciding:
+        start_deciding(bid.funding_round, by=staff)
+        bid = Bid.objects.get(pk=bid.pk)
+    return bid
 
 
 def messages_of(error: pytest.ExceptionInfo) -> list[str]:
@@ -374,9 +379,11 @@ def test_award_refused_when_budget_is_spent(councils, staff_user, lead_user):
     second = make_submitted_bid(
         funding_round=small, lead=councils["lead"], partners=[councils["p1"], councils["p2"]], by=lead_user
     )
-    services.bid_award(bid=scored(first, staff_user), by=staff_user, amount="60000")
+    scored(first, staff_user, deciding=False)
+    second = scored(second, staff_user)
+    services.bid_award(bid=Bid.objects.get(pk=first.pk), by=staff_user, amount="60000")
     with pytest.raises(ApplicationError, match=r"would overspend .*£40,000\.00 of the budget is left"):
-        services.bid_award(bid=scored(second, staff_user), by=staff_user, amount="60000")
+        services.bid_award(bid=second, by=staff_user, amount="60000")
 
 
 def test_award_and_decline_are_staff_only(in_review_bid, staff_user, lead_user):
@@ -460,7 +467,8 @@ def test_two_staff_awarding_at_once_never_overspend(require_postgres):
     bids = []
     for _ in range(2):
         bid = make_submitted_bid(funding_round=small, lead=councils_[0], partners=councils_[1:], by=lead_user)
-        bids.append(scored(bid, staff[0]))
+        bids.append(scored(bid, staff[0], deciding=False))
+    start_deciding(small, by=staff[0])
 
     barrier = threading.Barrier(2)
     outcomes: list[str] = []

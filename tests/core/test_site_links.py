@@ -8,9 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from bids.services import bid_award
 from councils.choices import Role
-from tests.factories import make_council, make_round, make_user
+from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +43,8 @@ def test_the_360giving_downloads_are_files_with_a_name(client):
     staff = make_user(role=Role.PROGRAMME_STAFF)
     funding_round = make_round(code="DL", budget="500000")
     bid = make_scored_bid(funding_round=funding_round, lead=make_council("DLL", "Downloadham"))
-    bid_award(bid=bid, by=staff, amount=Decimal("50000"))
+    award(bid, amount=Decimal("50000"), by=staff)
+    publish_decisions(funding_round, by=staff)
     for url, name in (
         (reverse("pipeline:funded_package"), "local-digital-fund-360giving-all.json"),
         (reverse("pipeline:funded_round_package", args=["DL"]), "local-digital-fund-360giving-DL.json"),

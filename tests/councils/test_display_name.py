@@ -14,12 +14,11 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from bids.services import bid_award
 from councils.choices import Role
 from councils.models import Council
 from notifications.models import Notification
 from notifications.rendering import render_email
-from tests.factories import make_council, make_round, make_user
+from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +41,8 @@ def test_every_surface_names_the_council_the_same_way(bristol, settings):
     funding_round = make_round(code="DN", budget="500000")
     bid = make_scored_bid(funding_round=funding_round, lead=bristol, amount="50000")
     member = make_user(councils=[bristol])
-    bid_award(bid=bid, by=staff, amount=Decimal("50000"))
+    award(bid, amount=Decimal("50000"), by=staff)
+    publish_decisions(funding_round, by=staff)
 
     member_client, staff_client = Client(), Client()
     member_client.force_login(member)

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from bids import services
-from bids.choices import BidState, PartnerStatus
+from bids.choices import BidState, PartnerStatus, RoundState
+from bids.models import FundingRound
 from councils.choices import Role
 from tests.collaboration.conftest import seed_texts
 from tests.e2e.conftest import assert_accessible, sign_in
-from tests.factories import make_bid, make_round, make_user
+from tests.factories import award, make_bid, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +27,14 @@ def _fresh_cache_and_inline_index(settings):
 
     cache.clear()
     settings.SIMILARITY_INDEX_INLINE = True
+
+
+def published_round(code: str) -> FundingRound:
+    """A round whose decisions are published (only then is an award in it public)."""
+    funding_round = make_round(code=code)
+    FundingRound.objects.filter(pk=funding_round.pk).update(state=RoundState.PUBLISHED)
+    funding_round.refresh_from_db()
+    return funding_round
 
 
 def check(page) -> None:
@@ -42,7 +50,7 @@ def test_councils_find_each_other_and_see_similar_work(new_page, councils):
     # A funded project about the same problem, public on /funded/.
     seed_texts(
         [(None, "Taxi and private hire licensing", "Drivers renew hackney carriage licences with paper forms.")],
-        funding_round=make_round(code="CO0"),
+        funding_round=published_round("CO0"),
         council=councils["p3"],
         state=BidState.AWARDED,
     )
@@ -137,8 +145,10 @@ def test_staff_see_overlaps_and_a_funded_discovery_continues_into_an_alpha(new_p
 
     # A funded discovery is continued into an alpha draft that shows its lineage.
     lead = make_user(councils=[councils["lead"]], email="lead2@leadshire.example.test", name="Lin Lead")
-    discovery = make_scored_bid(funding_round=funding_round, lead=councils["lead"], by=lead)
-    discovery = services.bid_award(bid=discovery, by=staff, amount=Decimal("55000"))
+    discovery_round = make_round(code="CO9")
+    discovery = make_scored_bid(funding_round=discovery_round, lead=councils["lead"], by=lead)
+    award(discovery, amount=Decimal("55000"), by=staff)
+    publish_decisions(discovery_round, by=staff)
     make_round(code="CO3")
     lead_page = new_page()
     sign_in(lead_page, lead.email)

@@ -19,7 +19,16 @@ from bids.models import BidPartner
 from councils.choices import Role
 from notifications.models import Notification
 from tests.e2e.conftest import assert_accessible, sign_in
-from tests.factories import make_bid, make_council, make_round, make_user
+from tests.factories import (
+    award,
+    make_bid,
+    make_council,
+    make_round,
+    make_user,
+    publish_decisions,
+    start_assessing,
+    start_deciding,
+)
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid, score_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -194,15 +203,27 @@ def test_assessors_and_staff_find_documents_next_steps_warnings_and_the_panel_pa
     )
     services.document_upload(bid=bid, by=lead, upload=SimpleUploadedFile("evidence.pdf", PDF))
     bid = services.bid_submit(bid=bid, by=lead)
-    make_scored_bid(funding_round=funding_round, scores=(4, 4), amount="50000", lead=make_council("J2S", "Scoreby"))
-    make_in_review_bid(funding_round=funding_round, lead=make_council("J2R", "Reviewham"))
+    other = make_in_review_bid(funding_round=funding_round, amount="50000", lead=make_council("J2S", "Scoreby"))
+    review = make_in_review_bid(funding_round=funding_round, lead=make_council("J2R", "Reviewham"))
 
-    # Staff: the bid page says what to do next; it leads to assigning assessors (item 9).
+    # Staff: the bid page says what to do next: the sift first, then (once the round is assessing) assigning
+    # assessors (item 9).
     staff_page = new_page()
     sign_in(staff_page, staff.email)
     staff_page.wait_for_url("**/pipeline/")
     staff_page.goto(f"/pipeline/bids/{bid.reference}/")
-    expect(staff_page.locator("#next-step")).to_contain_text("assign 2 more assessors")
+    expect(staff_page.locator("#next-step")).to_contain_text("Check the bid is eligible")
+    check(staff_page)
+    staff_page.locator("#next-step").get_by_role("link", name="Sift the bid").click()
+    staff_page.wait_for_url(f"**/pipeline/bids/{bid.reference}/sift/")
+    check(staff_page)
+    staff_page.get_by_label("Yes, it is eligible").check()
+    staff_page.get_by_role("button", name="Record the decision").click()
+    expect(staff_page.locator(".govuk-notification-banner")).to_contain_text(f"{bid.reference} is sifted eligible")
+    start_assessing(funding_round, by=staff)
+    make_scored_bid(funding_round=funding_round, scores=(4, 4), bid=other)
+    staff_page.goto(f"/pipeline/bids/{bid.reference}/")
+    expect(staff_page.locator("#next-step")).to_contain_text("Assign 2 more assessors")
     check(staff_page)
     staff_page.locator("#next-step").get_by_role("link", name="Assign assessors").click()
     staff_page.wait_for_url(f"**/assessments/staff/bids/{bid.reference}/")
@@ -243,11 +264,12 @@ def test_assessors_and_staff_find_documents_next_steps_warnings_and_the_panel_pa
     check(staff_page)
     staff_page.locator("#next-step").get_by_role("link", name=f"See the ranking for {funding_round.name}").click()
 
-    # The ranking warns: the round is open and a bid is still in review (item 10).
+    # The ranking says decisions wait for the round to be deciding (item 10's warning, now the rule).
     staff_page.wait_for_url(f"**/assessments/staff/rounds/{funding_round.pk}/ranking/")
     warnings = staff_page.locator(".govuk-warning-text")
-    expect(warnings.first).to_contain_text("is still open for bids")
-    expect(warnings.nth(1)).to_contain_text("1 bid in Round J2 is still in review")
+    expect(warnings.first).to_contain_text(
+        "Round J2 is assessing: awards and declines are recorded once it is deciding"
+    )
     expect(staff_page.locator("main")).to_contain_text("2 bids above the funding line ask for")
     check(staff_page)
 
@@ -261,9 +283,16 @@ def test_assessors_and_staff_find_documents_next_steps_warnings_and_the_panel_pa
     expect(staff_page.locator(".govuk-header")).to_be_hidden()
     staff_page.emulate_media(media="screen")
 
-    # The award form: warned, and a refused amount is on the field, linked from the summary (item 11).
+    # The award form: refused until the round is deciding (the bid still in review found ineligible first), then
+    # warned that nothing is told until publication; a refused amount is on the field, linked from the summary
+    # (item 11).
     staff_page.goto(f"/pipeline/bids/{bid.reference}/award/")
-    expect(staff_page.locator(".govuk-warning-text").first).to_contain_text("is still open for bids")
+    expect(staff_page.locator(".govuk-error-summary")).to_contain_text("You cannot award funding yet")
+    check(staff_page)
+    services.bid_sift(bid=review, by=staff, eligible=False, note="Not a Declaration signatory")
+    start_deciding(funding_round, by=staff)
+    staff_page.goto(f"/pipeline/bids/{bid.reference}/award/")
+    expect(staff_page.locator(".govuk-warning-text").first).to_contain_text("Decisions are recorded, not told")
     check(staff_page)
     staff_page.get_by_label("Amount to award, in pounds").fill("90000")
     staff_page.get_by_role("button", name=re.compile("Confirm")).click()
@@ -273,7 +302,7 @@ def test_assessors_and_staff_find_documents_next_steps_warnings_and_the_panel_pa
     expect(staff_page.locator("#id_amount-error")).to_contain_text("cannot be more than the £60,000.00 requested")
     check(staff_page)
     staff_page.goto(f"/pipeline/rounds/{funding_round.pk}/batch-award/")
-    expect(staff_page.locator(".govuk-warning-text").first).to_contain_text("is still open for bids")
+    expect(staff_page.locator(".govuk-warning-text").first).to_contain_text("Decisions are recorded, not told")
     check(staff_page)
     staff_page.get_by_role("button", name=re.compile(r"Award \d bids?")).click()
     staff_page.wait_for_url("**/pipeline/?round=*")
@@ -291,7 +320,8 @@ def test_messages_public_pages_and_open_data_read_right(new_page, settings):
     funding_round = make_round(code="J3", budget="500000")
     bid = make_scored_bid(funding_round=funding_round, lead=make_council("J3L", "Messageham"))
     staff = make_user(role=Role.PROGRAMME_STAFF)
-    services.bid_award(bid=bid, by=staff, amount=Decimal("50000"))
+    award(bid, amount=Decimal("50000"), by=staff)
+    publish_decisions(funding_round, by=staff)
     member = bid.lead_council.members.first()
     member.set_password("correct-horse-battery")
     member.save()

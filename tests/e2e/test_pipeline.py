@@ -8,9 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from bids import services as bid_services
 from councils.choices import Role
 from tests.e2e.conftest import assert_accessible, sign_in
-from tests.factories import make_council, make_round, make_user
+from tests.factories import award, make_council, make_round, make_user, publish_decisions, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,10 +27,14 @@ def _fresh_cache():
 
 def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
     funding_round = make_round(code="E2", budget="500000")
-    scored = make_scored_bid(funding_round=funding_round, lead=make_council("E2S", "Scoredale"), amount="75000")
-    make_in_review_bid(funding_round=funding_round, lead=make_council("E2R", "Reviewdale"))
-    waiting = make_scored_bid(funding_round=funding_round, lead=make_council("E2W", "Waitham", region="North West"))
-    make_user(role=Role.PROGRAMME_STAFF, email="staff@e2e.example.test", name="Eve Staff")
+    scored = make_in_review_bid(funding_round=funding_round, lead=make_council("E2S", "Scoredale"), amount="75000")
+    withdrawn = make_in_review_bid(funding_round=funding_round, lead=make_council("E2R", "Reviewdale"))
+    waiting = make_in_review_bid(funding_round=funding_round, lead=make_council("E2W", "Waitham", region="North West"))
+    staff = make_user(role=Role.PROGRAMME_STAFF, email="staff@e2e.example.test", name="Eve Staff")
+    scored, waiting = (make_scored_bid(funding_round=funding_round, bid=bid) for bid in (scored, waiting))
+    # Decisions are recorded while the round is deciding: every bid scored, ineligible or withdrawn.
+    bid_services.bid_withdraw(bid=withdrawn, by=withdrawn.created_by, reason="Our partners pulled out")
+    start_deciding(funding_round, by=staff)
 
     page = new_page()
     sign_in(page, "staff@e2e.example.test")
@@ -87,11 +92,8 @@ def test_public_funded_projects_page_is_accessible_without_sign_in(new_page):
     staff = make_user(role=Role.PROGRAMME_STAFF)
     funding_round = make_round(code="E3", budget="500000")
     bid = make_scored_bid(funding_round=funding_round, lead=make_council("E3L", "Fundedham"))
-    from decimal import Decimal
-
-    from bids.services import bid_award
-
-    bid_award(bid=bid, by=staff, amount=Decimal("50000"))
+    award(bid, amount="50000", by=staff)
+    publish_decisions(funding_round, by=staff)
     page = new_page()
     page.goto("/funded/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Funded projects")
@@ -102,7 +104,7 @@ def test_public_funded_projects_page_is_accessible_without_sign_in(new_page):
 
 
 def test_a_link_to_a_round_that_does_not_exist_explains_itself_accessibly(new_page):
-    funding_round = make_round(code="E4")
+    funding_round = publish_decisions(make_round(code="E4"), by=make_user(role=Role.PROGRAMME_STAFF))
     page = new_page()
     page.goto("/funded/?round=999999")
     expect(page.locator(".govuk-error-summary")).to_contain_text("Select a round from the list")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from bids import services
-from bids.choices import Payer, Phase
+from bids.choices import BidState, Payer, Phase, RoundState
 from bids.models import Bid, FundingRound
 from councils.choices import CouncilType, Role
 from councils.models import Council, Membership, User
@@ -60,17 +60,91 @@ def make_user(
 
 
 def make_round(*, code: str | None = None, budget: str = "1000000", open_: bool = True, **settings) -> FundingRound:
+    """A round opened (as beat opens it) ten days ago and closing in ten days; with `open_=False`, one whose
+    closing time passed yesterday and which has been closed (as beat closes it)."""
     now = timezone.now()
-    return services.round_create(
+    funding_round = services.round_create(
         name=f"Round {code or next(_sequence)}",
         code=code or f"T{next(_sequence)}",
         opens_at=now - timedelta(days=10),
-        closes_at=now + timedelta(days=10) if open_ else now - timedelta(days=1),
+        closes_at=now + timedelta(days=10),
         assessment_deadline=now + timedelta(days=40),
         budget=Decimal(budget),
         phase_caps={Phase.DISCOVERY: Decimal("80000"), Phase.ALPHA: Decimal("250000"), Phase.BETA: Decimal("350000")},
         **settings,
     )
+    funding_round = services.round_open(funding_round=funding_round)
+    if not open_:
+        FundingRound.objects.filter(pk=funding_round.pk).update(closes_at=now - timedelta(days=1))
+        funding_round.refresh_from_db()
+        funding_round = services.round_close(funding_round=funding_round)
+    return funding_round
+
+
+# --- Moving a round through its life, as staff do (each through the real services) ----------------------
+
+
+def _staff() -> User:
+    return User.objects.filter(role=Role.PROGRAMME_STAFF, is_active=True).first() or make_user(
+        role=Role.PROGRAMME_STAFF
+    )
+
+
+def sift_all(funding_round: FundingRound, *, by: User | None = None) -> None:
+    """Sift every submitted bid of the round not yet sifted as eligible."""
+    by = by or _staff()
+    for bid in funding_round.bids.filter(state=BidState.IN_REVIEW, sift__isnull=True).order_by("number"):
+        services.bid_sift(bid=bid, by=by, eligible=True, note="Checked by the programme team")
+
+
+def start_assessing(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
+    """Close the round (early, if it is still open), sift its bids eligible and start assessment."""
+    by = by or _staff()
+    funding_round.refresh_from_db()
+    if funding_round.state == RoundState.OPEN:
+        services.round_close_early(funding_round=funding_round, by=by, reason="Closed for the test")
+    funding_round.refresh_from_db()
+    if funding_round.state == RoundState.CLOSED:
+        sift_all(funding_round, by=by)
+        services.round_start_assessing(funding_round=funding_round, by=by)
+    funding_round.refresh_from_db()
+    return funding_round
+
+
+def start_deciding(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
+    """Take the round to deciding (every bid must be scored, ineligible or withdrawn by then)."""
+    by = by or _staff()
+    funding_round = start_assessing(funding_round, by=by)
+    if funding_round.state == RoundState.ASSESSING:
+        services.round_start_deciding(funding_round=funding_round, by=by)
+    funding_round.refresh_from_db()
+    return funding_round
+
+
+def publish_decisions(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
+    """Publish the round's decisions (taking it to deciding first if need be)."""
+    by = by or _staff()
+    funding_round = start_deciding(funding_round, by=by)
+    services.round_publish_decisions(funding_round=funding_round, by=by)
+    funding_round.refresh_from_db()
+    return funding_round
+
+
+def award(bid: Bid, *, amount: str | Decimal | None = None, by: User | None = None, conditions: str = "") -> Bid:
+    """Record an award for a scored bid, taking its round to deciding first if need be."""
+    by = by or _staff()
+    start_deciding(bid.funding_round, by=by)
+    bid.refresh_from_db()
+    return services.bid_award(
+        bid=bid, by=by, amount=Decimal(amount) if amount is not None else bid.amount_requested, conditions=conditions
+    )
+
+
+def decline(bid: Bid, *, feedback: str = "Not this time", by: User | None = None) -> Bid:
+    by = by or _staff()
+    start_deciding(bid.funding_round, by=by)
+    bid.refresh_from_db()
+    return services.bid_decline(bid=bid, by=by, feedback=feedback)
 
 
 def fill_bid(bid: Bid, by: User, *, amount: str = "60000", phase: str = Phase.DISCOVERY) -> Bid:

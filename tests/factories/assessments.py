@@ -9,10 +9,11 @@ from collections.abc import Sequence
 
 from assessments import services
 from assessments.models import Assessment
+from bids.choices import RoundState
 from bids.models import Bid, FundingRound
 from councils.choices import Role
 from councils.models import Council, User
-from tests.factories import make_council, make_submitted_bid, make_user
+from tests.factories import make_council, make_submitted_bid, make_user, start_assessing
 
 JUSTIFICATION = "The bid gives clear evidence for this score across all partner councils."
 
@@ -36,7 +37,11 @@ def make_in_review_bid(*, funding_round: FundingRound, amount: str = "60000", **
 
 
 def assign(bid: Bid, assessors: Sequence[User], *, by: User | None = None) -> list[Assessment]:
+    """Assign assessors to a submitted bid, first closing its round, sifting its bids and starting assessment if
+    the round is not assessing yet (so create every bid a test needs in the round before the first assign)."""
     by = by or make_staff()
+    if bid.funding_round.state != RoundState.ASSESSING:
+        bid.funding_round = start_assessing(bid.funding_round, by=by)
     return [services.assessment_assign(bid=bid, assessor=assessor, by=by) for assessor in assessors]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from assessments import services as assessment_services
@@ -14,9 +15,20 @@ from assessments.reminders import assessment_reminders_send
 from bids import services as bid_services
 from bids.models import Bid, FundingRound
 from bids.reminders import round_closing_reminders_send
+from core.exceptions import ApplicationError
 from notifications.choices import Event, Status
 from notifications.models import Notification
-from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user
+from tests.factories import (
+    award,
+    decline,
+    make_bid,
+    make_council,
+    make_round,
+    make_submitted_bid,
+    make_user,
+    publish_decisions,
+    start_assessing,
+)
 from tests.factories.assessments import assign, make_assessor, make_scored_bid, make_staff, score_all
 from tests.notifications.conftest import body_html, body_text, site_paths, wait_for, wait_settled
 
@@ -196,6 +208,7 @@ def test_bid_ineligible_reaches_lead_and_partner_members_with_the_reason(mailer,
 def test_assessor_assigned_reaches_the_assessor_with_the_due_date(mailer, client, people, funding_round):
     bid = submitted(people, funding_round)
     assessor = make_assessor(name="Ada Assessor")
+    start_assessing(funding_round, by=people["staff"])
     assessment_services.assessment_assign(bid=bid, assessor=assessor, by=people["staff"])
 
     messages = delivered(mailer, Event.ASSESSOR_ASSIGNED, [assessor])
@@ -260,7 +273,10 @@ def test_bid_scored_reaches_only_programme_staff(mailer, client, people, funding
 
 def test_bid_awarded_reaches_lead_and_partner_members_with_amount_and_conditions(mailer, client, people, funding_round):
     bid = make_scored_bid(funding_round=funding_round, bid=submitted(people, funding_round))
-    bid_services.bid_award(bid=bid, by=people["staff"], amount="55000", conditions="Publish weeknotes every fortnight.")
+    award(bid, amount="55000", conditions="Publish weeknotes every fortnight.", by=people["staff"])
+    # Recorded, not told, until the round's decisions are published.
+    assert not Notification.objects.filter(event=Event.BID_AWARDED).exists()
+    publish_decisions(funding_round, by=people["staff"])
 
     recipients = [people[name] for name in ("lead", "lead_colleague", "partner_a", "partner_b")]
     messages = delivered(mailer, Event.BID_AWARDED, recipients)
@@ -276,7 +292,9 @@ def test_bid_awarded_reaches_lead_and_partner_members_with_amount_and_conditions
 
 def test_bid_not_funded_reaches_lead_and_partner_members_with_feedback(mailer, client, people, funding_round):
     bid = make_scored_bid(funding_round=funding_round, bid=submitted(people, funding_round))
-    bid_services.bid_decline(bid=bid, by=people["staff"], feedback="Strong idea, but the savings were not evidenced.")
+    decline(bid, feedback="Strong idea, but the savings were not evidenced.", by=people["staff"])
+    assert not Notification.objects.filter(event=Event.BID_NOT_FUNDED).exists()
+    publish_decisions(funding_round, by=people["staff"])
 
     recipients = [people[name] for name in ("lead", "lead_colleague", "partner_a", "partner_b")]
     messages = delivered(mailer, Event.BID_NOT_FUNDED, recipients)
@@ -340,3 +358,102 @@ def test_assessment_reminders_reach_the_assessor(mailer, client, people, funding
     )
     reminded = {m["X-Envelope-To"] for m in mailer.messages if m["X-LDF-Event"].startswith("assessment_")}
     assert reminded == {assessor.email}
+
+
+# --- Rounds, questions and reminders from the round's page ---------------------------------------------------
+
+
+def test_a_round_opening_and_closing_reaches_who_asked_and_the_leads_of_drafts(mailer, client, people):
+    from bids.choices import Phase
+    from notifications.services import preference_update
+
+    opted_in = make_user(councils=[people["lead_council"]], name="Olly Optin")
+    unsigned = make_user(councils=[make_council(signed=False)], name="Una Unsigned")
+    for user in (opted_in, unsigned):
+        preference_update(user=user, round_opening_emails=True)
+    now = timezone.now()
+    funding_round = bid_services.round_create(
+        name="Round 12",
+        code="R12",
+        opens_at=now + timedelta(minutes=1),
+        closes_at=now + timedelta(days=30),
+        assessment_deadline=now + timedelta(days=60),
+        budget="500000",
+        phase_caps={Phase.DISCOVERY: 80000},
+    )
+    assert bid_services.rounds_open_and_close_due() == (0, 0)  # not yet
+    with time_machine.travel(now + timedelta(minutes=2), tick=True):
+        assert bid_services.rounds_open_and_close_due() == (1, 0)
+        assert bid_services.rounds_open_and_close_due() == (0, 0)  # run twice: opened once
+        funding_round.refresh_from_db()
+        draft = make_bid(funding_round=funding_round, lead=people["lead_council"], by=people["lead"])
+    opened = delivered(mailer, Event.ROUND_OPENED, [opted_in])
+    text = body_text(opened[opted_in.email])
+    assert "Round 12 is open for bids" in opened[opted_in.email]["Subject"]
+    assert "Start a bid: http://testserver/bids/start/" in text
+
+    funding_round.refresh_from_db()
+    bid_services.round_close_early(funding_round=funding_round, by=people["staff"], reason="The budget is spent.")
+    closed = delivered(
+        mailer, Event.ROUND_CLOSED, [people["staff"], people["lead"], people["lead_colleague"], opted_in]
+    )
+    check_message(
+        client,
+        closed[people["lead"].email],
+        people["lead"],
+        reference=draft.reference,
+        says=["can no longer be submitted", "The budget is spent."],
+    )
+    assert "Round 12 has closed: 0 bids submitted" in closed[people["staff"].email]["Subject"]
+
+
+def test_questions_and_their_answers_reach_the_bids_team_staff_and_assessors(mailer, client, people, funding_round):
+    from bids.reminders import clarification_reminders_send
+
+    bid = submitted(people, funding_round)
+    assessor = make_assessor(name="Ada Assessor")
+    [assessment] = assign(bid, [assessor], by=people["staff"])
+    assessment_services.assessment_declare(assessment=assessment, by=assessor, conflict=False)
+    bid.refresh_from_db()
+
+    proposal = bid_services.clarification_propose(bid=bid, by=assessor, question="Who maintains the code after?")
+    proposed = delivered(mailer, Event.CLARIFICATION_PROPOSED, [people["staff"]])
+    check_message(
+        client, proposed[people["staff"].email], people["staff"], reference=bid.reference, says=["Ada Assessor"]
+    )
+
+    question = bid_services.clarification_ask(
+        bid=bid,
+        by=people["staff"],
+        question=proposal.question,
+        reply_by=timezone.localdate() + timedelta(days=2),
+        proposal=proposal,
+    )
+    asked = delivered(mailer, Event.CLARIFICATION_ASKED, [people["lead"], people["lead_colleague"]])
+    check_message(
+        client, asked[people["lead"].email], people["lead"], reference=bid.reference, says=["Who maintains the code"]
+    )
+    assert "Ada" not in body_text(asked[people["lead"].email])  # councils never learn who proposed it
+
+    assert clarification_reminders_send() == 2
+    assert clarification_reminders_send() == 0
+    reminded = delivered(mailer, Event.CLARIFICATION_REMINDER, [people["lead"], people["lead_colleague"]])
+    assert "Answer the question:" in body_text(reminded[people["lead"].email])
+
+    question.bid = bid
+    bid_services.clarification_answer(clarification=question, by=people["lead"], answer="Our shared team does.")
+    answered = delivered(mailer, Event.CLARIFICATION_ANSWERED, [people["staff"], assessor])
+    check_message(client, answered[assessor.email], assessor, reference=bid.reference, says=["Our shared team does."])
+
+
+def test_staff_remind_an_assessor_once_a_day_of_everything_they_have_to_finish(mailer, people, funding_round):
+    bid = submitted(people, funding_round)
+    assessor = make_assessor(name="Ada Assessor")
+    assign(bid, [assessor], by=people["staff"])
+    assessment_services.assessor_remind(funding_round=funding_round, assessor=assessor, by=people["staff"])
+    with pytest.raises(ApplicationError, match="already been reminded today"):
+        assessment_services.assessor_remind(funding_round=funding_round, assessor=assessor, by=people["staff"])
+    nudged = delivered(mailer, Event.ASSESSMENT_NUDGE, [assessor])
+    text = body_text(nudged[assessor.email])
+    assert f"{funding_round.name}: 1 assessment to finish" == nudged[assessor.email]["Subject"]
+    assert f"{bid.reference}: " in text and "Continue the assessment: http://testserver/assessments/" in text

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
-from notifications.choices import ACCOUNT_EVENTS, Channel, Event, Status
+from notifications.choices import ACCOUNT_EVENTS, ROUND_EVENTS, Channel, Event, Status
 from notifications.models import Notification
 from notifications.rendering import render_email
 from notifications.services import (
@@ -175,7 +175,7 @@ def test_staff_retry_a_failed_row_and_nothing_else(staff_user, django_capture_on
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("event", [event for event in Event.values if event not in ACCOUNT_EVENTS])
+@pytest.mark.parametrize("event", [event for event in Event.values if event not in ACCOUNT_EVENTS | ROUND_EVENTS])
 def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_subject(event, settings):
     settings.SITE_URL = "https://bids.example.gov.uk"
     context = {
@@ -206,6 +206,31 @@ def test_every_event_has_a_plain_text_and_html_email_with_the_reference_in_the_s
     assert "https://bids.example.gov.uk/" in rendered.text
     assert 'href="https://bids.example.gov.uk/' in rendered.html
     assert "LDF-R6-0042" in rendered.html
+    assert "{{" not in rendered.text and "{%" not in rendered.html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("event", sorted(ROUND_EVENTS))
+def test_every_round_event_has_a_plain_text_and_html_email_with_the_round_in_the_subject(event, settings):
+    settings.SITE_URL = "https://bids.example.gov.uk"
+    context = {
+        "round": "Round 8",
+        "closes_at_display": "20 November 2026 at 5pm",
+        "start_path": "/bids/start/",
+        "due_date_display": "10 December 2026",
+        "assessments": [
+            {"reference": "LDF-R8-0001", "title": "Repairs", "state": "Assigned", "assessment_path": "/assessments/3/"}
+        ],
+        "assessments_path": "/assessments/",
+    }
+    notification = Notification(event=event, recipient=make_user(), template=f"emails/{event}", context=context)
+
+    rendered = render_email(notification)
+
+    assert rendered.subject.startswith("Round 8")
+    assert "\n" not in rendered.subject
+    assert "https://bids.example.gov.uk/" in rendered.text
+    assert 'href="https://bids.example.gov.uk/' in rendered.html
     assert "{{" not in rendered.text and "{%" not in rendered.html
 
 

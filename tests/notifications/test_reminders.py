@@ -41,8 +41,9 @@ def sweep_assessments_at(moment: str) -> int:
 
 
 def make_round_at(moment: str, **settings_):
+    """A round set up at `moment` and opened there, as beat opens it (its opening time has passed)."""
     with time_machine.travel(at(moment), tick=False):
-        return bid_services.round_create(
+        funding_round = bid_services.round_create(
             name="Round 9",
             code="R9",
             opens_at=at("2026-11-01 09:00"),
@@ -52,6 +53,9 @@ def make_round_at(moment: str, **settings_):
             phase_caps={Phase.DISCOVERY: Decimal("80000")},
             **settings_,
         )
+        assert bid_services.rounds_open_and_close_due() == (1, 0)
+        funding_round.refresh_from_db()
+        return funding_round
 
 
 @pytest.fixture
@@ -196,10 +200,13 @@ def test_beat_runs_the_sweeps_and_the_reminders_by_registered_task_name():
     tasks = {entry["task"] for entry in schedule.values()}
     assert tasks == {
         "notifications.sweep_pending",
+        "bids.open_and_close_rounds",
         "bids.send_round_closing_reminders",
+        "bids.send_clarification_reminders",
         "assessments.send_assessment_reminders",
         "collaboration.sweep_index",
     }
     app.loader.import_default_modules()
     assert tasks <= set(app.tasks)
     assert schedule["notifications-sweep-pending"]["schedule"] == 60.0
+    assert schedule["bids-open-and-close-rounds"]["schedule"] == 60.0  # rounds open and close within a minute

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from bids.models import Bid
 from councils.choices import Role
-from tests.factories import make_council, make_round, make_user
+from tests.factories import make_council, make_round, make_user, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
 
@@ -29,13 +30,19 @@ def small_round(db):
 
 
 @pytest.fixture
-def scored_bid(small_round):
-    return make_scored_bid(funding_round=small_round, lead=make_council("SCA", "Scoreshire"))
+def scored_bid(small_round, staff):
+    """A scored bid in a round that is deciding, where awards and declines are recorded."""
+    bid = make_scored_bid(funding_round=small_round, lead=make_council("SCA", "Scoreshire"))
+    start_deciding(small_round, by=staff)
+    return Bid.objects.get(pk=bid.pk)
 
 
 @pytest.fixture
-def in_review_bid(small_round):
-    return make_in_review_bid(funding_round=small_round, lead=make_council("REV", "Reviewton"))
+def in_review_bid(db):
+    """A bid in review, in an open round of its own (a round that is deciding has none)."""
+    return make_in_review_bid(
+        funding_round=make_round(code="RV", budget="100000"), lead=make_council("REV", "Reviewton")
+    )
 
 
 def council_client(council) -> tuple[Client, object]:

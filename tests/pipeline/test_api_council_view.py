@@ -34,9 +34,9 @@ def world(db):
     lead_user = bid.created_by
     services.bid_return_for_changes(bid=bid, by=staff, message="Add the partner costs.")
     services.bid_submit(bid=bid, by=lead_user)
+    other = make_in_review_bid(funding_round=funding_round, lead=lead, amount="50000")
     scored = make_scored_bid(funding_round=funding_round, bid=bid)
     assert scored.state == BidState.SCORED and scored.final_score is not None
-    other = make_in_review_bid(funding_round=funding_round, lead=lead, amount="50000")
     return {"round": funding_round, "bid": scored, "other": other, "lead_user": lead_user, "staff": staff}
 
 
@@ -135,8 +135,10 @@ def test_council_filters_and_sorts_use_the_state_councils_see(world):
 
 def test_an_assessor_token_sees_only_assigned_declared_bids_without_scores(world):
     assessor = make_assessor()
-    fresh = make_in_review_bid(funding_round=world["round"])
-    waiting = make_in_review_bid(funding_round=world["round"])
+    # (The world's round is already assessing: these bids are submitted to another round.)
+    later_round = make_round(code="CW")
+    fresh = make_in_review_bid(funding_round=later_round)
+    waiting = make_in_review_bid(funding_round=later_round)
     (declared,) = assign(fresh, [assessor])
     assign(waiting, [assessor])
     api = token_client(assessor)

@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from bids.choices import BidState
 from bids.models import Bid, FundingRound
-from bids.services import bid_award, bid_decline
 from pipeline.selectors import dashboard_get, round_list
-from tests.factories import make_bid, make_council, make_round
+from tests.factories import award, decline, make_bid, make_council, make_round
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +21,25 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def programme(staff):
+    """Round DA, deciding: an award, a decline, a scored bid still to decide and a draft left when it closed.
+    Round DR, open: a bid in review (a round deciding has none: every bid is scored, ineligible or withdrawn)."""
     funding_round = make_round(code="DA", budget="500000")
-    awarded = make_scored_bid(funding_round=funding_round, amount="60000", lead=make_council("DA1", "Awardham"))
-    bid_award(bid=awarded, by=staff, amount=Decimal("50000"))
-    declined = make_scored_bid(funding_round=funding_round, amount="70000", lead=make_council("DA2", "Declinby"))
-    bid_decline(bid=declined, by=staff, feedback="Not this time")
-    scored = make_scored_bid(funding_round=funding_round, amount="80000", lead=make_council("DA3", "Scoreton"))
-    review = make_in_review_bid(funding_round=funding_round, amount="40000", lead=make_council("DA4", "Reviewby"))
+    awarded, declined, scored = (
+        make_in_review_bid(funding_round=funding_round, amount=amount, lead=make_council(code, name))
+        for amount, code, name in (
+            ("60000", "DA1", "Awardham"),
+            ("70000", "DA2", "Declinby"),
+            ("80000", "DA3", "Scoreton"),
+        )
+    )
     draft = make_bid(funding_round=funding_round, lead=make_council("DA5", "Drafton"), amount="30000")
+    awarded, declined, scored = (
+        make_scored_bid(funding_round=funding_round, bid=bid) for bid in (awarded, declined, scored)
+    )
+    awarded = award(awarded, amount=Decimal("50000"), by=staff)
+    decline(declined, feedback="Not this time", by=staff)
+    review_round = make_round(code="DR", budget="100000")
+    review = make_in_review_bid(funding_round=review_round, amount="40000", lead=make_council("DA4", "Reviewby"))
     # Decision times of exactly 10 and 30 days, so the median is 20.
     now = timezone.now()
     Bid.objects.filter(pk=awarded.pk).update(submitted_at=now - timedelta(days=40), decided_at=now - timedelta(days=30))
@@ -45,12 +55,12 @@ def test_dashboard_figures_for_a_round(programme):
     by_state = {row.state: row for row in summary.states}
     assert by_state[BidState.AWARDED].count == 1 and by_state[BidState.AWARDED].awarded == Decimal("50000")
     assert by_state[BidState.NOT_FUNDED].count == 1 and by_state[BidState.NOT_FUNDED].requested == Decimal("70000")
-    assert by_state[BidState.SCORED].count == 1 and by_state[BidState.IN_REVIEW].count == 1
+    assert by_state[BidState.SCORED].count == 1 and by_state[BidState.IN_REVIEW].count == 0
     assert by_state[BidState.DRAFT].count == 1
-    assert summary.total.count == 5 and summary.total.requested == Decimal("280000")
+    assert summary.total.count == 4 and summary.total.requested == Decimal("240000")
     assert [(step.label, step.count) for step in summary.funnel] == [
-        ("Started (draft)", 5),
-        ("Submitted (in review)", 4),
+        ("Started (draft)", 4),
+        ("Submitted (in review)", 3),
         ("Scored", 3),
         ("Awarded", 1),
     ]
@@ -65,7 +75,7 @@ def test_dashboard_figures_for_a_round(programme):
 
 
 def test_bids_past_the_assessment_deadline_and_needing_moderation_are_counted(programme):
-    funding_round = programme["round"]
+    funding_round = programme["review"].funding_round
     FundingRound.objects.filter(pk=funding_round.pk).update(
         closes_at=timezone.now() - timedelta(days=2), assessment_deadline=timezone.now() - timedelta(days=1)
     )
@@ -77,7 +87,7 @@ def test_bids_past_the_assessment_deadline_and_needing_moderation_are_counted(pr
 
 
 def test_dashboard_across_rounds_adds_every_round(programme, staff):
-    other = make_round(code="DB", budget="250000")
+    other = make_round(code="DB", budget="150000")
     make_bid(funding_round=other, lead=make_council("DB1", "Otherby"))
     summary = dashboard_get(funding_round=None, rounds=round_list())
     assert summary.total.count == 6
@@ -92,7 +102,7 @@ def test_dashboard_page_has_accessible_charts_with_tables(staff_client, programm
         svg = re.search(rf'<svg[^>]*aria-labelledby="{chart}-title {chart}-desc"[^>]*>', html)
         assert svg and 'role="img"' in svg.group(0)
         assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
-    assert "Started (draft): 5 bids (100% of all bids). Submitted (in review): 4 bids" in html
+    assert "Started (draft): 4 bids (100% of all bids). Submitted (in review): 3 bids" in html
     assert "Budget £500,000: £50,000 awarded (10%), £450,000 remaining." in html
     assert "Funnel as a table" in html
     assert 'id="budget-remaining">£450,000<' in html

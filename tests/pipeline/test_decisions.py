@@ -14,10 +14,11 @@ from bids.models import Bid, BidTransition
 from bids.services import bid_award
 from core.exceptions import ApplicationError
 from councils.choices import Role
+from notifications.models import Notification
 from pipeline import services as pipeline_services
 from pipeline.services import round_batch_award
-from tests.factories import make_council, make_round, make_user
-from tests.factories.assessments import make_scored_bid
+from tests.factories import award, make_council, make_round, make_user, start_deciding
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
 from tests.pipeline.conftest import council_client
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,8 @@ def test_award_with_conditions_records_the_decision_and_history(staff_client, sc
     assert (last.transition, last.by, last.source_state) == ("award", staff, BidState.SCORED)
     page = staff_client.get(response.url).content.decode()
     assert "was awarded £55,000.00" in page
+    # Recorded, not told: the councils hear when the round's decisions are published.
+    assert not Notification.objects.filter(event="bid_awarded").exists()
 
 
 @pytest.mark.parametrize(
@@ -68,9 +71,15 @@ def test_award_refuses_bad_amounts_and_changes_nothing(staff_client, scored_bid,
     assert scored_bid.state == BidState.SCORED and scored_bid.award_amount is None
 
 
-def test_award_refused_when_it_would_overspend_the_budget(staff_client, small_round, scored_bid, staff):
-    other = make_scored_bid(funding_round=small_round, lead=make_council("OVR", "Overton"))
-    bid_award(bid=other, by=staff, amount=Decimal("60000"))
+def scored_pair(funding_round, *leads):
+    """Two bids submitted to the round, then both scored (a round moves to deciding with no bid in review)."""
+    bids = [make_in_review_bid(funding_round=funding_round, lead=lead) for lead in leads]
+    return [make_scored_bid(funding_round=funding_round, bid=bid) for bid in bids]
+
+
+def test_award_refused_when_it_would_overspend_the_budget(staff_client, small_round, staff):
+    scored_bid, other = scored_pair(small_round, make_council("SCA", "Scoreshire"), make_council("OVR", "Overton"))
+    award(other, amount=Decimal("60000"), by=staff)
     response = staff_client.post(decide_url(scored_bid, "award"), {"amount": "60000"})
     assert response.status_code == 400
     assert "would overspend" in response.content.decode()
@@ -113,6 +122,20 @@ def test_detail_offers_only_the_decisions_the_state_machine_allows(staff_client,
     assert decide_url(in_review_bid, "award") not in review
 
 
+def test_a_scored_bid_is_decided_only_once_its_round_is_deciding(staff_client, small_round, staff):
+    bid = make_scored_bid(funding_round=small_round, lead=make_council("SCA", "Scoreshire"))
+    page = staff_client.get(reverse("pipeline:bid_detail", args=[bid.reference])).content.decode()
+    assert decide_url(bid, "award") not in page
+    response = staff_client.post(decide_url(bid, "award"), {"amount": "100"})
+    assert response.status_code == 400
+    assert (
+        f"You cannot award funding yet: awards and declines are recorded while the round is deciding, and "
+        f"{small_round.name} is assessing" in response.content.decode()
+    )
+    start_deciding(small_round, by=staff)
+    assert staff_client.post(decide_url(bid, "award"), {"amount": "100"}).status_code == 302
+
+
 def test_a_decision_the_bid_is_not_in_a_state_for_explains_and_changes_nothing(staff_client, in_review_bid):
     response = staff_client.post(decide_url(in_review_bid, "award"), {"amount": "100"})
     assert response.status_code == 400
@@ -144,9 +167,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, scored_bid):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_awards_on_a_budget_that_affords_one_make_one_award(require_postgres):
     funding_round = make_round(code="CC", budget="100000")
-    first = make_scored_bid(funding_round=funding_round, lead=make_council("CC1", "Concur One"))
-    second = make_scored_bid(funding_round=funding_round, lead=make_council("CC2", "Concur Two"))
+    first, second = scored_pair(funding_round, make_council("CC1", "Concur One"), make_council("CC2", "Concur Two"))
     staff = make_user(role=Role.PROGRAMME_STAFF)
+    start_deciding(funding_round, by=staff)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -177,9 +200,15 @@ def test_two_concurrent_awards_on_a_budget_that_affords_one_make_one_award(requi
 
 def test_batch_award_awards_every_bid_above_the_funding_line(staff_client, staff):
     funding_round = make_round(code="BA", budget="130000")
-    top = make_scored_bid(funding_round=funding_round, scores=(5, 5), lead=make_council("BA1", "Topham"))
-    second = make_scored_bid(funding_round=funding_round, scores=(4, 4), lead=make_council("BA2", "Secondby"))
-    below = make_scored_bid(funding_round=funding_round, scores=(3, 3), lead=make_council("BA3", "Belowton"))
+    top, second, below = (
+        make_in_review_bid(funding_round=funding_round, lead=make_council(code, name))
+        for code, name in (("BA1", "Topham"), ("BA2", "Secondby"), ("BA3", "Belowton"))
+    )
+    top, second, below = (
+        make_scored_bid(funding_round=funding_round, scores=scores, bid=bid)
+        for scores, bid in (((5, 5), top), ((4, 4), second), ((3, 3), below))
+    )
+    start_deciding(funding_round, by=staff)
     url = reverse("pipeline:batch_award", args=[funding_round.pk])
     page = staff_client.get(url).content.decode()
     assert top.reference in page and second.reference in page and below.reference not in page
@@ -193,10 +222,14 @@ def test_batch_award_awards_every_bid_above_the_funding_line(staff_client, staff
 
 def test_batch_award_is_all_or_nothing_when_one_award_would_overspend(monkeypatch, staff):
     funding_round = make_round(code="AN", budget="130000")
-    bids = [
-        make_scored_bid(funding_round=funding_round, scores=(score, score), lead=make_council(f"AN{score}"))
-        for score in (5, 4, 3)
+    submitted = [
+        make_in_review_bid(funding_round=funding_round, lead=make_council(f"AN{score}")) for score in (5, 4, 3)
     ]
+    bids = [
+        make_scored_bid(funding_round=funding_round, scores=(score, score), bid=bid)
+        for score, bid in zip((5, 4, 3), submitted, strict=True)
+    ]
+    start_deciding(funding_round, by=staff)
     real_ranking = pipeline_services.round_ranking
 
     def stale_ranking(*, funding_round):

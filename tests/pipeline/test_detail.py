@@ -30,8 +30,9 @@ def test_staff_page_shows_everything_about_the_bid(staff_client, scored_bid, sta
     assert "Staff" in html and "Supplier" in html  # cost lines
     assert 'id="assessments"' in html and 'id="moderation"' in html and "Strategic fit" in html
     assert "Share the code" in html
-    # History: submitted, scored, awarded — who and when.
-    assert html.count('class="app-timeline__item"') == 3
+    # History: submitted, sifted eligible, scored, awarded — who and when.
+    assert html.count('class="app-timeline__item"') == 4
+    assert "Sifted: eligible" in html
     assert "In review to Scored" in html and "Scored to Awarded" in html and "By Pat Programme" in html
     # Notifications sent about the bid, from the outbox.
     assert Notification.objects.filter(reference=scored_bid.reference).exists()
@@ -42,7 +43,8 @@ def test_time_in_each_state_comes_from_the_history(scored_bid, staff):
     now = timezone.now()
     start = now - timedelta(days=30)
     type(scored_bid).objects.filter(pk=scored_bid.pk).update(created_at=start)
-    moments = iter([start + timedelta(days=5), start + timedelta(days=25)])
+    # Submitted after 5 days, sifted 5 days later, scored 15 days after that.
+    moments = iter([start + timedelta(days=5), start + timedelta(days=10), start + timedelta(days=25)])
     for row in BidTransition.objects.filter(bid=scored_bid).order_by("at", "pk"):
         BidTransition.objects.filter(pk=row.pk).update(at=next(moments))
     page = staff_bid_page(user=staff, reference=scored_bid.reference, now=now)
@@ -50,7 +52,11 @@ def test_time_in_each_state_comes_from_the_history(scored_bid, staff):
     assert spent["draft"] == timedelta(days=5)
     assert spent["in_review"] == timedelta(days=20)
     assert spent["scored"] == timedelta(days=5)  # still scored: until now
-    assert [entry.time_in_source for entry in page.timeline] == [timedelta(days=5), timedelta(days=20)]
+    assert [entry.time_in_source for entry in page.timeline] == [
+        timedelta(days=5),
+        timedelta(days=5),
+        timedelta(days=15),
+    ]
     assert [decision for decision, _label in page.decisions] == ["award", "decline"]
 
 

@@ -4,38 +4,35 @@ review, and the award form shows its amount problems on the field, linked from t
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments.services import moderation_record
-from bids.models import FundingRound
-from bids.services import bid_award
+from bids import services as bid_services
 from pipeline import services as pipeline_services
-from tests.factories import make_council, make_round
+from tests.factories import award, make_council, make_round, publish_decisions, start_assessing, start_deciding
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid, score_all
 
 pytestmark = pytest.mark.django_db
-
-
-def close(funding_round) -> None:
-    FundingRound.objects.filter(pk=funding_round.pk).update(closes_at=timezone.now() - timedelta(days=1))
-    funding_round.refresh_from_db()
 
 
 def next_step(page: str) -> str:
     return re.search(r'id="next-step">(.*?)</div>', page, re.S).group(1)
 
 
-def test_an_in_review_bid_without_assessors_links_to_assigning_them(staff_client, in_review_bid):
+def test_an_in_review_bid_without_assessors_links_to_assigning_them(staff_client, in_review_bid, staff):
     page = staff_client.get(reverse("pipeline:bid_detail", args=[in_review_bid.reference])).content.decode()
     assign_url = reverse("assessments:bid", args=[in_review_bid.reference])
     assert f'No assessors assigned. <a class="govuk-link" href="{assign_url}">Assign assessors' in page
+    # First the sift, then (once the round is assessing) the assessors.
     step = next_step(page)
-    assert "assign 2 more assessors" in step and f'href="{assign_url}"' in step
+    assert "Check the bid is eligible" in step
+    assert f'href="{reverse("pipeline:bid_sift", args=[in_review_bid.reference])}"' in step
+    start_assessing(in_review_bid.funding_round, by=staff)
+    step = next_step(staff_client.get(reverse("pipeline:bid_detail", args=[in_review_bid.reference])).content.decode())
+    assert "Assign 2 more assessors" in step and f'href="{assign_url}"' in step
 
 
 def test_after_moderation_the_bid_pages_point_to_the_ranking(staff_client, staff):
@@ -56,35 +53,42 @@ def test_after_moderation_the_bid_pages_point_to_the_ranking(staff_client, staff
 
 
 def test_every_state_of_a_bid_has_a_next_step_on_the_staff_page(staff_client, scored_bid, in_review_bid, staff):
-    bid_award(bid=scored_bid, by=staff, amount=Decimal("60000"))
+    award(scored_bid, amount=Decimal("60000"), by=staff)
     for bid in (scored_bid, in_review_bid):
         page = staff_client.get(reverse("pipeline:bid_detail", args=[bid.reference])).content.decode()
         assert next_step(page).strip()
+    # An award is recorded until the round's decisions are published; then it is a published funded project.
+    recorded = next_step(staff_client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference])).content.decode())
+    assert "when you publish" in recorded
+    assert reverse("pipeline:round", args=[scored_bid.funding_round_id]) in recorded
+    publish_decisions(scored_bid.funding_round, by=staff)
     assert reverse("pipeline:funded") in next_step(
         staff_client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference])).content.decode()
     )
 
 
-def test_ranking_and_award_pages_warn_while_the_round_is_open_or_bids_are_in_review(
-    staff_client, small_round, scored_bid, in_review_bid
-):
-    open_warning = f"{small_round.name} is still open for bids until"
-    review_warning = f"1 bid in {small_round.name} is still in review"
+def test_ranking_and_award_pages_say_decisions_wait_for_deciding_and_for_publication(staff_client, staff):
+    """The warning another engineer put on these pages (deciding while the round is open or bids are in review)
+    is now the rule: decisions are recorded only while the round is deciding, and told only when published."""
+    funding_round = make_round(code="WR", budget="100000")
+    scored = make_in_review_bid(funding_round=funding_round, lead=make_council("WR1", "Warnham"))
+    waiting = make_in_review_bid(funding_round=funding_round, lead=make_council("WR2", "Waitby"))
+    scored = make_scored_bid(funding_round=funding_round, bid=scored)
     pages = [
-        reverse("assessments:ranking", args=[small_round.pk]),
-        reverse("pipeline:bid_decide", args=[scored_bid.reference, "award"]),
-        reverse("pipeline:batch_award", args=[small_round.pk]),
+        reverse("assessments:ranking", args=[funding_round.pk]),
+        reverse("pipeline:bid_decide", args=[scored.reference, "award"]),
+        reverse("pipeline:batch_award", args=[funding_round.pk]),
     ]
+    waiting_rule = f"{funding_round.name} is assessing: awards and declines are recorded once it is deciding"
+    for url in pages[0], pages[2]:
+        assert waiting_rule in staff_client.get(url).content.decode(), url
+    assert "You cannot award funding yet" in staff_client.get(pages[1]).content.decode()
+    bid_services.bid_mark_ineligible(bid=waiting, by=staff, reason="Not a signatory")
+    start_deciding(funding_round, by=staff)
     for url in pages:
         page = staff_client.get(url).content.decode()
-        assert "govuk-warning-text" in page and open_warning in page and review_warning in page, url
-    close(small_round)
-    staff_client.post(
-        reverse("pipeline:bid_decide", args=[in_review_bid.reference, "ineligible"]), {"reason": "Not a signatory"}
-    )
-    for url in pages:
-        page = staff_client.get(url).content.decode()
-        assert open_warning not in page and "still in review" not in page, url
+        assert "govuk-warning-text" in page and "Decisions are recorded, not told" in page, url
+        assert waiting_rule not in page, url
 
 
 def test_the_ranking_says_asks_for_one_bid(staff_client, small_round, scored_bid):
@@ -104,9 +108,11 @@ def test_an_empty_ranking_points_to_assignment_and_moderation(staff_client, smal
         ("60000", "Awarding £60,000.00 would overspend"),
     ],
 )
-def test_award_amount_problems_are_on_the_amount_field(staff_client, small_round, scored_bid, staff, amount, message):
-    other = make_scored_bid(funding_round=small_round, lead=make_council("OVS", "Overspend"), amount="50000")
-    bid_award(bid=other, by=staff, amount=Decimal("50000"))
+def test_award_amount_problems_are_on_the_amount_field(staff_client, small_round, staff, amount, message):
+    scored_bid = make_in_review_bid(funding_round=small_round, lead=make_council("SCA", "Scoreshire"))
+    other = make_in_review_bid(funding_round=small_round, lead=make_council("OVS", "Overspend"), amount="50000")
+    scored_bid, other = (make_scored_bid(funding_round=small_round, bid=bid) for bid in (scored_bid, other))
+    award(other, amount=Decimal("50000"), by=staff)
     response = staff_client.post(
         reverse("pipeline:bid_decide", args=[scored_bid.reference, "award"]), {"amount": amount}
     )
@@ -123,10 +129,14 @@ def test_award_amount_problems_are_on_the_amount_field(staff_client, small_round
 
 def test_a_refused_batch_award_links_to_the_bid_that_could_not_be_awarded(staff_client, staff, monkeypatch):
     funding_round = make_round(code="BR", budget="130000")
-    bids = [
-        make_scored_bid(funding_round=funding_round, scores=(score, score), lead=make_council(f"BR{score}"))
-        for score in (5, 4, 3)
+    submitted = [
+        make_in_review_bid(funding_round=funding_round, lead=make_council(f"BR{score}")) for score in (5, 4, 3)
     ]
+    bids = [
+        make_scored_bid(funding_round=funding_round, scores=(score, score), bid=bid)
+        for score, bid in zip((5, 4, 3), submitted, strict=True)
+    ]
+    start_deciding(funding_round, by=staff)
     real_ranking = pipeline_services.round_ranking
 
     def stale_ranking(*, funding_round):

@@ -13,11 +13,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from bids.services import bid_award
 from councils.choices import Role
 from pipeline.opendata import grant_id
 from pipeline.opendata_schema import package_errors
-from tests.factories import make_council, make_round, make_user
+from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +59,8 @@ def awarded(settings):
     staff = make_user(role=Role.PROGRAMME_STAFF)
     funding_round = make_round(code="R7", budget="500000")
     bid = make_scored_bid(funding_round=funding_round, lead=make_council("HON", "Honestham"))
-    bid_award(bid=bid, by=staff, amount=Decimal("50000"))
+    bid = award(bid, amount=Decimal("50000"), by=staff)
+    publish_decisions(funding_round, by=staff)
     return bid
 
 

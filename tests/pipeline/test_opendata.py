@@ -14,10 +14,9 @@ from django.utils import timezone
 
 from bids.choices import PartnerStatus
 from bids.models import Bid, BidPartner
-from bids.services import bid_award
 from pipeline.opendata_schema import package_errors
-from tests.factories import make_council, make_round
-from tests.factories.assessments import make_scored_bid
+from tests.factories import award, decline, make_council, make_round, publish_decisions
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +29,14 @@ def awarded(staff, settings):
     funding_round = make_round(code="OD", budget="500000")
     lead = make_council("ODL", "Opendale")
     partners = [make_council("OP1", "Partnerfield"), make_council("OP2", "Partnerstow")]
-    bid = make_scored_bid(funding_round=funding_round, lead=lead, partners=partners, amount="60000")
-    bid_award(bid=bid, by=staff, amount=Decimal("55000.50"), conditions="Weeknotes")
-    second = make_scored_bid(funding_round=funding_round, lead=make_council("OD2", "Secondale"), amount="40000")
-    bid_award(bid=second, by=staff, amount=Decimal("40000"))
-    make_scored_bid(funding_round=funding_round, lead=make_council("OD3", "Unawarded"))  # not published
+    bid = make_in_review_bid(funding_round=funding_round, lead=lead, partners=partners, amount="60000")
+    second = make_in_review_bid(funding_round=funding_round, lead=make_council("OD2", "Secondale"), amount="40000")
+    third = make_in_review_bid(funding_round=funding_round, lead=make_council("OD3", "Unawarded"))
+    bid, second, third = (make_scored_bid(funding_round=funding_round, bid=b) for b in (bid, second, third))
+    award(bid, amount=Decimal("55000.50"), conditions="Weeknotes", by=staff)
+    award(second, amount=Decimal("40000"), by=staff)
+    decline(third, by=staff)  # not funded: not published as a grant
+    publish_decisions(funding_round, by=staff)
     bid.refresh_from_db()
     return {"round": funding_round, "bid": bid, "lead": lead, "partners": partners, "second": second}
 

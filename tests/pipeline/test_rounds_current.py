@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from bids.models import FundingRound
 from bids.services import bid_award
-from tests.factories import make_council, make_round
+from tests.factories import award, make_council, make_round, publish_decisions
 from tests.factories.assessments import make_scored_bid
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,8 @@ def test_a_new_round_is_listed_and_can_be_chosen_on_the_very_next_request(staff_
     assert response.status_code == 200
     assert remaining(response.content.decode()) == "£300,000"
     assert new.name in round_options(staff_client.get(reverse("pipeline:bids")).content.decode())
-    assert staff_client.get(reverse("pipeline:funded"), {"round": new.pk}).status_code == 200
+    # The public page knows a round only once its decisions are published.
+    assert staff_client.get(reverse("pipeline:funded"), {"round": new.pk}).status_code == 400
 
 
 def test_a_changed_budget_shows_on_the_very_next_request(staff_client, scored_bid):
@@ -92,8 +93,11 @@ def test_the_dashboard_is_rendered_once_per_version_of_its_data(staff_client, sc
 
 @pytest.mark.parametrize("wanted", ["999999", "nonsense", "1.5", "-1"])
 @pytest.mark.parametrize("page", ["pipeline:dashboard", "pipeline:funded"])
-def test_a_round_that_does_not_exist_is_an_error_not_every_round(client, staff_client, small_round, page, wanted):
-    make_scored_bid(funding_round=small_round, lead=make_council("ERR", "Errorby"))
+def test_a_round_that_does_not_exist_is_an_error_not_every_round(
+    client, staff_client, small_round, staff, page, wanted
+):
+    award(make_scored_bid(funding_round=small_round, lead=make_council("ERR", "Errorby")), by=staff)
+    publish_decisions(small_round, by=staff)
     user_client = staff_client if page == "pipeline:dashboard" else client
     response = user_client.get(reverse(page), {"round": wanted})
     assert response.status_code == 400

@@ -69,7 +69,7 @@ PEOPLE = [
     ("assessor3@demo.localdigital.test", "Lucy Green", Role.ASSESSOR, ["CON"]),
 ]
 
-# Not a state: a Round 6 bid in review whose assessors disagree, so staff have something to moderate.
+# Not a state: a Round 7 bid in review whose assessors disagree, so staff have something to moderate.
 NEEDS_MODERATION = "needs_moderation"
 
 BIDS = [
@@ -83,6 +83,18 @@ BIDS = [
     ("BST", ["BAS", "CON"], "Garden waste subscriptions platform", Phase.DISCOVERY, "70000", BidState.WITHDRAWN),
     ("LDS", ["SHF", "MAN"], "Adult social care charging calculator", Phase.ALPHA, "210000", NEEDS_MODERATION),
 ]
+
+# The round each demo bid ends in: Round 8 is open, Round 7 is assessing, Round 6 has published its decisions.
+ROUND_OF = {
+    BidState.DRAFT: "R8",
+    BidState.WITHDRAWN: "R8",
+    BidState.IN_REVIEW: "R7",
+    NEEDS_MODERATION: "R7",
+    BidState.SCORED: "R7",
+    BidState.AWARDED: "R6",
+    BidState.NOT_FUNDED: "R6",
+    BidState.INELIGIBLE: "R6",
+}
 
 CONTENT = {
     "summary": (
@@ -122,7 +134,10 @@ RECOMMENDATIONS = {5: "fund", 4: "fund_with_conditions", 3: "fund_with_condition
 
 
 class Command(BaseCommand):
-    help = "Load demo data: councils, people for each role, an open and a closed round, bids in every state."
+    help = (
+        "Load demo data: councils, people for each role, a round open for bids, one assessing and one with its "
+        "decisions published, and bids in every state."
+    )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEMO_DATA:
@@ -134,10 +149,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._declarations()
             people = self._people()
-            open_round, closed_round = self._rounds()
-        if not Bid.objects.filter(funding_round__in=[open_round, closed_round]).exists():
-            self._bids(people, open_round, closed_round)
-        self._assessments_in_progress(people, open_round)
+            rounds = self._rounds()
+        if not Bid.objects.filter(funding_round__in=rounds.values()).exists():
+            self._bids(people, rounds)
+        self._assessments_in_progress(people, FundingRound.objects.get(pk=rounds["R7"].pk))
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, codes in PEOPLE:
@@ -182,37 +197,34 @@ class Command(BaseCommand):
             people[email] = user
         return people
 
-    def _rounds(self) -> tuple[FundingRound, FundingRound]:
+    def _rounds(self) -> dict[str, FundingRound]:
+        """Round 8 open for bids; Round 7 closed and assessing; Round 6 with its decisions published."""
         now = timezone.now()
-        open_round = FundingRound.objects.filter(code="R7").first() or services.round_create(
-            name="Local Digital Fund Round 7",
-            code="R7",
-            opens_at=now - timedelta(days=30),
-            closes_at=now + timedelta(days=21),
-            assessment_deadline=now + timedelta(days=60),
-            budget=Decimal("2000000"),
-            phase_caps={
-                Phase.DISCOVERY: Decimal("80000"),
-                Phase.ALPHA: Decimal("250000"),
-                Phase.BETA: Decimal("350000"),
-            },
-        )
-        closed_round = FundingRound.objects.filter(code="R6").first() or services.round_create(
-            name="Local Digital Fund Round 6",
-            code="R6",
-            opens_at=now - timedelta(days=200),
-            closes_at=now + timedelta(days=1),
-            assessment_deadline=now + timedelta(days=40),
-            budget=Decimal("2000000"),
-            phase_caps={
-                Phase.DISCOVERY: Decimal("80000"),
-                Phase.ALPHA: Decimal("250000"),
-                Phase.BETA: Decimal("350000"),
-            },
-        )
-        return open_round, closed_round
+        caps = {Phase.DISCOVERY: Decimal("80000"), Phase.ALPHA: Decimal("250000"), Phase.BETA: Decimal("350000")}
+        rounds = {}
+        for code, opened_days_ago, deadline_days in (("R8", 30, 60), ("R7", 120, 30), ("R6", 300, 10)):
+            funding_round = FundingRound.objects.filter(code=code).first()
+            if funding_round is None:
+                funding_round = services.round_create(
+                    name=f"Local Digital Fund Round {code[1:]}",
+                    code=code,
+                    opens_at=now - timedelta(days=opened_days_ago),
+                    closes_at=now + timedelta(days=21),
+                    assessment_deadline=now + timedelta(days=deadline_days + 21),
+                    budget=Decimal("2000000"),
+                    phase_caps=caps,
+                )
+                funding_round = services.round_open(funding_round=funding_round)  # as beat opens it
+            rounds[code] = funding_round
+        return rounds
 
-    def _bids(self, people: dict[str, User], open_round: FundingRound, closed_round: FundingRound) -> None:
+    def _close(self, funding_round: FundingRound, *, days_ago: int) -> FundingRound:
+        """The round's closing time has passed: it closes as beat closes it."""
+        FundingRound.objects.filter(pk=funding_round.pk).update(closes_at=timezone.now() - timedelta(days=days_ago))
+        funding_round.refresh_from_db()
+        return services.round_close(funding_round=funding_round)
+
+    def _bids(self, people: dict[str, User], rounds: dict[str, FundingRound]) -> None:
         staff = people["staff@demo.localdigital.test"]
         leads = {
             "BST": people["lead@bristol.demo.localdigital.test"],
@@ -220,10 +232,9 @@ class Command(BaseCommand):
             "HCK": people["lead@hackney.demo.localdigital.test"],
         }
         members = {m.council.register_code: m.user for m in Membership.objects.select_related("council", "user")}
+        made: dict[str, Bid] = {}
         for lead_code, partner_codes, title, phase, amount, final_state in tqdm(BIDS, desc="Demo bids", unit="bid"):
-            funding_round = (
-                open_round if final_state in (BidState.DRAFT, BidState.IN_REVIEW, BidState.WITHDRAWN) else closed_round
-            )
+            funding_round = rounds[ROUND_OF[final_state]]
             lead_user = leads[lead_code]
             lead = Council.objects.get(register_code=lead_code)
             bid = services.bid_create(funding_round=funding_round, lead_council=lead, by=lead_user)
@@ -269,32 +280,38 @@ class Command(BaseCommand):
                     bid=bid, by=lead_user, reason="Our partner councils could not commit staff time this year."
                 )
                 continue
-            services.bid_submit(bid=bid, by=lead_user)
-            if final_state == BidState.INELIGIBLE:
-                services.bid_mark_ineligible(
-                    bid=bid,
-                    by=staff,
-                    reason="Pest control booking is already available as a reusable component funded in Round 4.",
-                )
-            elif final_state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED, NEEDS_MODERATION):
-                # Real assessments: the last submission aggregates the scores and marks the bid scored.
-                self._assess(bid, staff, DEMO_SCORES[final_state])
-                bid = Bid.objects.get(pk=bid.pk)
-                if final_state == BidState.AWARDED:
-                    services.bid_award(
+            made[final_state] = services.bid_submit(bid=bid, by=lead_user)
+
+        # Rounds 7 and 6 have closed: their bids are sifted, Round 7's assessed, Round 6's decided and published.
+        for code, days_ago in (("R7", 7), ("R6", 60)):
+            funding_round = self._close(rounds[code], days_ago=days_ago)
+            for bid in funding_round.bids.filter(state=BidState.IN_REVIEW).order_by("number"):
+                if bid.pk == made[BidState.INELIGIBLE].pk:
+                    services.bid_sift(
                         bid=bid,
                         by=staff,
-                        amount=amount,
-                        conditions="Publish weeknotes and share code openly from the start.",
+                        eligible=False,
+                        note="Pest control booking is already available as a reusable component funded in Round 4.",
                     )
-                elif final_state == BidState.NOT_FUNDED:
-                    services.bid_decline(
-                        bid=bid,
-                        by=staff,
-                        feedback="The bid did not show enough evidence of demand from other councils.",
-                    )
-        # Round 6 has now closed: councils can no longer submit to it.
-        FundingRound.objects.filter(pk=closed_round.pk).update(closes_at=timezone.now() - timedelta(days=7))
+                else:
+                    services.bid_sift(bid=bid, by=staff, eligible=True)
+            services.round_start_assessing(funding_round=funding_round, by=staff)
+        for final_state in (BidState.SCORED, NEEDS_MODERATION, BidState.AWARDED, BidState.NOT_FUNDED):
+            # Real assessments: the last submission aggregates the scores and marks the bid scored.
+            self._assess(Bid.objects.get(pk=made[final_state].pk), staff, DEMO_SCORES[final_state])
+        services.round_start_deciding(funding_round=rounds["R6"], by=staff)
+        services.bid_award(
+            bid=Bid.objects.get(pk=made[BidState.AWARDED].pk),
+            by=staff,
+            amount=made[BidState.AWARDED].amount_requested,
+            conditions="Publish weeknotes and share code openly from the start.",
+        )
+        services.bid_decline(
+            bid=Bid.objects.get(pk=made[BidState.NOT_FUNDED].pk),
+            by=staff,
+            feedback="The bid did not show enough evidence of demand from other councils.",
+        )
+        services.round_publish_decisions(funding_round=FundingRound.objects.get(pk=rounds["R6"].pk), by=staff)
 
     def _assess(self, bid: Bid, staff: User, score_sets: list[tuple[int, ...]]) -> None:
         """Assign eligible demo assessors and submit their scores through the assessment services."""
@@ -316,9 +333,10 @@ class Command(BaseCommand):
                 comments="A well-made case from committed partners." if overall >= 4 else "Not ready for funding.",
             )
 
-    def _assessments_in_progress(self, people: dict[str, User], open_round: FundingRound) -> None:
-        """The open round's bid in review: one assessor declared a conflict, one is scoring, one has yet to start."""
-        bid = open_round.bids.filter(state=BidState.IN_REVIEW).order_by("number").first()
+    def _assessments_in_progress(self, people: dict[str, User], assessing_round: FundingRound) -> None:
+        """Round 7's bid in review: one assessor declared a conflict, one is scoring (and has asked the bid's team
+        a question through staff, which its lead council answered), one has yet to start."""
+        bid = assessing_round.bids.filter(state=BidState.IN_REVIEW, needs_moderation=False).order_by("number").first()
         if bid is None or bid.assessments.exists():
             return
         staff = people["staff@demo.localdigital.test"]
@@ -342,3 +360,19 @@ class Command(BaseCommand):
                 comments="",
             )
             assessment_services.assessment_assign(bid=bid, assessor=omar, by=staff)
+            proposal = services.clarification_propose(
+                bid=bid, by=helen, question="Which of the three councils will host the service once it is live?"
+            )
+            question = services.clarification_ask(
+                bid=bid,
+                by=staff,
+                question=proposal.question,
+                reply_by=timezone.localdate() + timedelta(days=5),
+                proposal=proposal,
+            )
+            question.bid = Bid.objects.select_related("funding_round", "lead_council").get(pk=bid.pk)
+            services.clarification_answer(
+                clarification=question,
+                by=people["lead@leeds.demo.localdigital.test"],
+                answer="Leeds will host it, with Sheffield and Manchester sharing the running costs.",
+            )

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bids', '0004_document_names_and_formulas'),
+        ('bids', '0006_round_states_from_dates_and_bids'),
     ]
 
     operations = [
