@@ -13,6 +13,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, trans
 from assessments import conditions
 from assessments.choices import TRANSITION_LABELS, AssessmentState, Recommendation, Score
 from bids.models import Bid, Criterion
+from core.models import TransitionRecord
 
 
 class Assessment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
@@ -142,7 +143,7 @@ class ModeratedScore(models.Model):
         return f"{self.bid_id} {self.criterion.name}: {self.score} (moderated)"
 
 
-class AssessmentTransition(models.Model):
+class AssessmentTransition(TransitionRecord):
     """One row per assessment state change, written in the same transaction as the change.
 
     Unassignment deletes the assessment (its draft scores go with it) but leaves a row here, keyed by bid and
@@ -155,12 +156,8 @@ class AssessmentTransition(models.Model):
     assessor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    transition = models.CharField(max_length=40)
     source_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
     target_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["bid", "at", "pk"]

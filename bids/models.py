@@ -23,6 +23,7 @@ from bids.choices import (
     SiftDecision,
 )
 from core.converters import ROUND_CODE
+from core.models import TransitionRecord
 from councils.models import Council
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -180,16 +181,12 @@ class FundingRound(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.decisions_published_by = publisher
 
 
-class RoundTransition(models.Model):
+class RoundTransition(TransitionRecord):
     """One row per round state change: the round's history, written in the same transaction as the change."""
 
     funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="history")
-    transition = models.CharField(max_length=40)
     source_state = models.CharField(max_length=20, choices=RoundState.choices)
     target_state = models.CharField(max_length=20, choices=RoundState.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["funding_round", "at", "pk"]
@@ -434,16 +431,12 @@ class BidDocument(models.Model):
         return self.original_name
 
 
-class BidTransition(models.Model):
+class BidTransition(TransitionRecord):
     """One row per state change: the bid's history, written in the same transaction as the change."""
 
     bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="history")
-    transition = models.CharField(max_length=40)
     source_state = models.CharField(max_length=20, choices=BidState.choices)
     target_state = models.CharField(max_length=20, choices=BidState.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["bid", "at", "pk"]
