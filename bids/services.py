@@ -54,6 +54,7 @@ from bids.models import (
 )
 from bids.rules import is_assigned_to_assess_bid
 from bids.selectors import (
+    ROUND_SETTINGS,
     bid_declared_assessors,
     bid_lead_members,
     bid_partner_members,
@@ -126,19 +127,9 @@ DEFAULT_CRITERIA = [
 
 CriterionRow = tuple[str, str, Decimal] | tuple[str, str, Decimal, str]  # (code, name, weight[, guidance])
 
-# The form field a round's setting is entered in, for problems found by the model's own validation.
-ROUND_FIELDS = (
-    "name",
-    "code",
-    "opens_at",
-    "closes_at",
-    "assessment_deadline",
-    "budget",
-    "min_partner_councils",
-    "max_bids_led_per_council",
-    "assessors_per_bid",
-    "divergence_threshold",
-)
+# The settings entered in a field of the round form itself (phases and criteria have rows of their own), for
+# problems found by the model's own validation.
+ROUND_FIELDS = tuple(name for name in ROUND_SETTINGS if name not in ("phases", "criteria"))
 
 
 def _criteria_rows(criteria: Iterable[CriterionRow] | None) -> list[tuple[str, str, Decimal, str]]:
