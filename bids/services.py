@@ -36,6 +36,7 @@ from bids.choices import (
 )
 from bids.conditions import can_be_continued, planned_start_message, round_is_deciding
 from bids.documents import document_check
+from bids.machines import BID_MACHINE, ROUND_MACHINE, record_bid_history, record_round_history
 from bids.models import (
     ANSWER_WORD_LIMITS,
     BID_SECTIONS,
@@ -44,13 +45,11 @@ from bids.models import (
     BidDocument,
     BidPartner,
     BidSift,
-    BidTransition,
     Clarification,
     CostLine,
     Criterion,
     FundingRound,
     RoundPhase,
-    RoundTransition,
 )
 from bids.rules import is_assigned_to_assess_bid
 from bids.selectors import (
@@ -67,39 +66,15 @@ from bids.selectors import (
     round_opening_recipients,
     round_remaining_budget,
 )
-from bids.signals import bid_content_changed, bid_state_changed, council_joined_bid, round_decisions_published
+from bids.signals import bid_content_changed, council_joined_bid, round_decisions_published
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
 from core.money import MoneyError, as_amount
-from core.transitions import NO_PERMISSION, Machine, required_text
+from core.transitions import NO_PERMISSION, required_text
 from councils.models import Council, User
 from councils.selectors import council_members, programme_staff, user_council_ids
 from notifications.choices import Event
 from notifications.services import notify
-
-
-def _record(bid: Bid, transition: str, source: str, by: User | None, note: str) -> BidTransition:
-    row = BidTransition.objects.create(
-        bid=bid, transition=transition, source_state=source, target_state=bid.state, by=by, note=note
-    )
-    # Every transition is recorded here, so this is the one place apps above bids hear of state changes.
-    bid_state_changed.send(sender=Bid, bid=bid, transition=transition, source=source, target=bid.state)
-    return row
-
-
-BID_MACHINE = Machine(
-    noun="bid",
-    past={
-        "submit": "submitted",
-        "withdraw": "withdrawn",
-        "return_for_changes": "returned for changes",
-        "mark_ineligible": "marked ineligible",
-        "mark_scored": "marked as scored",
-        "award": "awarded",
-        "decline": "declined",
-    },
-    record=_record,
-)
 
 DEFAULT_CRITERIA = [
     (
@@ -240,7 +215,7 @@ def round_create(
     with transaction.atomic():
         funding_round.save()
         _save_phases_and_criteria(funding_round, phase_caps, criteria_rows)
-        _record_round(funding_round, "create", "", by, "")
+        record_round_history(funding_round, "create", "", by, "")
     return funding_round
 
 
@@ -314,7 +289,7 @@ def round_update(
             locked, caps if "phases" in changed else None, rows if "criteria" in changed else None
         )
         labels = [ROUND_SETTING_LABELS.get(name, name) for name in changed]
-        _record_round(locked, "update", locked.state, by, f"Changed: {', '.join(labels)}")
+        record_round_history(locked, "update", locked.state, by, f"Changed: {', '.join(labels)}")
     return locked
 
 
@@ -335,31 +310,6 @@ ROUND_SETTING_LABELS = {
 
 
 # --- Rounds: the state machine --------------------------------------------------------------------------
-
-
-def _record_round(funding_round: FundingRound, transition: str, source: str, by: User | None, note: str) -> None:
-    RoundTransition.objects.create(
-        funding_round=funding_round,
-        transition=transition,
-        source_state=source,
-        target_state=funding_round.state,
-        by=by,
-        note=note,
-    )
-
-
-ROUND_MACHINE = Machine(
-    noun="round",
-    past={
-        "open": "opened",
-        "close": "closed",
-        "close_early": "closed early",
-        "start_assessing": "moved to assessment",
-        "start_deciding": "moved to decisions",
-        "publish_decisions": "published",
-    },
-    record=_record_round,
-)
 
 
 def _path(name: str, **kwargs: object) -> str:
@@ -1095,7 +1045,7 @@ def bid_sift(*, bid: Bid, by: User, eligible: bool, note: str = "") -> BidSift:
             },
         )
         if eligible:
-            _record(locked, "sift_eligible", locked.state, by, note)
+            record_bid_history(locked, "sift_eligible", locked.state, by, note)
         else:
             bid_mark_ineligible(bid=locked, by=by, reason=note)
     bid.refresh_from_db()

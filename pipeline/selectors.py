@@ -31,6 +31,7 @@ from django_fsm import has_transition_perm
 from assessments.models import Assessment, AssessmentTransition, ModeratedScore
 from assessments.selectors import NextStep, bid_scoring, bid_sift_decision, round_ranking, staff_next_step
 from bids.choices import DECIDED_STATES, BidState, ClarificationStatus, PartnerStatus, RoundState
+from bids.machines import ROUND_MACHINE
 from bids.models import Bid, BidPartner, BidTransition, Clarification, CostLine, FundingRound
 from bids.selectors import (
     LineageStep,
@@ -40,7 +41,6 @@ from bids.selectors import (
     published_awards,
     round_history,
 )
-from bids.services import ROUND_MACHINE
 from collaboration.selectors import SimilarWork, similar_work
 from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff

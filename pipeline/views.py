@@ -20,9 +20,9 @@ from assessments.services import assessor_remind
 from bids import services as bid_services
 from bids.choices import BidState, ClarificationStatus, Phase, RoundState, SiftDecision
 from bids.conditions import round_is_deciding
+from bids.machines import ROUND_MACHINE
 from bids.models import FundingRound
 from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_settings, round_remaining_budget
-from bids.services import ROUND_MACHINE
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems

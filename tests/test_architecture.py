@@ -1,5 +1,6 @@
 """The layers hold: `core ← councils ← bids ← assessments ← collaboration ← pipeline`, every app may use `core` and
-`notifications`, `notifications` uses no domain app, and no module imports another module's private names."""
+`notifications`, `notifications` uses no domain app, and no module imports another module's private names; reads
+(selectors, rules, conditions) never import writes (services)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,23 @@ def test_no_module_imports_another_modules_private_names():
         if module.split(".")[0] in APPS
         for name in names
         if name.startswith("_") and not name.startswith("__")
+    ]
+    assert wrong == []
+
+
+READ_MODULES = ("selectors", "rules", "conditions", "models", "machines")
+
+
+def test_reads_never_import_writes():
+    """Services import selectors, never the reverse: no selector, rule, condition, model or machine table
+    imports a services module (of its own app or another)."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for app in APPS
+        for path in _sources(app)
+        if path.stem in READ_MODULES
+        for module, names, line in _imports(path)
+        if module.split(".")[0] in APPS and (module.endswith(".services") or "services" in names)
     ]
     assert wrong == []
 
