@@ -374,11 +374,10 @@ class OpenDataView(APIView):
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        from pipeline.views import package_response
+        from pipeline.views import package_response, published_package_round
 
         code = request.query_params.get("round")
         if code and not is_round_code(code):
             raise ValidationError({"round": ["Give a round's short code, like R6"]})
-        # A round whose decisions are not yet published has no grants in it (`published_awards`).
-        funding_round = get_object_or_404(FundingRound, code=code) if code else None
-        return package_response(funding_round)
+        # The public page's rule: 404 for a round whose decisions are not published, or with nothing awarded.
+        return package_response(published_package_round(code))

@@ -328,11 +328,17 @@ def funded(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
+    return package_response(published_package_round(code), download=True)
+
+
+def published_package_round(code: str | None) -> FundingRound | None:
+    """The round a 360Giving package is asked for (None: every round), for the public page and the API alike:
+    404 for a round whose decisions are not published, and for a package with nothing in it (the 360Giving
+    standard has no empty package: nothing awarded means nothing to publish yet)."""
     funding_round = get_object_or_404(FundingRound, code=code, state=RoundState.PUBLISHED) if code else None
     if not selectors.funded_bids(funding_round=funding_round).exists():
-        # The 360Giving standard has no empty package: nothing awarded means nothing to publish yet.
         raise Http404("Nothing has been awarded yet")
-    return package_response(funding_round, download=True)
+    return funding_round
 
 
 def package_response(funding_round: FundingRound | None, *, download: bool = False) -> StreamingHttpResponse:
