@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "bids",
     "assessments",
     "collaboration",
+    "projects",
     "notifications",
     "pipeline",
     "rest_framework",
