@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    "projects-reminders": {
+        "task": "projects.send_reminders",
+        "schedule": crontab(hour=8, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
     "assessments-assessment-reminders": {
         "task": "assessments.send_assessment_reminders",
         "schedule": crontab(hour=8, minute=5),
