@@ -18,11 +18,12 @@ pytestmark = pytest.mark.django_db
 
 def test_an_offer_not_accepted_is_reminded_weekly_and_once_a_day(world):
     offered_on = timezone.localtime(world["project"].offered_at).date()
+    lead_members = world["lead"].members.count()
     assert offer_reminders_send(on=offered_on + timedelta(days=3)) == 0
-    assert offer_reminders_send(on=offered_on + timedelta(days=7)) == 1
+    assert offer_reminders_send(on=offered_on + timedelta(days=7)) == lead_members
     assert offer_reminders_send(on=offered_on + timedelta(days=7)) == 0  # beat ran twice that day
-    assert offer_reminders_send(on=offered_on + timedelta(days=14)) == 1
-    assert Notification.objects.filter(event=Event.OFFER_REMINDER).count() == 2
+    assert offer_reminders_send(on=offered_on + timedelta(days=14)) == lead_members
+    assert Notification.objects.filter(event=Event.OFFER_REMINDER).count() == 2 * lead_members
 
 
 def test_reports_due_soon_then_overdue_each_once(world):
