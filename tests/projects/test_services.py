@@ -290,3 +290,16 @@ def test_a_stale_report_transition_is_refused_clearly(world):
     services.report_submit(report=report, by=world["lead_user"])
     with pytest.raises(ApplicationError, match=r"awaiting certification, so it cannot be submitted"):
         services.report_submit(report=stale, by=world["lead_user"])
+
+
+def test_the_command_makes_projects_for_rounds_published_before_projects_existed(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Project.objects.all().delete()
+    out = StringIO()
+    call_command("create_projects", stdout=out)
+    assert "1 project(s) made" in out.getvalue()
+    call_command("create_projects", stdout=out)
+    assert Project.objects.get().bid == world["bid"]
