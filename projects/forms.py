@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
+from core.formatting import govuk_date
 from core.forms import MoneyField, parse_date
 from projects.choices import OutputKind, Rag, VariationKind
 
@@ -127,6 +128,17 @@ class VariationForm(DateInputMixin, forms.Form):
                     label=f"{milestone.title} (now £{milestone.payment.amount:,.2f})", required=False, max_length=30
                 )
                 self.rows.append({"milestone": milestone, "name": name})
+        for row in self.rows:
+            name = row["name"]
+            if kind == VariationKind.DATES:
+                row.update(
+                    day=self[f"{name}_day"],
+                    month=self[f"{name}_month"],
+                    year=self[f"{name}_year"],
+                    hint=f"Now {govuk_date(row['milestone'].due_date)}. For example, 27 3 2027",
+                )
+            else:
+                row["field"] = self[name]
         if kind == VariationKind.SCOPE:
             self.fields["scope"] = forms.CharField(
                 label="The new scope", widget=forms.Textarea(attrs={"rows": 5}), required=False

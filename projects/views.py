@@ -68,6 +68,15 @@ TAGS = {
 }
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The form data of a POST (even an empty one), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
 def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, context, status=400)
 
@@ -131,7 +140,7 @@ def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
     if project.state != ProjectState.OFFERED:
         messages.info(request, "The offer has already been accepted")
         return redirect("projects:detail", reference=project.reference)
-    form = AcceptOfferForm(request.POST or None, request.FILES or None)
+    form = AcceptOfferForm(_posted(request), _files(request))
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
         try:
@@ -169,7 +178,7 @@ def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
     members = council_members(council_ids=[project.lead_council_id])
     current = getattr(project, "certifier", None)
     initial = {"user": str(current.user_id), "role_title": current.role_title} if current else None
-    form = CertifierForm(request.POST or None, members=members, initial=initial)
+    form = CertifierForm(_posted(request), members=members, initial=initial)
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
         user = next(m for m in members if str(m.pk) == form.cleaned_data["user"])
@@ -192,7 +201,7 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
     if milestone is None:
         raise Http404("No milestone")
     milestone.project = project
-    form = EvidenceForm(request.POST or None, request.FILES or None, initial={"evidence": milestone.evidence})
+    form = EvidenceForm(_posted(request), _files(request), initial={"evidence": milestone.evidence})
     context = _context(request, project, form=form, milestone=milestone)
     if request.method == "POST" and form.is_valid():
         try:
@@ -222,7 +231,7 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     initial = {name: getattr(report, name) for name in ReportForm.base_fields}
     for name in ("spend_to_date", "spend_planned"):
         initial[name] = "" if initial[name] is None else f"{initial[name]:.2f}"
-    form = ReportForm(request.POST or None, initial=initial) if editable else None
+    form = ReportForm(_posted(request), initial=initial) if editable else None
     context = _context(
         request,
         project,
@@ -272,7 +281,7 @@ def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
     if kind not in VariationKind.values:
         return render(request, "projects/variation_kind.html", _context(request, project, kinds=VariationKind.choices))
     milestones = milestones_with_payments(project=project)
-    form = VariationForm(request.POST or None, kind=kind, milestones=milestones)
+    form = VariationForm(_posted(request), kind=kind, milestones=milestones)
     context = _context(request, project, form=form, kind=kind, kind_label=VariationKind(kind).label)
     if request.method == "POST" and form.is_valid():
         try:
@@ -356,7 +365,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
         .exclude(declaration_signed_on__isnull=True)
         .order_by("official_name")
     )
-    form = ReuseForm(request.POST or None, councils=councils)
+    form = ReuseForm(_posted(request), councils=councils)
     context = _context(request, project, form=form, councils=councils)
     if request.method == "POST" and form.is_valid():
         council = next(c for c in councils if str(c.pk) == form.cleaned_data["council"])
@@ -421,7 +430,7 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
             raise Http404("No milestone")
         milestone.project = project
         initial = {"title": milestone.title, "amount": f"{milestone.payment.amount:.2f}"}
-    form = MilestoneForm(request.POST or None, initial=initial, initial_date=milestone.due_date if milestone else None)
+    form = MilestoneForm(_posted(request), initial=initial, initial_date=milestone.due_date if milestone else None)
     context = _context(request, project, form=form, milestone=milestone)
     if request.method == "POST" and request.POST.get("action") == "remove" and milestone is not None:
         try:
@@ -453,7 +462,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     if payment is None:
         raise Http404("No payment")
     payment.project = project
-    form = PaidOnForm(request.POST or None, initial_date=timezone.localdate())
+    form = PaidOnForm(_posted(request), initial_date=timezone.localdate())
     context = _context(request, project, payment=payment, form=form)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -477,7 +486,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     report = report_get_for_user(user=request.user, reference=reference, pk=pk)
     project = report.project
-    form = MessageForm(request.POST or None)
+    form = MessageForm(_posted(request))
     context = _context(request, project, report=report, form=form, history=list(report.history.select_related("by")))
     if request.method == "POST":
         action = request.POST.get("action")
@@ -501,7 +510,7 @@ def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     variation = variation_get_for_user(user=request.user, reference=reference, pk=pk)
     project = variation.project
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(_posted(request))
     milestones = {str(m.pk): m for m in milestones_with_payments(project=project)}
     payments = {str(m.payment.pk): m for m in milestones.values()}
     rows = []
@@ -532,7 +541,7 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     project = _staff_project(request, reference)
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(_posted(request))
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
         try:
