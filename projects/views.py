@@ -240,6 +240,8 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
         can_certify=report.state == ReportState.SUBMITTED and request.user.has_perm("projects.certify_report", report),
     )
     if request.method == "POST":
+        if not request.user.has_perm("projects.edit_report", project):
+            raise Http404("No report found")
         if form is None:
             messages.info(request, "This report can no longer be changed")
             return redirect("projects:report", reference=project.reference, pk=report.pk)
