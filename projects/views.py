@@ -376,7 +376,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
         except ApplicationError as error:
             return _refused(request, "projects/reuse.html", context, form, error)
         messages.success(request, f"Thank you: {council} is now listed as reusing this project’s outputs")
-        return redirect("projects:reuse", reference=project.reference) if councils[1:] else redirect("home")
+        return redirect("projects:reuse", reference=project.reference)
     return (_invalid if form.errors else render)(request, "projects/reuse.html", context)
 
 
