@@ -7,6 +7,7 @@ state, `rules` permission, the conditions' reasons, `save()` and the history row
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -458,6 +459,7 @@ def reports_schedule_refresh(*, project: Project) -> int:
 
 
 REPORT_TEXT_FIELDS = ("progress", "risks", "outputs", "next_steps")
+ZERO_POUNDS = re.compile(r"£?\s*0+(\.0{1,2})?")
 
 
 def report_update(*, report: MonitoringReport, by: User, values: Mapping[str, object]) -> MonitoringReport:
@@ -474,10 +476,14 @@ def report_update(*, report: MonitoringReport, by: User, values: Mapping[str, ob
             if value in (None, ""):
                 changes[name] = None
                 continue
+            if isinstance(value, str) and ZERO_POUNDS.fullmatch(value.strip()):
+                changes[name] = Decimal("0.00")  # nothing spent yet is an answer
+                continue
             try:
                 changes[name] = as_amount(value)
             except MoneyError as error:
-                problems.append(Problem(str(error), field=name))
+                message = "Enter £0 or more" if error.code == "positive" else str(error)
+                problems.append(Problem(message, field=name))
     if "rag" in values:
         rag = str(values["rag"] or "")
         if rag and rag not in Rag.values:

@@ -303,3 +303,12 @@ def test_the_command_makes_projects_for_rounds_published_before_projects_existed
     assert "1 project(s) made" in out.getvalue()
     call_command("create_projects", stdout=out)
     assert Project.objects.get().bid == world["bid"]
+
+
+def test_a_report_may_say_nothing_was_spent_yet_but_not_a_negative_spend(world):
+    project = accepted(world)
+    report = project.reports.first()
+    report = services.report_update(report=report, by=world["lead_user"], values={"spend_to_date": "£0"})
+    assert report.spend_to_date == Decimal("0.00")
+    with pytest.raises(ApplicationError, match="Enter £0 or more"):
+        services.report_update(report=report, by=world["lead_user"], values={"spend_to_date": "-5"})

@@ -296,3 +296,22 @@ def test_every_page_renders_for_the_people_it_is_for(world):
     ):
         assert staff.get(page).status_code == 200, page
     assert client_for(world["partner_user"]).get(url("reuse", project)).status_code == 200
+
+
+def test_the_council_list_keeps_its_query_budget(world, django_assert_max_num_queries):
+    partner = client_for(world["partner_user"])
+    with django_assert_max_num_queries(10):
+        assert partner.get(reverse("projects:list")).status_code == 200
+
+
+def test_a_bad_amount_in_a_change_is_refused_with_nothing_saved(world):
+    project = accepted(world)
+    payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
+    lead = client_for(world["lead_user"])
+    for amount, says in (("1e9", "Enter an amount in pounds"), ("90000", "more than the award")):
+        page = lead.post(
+            url("variation_new", project), {"kind": "money", "reasons": "More", f"amount_{payment.pk}": amount}
+        )
+        assert page.status_code == 400 and says in page.content.decode(), amount
+    assert not project.variations.exists()
+    assert lead.post(url("variation_new", project), {"kind": "nonsense"}).status_code == 200  # asked again
