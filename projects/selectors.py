@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import PartnerStatus
@@ -126,8 +127,6 @@ def project_certifier_user(*, project: Project) -> User | None:
 
 def project_snapshot(*, project: Project) -> dict:
     """What a message about the project needs, as true when the event happened."""
-    from django.urls import reverse
-
     return {
         "reference": project.reference,
         "title": project.title,

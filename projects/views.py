@@ -55,6 +55,7 @@ from projects.selectors import (
     project_list_for_staff,
     project_overview,
     projects_for_user,
+    public_projects,
     report_get_for_user,
     variation_get_for_user,
 )
@@ -356,8 +357,6 @@ def output_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 @login_required
 @require_http_methods(["GET", "POST"])
 def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
-    from projects.selectors import public_projects
-
     project = public_projects().filter(reference=reference).first()
     if project is None or not request.user.has_perm("projects.record_reuse", project):
         raise Http404("No project found")
