@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "bids",
     "assessments",
     "collaboration",
+    "projects",
     "notifications",
     "pipeline",
     "rest_framework",
@@ -286,6 +287,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "collaboration.sweep_index",
         "schedule": 300.0,
         "options": {"expires": 290},
+    },
+    "projects-reminders": {
+        "task": "projects.send_reminders",
+        "schedule": crontab(hour=8, minute=15),
+        "options": {"expires": 6 * 3600},
     },
     "assessments-assessment-reminders": {
         "task": "assessments.send_assessment_reminders",

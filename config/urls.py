@@ -34,6 +34,7 @@ urlpatterns = [
     path("bids/", include("bids.urls")),
     path("assessments/", include("assessments.urls")),
     path("notifications/", include("notifications.urls")),
+    path("", include("projects.urls")),
     path("", include("pipeline.urls")),
     path("django-admin/", admin.site.urls),
 ]

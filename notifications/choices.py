@@ -31,6 +31,20 @@ class Event(models.TextChoices):
     CLARIFICATION_ANSWERED = "clarification_answered", "Clarification question answered"
     CLARIFICATION_REMINDER = "clarification_reminder", "Clarification answer due soon"
     ASSESSMENT_NUDGE = "assessment_nudge", "Assessments to finish"
+    OFFER_MADE = "offer_made", "Grant offer made"
+    OFFER_ACCEPTED = "offer_accepted", "Grant offer accepted"
+    OFFER_REMINDER = "offer_reminder", "Grant offer not yet accepted"
+    REPORT_SUBMITTED = "report_submitted", "Monitoring report to certify"
+    REPORT_CERTIFIED = "report_certified", "Monitoring report certified"
+    REPORT_RETURNED = "report_returned", "Monitoring report returned"
+    REPORT_ACCEPTED = "report_accepted", "Monitoring report accepted"
+    REPORT_DUE = "report_due", "Monitoring report due soon"
+    REPORT_OVERDUE = "report_overdue", "Monitoring report overdue"
+    PAYMENT_PROPOSED = "payment_proposed", "Payment to approve"
+    PAYMENT_APPROVED = "payment_approved", "Payment approved"
+    VARIATION_REQUESTED = "variation_requested", "Change requested"
+    VARIATION_DECIDED = "variation_decided", "Change decided"
+    PROJECT_COMPLETED = "project_completed", "Final report submitted"
 
 
 # About a person's account, not a bid: no bid reference in the subject.
@@ -40,7 +54,16 @@ ACCOUNT_EVENTS = frozenset({Event.PASSWORD_RESET})
 ROUND_EVENTS = frozenset({Event.ROUND_OPENED, Event.ASSESSMENT_NUDGE})
 
 # Reminders can be switched off by the recipient; decisions and receipts always go.
-NON_ESSENTIAL_EVENTS = frozenset({Event.ROUND_CLOSING, Event.ASSESSMENT_DUE, Event.ASSESSMENT_OVERDUE})
+NON_ESSENTIAL_EVENTS = frozenset(
+    {
+        Event.ROUND_CLOSING,
+        Event.ASSESSMENT_DUE,
+        Event.ASSESSMENT_OVERDUE,
+        Event.OFFER_REMINDER,
+        Event.REPORT_DUE,
+        Event.REPORT_OVERDUE,
+    }
+)
 
 
 class Status(models.TextChoices):

@@ -21,7 +21,7 @@ def _demo_data(settings):
     settings.DEMO_DATA = True
 
 
-PROJECT_APPS = ("councils", "bids", "assessments", "notifications", "pipeline")
+PROJECT_APPS = ("councils", "bids", "assessments", "notifications", "pipeline", "projects")
 
 
 def test_every_project_model_is_in_admin():

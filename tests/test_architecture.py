@@ -1,6 +1,6 @@
-"""The layers hold: `core ← councils ← bids ← assessments ← collaboration ← pipeline`, every app may use `core` and
-`notifications`, `notifications` uses no domain app, and no module imports another module's private names; reads
-(selectors, rules, conditions) never import writes (services)."""
+"""The layers hold: `core ← councils ← bids ← assessments ← collaboration ← projects ← pipeline`, every app may use
+`core` and `notifications`, `notifications` uses no domain app, and no module imports another module's private
+names; reads (selectors, rules, conditions) never import writes (services)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "councils", "bids", "assessments", "collaboration", "pipeline"]
+LAYERS = ["core", "councils", "bids", "assessments", "collaboration", "projects", "pipeline"]
 APPS = [*LAYERS, "notifications"]
 
 

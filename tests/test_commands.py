@@ -11,6 +11,8 @@ from django.core.management import CommandError, call_command
 from bids.choices import BidState
 from bids.models import Bid, FundingRound
 from councils.models import Council, User
+from projects.choices import ProjectState
+from projects.models import Project
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +38,16 @@ def test_seed_demo_loads_every_state_and_is_idempotent():
     assert "staff@demo.localdigital.test" in out.getvalue()
     assert "localdigital-demo" in out.getvalue()
 
+    # Round 6's award is a project in delivery with a paid milestone and reports in several states.
+    project = Project.objects.get()
+    assert project.state == ProjectState.IN_DELIVERY
+    assert set(project.reports.values_list("state", flat=True)) >= {"accepted", "draft", "submitted"}
+    assert project.payments.filter(status="approved").count() == 1
+    assert project.variations.filter(status="requested").count() == 1
+
     call_command("seed_demo", stdout=StringIO())
     assert (User.objects.count(), Bid.objects.count(), FundingRound.objects.count()) == counts
+    assert Project.objects.count() == 1
     open_rounds = [r for r in FundingRound.objects.all() if r.is_open()]
     assert len(open_rounds) == 1
 

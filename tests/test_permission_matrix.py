@@ -53,8 +53,10 @@ from councils.models import User
 from notifications.choices import Event, Status
 from notifications.models import Notification
 from notifications.services import notify
+from projects import services as project_services
+from projects.models import Project
 from tests.factories import award, make_bid, make_council, make_round, make_user, publish_decisions, start_assessing
-from tests.factories.assessments import assign, make_assessor, make_scored_bid
+from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid
 from tests.factories.two_factor import verify_session
 
 # Also makes pytest-django set up the test database when this file runs alone.
@@ -138,6 +140,7 @@ class World:
     criterion_pk: int
     clarification_ids: dict[str, int]  # "own"/"other" → an answered question with a file
     proposal_ids: dict[str, int]  # "own"/"other" → a question an assessor proposed
+    projects: dict[str, dict]  # "own"/"other" → reference and ids of a project in delivery (own: LEAD leads it)
     clients: dict[str, Client] = field(default_factory=dict)
 
     def reference(self, target: str) -> str:
@@ -229,10 +232,18 @@ def _build() -> World:
 
     # An awarded bid in a round whose decisions are published, so the public funded pages and open data have
     # something to publish.
+    # The own council leads one of them (with the partner council): its project is the own project.
     published_round = make_round(code="PX", min_partner_councils=1, assessors_per_bid=2)
-    awarded = make_scored_bid(funding_round=published_round)
-    award(awarded, amount=Decimal("50000"), by=staff)
+    awarded = make_in_review_bid(funding_round=published_round)
+    own_awarded = make_in_review_bid(funding_round=published_round, lead=lead_c, partners=[partner_c])
+    scored = [make_scored_bid(funding_round=published_round, bid=bid) for bid in (awarded, own_awarded)]
+    for bid in scored:
+        award(bid, amount=Decimal("50000"), by=staff)
     publish_decisions(published_round, by=staff)
+    projects = {
+        "own": _project_in_delivery(own_awarded, lead=users[LEAD], staff=staff),
+        "other": _project_in_delivery(awarded, lead=awarded.lead_council.members.first(), staff=staff),
+    }
 
     context = {"reference": own.reference, "title": "A bid", "bid_path": f"/bids/{own.reference}/"}
     notification_ids = {
@@ -265,7 +276,41 @@ def _build() -> World:
         criterion_pk=funding_round.criteria.first().pk,
         clarification_ids=clarifications,
         proposal_ids=proposals,
+        projects=projects,
     )
+
+
+def _project_in_delivery(bid: Bid, *, lead: User, staff: User) -> dict:
+    """The bid's project in delivery: the offer accepted with the signed agreement, the lead member certifying
+    its reports, a milestone with evidence (and a file), a draft report, a change asked for and an output."""
+    project = Project.objects.get(bid=bid)
+    upload = SimpleUploadedFile("signed.pdf", PDF, content_type="application/pdf")
+    project = project_services.offer_accept(project=project, by=lead, conditions_confirmed=True, upload=upload)
+    project_services.certifier_appoint(project=project, by=lead, user=lead)
+    milestone = project_services.milestone_add(
+        project=project, by=staff, title="Matrix", due_date=timezone.localdate() + timedelta(days=20), amount="100"
+    )
+    milestone.project = project
+    project_services.milestone_submit_evidence(
+        milestone=milestone,
+        by=lead,
+        evidence="Done",
+        upload=SimpleUploadedFile("evidence.pdf", PDF, content_type="application/pdf"),
+    )
+    variation = project_services.variation_request(
+        project=project, by=lead, kind="scope", reasons="Matrix", changes={"scope": "Smaller"}
+    )
+    output = project_services.output_add(
+        project=project, by=lead, title="Code", url="https://example.org/code", kind="code"
+    )
+    return {
+        "reference": project.reference,
+        "milestone": milestone.pk,
+        "payment": milestone.payment.pk,
+        "report": project.reports.first().pk,
+        "variation": variation.pk,
+        "output": output.pk,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -330,6 +375,16 @@ def round_kwargs(world: World, actor: str, target: str) -> dict:
     return {"pk": world.round_pk}
 
 
+def project_kwargs(*ids: str, pk: str = "") -> Kwargs:
+    """The project's reference, and `pk` as the id of one of its rows (milestone, report, …)."""
+
+    def kwargs(world: World, actor: str, target: str) -> dict:
+        project = world.projects[target]
+        return {"reference": project["reference"], **({"pk": project[pk]} if pk else {})}
+
+    return kwargs
+
+
 # --- The matrix -----------------------------------------------------------------------------------------
 
 
@@ -342,6 +397,9 @@ class Route:
 
 
 DRAFTING = per_target(own=frozenset({LEAD}), other=NOBODY)
+PROJECT_READERS = per_target(own=frozenset({LEAD, PARTNER}) | STAFF, other=STAFF)
+PROJECT_LEAD = per_target(own=frozenset({LEAD}), other=NOBODY)
+PROJECT_STAFF = per_target(own=STAFF, other=STAFF)
 
 
 def drafting(kwargs: Kwargs = bid_kwargs, data: Callable[[World], dict] | dict | None = None) -> Route:
@@ -564,6 +622,60 @@ MATRIX: dict[str, Route] = {
     "pipeline:api-bid-similar": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
     "pipeline:api-round-list": Route(get=same(SIGNED_IN)),
     "pipeline:api-round-detail": Route(kwargs=round_kwargs, get=same(SIGNED_IN)),
+    # Projects: the lead council delivers (LEAD also certifies the own project's reports); confirmed partners
+    # read; any other signatory council may say it reuses the outputs; staff run the rest.
+    "projects:list": Route(get=same(SIGNED_IN)),
+    "projects:detail": Route(kwargs=project_kwargs(), get=PROJECT_READERS),
+    "projects:accept": Route(kwargs=project_kwargs(), get=PROJECT_LEAD, post=PROJECT_LEAD, data={"confirm": "on"}),
+    "projects:agreement": Route(kwargs=project_kwargs(), get=PROJECT_READERS),
+    "projects:certifier": Route(
+        kwargs=project_kwargs(),
+        get=per_target(own=frozenset({LEAD}) | STAFF, other=STAFF),
+        post=per_target(own=frozenset({LEAD}) | STAFF, other=STAFF),
+        data={"user": "0"},
+    ),
+    "projects:evidence": Route(
+        kwargs=project_kwargs(pk="milestone"), get=PROJECT_LEAD, post=PROJECT_LEAD, data={"evidence": ""}
+    ),
+    "projects:evidence_file": Route(kwargs=project_kwargs(pk="milestone"), get=PROJECT_READERS),
+    "projects:report": Route(
+        kwargs=project_kwargs(pk="report"), get=PROJECT_READERS, post=PROJECT_LEAD, data={"action": "save"}
+    ),
+    "projects:report_certify": Route(kwargs=project_kwargs(pk="report"), post=PROJECT_LEAD),
+    "projects:variation_new": Route(
+        kwargs=project_kwargs(), get=PROJECT_LEAD, post=PROJECT_LEAD, data={"kind": "scope", "reasons": ""}
+    ),
+    "projects:final_report": Route(
+        kwargs=project_kwargs(), get=PROJECT_LEAD, post=PROJECT_LEAD, data={"action": "lessons"}
+    ),
+    "projects:output_remove": Route(kwargs=project_kwargs(pk="output"), post=PROJECT_LEAD),
+    "projects:reuse": Route(
+        kwargs=project_kwargs(),
+        get=per_target(own=WITH_A_COUNCIL - {LEAD}, other=WITH_A_COUNCIL),
+        post=per_target(own=WITH_A_COUNCIL - {LEAD}, other=WITH_A_COUNCIL),
+        data={"council": "0", "note": ""},
+    ),
+    "projects:staff_list": Route(get=same(STAFF)),
+    "projects:staff_detail": Route(kwargs=project_kwargs(), get=PROJECT_STAFF),
+    "projects:staff_milestone_new": Route(
+        kwargs=project_kwargs(), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"title": ""}
+    ),
+    "projects:staff_milestone": Route(
+        kwargs=project_kwargs(pk="milestone"), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"title": ""}
+    ),
+    "projects:staff_payment": Route(
+        kwargs=project_kwargs(pk="payment"), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"action": "propose"}
+    ),
+    "projects:staff_report": Route(
+        kwargs=project_kwargs(pk="report"), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"action": "accept"}
+    ),
+    "projects:staff_variation": Route(
+        kwargs=project_kwargs(pk="variation"), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"action": "decline"}
+    ),
+    "projects:staff_withdraw": Route(
+        kwargs=project_kwargs(), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"reason": ""}
+    ),
+    "projects:staff_close": Route(kwargs=project_kwargs(), post=PROJECT_STAFF),
     # Django admin: its own permission system; only the index is checked (staff/superuser accounts only).
     "admin:index": Route(get=same(frozenset({ADMINISTRATOR}))),
 }

@@ -227,6 +227,7 @@ def test_a_round_from_set_up_to_published_decisions(new_page, mailer):  # noqa: 
         Event.ASSESSOR_ASSIGNED: 2,
         Event.BID_SCORED: 1,
         Event.BID_AWARDED: 3,
+        Event.OFFER_MADE: 1,  # the award's grant offer, to the lead council (projects)
     }
     sent: dict[str, int] = {}
     for message in mailer.messages:

@@ -205,6 +205,7 @@ def test_beat_runs_the_sweeps_and_the_reminders_by_registered_task_name():
         "bids.send_clarification_reminders",
         "assessments.send_assessment_reminders",
         "collaboration.sweep_index",
+        "projects.send_reminders",
     }
     app.loader.import_default_modules()
     assert tasks <= set(app.tasks)

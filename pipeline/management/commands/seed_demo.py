@@ -26,12 +26,15 @@ from tqdm import tqdm
 from assessments import services as assessment_services
 from assessments.selectors import assignment_block_reason
 from bids import services
-from bids.choices import BidState, Payer, Phase
+from bids.choices import BidState, Payer, Phase, RoundState
 from bids.models import Bid, FundingRound
 from councils.choices import Role
 from councils.models import Council, Membership, User
 from councils.services import totp_device_install
 from councils.signin import two_factor_required
+from projects import services as project_services
+from projects.choices import ProjectState, VariationKind
+from projects.models import Project
 
 DEMO_PASSWORD = "localdigital-demo"  # noqa: S105 - documented demo login, never used in production
 DEMO_EMAIL_DOMAIN = "demo.localdigital.test"
@@ -153,6 +156,7 @@ class Command(BaseCommand):
         if not Bid.objects.filter(funding_round__in=rounds.values()).exists():
             self._bids(people, rounds)
         self._assessments_in_progress(people, FundingRound.objects.get(pk=rounds["R7"].pk))
+        self._projects(people)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, codes in PEOPLE:
@@ -312,6 +316,74 @@ class Command(BaseCommand):
             feedback="The bid did not show enough evidence of demand from other councils.",
         )
         services.round_publish_decisions(funding_round=FundingRound.objects.get(pk=rounds["R6"].pk), by=staff)
+
+    def _projects(self, people: dict[str, User]) -> None:
+        """Round 6's award is a project in delivery: the offer accepted, a certifier, a schedule of three
+        milestones, the first paid (proposed and approved by two staff), a report accepted, one returned and one
+        awaiting certification, and a change waiting for a decision. Runs once (while the offer is open)."""
+        for funding_round in FundingRound.objects.filter(state=RoundState.PUBLISHED):
+            project_services.projects_create_for_round(funding_round=funding_round)
+        project = Project.objects.filter(state=ProjectState.OFFERED, lead_council__register_code="BST").first()
+        if project is None:
+            return
+        lead, officer = people["lead@bristol.demo.localdigital.test"], people["officer@bristol.demo.localdigital.test"]
+        staff, admin = people["staff@demo.localdigital.test"], people["admin@demo.localdigital.test"]
+        with transaction.atomic():
+            Project.objects.filter(pk=project.pk).update(offered_at=timezone.now() - timedelta(days=100))
+            project.refresh_from_db()
+            project = project_services.offer_accept(project=project, by=lead, conditions_confirmed=True)
+            Project.objects.filter(pk=project.pk).update(accepted_at=timezone.now() - timedelta(days=95))
+            project.refresh_from_db()
+            project_services.certifier_appoint(project=project, by=lead, user=officer, role_title="Section 151 officer")
+            today = timezone.localdate()
+            share = (project.award_amount / 3).quantize(Decimal("0.01"))
+            milestones = [
+                project_services.milestone_add(
+                    project=project, by=staff, title=title, due_date=today + timedelta(days=days), amount=amount
+                )
+                for title, days, amount in (
+                    ("Discovery findings published", -35, share),
+                    ("Alpha prototypes tested with residents", 40, share),
+                    ("Beta service live in two councils", 120, project.award_amount - 2 * share),
+                )
+            ]
+            project_services.milestone_submit_evidence(
+                milestone=milestones[0],
+                by=lead,
+                evidence="Findings and research report: https://example.org/blue-badge/discovery",
+            )
+            payment = milestones[0].payment
+            payment = project_services.payment_propose(payment=payment, by=staff)
+            project_services.payment_approve(payment=payment, by=admin, paid_on=today - timedelta(days=20))
+            reports = list(project.reports.order_by("due_date"))
+            answers = {
+                "progress": "Discovery finished: 14 interviews with Blue Badge holders and 3 councils' teams.",
+                "spend_to_date": str(share),
+                "spend_planned": str(share),
+                "rag": "green",
+                "risks": "Recruiting residents for alpha testing in the summer holidays.",
+                "outputs": "Discovery report and user journey map.",
+                "next_steps": "Start alpha with two prototype journeys.",
+            }
+            for index, report in enumerate(reports[:3]):
+                report = project_services.report_update(report=report, by=lead, values=answers)
+                report = project_services.report_submit(report=report, by=lead)
+                if index == 2:
+                    continue  # awaiting certification
+                report = project_services.report_certify(report=report, by=officer)
+                if index == 0:
+                    project_services.report_accept(report=report, by=staff)
+                else:
+                    project_services.report_return(
+                        report=report, by=staff, message="Please split the spend between the lead and the partners."
+                    )
+            project_services.variation_request(
+                project=project,
+                by=lead,
+                kind=VariationKind.DATES,
+                reasons="Resident testing moves two weeks later because of the school holidays.",
+                changes={str(milestones[1].pk): milestones[1].due_date + timedelta(days=14)},
+            )
 
     def _assess(self, bid: Bid, staff: User, score_sets: list[tuple[int, ...]]) -> None:
         """Assign eligible demo assessors and submit their scores through the assessment services."""

@@ -1,0 +1,219 @@
+"""The project pages' forms. Services hold the rules; a form only turns typed text into values."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
+from core.formatting import govuk_date
+from core.forms import MoneyField, parse_date
+from projects.choices import OutputKind, Rag, VariationKind
+
+AMOUNT_MESSAGES = {
+    "required": "Enter the payment amount",
+    "invalid": "Enter the amount in pounds, like 20000 or 20000.50",
+    "positive": "The amount must be more than £0",
+}
+SPEND_MESSAGES = {
+    "required": "Enter the amount",
+    "invalid": "Enter the amount in pounds, like 20000 or 20000.50",
+    "positive": "Enter the amount in pounds, like 20000 or 20000.50",
+}
+
+
+def file_field(label: str) -> forms.FileField:
+    return forms.FileField(
+        label=label,
+        required=False,
+        help_text=f"Optional. {ALLOWED_LABEL}, up to 10MB",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+    )
+
+
+class DateInputMixin:
+    """Dates typed in the GOV.UK date input: fields `<name>_day`, `_month` and `_year`, cleaned into `<name>`."""
+
+    date_fields: dict[str, str] = {}  # name → what it is called in messages ("the due date")
+
+    def add_date_fields(self, name: str, initial: date | None = None) -> None:
+        for part, value in (("day", initial and initial.day), ("month", initial and initial.month)):
+            self.fields[f"{name}_{part}"] = forms.CharField(required=False, initial=value, max_length=2)
+        self.fields[f"{name}_year"] = forms.CharField(required=False, initial=initial and initial.year, max_length=4)
+
+    def clean_dates(self, cleaned: dict[str, Any], *, required: bool = True) -> None:
+        for name, what in self.date_fields.items():
+            parts = [cleaned.get(f"{name}_{part}") or "" for part in ("day", "month", "year")]
+            if not required and not any(part.strip() for part in parts):
+                cleaned[name] = None
+                continue
+            try:
+                cleaned[name] = parse_date(*parts, what=what)
+            except ValueError as error:
+                self.add_error(f"{name}_day", str(error))
+
+
+class AcceptOfferForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I confirm that my council accepts the grant offer and its conditions",
+        required=False,
+    )
+    agreement = file_field("Upload the signed grant agreement")
+
+
+class CertifierForm(forms.Form):
+    user = forms.ChoiceField(label="Who certifies the reports?", widget=forms.RadioSelect)
+    role_title = forms.CharField(
+        label="Their role",
+        required=False,
+        max_length=100,
+        help_text="For example, section 151 officer",
+    )
+
+    def __init__(self, *args: Any, members: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [(str(m.pk), f"{m.full_name or m.email} ({m.email})") for m in members]
+        self.fields["user"].error_messages["required"] = "Choose who certifies the reports"
+        self.fields["user"].error_messages["invalid_choice"] = "Choose who certifies the reports"
+
+
+class EvidenceForm(forms.Form):
+    evidence = forms.CharField(
+        label="Evidence that the milestone is met",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What was delivered, with links where you can",
+        required=False,
+    )
+    evidence_file = file_field("Upload a file (optional)")
+
+
+class ReportForm(forms.Form):
+    progress = forms.CharField(
+        label="Progress since the last report", widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    spend_to_date = forms.CharField(label="Spend to date (£)", required=False, max_length=30)
+    spend_planned = forms.CharField(label="Planned spend to date (£)", required=False, max_length=30)
+    rag = forms.ChoiceField(label="Overall RAG rating", choices=Rag.choices, widget=forms.RadioSelect, required=False)
+    risks = forms.CharField(label="Risks and issues", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    outputs = forms.CharField(label="Outputs so far", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    next_steps = forms.CharField(label="Next steps", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(
+        label="What does the council need to change?", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+
+
+class VariationForm(DateInputMixin, forms.Form):
+    reasons = forms.CharField(label="Why do you need this change?", widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args: Any, kind: str, milestones: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reasons"].required = False
+        self.kind = kind
+        self.date_fields = {}
+        self.rows: list[dict] = []
+        for milestone in milestones:
+            if kind == VariationKind.DATES:
+                name = f"date_{milestone.pk}"
+                self.add_date_fields(name)
+                self.date_fields[name] = f"a new date for {milestone.title}"
+                self.rows.append({"milestone": milestone, "name": name})
+            elif kind == VariationKind.MONEY and milestone.payment.status == "scheduled":
+                name = f"amount_{milestone.payment.pk}"
+                self.fields[name] = forms.CharField(
+                    label=f"{milestone.title} (now £{milestone.payment.amount:,.2f})", required=False, max_length=30
+                )
+                self.rows.append({"milestone": milestone, "name": name})
+        for row in self.rows:
+            name = row["name"]
+            if kind == VariationKind.DATES:
+                row.update(
+                    day=self[f"{name}_day"],
+                    month=self[f"{name}_month"],
+                    year=self[f"{name}_year"],
+                    hint=f"Now {govuk_date(row['milestone'].due_date)}. For example, 27 3 2027",
+                )
+            else:
+                row["field"] = self[name]
+        if kind == VariationKind.SCOPE:
+            self.fields["scope"] = forms.CharField(
+                label="The new scope", widget=forms.Textarea(attrs={"rows": 5}), required=False
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.clean_dates(cleaned, required=False)
+        return cleaned
+
+    def changes(self) -> dict[str, object]:
+        data = self.cleaned_data
+        if self.kind == VariationKind.DATES:
+            return {name.split("_", 1)[1]: data.get(name) for name in self.date_fields}
+        if self.kind == VariationKind.MONEY:
+            return {row["name"].split("_", 1)[1]: data.get(row["name"]) or "" for row in self.rows}
+        return {"scope": data.get("scope", "")}
+
+
+class LessonsForm(forms.Form):
+    lessons_learned = forms.CharField(label="Lessons learned", widget=forms.Textarea(attrs={"rows": 6}), required=False)
+
+
+class OutputForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200, required=False)
+    url = forms.CharField(label="Link", max_length=500, required=False, help_text="For example, https://github.com/…")
+    kind = forms.ChoiceField(
+        label="Kind of output", choices=OutputKind.choices, widget=forms.RadioSelect, required=False
+    )
+
+
+class ReuseForm(forms.Form):
+    council = forms.ChoiceField(label="Which council reuses it?", widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="How does your council reuse the outputs?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, councils: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["council"].choices = [(str(c.pk), c.name) for c in councils]
+        self.fields["council"].error_messages["required"] = "Choose your council"
+        self.fields["council"].error_messages["invalid_choice"] = "Choose your council"
+
+
+class MilestoneForm(DateInputMixin, forms.Form):
+    title = forms.CharField(label="Milestone", max_length=200, required=False)
+    amount = MoneyField(label="Payment when it is met (£)", required=True, messages=AMOUNT_MESSAGES)
+
+    date_fields = {"due_date": "the due date"}
+
+    def __init__(self, *args: Any, initial_date: date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_date_fields("due_date", initial_date)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.clean_dates(cleaned)
+        return cleaned
+
+
+class PaidOnForm(DateInputMixin, forms.Form):
+    date_fields = {"paid_on": "the day it is paid"}
+
+    def __init__(self, *args: Any, initial_date: date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_date_fields("paid_on", initial_date)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.clean_dates(cleaned)
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), required=False)

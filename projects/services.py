@@ -1,0 +1,796 @@
+"""Every write to projects. Each service owns its transaction, permission check, history and messages.
+
+Project and report transitions run through `PROJECT_MACHINE` and `REPORT_MACHINE` (core's one transition runner:
+state, `rules` permission, the conditions' reasons, `save()` and the history row) inside the service's
+`transaction.atomic()`, with the notifications' outbox rows written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from bids.choices import BidState
+from bids.documents import document_check
+from bids.models import Bid, FundingRound
+from core.exceptions import ApplicationError, Problem
+from core.formatting import govuk_date, money
+from core.money import MoneyError, as_amount
+from core.transitions import NO_PERMISSION, Machine, required_text
+from councils.models import Council, User
+from councils.selectors import programme_staff, user_council_ids
+from notifications.choices import Event
+from notifications.services import notify
+from projects.choices import (
+    OutputKind,
+    PaymentStatus,
+    ProjectState,
+    Rag,
+    ReportState,
+    VariationKind,
+    VariationStatus,
+)
+from projects.models import (
+    Milestone,
+    MonitoringReport,
+    Payment,
+    Project,
+    ProjectCertifier,
+    ProjectOutput,
+    ProjectTransition,
+    ReportTransition,
+    Reuse,
+    Variation,
+)
+from projects.selectors import (
+    project_certifier_user,
+    project_lead_members,
+    project_snapshot,
+    report_due_dates,
+    scheduled_total,
+)
+
+# While the schedule may be set or changed.
+SCHEDULE_STATES = (ProjectState.OFFERED, ProjectState.IN_DELIVERY)
+
+
+def _record_project(project: Project, transition: str, source: str, by: User | None, note: str) -> ProjectTransition:
+    return ProjectTransition.objects.create(
+        project=project, transition=transition, source_state=source, target_state=project.state, by=by, note=note
+    )
+
+
+PROJECT_MACHINE = Machine(
+    noun="project",
+    past={
+        "accept_offer": "accepted",
+        "complete": "completed",
+        "close": "closed",
+        "withdraw": "withdrawn",
+    },
+    record=_record_project,
+)
+
+
+def _record_report(report: MonitoringReport, transition: str, source: str, by: User | None, note: str) -> None:
+    ReportTransition.objects.create(
+        report=report, transition=transition, source_state=source, target_state=report.state, by=by, note=note
+    )
+
+
+REPORT_MACHINE = Machine(
+    noun="report",
+    past={
+        "submit": "submitted",
+        "certify": "certified",
+        "accept": "accepted",
+        "return_to_draft": "returned",
+    },
+    record=_record_report,
+)
+
+
+def _require(by: User, perm: str, obj: object, message: str = NO_PERMISSION) -> None:
+    if not by.has_perm(perm, obj):
+        raise ApplicationError(message)
+
+
+def _lock(project: Project) -> Project:
+    return Project.objects.select_for_update().select_related("lead_council", "bid__funding_round").get(pk=project.pk)
+
+
+def _path(name: str, project: Project, **kwargs: object) -> str:
+    return reverse(name, kwargs={"reference": project.reference, **kwargs})
+
+
+def _amount(value: object, field: str = "amount") -> Decimal:
+    try:
+        return as_amount(value)
+    except MoneyError as error:
+        raise ApplicationError(str(error), problems=[Problem(str(error), field=field)]) from error
+
+
+def _field_error(message: str, field: str) -> ApplicationError:
+    return ApplicationError(message, problems=[Problem(message, field=field)])
+
+
+def _store_upload(upload: UploadedFile, field: str) -> tuple[object, UploadedFile]:
+    """Check an uploaded file like a bid's supporting document (its content, not its name)."""
+    try:
+        checked = document_check(name=upload.name or "", size=upload.size or 0, stream=upload)
+    except ApplicationError as error:
+        raise _field_error(error.message, field) from error
+    upload.seek(0)
+    return checked, upload
+
+
+# --- Making the offer -------------------------------------------------------------------------------------
+
+
+def project_create_for_award(*, bid: Bid, by: User | None) -> Project | None:
+    """Make the project and its offer for an awarded bid of a published round, and tell the lead council. Does
+    nothing if the bid already has a project (so it can run again safely)."""
+    if bid.state != BidState.AWARDED or bid.award_amount is None:
+        raise ApplicationError(f"{bid.reference} is not awarded, so it has no grant offer")
+    if Project.objects.filter(bid=bid).exists():
+        return None
+    with transaction.atomic():
+        project = Project.objects.create(
+            bid=bid,
+            reference=bid.reference,
+            lead_council=bid.lead_council,
+            title=bid.title or "Untitled project",
+            award_amount=bid.award_amount,
+            offer_conditions=bid.award_conditions,
+        )
+        ProjectTransition.objects.create(
+            project=project,
+            transition="offer",
+            source_state="",
+            target_state=project.state,
+            by=by,
+            note="Grant offer made when the round's decisions were published",
+        )
+        notify(
+            event=Event.OFFER_MADE,
+            recipients=project_lead_members(project=project),
+            context={
+                **project_snapshot(project=project),
+                "conditions": project.offer_conditions,
+                "offer_path": _path("projects:accept", project),
+            },
+            key=f"{Event.OFFER_MADE}:{project.pk}",
+        )
+    return project
+
+
+def projects_create_for_round(*, funding_round: FundingRound, by: User | None = None) -> list[Project]:
+    """Every awarded bid of a published round without a project gets one (used on publication and by the
+    `create_projects` command for rounds published before projects existed)."""
+    if not funding_round.decisions_published:
+        return []
+    bids = funding_round.bids.filter(state=BidState.AWARDED, project__isnull=True).select_related(
+        "lead_council", "funding_round"
+    )
+    made = []
+    for bid in bids.order_by("number"):
+        project = project_create_for_award(bid=bid, by=by)
+        if project is not None:
+            made.append(project)
+    return made
+
+
+def offer_accept(
+    *, project: Project, by: User, conditions_confirmed: bool, upload: UploadedFile | None = None
+) -> Project:
+    """A lead council member accepts the offer and its conditions (optionally with the signed agreement);
+    staff are told. A refusal stores nothing."""
+    if not conditions_confirmed:
+        raise _field_error("Confirm that your council accepts the offer and its conditions", "confirm")
+    checked = None
+    if upload is not None:
+        checked, upload = _store_upload(upload, "agreement")
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _lock(project)
+            PROJECT_MACHINE.check(locked, "accept_offer", by)
+            if checked is not None:
+                locked.agreement.save(f"{uuid.uuid4().hex}.{checked.kind.extension}", upload, save=False)
+                stored.append(locked.agreement.name)
+                locked.agreement_name = checked.name
+                locked.agreement_content_type = checked.kind.content_type
+                locked.agreement_size = upload.size
+            PROJECT_MACHINE.run(locked, "accept_offer", by=by, note="Offer and conditions accepted", person=by)
+            reports_schedule_refresh(project=locked)
+            notify(
+                event=Event.OFFER_ACCEPTED,
+                recipients=programme_staff(),
+                context={
+                    **project_snapshot(project=locked),
+                    "accepted_by": by.full_name or by.email,
+                    "accepted_at_display": govuk_date(locked.accepted_at),
+                },
+                key=f"{Event.OFFER_ACCEPTED}:{locked.pk}",
+            )
+    except Exception:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return locked
+
+
+# --- The certifier ----------------------------------------------------------------------------------------
+
+
+def certifier_appoint(*, project: Project, by: User, user: User, role_title: str = "") -> ProjectCertifier:
+    """The lead council or staff choose which lead member certifies the project's reports (replacing any
+    earlier choice)."""
+    _require(by, "projects.appoint_certifier", project)
+    if project.lead_council_id not in user_council_ids(user) or not user.is_active:
+        raise _field_error(f"The certifier must be a member of {project.lead_council}", "user")
+    with transaction.atomic():
+        certifier, _created = ProjectCertifier.objects.update_or_create(
+            project=project,
+            defaults={
+                "user": user,
+                "role_title": role_title.strip()[:100],
+                "appointed_by": by,
+                "appointed_at": timezone.now(),
+            },
+        )
+    project.certifier = certifier
+    return certifier
+
+
+# --- The schedule: milestones and payments ------------------------------------------------------------------
+
+
+def _require_schedule(project: Project, by: User) -> None:
+    _require(by, "projects.manage_schedule", project)
+    if project.state not in SCHEDULE_STATES:
+        raise ApplicationError(f"This project is {project.get_state_display().lower()}, so its schedule is fixed")
+
+
+def _check_total(project: Project, total: Decimal) -> None:
+    if total > project.award_amount:
+        over = total - project.award_amount
+        message = (
+            f"The payments would add up to {money(total, pence=True)}, which is {money(over, pence=True)} more than "
+            f"the award of {money(project.award_amount, pence=True)}. Payments can add up to the award at most"
+        )
+        raise _field_error(message, "amount")
+
+
+def _milestone_values(title: str, due_date: date | None) -> tuple[str, date]:
+    title = required_text(title, "Enter the milestone's title", "title")
+    if due_date is None:
+        raise _field_error("Enter the milestone's due date", "due_date")
+    return title[:200], due_date
+
+
+def milestone_add(*, project: Project, by: User, title: str, due_date: date | None, amount: object) -> Milestone:
+    """Staff add a milestone with the payment due when it is met; the payments never add up to more than the
+    award."""
+    title, due_date = _milestone_values(title, due_date)
+    amount = _amount(amount)
+    with transaction.atomic():
+        locked = _lock(project)
+        _require_schedule(locked, by)
+        _check_total(locked, scheduled_total(project=locked) + amount)
+        milestone = Milestone.objects.create(project=locked, title=title, due_date=due_date)
+        Payment.objects.create(project=locked, milestone=milestone, amount=amount)
+        reports_schedule_refresh(project=locked)
+    return milestone
+
+
+def milestone_change(*, milestone: Milestone, by: User, title: str, due_date: date | None, amount: object) -> Milestone:
+    """Staff change a milestone; its payment's amount only while the payment is not yet proposed."""
+    title, due_date = _milestone_values(title, due_date)
+    amount = _amount(amount)
+    with transaction.atomic():
+        locked = _lock(milestone.project)
+        _require_schedule(locked, by)
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        payment = Payment.objects.select_for_update().get(milestone=milestone)
+        if amount != payment.amount:
+            if payment.status != PaymentStatus.SCHEDULED:
+                raise _field_error(
+                    f"This milestone's payment is {payment.get_status_display().lower()}, so its amount is fixed",
+                    "amount",
+                )
+            _check_total(locked, scheduled_total(project=locked, excluding=payment) + amount)
+            payment.amount = amount
+            payment.save(update_fields=["amount"])
+        milestone.title, milestone.due_date = title, due_date
+        milestone.save(update_fields=["title", "due_date"])
+        reports_schedule_refresh(project=locked)
+    return milestone
+
+
+def milestone_remove(*, milestone: Milestone, by: User) -> None:
+    with transaction.atomic():
+        locked = _lock(milestone.project)
+        _require_schedule(locked, by)
+        milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+        if milestone.evidence_submitted or milestone.payment.status != PaymentStatus.SCHEDULED:
+            raise ApplicationError("This milestone has evidence or a payment under way, so it cannot be removed")
+        milestone.payment.delete()
+        milestone.delete()
+        reports_schedule_refresh(project=locked)
+
+
+def milestone_submit_evidence(
+    *, milestone: Milestone, by: User, evidence: str, upload: UploadedFile | None = None
+) -> Milestone:
+    """A lead member submits the evidence that a milestone is met (optionally with a file)."""
+    project = milestone.project
+    _require(by, "projects.submit_evidence", project)
+    evidence = required_text(evidence, "Describe the evidence that the milestone is met", "evidence")
+    checked = None
+    if upload is not None:
+        checked, upload = _store_upload(upload, "evidence_file")
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked_project = _lock(project)
+            if locked_project.state != ProjectState.IN_DELIVERY:
+                raise ApplicationError(
+                    f"This project is {locked_project.get_state_display().lower()}, so evidence cannot be submitted"
+                )
+            locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
+            if locked.payment.status != PaymentStatus.SCHEDULED:
+                raise ApplicationError("This milestone's payment is already under way, so its evidence is fixed")
+            if checked is not None:
+                locked.evidence_file.save(f"{uuid.uuid4().hex}.{checked.kind.extension}", upload, save=False)
+                stored.append(locked.evidence_file.name)
+                locked.evidence_file_name = checked.name
+                locked.evidence_file_content_type = checked.kind.content_type
+                locked.evidence_file_size = upload.size
+            locked.evidence, locked.submitted_by, locked.submitted_at = evidence, by, timezone.now()
+            locked.save()
+    except Exception:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    return locked
+
+
+def _payment_context(payment: Payment, project: Project) -> dict:
+    return {
+        **project_snapshot(project=project),
+        "milestone": payment.milestone.title,
+        "amount": str(payment.amount),
+    }
+
+
+def payment_propose(*, payment: Payment, by: User) -> Payment:
+    """A staff member proposes a milestone's payment once its evidence is in; the other staff are asked to
+    approve it (the proposer may not)."""
+    _require(by, "projects.propose_payment", payment.project)
+    with transaction.atomic():
+        project = _lock(payment.project)
+        locked = Payment.objects.select_for_update().select_related("milestone").get(pk=payment.pk)
+        if project.state != ProjectState.IN_DELIVERY:
+            raise ApplicationError(f"This project is {project.get_state_display().lower()}, so nothing can be paid")
+        if locked.status != PaymentStatus.SCHEDULED:
+            raise ApplicationError(f"This payment is {locked.get_status_display().lower()} already")
+        if not locked.milestone.evidence_submitted:
+            raise ApplicationError("The council has not submitted evidence for this milestone yet")
+        locked.status, locked.proposed_by, locked.proposed_at = PaymentStatus.PROPOSED, by, timezone.now()
+        locked.save(update_fields=["status", "proposed_by", "proposed_at"])
+        notify(
+            event=Event.PAYMENT_PROPOSED,
+            recipients=[user for user in programme_staff() if user.pk != by.pk],
+            context={
+                **_payment_context(locked, project),
+                "proposed_by": by.full_name or by.email,
+                "payment_path": _path("projects:staff_payment", project, pk=locked.pk),
+            },
+            key=f"{Event.PAYMENT_PROPOSED}:{locked.pk}",
+        )
+    return locked
+
+
+def payment_approve(*, payment: Payment, by: User, paid_on: date | None = None) -> Payment:
+    """A different staff member approves a proposed payment and records the day it is paid; the lead council
+    is told. The database refuses the same person too."""
+    _require(by, "projects.approve_payment", payment.project)
+    with transaction.atomic():
+        project = _lock(payment.project)
+        locked = Payment.objects.select_for_update().select_related("milestone").get(pk=payment.pk)
+        if locked.status != PaymentStatus.PROPOSED:
+            raise ApplicationError(f"This payment is {locked.get_status_display().lower()}, so it cannot be approved")
+        if locked.proposed_by_id == by.pk:
+            raise ApplicationError("You proposed this payment, so another member of the programme team must approve it")
+        paid_on = paid_on or timezone.localdate()
+        locked.status, locked.approved_by, locked.approved_at = PaymentStatus.APPROVED, by, timezone.now()
+        locked.paid_on = paid_on
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["status", "approved_by", "approved_at", "paid_on"])
+        except IntegrityError as error:  # pragma: no cover - the check above refuses first
+            raise ApplicationError("Another member of the programme team must approve this payment") from error
+        notify(
+            event=Event.PAYMENT_APPROVED,
+            recipients=project_lead_members(project=project),
+            context={**_payment_context(locked, project), "paid_on_display": govuk_date(paid_on)},
+            key=f"{Event.PAYMENT_APPROVED}:{locked.pk}",
+        )
+    return locked
+
+
+# --- Monitoring reports -------------------------------------------------------------------------------------
+
+
+def reports_schedule_refresh(*, project: Project) -> int:
+    """Keep the reports in step with the schedule: a draft for each due date (monthly and at each milestone)
+    not yet reported on; an untouched draft whose date is no longer in the schedule goes. Returns how many
+    were added. Reports start once the offer is accepted."""
+    if project.state != ProjectState.IN_DELIVERY:
+        return 0
+    due = report_due_dates(project=project)
+    existing = {report.due_date: report for report in project.reports.all()}
+    for due_date, report in existing.items():
+        if due_date not in due and report.state == ReportState.DRAFT and not report.has_content:
+            report.delete()
+    new = [
+        MonitoringReport(project=project, due_date=due_date, kind=kind)
+        for due_date, kind in due.items()
+        if due_date not in existing
+    ]
+    MonitoringReport.objects.bulk_create(new)
+    for due_date, kind in due.items():
+        report = existing.get(due_date)
+        if report is not None and report.kind != kind and report.state == ReportState.DRAFT:
+            MonitoringReport.objects.filter(pk=report.pk).update(kind=kind)
+    return len(new)
+
+
+REPORT_TEXT_FIELDS = ("progress", "risks", "outputs", "next_steps")
+ZERO_POUNDS = re.compile(r"£?\s*0+(\.0{1,2})?")
+
+
+def report_update(*, report: MonitoringReport, by: User, values: Mapping[str, object]) -> MonitoringReport:
+    """A lead member saves the draft (every answer optional until it is submitted)."""
+    _require(by, "projects.edit_report", report.project)
+    problems = []
+    changes: dict[str, object] = {}
+    for name in REPORT_TEXT_FIELDS:
+        if name in values:
+            changes[name] = str(values[name] or "").strip()
+    for name in ("spend_to_date", "spend_planned"):
+        if name in values:
+            value = values[name]
+            if value in (None, ""):
+                changes[name] = None
+                continue
+            if isinstance(value, str) and ZERO_POUNDS.fullmatch(value.strip()):
+                changes[name] = Decimal("0.00")  # nothing spent yet is an answer
+                continue
+            try:
+                changes[name] = as_amount(value)
+            except MoneyError as error:
+                message = "Enter £0 or more" if error.code == "positive" else str(error)
+                problems.append(Problem(message, field=name))
+    if "rag" in values:
+        rag = str(values["rag"] or "")
+        if rag and rag not in Rag.values:
+            problems.append(Problem("Choose red, amber or green", field="rag"))
+        changes["rag"] = rag
+    if problems:
+        raise ApplicationError(problems[0].message, problems=problems)
+    with transaction.atomic():
+        locked = MonitoringReport.objects.select_for_update().get(pk=report.pk)
+        if locked.state != ReportState.DRAFT:
+            raise ApplicationError(
+                f"This report is {locked.get_state_display().lower()}, so it can no longer be changed"
+            )
+        if locked.project.state != ProjectState.IN_DELIVERY:
+            raise ApplicationError("The project is not in delivery, so its reports are closed")
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.drafted_by = by
+        locked.save()
+    return locked
+
+
+def _report_context(report: MonitoringReport, project: Project) -> dict:
+    return {
+        **project_snapshot(project=project),
+        "due_date_display": govuk_date(report.due_date),
+        "rag": report.get_rag_display(),
+        "report_path": _path("projects:report", project, pk=report.pk),
+        "staff_report_path": _path("projects:staff_report", project, pk=report.pk),
+    }
+
+
+def _lock_report(report: MonitoringReport) -> MonitoringReport:
+    locked = MonitoringReport.objects.select_for_update().get(pk=report.pk)
+    locked.project = Project.objects.select_related("lead_council", "bid__funding_round", "certifier__user").get(
+        pk=locked.project_id
+    )
+    return locked
+
+
+def report_submit(*, report: MonitoringReport, by: User) -> MonitoringReport:
+    """A lead member submits the draft for certification; the certifier is asked to certify it. Refused until
+    the project has a certifier."""
+    with transaction.atomic():
+        locked = _lock_report(report)
+        REPORT_MACHINE.check(locked, "submit", by)
+        certifier = project_certifier_user(project=locked.project)
+        if certifier is None:
+            raise ApplicationError("Choose who certifies your reports (such as your section 151 officer) first")
+        REPORT_MACHINE.run(locked, "submit", by=by, person=by)
+        notify(
+            event=Event.REPORT_SUBMITTED,
+            recipients=[certifier],
+            context={**_report_context(locked, locked.project), "submitted_by": by.full_name or by.email},
+            key=f"{Event.REPORT_SUBMITTED}:{locked.pk}:{locked.submitted_at.isoformat()}",
+        )
+    return locked
+
+
+def report_certify(*, report: MonitoringReport, by: User) -> MonitoringReport:
+    """The project's certifier certifies a submitted report; it then reaches staff."""
+    with transaction.atomic():
+        locked = _lock_report(report)
+        REPORT_MACHINE.run(locked, "certify", by=by, person=by)
+        notify(
+            event=Event.REPORT_CERTIFIED,
+            recipients=programme_staff(),
+            context={**_report_context(locked, locked.project), "certified_by": by.full_name or by.email},
+            key=f"{Event.REPORT_CERTIFIED}:{locked.pk}:{locked.certified_at.isoformat()}",
+        )
+    return locked
+
+
+def report_accept(*, report: MonitoringReport, by: User) -> MonitoringReport:
+    with transaction.atomic():
+        locked = _lock_report(report)
+        REPORT_MACHINE.run(locked, "accept", by=by, person=by)
+        notify(
+            event=Event.REPORT_ACCEPTED,
+            recipients=project_lead_members(project=locked.project),
+            context=_report_context(locked, locked.project),
+            key=f"{Event.REPORT_ACCEPTED}:{locked.pk}",
+        )
+    return locked
+
+
+def report_return(*, report: MonitoringReport, by: User, message: str) -> MonitoringReport:
+    """Staff return a report to the lead council with a message; it is a draft again, to be certified again."""
+    message = required_text(message, "Enter what the council needs to change", "message")
+    with transaction.atomic():
+        locked = _lock_report(report)
+        REPORT_MACHINE.run(locked, "return_to_draft", by=by, note=message, message=message)
+        notify(
+            event=Event.REPORT_RETURNED,
+            recipients=project_lead_members(project=locked.project),
+            context={**_report_context(locked, locked.project), "message": message},
+            key=f"{Event.REPORT_RETURNED}:{locked.pk}:{locked.returned_at.isoformat()}",
+        )
+    return locked
+
+
+# --- Changes (variations) -------------------------------------------------------------------------------------
+
+
+def _date_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
+    milestones = {str(m.pk): m for m in project.milestones.all()}
+    clean: dict[str, str] = {}
+    for key, value in changes.items():
+        if key not in milestones:
+            raise ApplicationError("Choose milestones of this project")
+        if value in (None, ""):
+            continue
+        if not isinstance(value, date):
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError as error:
+                raise _field_error("Enter real dates", f"date_{key}") from error
+        if value != milestones[key].due_date:
+            clean[key] = value.isoformat()
+    if not clean:
+        raise _field_error("Enter at least one new milestone date", "changes")
+    return clean
+
+
+def _money_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
+    payments = {str(p.pk): p for p in project.payments.select_related("milestone")}
+    clean: dict[str, str] = {}
+    for key, value in changes.items():
+        if key not in payments:
+            raise ApplicationError("Choose payments of this project")
+        if value in (None, ""):
+            continue
+        amount = _amount(value, field=f"amount_{key}")
+        if amount != payments[key].amount:
+            if payments[key].status != PaymentStatus.SCHEDULED:
+                raise _field_error(
+                    f"The payment for {payments[key].milestone.title} is under way, so it cannot move",
+                    f"amount_{key}",
+                )
+            clean[key] = str(amount)
+    if not clean:
+        raise _field_error("Enter at least one new payment amount", "changes")
+    total = sum(
+        (Decimal(clean[key]) if key in clean else payment.amount for key, payment in payments.items()),
+        Decimal("0"),
+    )
+    _check_total(project, total)
+    return clean
+
+
+def _clean_changes(project: Project, kind: str, changes: Mapping[str, object]) -> dict[str, str]:
+    if kind == VariationKind.DATES:
+        return _date_changes(project, changes)
+    if kind == VariationKind.MONEY:
+        return _money_changes(project, changes)
+    if kind == VariationKind.SCOPE:
+        scope = required_text(str(changes.get("scope", "")), "Describe the new scope", "scope")
+        return {"scope": scope}
+    raise _field_error("Choose what you want to change", "kind")
+
+
+def variation_request(
+    *, project: Project, by: User, kind: str, reasons: str, changes: Mapping[str, object]
+) -> Variation:
+    """A lead member asks for a change with its reasons; staff are told."""
+    _require(by, "projects.request_variation", project)
+    reasons = required_text(reasons, "Enter the reasons for the change", "reasons")
+    with transaction.atomic():
+        locked = _lock(project)
+        if locked.state != ProjectState.IN_DELIVERY:
+            raise ApplicationError(f"This project is {locked.get_state_display().lower()}, so it cannot change")
+        clean = _clean_changes(locked, kind, changes)
+        variation = Variation.objects.create(project=locked, kind=kind, reasons=reasons, changes=clean, requested_by=by)
+        notify(
+            event=Event.VARIATION_REQUESTED,
+            recipients=programme_staff(),
+            context={
+                **project_snapshot(project=locked),
+                "kind": variation.get_kind_display(),
+                "reasons": reasons,
+                "variation_path": _path("projects:staff_variation", locked, pk=variation.pk),
+            },
+            key=f"{Event.VARIATION_REQUESTED}:{variation.pk}",
+        )
+    return variation
+
+
+def _apply(variation: Variation, project: Project) -> None:
+    """Apply an approved change to the schedule (checked again: the schedule may have moved since)."""
+    changes = _clean_changes(project, variation.kind, variation.changes)
+    if variation.kind == VariationKind.DATES:
+        for pk, value in changes.items():
+            Milestone.objects.filter(pk=int(pk), project=project).update(due_date=date.fromisoformat(value))
+        reports_schedule_refresh(project=project)
+    elif variation.kind == VariationKind.MONEY:
+        for pk, value in changes.items():
+            Payment.objects.filter(pk=int(pk), project=project).update(amount=Decimal(value))
+
+
+def _decide(variation: Variation, by: User, approve: bool, reason: str) -> Variation:
+    _require(by, "projects.decide_variation", variation.project)
+    with transaction.atomic():
+        project = _lock(variation.project)
+        locked = Variation.objects.select_for_update().get(pk=variation.pk)
+        if locked.status != VariationStatus.REQUESTED:
+            raise ApplicationError(f"This change has been {locked.get_status_display().lower()} already")
+        if approve:
+            _apply(locked, project)
+        locked.status = VariationStatus.APPROVED if approve else VariationStatus.DECLINED
+        locked.decided_by, locked.decided_at, locked.decision_reason = by, timezone.now(), reason
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        notify(
+            event=Event.VARIATION_DECIDED,
+            recipients=project_lead_members(project=project),
+            context={
+                **project_snapshot(project=project),
+                "kind": locked.get_kind_display(),
+                "approved": approve,
+                "reason": reason,
+            },
+            key=f"{Event.VARIATION_DECIDED}:{locked.pk}",
+        )
+    return locked
+
+
+def variation_approve(*, variation: Variation, by: User, reason: str = "") -> Variation:
+    """Staff approve a change: it is applied to the schedule in the same transaction; the lead is told."""
+    return _decide(variation, by, True, reason.strip())
+
+
+def variation_decline(*, variation: Variation, by: User, reason: str) -> Variation:
+    reason = required_text(reason, "Enter why the change is declined", "reason")
+    return _decide(variation, by, False, reason)
+
+
+# --- Closure and reuse ----------------------------------------------------------------------------------------
+
+
+def _require_final_report(project: Project, by: User) -> None:
+    _require(by, "projects.submit_final_report", project)
+    if project.state != ProjectState.IN_DELIVERY:
+        raise ApplicationError(f"This project is {project.get_state_display().lower()}, so its final report is fixed")
+
+
+def output_add(*, project: Project, by: User, title: str, url: str, kind: str) -> ProjectOutput:
+    _require_final_report(project, by)
+    title = required_text(title, "Enter the output's title", "title")
+    url = required_text(url, "Enter the link to the output", "url")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as error:
+        raise _field_error("Enter a link starting https://", "url") from error
+    if kind not in OutputKind.values:
+        raise _field_error("Choose what kind of output it is", "kind")
+    return ProjectOutput.objects.create(project=project, title=title[:200], url=url[:500], kind=kind, added_by=by)
+
+
+def output_remove(*, output: ProjectOutput, by: User) -> None:
+    _require_final_report(output.project, by)
+    output.delete()
+
+
+def final_report_update(*, project: Project, by: User, lessons_learned: str) -> Project:
+    _require_final_report(project, by)
+    Project.objects.filter(pk=project.pk).update(lessons_learned=lessons_learned.strip(), updated_at=timezone.now())
+    project.lessons_learned = lessons_learned.strip()
+    return project
+
+
+def project_complete(*, project: Project, by: User) -> Project:
+    """A lead member submits the final report (outputs and lessons learned): the project is completed and
+    staff are told."""
+    with transaction.atomic():
+        locked = _lock(project)
+        PROJECT_MACHINE.run(locked, "complete", by=by, note="Final report submitted")
+        notify(
+            event=Event.PROJECT_COMPLETED,
+            recipients=programme_staff(),
+            context={**project_snapshot(project=locked), "outputs": locked.outputs.count()},
+            key=f"{Event.PROJECT_COMPLETED}:{locked.pk}",
+        )
+    return locked
+
+
+def project_close(*, project: Project, by: User) -> Project:
+    with transaction.atomic():
+        locked = _lock(project)
+        PROJECT_MACHINE.run(locked, "close", by=by)
+    return locked
+
+
+def project_withdraw(*, project: Project, by: User, reason: str) -> Project:
+    reason = required_text(reason, "Enter why the project is withdrawn", "reason")
+    with transaction.atomic():
+        locked = _lock(project)
+        PROJECT_MACHINE.run(locked, "withdraw", by=by, note=reason, reason=reason)
+    return locked
+
+
+def reuse_record(*, project: Project, by: User, council: Council, note: str) -> Reuse:
+    """A member of a signatory council (not the lead) records that their council reuses the project's outputs."""
+    _require(by, "projects.record_reuse", project)
+    if council.pk not in user_council_ids(by) or council.pk == project.lead_council_id or not council.is_signatory:
+        raise _field_error("Choose a Declaration signatory council you belong to", "council")
+    note = required_text(note, "Say briefly how your council reuses the project's outputs", "note")
+    try:
+        with transaction.atomic():
+            return Reuse.objects.create(project=project, council=council, note=note, recorded_by=by)
+    except IntegrityError as error:
+        raise _field_error(f"{council} has already said it reuses this project's outputs", "council") from error

@@ -1,0 +1,567 @@
+"""Project pages: the lead council's and partners' (under /projects/) and programme staff's (under
+/pipeline/projects/). Views are thin: a selector fetches (404 if not allowed), a service writes; a refused write
+re-renders the page with what was typed, a GOV.UK error summary and HTTP 400, and nothing is saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bids.models import FundingRound
+from core.exceptions import ApplicationError
+from core.formatting import money
+from core.forms import apply_problems
+from core.views import staff_required
+from councils.models import Council
+from councils.selectors import council_members, user_council_ids
+from projects import services
+from projects.choices import (
+    PAYMENT_STATUS_TAG_CLASS,
+    PROJECT_STATE_TAG_CLASS,
+    RAG_TAG_CLASS,
+    REPORT_STATE_TAG_CLASS,
+    VARIATION_STATUS_TAG_CLASS,
+    ProjectState,
+    ReportState,
+    VariationKind,
+    VariationStatus,
+)
+from projects.forms import (
+    AcceptOfferForm,
+    CertifierForm,
+    EvidenceForm,
+    LessonsForm,
+    MessageForm,
+    MilestoneForm,
+    OutputForm,
+    PaidOnForm,
+    ReasonForm,
+    ReportForm,
+    ReuseForm,
+    VariationForm,
+)
+from projects.models import Project
+from projects.selectors import (
+    milestones_with_payments,
+    project_get_for_user,
+    project_history,
+    project_list_for_staff,
+    project_overview,
+    projects_for_user,
+    public_projects,
+    report_get_for_user,
+    variation_get_for_user,
+)
+
+TAGS = {
+    "project_tags": PROJECT_STATE_TAG_CLASS,
+    "report_tags": REPORT_STATE_TAG_CLASS,
+    "payment_tags": PAYMENT_STATUS_TAG_CLASS,
+    "variation_tags": VARIATION_STATUS_TAG_CLASS,
+    "rag_tags": RAG_TAG_CLASS,
+}
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The form data of a POST (even an empty one), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
+def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    return render(request, template, context, status=400)
+
+
+def _refused(request: HttpRequest, template: str, context: dict, form: Any, error: ApplicationError) -> HttpResponse:
+    apply_problems(form, error)
+    return _invalid(request, template, {**context, "form": form})
+
+
+def _project(request: HttpRequest, reference: str, perm: str | None = None) -> Project:
+    project = project_get_for_user(user=request.user, reference=reference)
+    if perm is not None and not request.user.has_perm(perm, project):
+        raise Http404("No project found")
+    return project
+
+
+def _file(field: Any, name: str, content_type: str) -> FileResponse:
+    if not field:
+        raise Http404("No file")
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("No file") from error
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+
+
+def _context(request: HttpRequest, project: Project, **extra: Any) -> dict:
+    user = request.user
+    return {
+        "project": project,
+        "is_lead": user.has_perm("projects.accept_offer", project),
+        "is_staff_user": user.has_perm("projects.view_all_projects"),
+        **TAGS,
+        **extra,
+    }
+
+
+# --- The council's pages ------------------------------------------------------------------------------------
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    if request.user.has_perm("projects.view_all_projects"):
+        return redirect("projects:staff_list")
+    projects = list(projects_for_user(request.user).order_by("reference"))
+    return render(request, "projects/project_list.html", {"projects": projects, **TAGS})
+
+
+@login_required
+def project_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _project(request, reference)
+    context = _context(request, project, **project_overview(project=project))
+    context["can_record_reuse"] = request.user.has_perm("projects.record_reuse", project)
+    return render(request, "projects/project_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _project(request, reference, "projects.accept_offer")
+    if project.state != ProjectState.OFFERED:
+        messages.info(request, "The offer has already been accepted")
+        return redirect("projects:detail", reference=project.reference)
+    form = AcceptOfferForm(_posted(request), _files(request))
+    context = _context(request, project, form=form)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_accept(
+                project=project,
+                by=request.user,
+                conditions_confirmed=form.cleaned_data["confirm"],
+                upload=form.cleaned_data.get("agreement"),
+            )
+        except ApplicationError as error:
+            return _refused(request, "projects/accept.html", context, form, error)
+        return render(request, "projects/accepted.html", _context(request, project))
+    return (_invalid if form.errors else render)(request, "projects/accept.html", context)
+
+
+@login_required
+def agreement_download(request: HttpRequest, reference: str) -> FileResponse:
+    project = _project(request, reference)
+    return _file(project.agreement, project.agreement_name, project.agreement_content_type)
+
+
+@login_required
+def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    project = _project(request, reference)
+    milestone = project.milestones.filter(pk=pk).first()
+    if milestone is None:
+        raise Http404("No milestone")
+    return _file(milestone.evidence_file, milestone.evidence_file_name, milestone.evidence_file_content_type)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _project(request, reference, "projects.appoint_certifier")
+    members = council_members(council_ids=[project.lead_council_id])
+    current = getattr(project, "certifier", None)
+    initial = {"user": str(current.user_id), "role_title": current.role_title} if current else None
+    form = CertifierForm(_posted(request), members=members, initial=initial)
+    context = _context(request, project, form=form)
+    if request.method == "POST" and form.is_valid():
+        user = next(m for m in members if str(m.pk) == form.cleaned_data["user"])
+        try:
+            services.certifier_appoint(
+                project=project, by=request.user, user=user, role_title=form.cleaned_data["role_title"]
+            )
+        except ApplicationError as error:
+            return _refused(request, "projects/certifier.html", context, form, error)
+        messages.success(request, f"{user.full_name or user.email} will certify the reports")
+        return redirect("projects:detail", reference=project.reference)
+    return (_invalid if form.errors else render)(request, "projects/certifier.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    project = _project(request, reference, "projects.submit_evidence")
+    milestone = project.milestones.select_related("payment").filter(pk=pk).first()
+    if milestone is None:
+        raise Http404("No milestone")
+    milestone.project = project
+    form = EvidenceForm(_posted(request), _files(request), initial={"evidence": milestone.evidence})
+    context = _context(request, project, form=form, milestone=milestone)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.milestone_submit_evidence(
+                milestone=milestone,
+                by=request.user,
+                evidence=form.cleaned_data["evidence"],
+                upload=form.cleaned_data.get("evidence_file"),
+            )
+        except ApplicationError as error:
+            return _refused(request, "projects/evidence.html", context, form, error)
+        messages.success(request, f"Evidence for ‘{milestone.title}’ has been sent to the programme team")
+        return redirect("projects:detail", reference=project.reference)
+    return (_invalid if form.errors else render)(request, "projects/evidence.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_get_for_user(user=request.user, reference=reference, pk=pk)
+    project = report.project
+    editable = (
+        report.state == ReportState.DRAFT
+        and project.state == ProjectState.IN_DELIVERY
+        and request.user.has_perm("projects.edit_report", project)
+    )
+    initial = {name: getattr(report, name) for name in ReportForm.base_fields}
+    for name in ("spend_to_date", "spend_planned"):
+        initial[name] = "" if initial[name] is None else f"{initial[name]:.2f}"
+    form = ReportForm(_posted(request), initial=initial) if editable else None
+    context = _context(
+        request,
+        project,
+        report=report,
+        form=form,
+        can_certify=report.state == ReportState.SUBMITTED and request.user.has_perm("projects.certify_report", report),
+    )
+    if request.method == "POST":
+        if not request.user.has_perm("projects.edit_report", project):
+            raise Http404("No report found")
+        if form is None:
+            messages.info(request, "This report can no longer be changed")
+            return redirect("projects:report", reference=project.reference, pk=report.pk)
+        if form.is_valid():
+            try:
+                report = services.report_update(report=report, by=request.user, values=form.cleaned_data)
+                if request.POST.get("action") == "submit":
+                    services.report_submit(report=report, by=request.user)
+                    messages.success(request, "Your report has been sent to your certifier")
+                    return redirect("projects:detail", reference=project.reference)
+            except ApplicationError as error:
+                return _refused(request, "projects/report.html", context, form, error)
+            messages.success(request, "Your draft has been saved")
+            return redirect("projects:report", reference=project.reference, pk=report.pk)
+        return _invalid(request, "projects/report.html", context)
+    return render(request, "projects/report.html", context)
+
+
+@login_required
+@require_POST
+def report_certify(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_get_for_user(user=request.user, reference=reference, pk=pk)
+    if not request.user.has_perm("projects.certify_report", report):
+        raise Http404("No report found")
+    try:
+        services.report_certify(report=report, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("projects:report", reference=reference, pk=pk)
+    messages.success(request, "You have certified the report. The programme team will review it")
+    return redirect("projects:detail", reference=reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _project(request, reference, "projects.request_variation")
+    kind = request.GET.get("kind") or request.POST.get("kind") or ""
+    if kind not in VariationKind.values:
+        return render(request, "projects/variation_kind.html", _context(request, project, kinds=VariationKind.choices))
+    milestones = milestones_with_payments(project=project)
+    form = VariationForm(_posted(request), kind=kind, milestones=milestones)
+    context = _context(request, project, form=form, kind=kind, kind_label=VariationKind(kind).label)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.variation_request(
+                project=project,
+                by=request.user,
+                kind=kind,
+                reasons=form.cleaned_data["reasons"],
+                changes=form.changes(),
+            )
+        except ApplicationError as error:
+            return _refused(request, "projects/variation_new.html", context, form, error)
+        messages.success(request, "Your change request has been sent to the programme team")
+        return redirect("projects:detail", reference=project.reference)
+    return (_invalid if form.errors else render)(request, "projects/variation_new.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def final_report(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _project(request, reference, "projects.submit_final_report")
+    lessons = LessonsForm(
+        request.POST if request.POST.get("action") in ("lessons", "submit") else None,
+        initial={"lessons_learned": project.lessons_learned},
+    )
+    output = OutputForm(request.POST if request.POST.get("action") == "output" else None)
+    context = _context(request, project, lessons=lessons, output_form=output, outputs=list(project.outputs.all()))
+    if project.state != ProjectState.IN_DELIVERY:
+        messages.info(request, "The final report has been submitted")
+        return redirect("projects:detail", reference=project.reference)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "output" and output.is_valid():
+                services.output_add(project=project, by=request.user, **output.cleaned_data)
+                messages.success(request, "The output has been added")
+                return redirect("projects:final_report", reference=project.reference)
+            if action in ("lessons", "submit") and lessons.is_valid():
+                services.final_report_update(
+                    project=project, by=request.user, lessons_learned=lessons.cleaned_data["lessons_learned"]
+                )
+                if action == "submit":
+                    services.project_complete(project=project, by=request.user)
+                    messages.success(request, "Your final report has been sent. The project is completed")
+                    return redirect("projects:detail", reference=project.reference)
+                messages.success(request, "Lessons learned saved")
+                return redirect("projects:final_report", reference=project.reference)
+        except ApplicationError as error:
+            apply_problems(output if action == "output" else lessons, error)
+            return _invalid(request, "projects/final_report.html", context)
+        return _invalid(request, "projects/final_report.html", context)
+    return render(request, "projects/final_report.html", context)
+
+
+@login_required
+@require_POST
+def output_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    project = _project(request, reference, "projects.submit_final_report")
+    output = project.outputs.filter(pk=pk).first()
+    if output is None:
+        raise Http404("No output")
+    output.project = project
+    try:
+        services.output_remove(output=output, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("projects:final_report", reference=project.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
+    project = public_projects().filter(reference=reference).first()
+    if project is None or not request.user.has_perm("projects.record_reuse", project):
+        raise Http404("No project found")
+    taken = set(project.reuses.values_list("council_id", flat=True))
+    councils = list(
+        Council.objects.filter(pk__in=user_council_ids(request.user) - {project.lead_council_id} - taken)
+        .exclude(declaration_signed_on__isnull=True)
+        .order_by("official_name")
+    )
+    form = ReuseForm(_posted(request), councils=councils)
+    context = _context(request, project, form=form, councils=councils)
+    if request.method == "POST" and form.is_valid():
+        council = next(c for c in councils if str(c.pk) == form.cleaned_data["council"])
+        try:
+            services.reuse_record(project=project, by=request.user, council=council, note=form.cleaned_data["note"])
+        except ApplicationError as error:
+            return _refused(request, "projects/reuse.html", context, form, error)
+        messages.success(request, f"Thank you: {council} is now listed as reusing this project’s outputs")
+        return redirect("projects:reuse", reference=project.reference)
+    return (_invalid if form.errors else render)(request, "projects/reuse.html", context)
+
+
+# --- Programme staff's pages -----------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_project_list(request: HttpRequest) -> HttpResponse:
+    round_code = (request.GET.get("round") or "").strip()[:10]
+    state = request.GET.get("state") or ""
+    if state not in ProjectState.values:
+        state = ""
+    projects = project_list_for_staff(round_code=round_code, state=state)
+    page = Paginator(projects, 50).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in (("round", round_code), ("state", state)) if v)
+    return render(
+        request,
+        "projects/staff_list.html",
+        {
+            "page": page,
+            "rounds": FundingRound.objects.order_by("-opens_at").values_list("code", "name"),
+            "states": ProjectState.choices,
+            "round_code": round_code,
+            "state": state,
+            "query": query,
+            **TAGS,
+        },
+    )
+
+
+def _staff_project(request: HttpRequest, reference: str) -> Project:
+    return project_get_for_user(user=request.user, reference=reference)
+
+
+@staff_required
+def staff_project_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _staff_project(request, reference)
+    overview = project_overview(project=project)
+    overview["milestones"] = milestones_with_payments(project=project)
+    context = _context(request, project, history=project_history(project=project), **overview)
+    return render(request, "projects/staff_detail.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None) -> HttpResponse:
+    project = _staff_project(request, reference)
+    milestone = None
+    initial = None
+    if pk is not None:
+        milestone = project.milestones.select_related("payment").filter(pk=pk).first()
+        if milestone is None:
+            raise Http404("No milestone")
+        milestone.project = project
+        initial = {"title": milestone.title, "amount": f"{milestone.payment.amount:.2f}"}
+    form = MilestoneForm(_posted(request), initial=initial, initial_date=milestone.due_date if milestone else None)
+    context = _context(request, project, form=form, milestone=milestone)
+    if request.method == "POST" and request.POST.get("action") == "remove" and milestone is not None:
+        try:
+            services.milestone_remove(milestone=milestone, by=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("projects:staff_milestone", reference=project.reference, pk=milestone.pk)
+        messages.success(request, "The milestone has been removed")
+        return redirect("projects:staff_detail", reference=project.reference)
+    if request.method == "POST" and form.is_valid():
+        values = {k: form.cleaned_data[k] for k in ("title", "due_date", "amount")}
+        try:
+            if milestone is None:
+                services.milestone_add(project=project, by=request.user, **values)
+            else:
+                services.milestone_change(milestone=milestone, by=request.user, **values)
+        except ApplicationError as error:
+            return _refused(request, "projects/staff_milestone.html", context, form, error)
+        messages.success(request, "The schedule has been saved")
+        return redirect("projects:staff_detail", reference=project.reference)
+    return (_invalid if form.errors else render)(request, "projects/staff_milestone.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    project = _staff_project(request, reference)
+    payment = project.payments.select_related("milestone", "proposed_by", "approved_by").filter(pk=pk).first()
+    if payment is None:
+        raise Http404("No payment")
+    payment.project = project
+    form = PaidOnForm(_posted(request), initial_date=timezone.localdate())
+    context = _context(request, project, payment=payment, form=form)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "propose":
+                services.payment_propose(payment=payment, by=request.user)
+                messages.success(request, f"Payment of {money(payment.amount, pence=True)} proposed for approval")
+            elif action == "approve" and form.is_valid():
+                services.payment_approve(payment=payment, by=request.user, paid_on=form.cleaned_data["paid_on"])
+                messages.success(request, f"Payment of {money(payment.amount, pence=True)} approved")
+            else:
+                return _invalid(request, "projects/staff_payment.html", context)
+        except ApplicationError as error:
+            return _refused(request, "projects/staff_payment.html", context, form, error)
+        return redirect("projects:staff_detail", reference=project.reference)
+    return render(request, "projects/staff_payment.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    report = report_get_for_user(user=request.user, reference=reference, pk=pk)
+    project = report.project
+    form = MessageForm(_posted(request))
+    context = _context(request, project, report=report, form=form, history=list(report.history.select_related("by")))
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "accept":
+                services.report_accept(report=report, by=request.user)
+                messages.success(request, "The report has been accepted")
+            elif action == "return" and form.is_valid():
+                services.report_return(report=report, by=request.user, message=form.cleaned_data["message"])
+                messages.success(request, "The report has been returned to the council")
+            else:
+                return _invalid(request, "projects/staff_report.html", context)
+        except ApplicationError as error:
+            return _refused(request, "projects/staff_report.html", context, form, error)
+        return redirect("projects:staff_detail", reference=project.reference)
+    return render(request, "projects/staff_report.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    variation = variation_get_for_user(user=request.user, reference=reference, pk=pk)
+    project = variation.project
+    form = ReasonForm(_posted(request))
+    milestones = {str(m.pk): m for m in milestones_with_payments(project=project)}
+    payments = {str(m.payment.pk): m for m in milestones.values()}
+    rows = []
+    for key, value in variation.changes.items():
+        if variation.kind == VariationKind.DATES and key in milestones:
+            rows.append((milestones[key].title, milestones[key].due_date, value))
+        elif variation.kind == VariationKind.MONEY and key in payments:
+            rows.append((payments[key].title, payments[key].payment.amount, value))
+    context = _context(request, project, variation=variation, form=form, rows=rows)
+    if request.method == "POST" and variation.status == VariationStatus.REQUESTED:
+        action = request.POST.get("action")
+        try:
+            if action == "approve" and form.is_valid():
+                services.variation_approve(variation=variation, by=request.user, reason=form.cleaned_data["reason"])
+                messages.success(request, "The change has been approved and the schedule updated")
+            elif action == "decline" and form.is_valid():
+                services.variation_decline(variation=variation, by=request.user, reason=form.cleaned_data["reason"])
+                messages.success(request, "The change has been declined")
+            else:
+                return _invalid(request, "projects/staff_variation.html", context)
+        except ApplicationError as error:
+            return _refused(request, "projects/staff_variation.html", context, form, error)
+        return redirect("projects:staff_detail", reference=project.reference)
+    return render(request, "projects/staff_variation.html", context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _staff_project(request, reference)
+    form = ReasonForm(_posted(request))
+    context = _context(request, project, form=form)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_withdraw(project=project, by=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            return _refused(request, "projects/staff_withdraw.html", context, form, error)
+        messages.success(request, "The project has been withdrawn")
+        return redirect("projects:staff_detail", reference=project.reference)
+    return render(request, "projects/staff_withdraw.html", context)
+
+
+@staff_required
+@require_POST
+def staff_close(request: HttpRequest, reference: str) -> HttpResponse:
+    project = _staff_project(request, reference)
+    try:
+        services.project_close(project=project, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The project has been closed")
+    return redirect("projects:staff_detail", reference=project.reference)

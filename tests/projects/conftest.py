@@ -1,0 +1,77 @@
+"""Fixtures for project tests: a round published with one award, so its project and offer exist."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from councils.choices import Role
+from projects import services
+from projects.models import Project
+from tests.factories import award, make_council, make_round, make_user, publish_decisions
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(role=Role.PROGRAMME_STAFF, email="pat@example.test", name="Pat Programme")
+
+
+@pytest.fixture
+def staff2(db):
+    return make_user(role=Role.PROGRAMME_STAFF, email="sam@example.test", name="Sam Second")
+
+
+@pytest.fixture
+def world(staff):
+    """Round PJ published: a £100,000 award led by Leadshire with two confirmed partners."""
+    funding_round = make_round(code="PJ", budget="500000")
+    lead = make_council("PJL", "Leadshire")
+    partners = [make_council("PJA", "Partnerton"), make_council("PJB", "Partnerby")]
+    bid = make_in_review_bid(funding_round=funding_round, lead=lead, partners=partners, amount="80000")
+    bid = make_scored_bid(funding_round=funding_round, bid=bid)
+    award(bid, amount=Decimal("80000"), conditions="Show and tell every quarter", by=staff)
+    publish_decisions(funding_round, by=staff)
+    lead_user = lead.members.first()
+    officer = make_user(councils=[lead], email="s151@example.test", name="Sue Officer")
+    partner_user = partners[0].members.first()
+    other = make_council("PJO", "Otherham")
+    other_user = make_user(councils=[other], email="other@example.test")
+    project = Project.objects.get(bid=bid)
+    return {
+        "round": funding_round,
+        "bid": bid,
+        "project": project,
+        "lead": lead,
+        "lead_user": lead_user,
+        "officer": officer,
+        "partner_user": partner_user,
+        "other": other,
+        "other_user": other_user,
+        "staff": staff,
+    }
+
+
+def accepted(world) -> Project:
+    """The offer accepted, a certifier chosen and a schedule of two milestones (£30,000 and £50,000)."""
+    project = world["project"]
+    project = services.offer_accept(project=project, by=world["lead_user"], conditions_confirmed=True)
+    services.certifier_appoint(project=project, by=world["lead_user"], user=world["officer"], role_title="S151")
+    today = timezone.localdate()
+    services.milestone_add(
+        project=project, by=world["staff"], title="Discovery done", due_date=today + timedelta(days=45), amount="30000"
+    )
+    services.milestone_add(
+        project=project, by=world["staff"], title="Alpha done", due_date=today + timedelta(days=100), amount="50000"
+    )
+    return Project.objects.get(pk=project.pk)
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

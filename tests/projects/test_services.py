@@ -1,0 +1,314 @@
+"""The project services: offer, schedule, payments (two people), reports (certified, returned, accepted),
+changes, closure and reuse — through the real services and database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.exceptions import ApplicationError
+from notifications.choices import Event
+from notifications.models import Notification
+from projects import services
+from projects.choices import OutputKind, PaymentStatus, ProjectState, Rag, ReportState, VariationKind
+from projects.models import MonitoringReport, Payment, Project
+from projects.selectors import money_by_project, money_by_round, projects_for_user, public_projects
+from tests.projects.conftest import accepted
+
+pytestmark = pytest.mark.django_db
+
+
+def events(event: str) -> list[Notification]:
+    return list(Notification.objects.filter(event=event))
+
+
+def complete_report(report: MonitoringReport, by) -> MonitoringReport:
+    return services.report_update(
+        report=report,
+        by=by,
+        values={
+            "progress": "User research with 12 residents",
+            "spend_to_date": "10000",
+            "spend_planned": "12000.50",
+            "rag": Rag.GREEN,
+            "risks": "Supplier capacity",
+            "outputs": "Research report",
+            "next_steps": "Prototype",
+        },
+    )
+
+
+def test_publishing_a_round_makes_one_project_with_an_offer_per_award(world):
+    project = world["project"]
+    assert project.state == ProjectState.OFFERED
+    assert project.reference == world["bid"].reference
+    assert project.award_amount == Decimal("80000")
+    assert project.offer_conditions == "Show and tell every quarter"
+    assert [row.transition for row in project.history.all()] == ["offer"]
+    offers = events(Event.OFFER_MADE)
+    assert [n.recipient_id for n in offers] == [world["lead_user"].pk]  # (the officer joined later)
+    # Running the creation again (the command) makes nothing new.
+    assert services.projects_create_for_round(funding_round=world["round"]) == []
+    assert Project.objects.count() == 1
+
+
+def test_only_a_lead_member_accepts_the_offer_and_must_confirm_the_conditions(world):
+    project = world["project"]
+    with pytest.raises(ApplicationError, match="Confirm"):
+        services.offer_accept(project=project, by=world["lead_user"], conditions_confirmed=False)
+    with pytest.raises(ApplicationError, match="permission"):
+        services.offer_accept(project=project, by=world["partner_user"], conditions_confirmed=True)
+    project = services.offer_accept(project=project, by=world["lead_user"], conditions_confirmed=True)
+    assert project.state == ProjectState.IN_DELIVERY
+    assert project.accepted_by == world["lead_user"]
+    assert project.accepted_at is not None
+    assert [n.recipient_id for n in events(Event.OFFER_ACCEPTED)] == [world["staff"].pk]
+    with pytest.raises(ApplicationError, match="in delivery, so it cannot be accepted"):
+        services.offer_accept(project=project, by=world["lead_user"], conditions_confirmed=True)
+
+
+def test_payments_never_add_up_to_more_than_the_award(world):
+    project = accepted(world)
+    with pytest.raises(ApplicationError) as refused:
+        services.milestone_add(
+            project=project,
+            by=world["staff"],
+            title="Extra",
+            due_date=timezone.localdate() + timedelta(days=120),
+            amount="0.01",
+        )
+    assert "£80,000.01, which is £0.01 more than the award of £80,000.00" in refused.value.message
+    assert refused.value.problems[0].field == "amount"
+    assert project.milestones.count() == 2
+
+
+def test_the_report_schedule_is_monthly_and_at_each_milestone(world):
+    project = accepted(world)
+    reports = list(project.reports.all())
+    milestone_dates = set(project.milestones.values_list("due_date", flat=True))
+    assert milestone_dates <= {r.due_date for r in reports}
+    # 100 days: three monthly reports and two at the milestones.
+    assert len(reports) == 5
+    assert all(r.state == ReportState.DRAFT for r in reports)
+
+
+def test_a_payment_needs_evidence_and_two_different_staff(world, staff2):
+    project = accepted(world)
+    payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
+    with pytest.raises(ApplicationError, match="not submitted evidence"):
+        services.payment_propose(payment=payment, by=world["staff"])
+    services.milestone_submit_evidence(milestone=payment.milestone, by=world["lead_user"], evidence="Report link")
+    payment = services.payment_propose(payment=payment, by=world["staff"])
+    assert [n.recipient_id for n in events(Event.PAYMENT_PROPOSED)] == [staff2.pk]
+    with pytest.raises(ApplicationError, match="another member of the programme team"):
+        services.payment_approve(payment=payment, by=world["staff"])
+    payment = services.payment_approve(payment=payment, by=staff2)
+    assert payment.status == PaymentStatus.APPROVED
+    assert payment.paid_on == timezone.localdate()
+    assert len(events(Event.PAYMENT_APPROVED)) == world["lead"].members.count()
+    money = money_by_project()[0][1]
+    assert (money.awarded, money.paid, money.due) == (Decimal("80000"), Decimal("30000"), Decimal("50000"))
+    assert money_by_round()[0]["paid"] == Decimal("30000")
+
+
+def test_the_database_refuses_one_person_proposing_and_approving(world):
+    project = accepted(world)
+    payment = Payment.objects.filter(project=project).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(
+            status=PaymentStatus.APPROVED, proposed_by=world["staff"], approved_by=world["staff"]
+        )
+
+
+def test_a_report_is_certified_returned_certified_again_and_accepted(world):
+    project = accepted(world)
+    report = project.reports.order_by("due_date").first()
+    with pytest.raises(ApplicationError) as refused:
+        services.report_submit(report=report, by=world["lead_user"])
+    assert {p.field for p in refused.value.problems} >= {"progress", "rag"}
+    report = complete_report(report, world["lead_user"])
+    with pytest.raises(ApplicationError, match="permission"):
+        services.report_submit(report=report, by=world["partner_user"])
+    report = services.report_submit(report=report, by=world["lead_user"])
+    assert report.state == ReportState.SUBMITTED
+    assert [n.recipient_id for n in events(Event.REPORT_SUBMITTED)] == [world["officer"].pk]
+    with pytest.raises(ApplicationError, match="permission"):
+        services.report_certify(report=report, by=world["lead_user"])
+    with pytest.raises(ApplicationError, match="cannot be accepted"):
+        services.report_accept(report=report, by=world["staff"])
+    report = services.report_certify(report=report, by=world["officer"])
+    assert [n.recipient_id for n in events(Event.REPORT_CERTIFIED)] == [world["staff"].pk]
+    with pytest.raises(ApplicationError, match="Enter what the council needs"):
+        services.report_return(report=report, by=world["staff"], message="  ")
+    report = services.report_return(report=report, by=world["staff"], message="Explain the underspend")
+    assert report.state == ReportState.DRAFT
+    assert report.returned_message == "Explain the underspend"
+    assert len(events(Event.REPORT_RETURNED)) == world["lead"].members.count()
+    report = services.report_submit(report=report, by=world["lead_user"])
+    report = services.report_certify(report=report, by=world["officer"])
+    report = services.report_accept(report=report, by=world["staff"])
+    assert report.state == ReportState.ACCEPTED
+    assert [r.transition for r in report.history.all()] == [
+        "submit",
+        "certify",
+        "return_to_draft",
+        "submit",
+        "certify",
+        "accept",
+    ]
+    # A second submission of the same report is a second message to the certifier.
+    assert len(events(Event.REPORT_SUBMITTED)) == 2
+
+
+def test_a_report_needs_a_certifier_before_it_can_be_submitted(world):
+    project = services.offer_accept(project=world["project"], by=world["lead_user"], conditions_confirmed=True)
+    services.milestone_add(
+        project=project, by=world["staff"], title="M1", due_date=timezone.localdate() + timedelta(days=10), amount="1"
+    )
+    report = complete_report(project.reports.first(), world["lead_user"])
+    with pytest.raises(ApplicationError, match="Choose who certifies"):
+        services.report_submit(report=report, by=world["lead_user"])
+
+
+def test_the_certifier_must_be_a_lead_member(world):
+    with pytest.raises(ApplicationError, match="must be a member of"):
+        services.certifier_appoint(project=world["project"], by=world["staff"], user=world["partner_user"])
+
+
+def test_an_approved_change_of_dates_moves_milestones_and_reports(world):
+    project = accepted(world)
+    milestone = project.milestones.order_by("due_date").first()
+    new_date = milestone.due_date + timedelta(days=14)
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.DATES,
+        reasons="Supplier started late",
+        changes={str(milestone.pk): new_date},
+    )
+    assert [n.recipient_id for n in events(Event.VARIATION_REQUESTED)] == [world["staff"].pk]
+    services.variation_approve(variation=variation, by=world["staff"])
+    milestone.refresh_from_db()
+    assert milestone.due_date == new_date
+    assert project.reports.filter(due_date=new_date).exists()
+    assert len(events(Event.VARIATION_DECIDED)) == world["lead"].members.count()
+    with pytest.raises(ApplicationError, match="approved already"):
+        services.variation_decline(variation=variation, by=world["staff"], reason="No")
+
+
+def test_moving_money_keeps_within_the_award(world):
+    project = accepted(world)
+    first, second = Payment.objects.filter(project=project).order_by("milestone__due_date")
+    with pytest.raises(ApplicationError, match="more than the award"):
+        services.variation_request(
+            project=project,
+            by=world["lead_user"],
+            kind=VariationKind.MONEY,
+            reasons="More research",
+            changes={str(first.pk): "50000"},
+        )
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.MONEY,
+        reasons="More research",
+        changes={str(first.pk): "40000", str(second.pk): "40000"},
+    )
+    services.variation_approve(variation=variation, by=world["staff"])
+    assert sorted(Payment.objects.filter(project=project).values_list("amount", flat=True)) == [
+        Decimal("40000"),
+        Decimal("40000"),
+    ]
+
+
+def test_a_declined_change_changes_nothing_and_needs_a_reason(world):
+    project = accepted(world)
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.SCOPE,
+        reasons="Focus",
+        changes={"scope": "Only repairs"},
+    )
+    with pytest.raises(ApplicationError, match="Enter why"):
+        services.variation_decline(variation=variation, by=world["staff"], reason="")
+    variation = services.variation_decline(variation=variation, by=world["staff"], reason="Out of scope")
+    assert variation.status == "declined"
+
+
+def test_closure_with_outputs_and_reuse_by_another_council(world, staff2):
+    project = accepted(world)
+    with pytest.raises(ApplicationError, match="Add at least one output"):
+        services.project_complete(project=project, by=world["lead_user"])
+    with pytest.raises(ApplicationError, match="https"):
+        services.output_add(project=project, by=world["lead_user"], title="Code", url="ftp://x", kind=OutputKind.CODE)
+    services.output_add(
+        project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
+    )
+    services.final_report_update(project=project, by=world["lead_user"], lessons_learned="Start user research early")
+    project = services.project_complete(project=project, by=world["lead_user"])
+    assert project.state == ProjectState.COMPLETED
+    project = services.project_close(project=project, by=world["staff"])
+    assert project.state == ProjectState.CLOSED
+    with pytest.raises(ApplicationError, match="permission"):
+        services.reuse_record(project=project, by=world["lead_user"], council=world["lead"], note="Ours")
+    services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="We use the code")
+    with pytest.raises(ApplicationError, match="already"):
+        services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="Again")
+    public = public_projects().get(pk=project.pk)
+    assert [r.council for r in public.reuses.all()] == [world["other"]]
+    assert [t.transition for t in project.history.all()] == ["offer", "accept_offer", "complete", "close"]
+
+
+def test_staff_withdraw_with_a_reason(world):
+    with pytest.raises(ApplicationError, match="Enter why"):
+        services.project_withdraw(project=world["project"], by=world["staff"], reason="")
+    with pytest.raises(ApplicationError, match="permission"):
+        services.project_withdraw(project=world["project"], by=world["lead_user"], reason="No")
+    project = services.project_withdraw(project=world["project"], by=world["staff"], reason="Council pulled out")
+    assert project.state == ProjectState.WITHDRAWN
+    assert project.withdrawn_reason == "Council pulled out"
+    assert money_by_project()[0][1].due == Decimal("0")
+
+
+def test_who_sees_which_projects(world):
+    project = world["project"]
+    assert list(projects_for_user(world["lead_user"])) == [project]
+    assert list(projects_for_user(world["partner_user"])) == [project]
+    assert list(projects_for_user(world["other_user"])) == []
+    assert list(projects_for_user(world["staff"])) == [project]
+
+
+def test_a_stale_report_transition_is_refused_clearly(world):
+    project = accepted(world)
+    report = complete_report(project.reports.first(), world["lead_user"])
+    stale = MonitoringReport.objects.get(pk=report.pk)
+    services.report_submit(report=report, by=world["lead_user"])
+    with pytest.raises(ApplicationError, match=r"awaiting certification, so it cannot be submitted"):
+        services.report_submit(report=stale, by=world["lead_user"])
+
+
+def test_the_command_makes_projects_for_rounds_published_before_projects_existed(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Project.objects.all().delete()
+    out = StringIO()
+    call_command("create_projects", stdout=out)
+    assert "1 project(s) made" in out.getvalue()
+    call_command("create_projects", stdout=out)
+    assert Project.objects.get().bid == world["bid"]
+
+
+def test_a_report_may_say_nothing_was_spent_yet_but_not_a_negative_spend(world):
+    project = accepted(world)
+    report = project.reports.first()
+    report = services.report_update(report=report, by=world["lead_user"], values={"spend_to_date": "£0"})
+    assert report.spend_to_date == Decimal("0.00")
+    with pytest.raises(ApplicationError, match="Enter £0 or more"):
+        services.report_update(report=report, by=world["lead_user"], values={"spend_to_date": "-5"})

@@ -1,0 +1,317 @@
+"""The project pages end to end through their URLs: who gets in, what a refusal says (a 400 with the GOV.UK
+error summary, nothing saved), the whole life from the council's and staff's pages, and the staff list's query
+budget."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from projects import services
+from projects.choices import PaymentStatus, ProjectState, ReportState, VariationStatus
+from projects.models import Payment, Project
+from tests.factories import award, make_council, make_round, make_user, publish_decisions
+from tests.factories.assessments import make_in_review_bid, make_scored_bid
+from tests.projects.conftest import accepted, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, project: Project, **kwargs) -> str:
+    return reverse(f"projects:{name}", kwargs={"reference": project.reference, **kwargs})
+
+
+def date_fields(prefix: str, day) -> dict[str, str]:
+    return {f"{prefix}_day": str(day.day), f"{prefix}_month": str(day.month), f"{prefix}_year": str(day.year)}
+
+
+def test_who_sees_the_project_page(world, client):
+    project = world["project"]
+    assert client_for(world["lead_user"]).get(url("detail", project)).status_code == 200
+    partner_page = client_for(world["partner_user"]).get(url("detail", project))
+    assert partner_page.status_code == 200
+    assert "Accept the offer" not in partner_page.content.decode()  # partners read only
+    assert client_for(world["other_user"]).get(url("detail", project)).status_code == 404
+    assert client_for(world["partner_user"]).get(url("accept", project)).status_code == 404
+    assert client_for(world["lead_user"]).get(url("staff_detail", project)).status_code == 404
+    assert client.get(url("detail", project)).status_code == 302  # sign in first
+
+
+def test_accepting_the_offer_needs_the_checkbox_and_shows_a_confirmation(world):
+    project = world["project"]
+    lead = client_for(world["lead_user"])
+    refused = lead.post(url("accept", project), {})
+    assert refused.status_code == 400
+    assert "Confirm that your council accepts the offer" in refused.content.decode()
+    assert Project.objects.get(pk=project.pk).state == ProjectState.OFFERED
+    pdf = SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    page = lead.post(url("accept", project), {"confirm": "on", "agreement": pdf})
+    assert page.status_code == 200
+    assert "govuk-panel--confirmation" in page.content.decode()
+    project.refresh_from_db()
+    assert project.state == ProjectState.IN_DELIVERY and project.agreement_name == "signed.pdf"
+    download = client_for(world["staff"]).get(url("agreement", project))
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
+    assert client_for(world["other_user"]).get(url("agreement", project)).status_code == 404
+
+
+def test_a_disguised_agreement_is_refused_with_nothing_saved(world):
+    project = world["project"]
+    fake = SimpleUploadedFile("signed.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    page = client_for(world["lead_user"]).post(url("accept", project), {"confirm": "on", "agreement": fake})
+    assert page.status_code == 400
+    assert Project.objects.get(pk=project.pk).state == ProjectState.OFFERED
+
+
+def test_the_whole_life_through_the_pages(world, staff2):
+    project = world["project"]
+    lead, staff, other_staff = client_for(world["lead_user"]), client_for(world["staff"]), client_for(staff2)
+    officer = client_for(world["officer"])
+    lead.post(url("accept", project), {"confirm": "on"})
+    assert (
+        lead.post(url("certifier", project), {"user": str(world["officer"].pk), "role_title": "S151"}).status_code
+        == 302
+    )
+    due = timezone.localdate() + timedelta(days=40)
+    # The schedule: a bad amount and an amount over the award are refused, then a milestone is added.
+    assert (
+        staff.post(
+            url("staff_milestone_new", project), {"title": "M1", "amount": "1e9", **date_fields("due_date", due)}
+        ).status_code
+        == 400
+    )
+    over = staff.post(
+        url("staff_milestone_new", project), {"title": "M1", "amount": "90000", **date_fields("due_date", due)}
+    )
+    assert over.status_code == 400 and "more than the award" in over.content.decode()
+    assert (
+        staff.post(
+            url("staff_milestone_new", project), {"title": "M1", "amount": "30000", **date_fields("due_date", due)}
+        ).status_code
+        == 302
+    )
+    bad_date = staff.post(
+        url("staff_milestone_new", project),
+        {"title": "M2", "amount": "1", "due_date_day": "31", "due_date_month": "2", "due_date_year": "2027"},
+    )
+    assert bad_date.status_code == 400 and "real date" in bad_date.content.decode()
+    milestone = project.milestones.get()
+    payment = milestone.payment
+    # Evidence, then the payment by two people.
+    assert lead.post(url("evidence", project, pk=milestone.pk), {"evidence": ""}).status_code == 400
+    assert (
+        lead.post(url("evidence", project, pk=milestone.pk), {"evidence": "Report: https://example.org"}).status_code
+        == 302
+    )
+    assert staff.post(url("staff_payment", project, pk=payment.pk), {"action": "propose"}).status_code == 302
+    same = staff.post(
+        url("staff_payment", project, pk=payment.pk),
+        {"action": "approve", **date_fields("paid_on", timezone.localdate())},
+    )
+    assert same.status_code == 400 and "another member of the programme team" in same.content.decode()
+    assert (
+        other_staff.post(
+            url("staff_payment", project, pk=payment.pk),
+            {"action": "approve", **date_fields("paid_on", timezone.localdate())},
+        ).status_code
+        == 302
+    )
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.APPROVED
+    # A report: incomplete refused; submitted; certified; returned; submitted and certified again; accepted.
+    report = project.reports.order_by("due_date").first()
+    incomplete = lead.post(url("report", project, pk=report.pk), {"action": "submit", "progress": "Some"})
+    assert incomplete.status_code == 400 and "Choose a RAG rating" in incomplete.content.decode()
+    answers = {
+        "progress": "Good",
+        "spend_to_date": "1,000",
+        "spend_planned": "1200",
+        "rag": "amber",
+        "risks": "",
+        "outputs": "",
+        "next_steps": "More",
+    }
+    assert lead.post(url("report", project, pk=report.pk), {"action": "submit", **answers}).status_code == 302
+    assert lead.post(url("report_certify", project, pk=report.pk)).status_code == 404  # not the certifier
+    assert officer.post(url("report_certify", project, pk=report.pk)).status_code == 302
+    assert (
+        staff.post(url("staff_report", project, pk=report.pk), {"action": "return", "message": ""}).status_code == 400
+    )
+    assert (
+        staff.post(
+            url("staff_report", project, pk=report.pk), {"action": "return", "message": "More detail"}
+        ).status_code
+        == 302
+    )
+    page = lead.get(url("report", project, pk=report.pk)).content.decode()
+    assert "Returned by the programme team" in page and "More detail" in page
+    lead.post(url("report", project, pk=report.pk), {"action": "submit", **answers})
+    officer.post(url("report_certify", project, pk=report.pk))
+    assert staff.post(url("staff_report", project, pk=report.pk), {"action": "accept"}).status_code == 302
+    report.refresh_from_db()
+    assert report.state == ReportState.ACCEPTED and report.spend_to_date == Decimal("1000")
+    # A change of dates, approved.
+    assert lead.get(url("variation_new", project) + "?kind=dates").status_code == 200
+    new_due = due + timedelta(days=10)
+    assert lead.post(url("variation_new", project), {"kind": "dates", "reasons": ""}).status_code == 400
+    assert (
+        lead.post(
+            url("variation_new", project),
+            {"kind": "dates", "reasons": "Late", **date_fields(f"date_{milestone.pk}", new_due)},
+        ).status_code
+        == 302
+    )
+    variation = project.variations.get()
+    assert (
+        staff.post(url("staff_variation", project, pk=variation.pk), {"action": "approve", "reason": ""}).status_code
+        == 302
+    )
+    variation.refresh_from_db()
+    milestone.refresh_from_db()
+    assert variation.status == VariationStatus.APPROVED and milestone.due_date == new_due
+    # The final report, closure and reuse.
+    refused = lead.post(url("final_report", project), {"action": "submit", "lessons_learned": "Test early"})
+    assert refused.status_code == 400 and "Add at least one output" in refused.content.decode()
+    assert (
+        lead.post(
+            url("final_report", project),
+            {"action": "output", "title": "Code", "url": "javascript:alert(1)", "kind": "code"},
+        ).status_code
+        == 400
+    )
+    assert (
+        lead.post(
+            url("final_report", project),
+            {"action": "output", "title": "Code", "url": "https://github.com/x/y", "kind": "code"},
+        ).status_code
+        == 302
+    )
+    assert (
+        lead.post(url("final_report", project), {"action": "submit", "lessons_learned": "Test early"}).status_code
+        == 302
+    )
+    assert staff.post(url("staff_close", project)).status_code == 302
+    assert Project.objects.get(pk=project.pk).state == ProjectState.CLOSED
+    other = client_for(world["other_user"])
+    assert other.get(url("reuse", project)).status_code == 200
+    assert other.post(url("reuse", project), {"council": str(world["other"].pk), "note": ""}).status_code == 400
+    assert (
+        other.post(url("reuse", project), {"council": str(world["other"].pk), "note": "We use it"}).status_code == 302
+    )
+    assert project.reuses.get().council == world["other"]
+    assert client_for(world["lead_user"]).get(url("reuse", project)).status_code == 404
+    staff_page = staff.get(url("staff_detail", project)).content.decode()
+    assert "Reused by Otherham Council" in staff_page
+
+
+def test_staff_withdraw_needs_a_reason(world):
+    staff = client_for(world["staff"])
+    project = world["project"]
+    assert staff.post(url("staff_withdraw", project), {"reason": " "}).status_code == 400
+    assert staff.post(url("staff_withdraw", project), {"reason": "Pulled out"}).status_code == 302
+    assert Project.objects.get(pk=project.pk).state == ProjectState.WITHDRAWN
+
+
+def test_late_reports_are_flagged_for_staff(world):
+    project = accepted(world)
+    report = project.reports.order_by("due_date").first()
+    type(report).objects.filter(pk=report.pk).update(due_date=timezone.localdate() - timedelta(days=3))
+    page = client_for(world["staff"]).get(reverse("projects:staff_list")).content.decode()
+    assert "1 overdue report" in page
+    assert "Overdue" in client_for(world["staff"]).get(url("staff_detail", project)).content.decode()
+
+
+def test_junk_in_the_staff_list_filters_is_ignored(world):
+    page = client_for(world["staff"]).get(
+        reverse("projects:staff_list"), {"state": "<x>", "round": "\u202e" * 50, "page": "zz"}
+    )
+    assert page.status_code == 200
+
+
+def _add_projects(count: int, staff) -> None:
+    funding_round = make_round(budget="5000000")
+    bids = [make_in_review_bid(funding_round=funding_round, lead=make_council()) for _ in range(count)]
+    for bid in bids:
+        make_scored_bid(funding_round=funding_round, bid=bid)
+    for bid in bids:
+        award(bid, by=staff)
+    publish_decisions(funding_round, by=staff)
+
+
+def test_the_staff_list_keeps_its_query_budget_as_projects_grow(world, django_assert_max_num_queries):
+    staff = client_for(world["staff"])
+    accepted(world)
+    with django_assert_max_num_queries(12):
+        assert staff.get(reverse("projects:staff_list")).status_code == 200
+    _add_projects(4, world["staff"])
+    assert Project.objects.count() == 5
+    with django_assert_max_num_queries(12):
+        page = staff.get(reverse("projects:staff_list"))
+    assert page.content.decode().count('class="govuk-table__row"') == 6  # the head and five rows
+
+
+def test_the_council_list_shows_own_projects(world):
+    page = client_for(world["partner_user"]).get(reverse("projects:list")).content.decode()
+    assert world["project"].reference in page
+    assert (
+        "Your councils have no funded projects"
+        in client_for(make_user(councils=[make_council()])).get(reverse("projects:list")).content.decode()
+    )
+
+
+def test_every_page_renders_for_the_people_it_is_for(world):
+    project = accepted(world)
+    milestone = project.milestones.order_by("due_date").first()
+    report = project.reports.order_by("due_date").first()
+    variation = services.variation_request(
+        project=project, by=world["lead_user"], kind="scope", reasons="Focus", changes={"scope": "Repairs only"}
+    )
+    lead, staff = client_for(world["lead_user"]), client_for(world["staff"])
+    for page in (
+        url("detail", project),
+        url("certifier", project),
+        url("evidence", project, pk=milestone.pk),
+        url("report", project, pk=report.pk),
+        url("variation_new", project),
+        url("variation_new", project) + "?kind=dates",
+        url("variation_new", project) + "?kind=money",
+        url("variation_new", project) + "?kind=scope",
+        url("final_report", project),
+    ):
+        assert lead.get(page).status_code == 200, page
+    for page in (
+        url("staff_detail", project),
+        url("staff_milestone_new", project),
+        url("staff_milestone", project, pk=milestone.pk),
+        url("staff_payment", project, pk=milestone.payment.pk),
+        url("staff_report", project, pk=report.pk),
+        url("staff_variation", project, pk=variation.pk),
+        url("staff_withdraw", project),
+        url("certifier", project),
+        url("report", project, pk=report.pk),
+    ):
+        assert staff.get(page).status_code == 200, page
+    assert client_for(world["partner_user"]).get(url("reuse", project)).status_code == 200
+
+
+def test_the_council_list_keeps_its_query_budget(world, django_assert_max_num_queries):
+    partner = client_for(world["partner_user"])
+    with django_assert_max_num_queries(10):
+        assert partner.get(reverse("projects:list")).status_code == 200
+
+
+def test_a_bad_amount_in_a_change_is_refused_with_nothing_saved(world):
+    project = accepted(world)
+    payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
+    lead = client_for(world["lead_user"])
+    for amount, says in (("1e9", "Enter an amount in pounds"), ("90000", "more than the award")):
+        page = lead.post(
+            url("variation_new", project), {"kind": "money", "reasons": "More", f"amount_{payment.pk}": amount}
+        )
+        assert page.status_code == 400 and says in page.content.decode(), amount
+    assert not project.variations.exists()
+    assert lead.post(url("variation_new", project), {"kind": "nonsense"}).status_code == 200  # asked again
