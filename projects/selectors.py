@@ -469,3 +469,28 @@ def delivery_money_by_round(*, round_ids: list[int] | None = None) -> list[dict]
             }
         )
     return result
+
+
+def projects_last_changed() -> datetime | None:
+    """When anything the public pages and the open data show of projects last changed (a project's state or
+    fields, a transition, a payment approved, a change decided, an output, a reuse): for the public pages'
+    Last-Modified. One query of six newest-first lookups."""
+
+    def newest(model, field: str) -> Subquery:
+        rows = model.objects.filter(**{f"{field}__isnull": False}).order_by(f"-{field}").values(field)[:1]
+        return Subquery(rows)
+
+    row = (
+        Project.objects.order_by()
+        .annotate(
+            project=newest(Project, "updated_at"),
+            transition=newest(ProjectTransition, "at"),
+            payment=newest(Payment, "approved_at"),
+            variation=newest(Variation, "decided_at"),
+            output=newest(ProjectOutput, "added_at"),
+            reuse=newest(Reuse, "recorded_at"),
+        )
+        .values("project", "transition", "payment", "variation", "output", "reuse")[:1]
+    )
+    found = [at for at in (row[0].values() if row else ()) if at is not None]
+    return max(found) if found else None

@@ -242,3 +242,15 @@ def test_finance_csv_cells_never_run_as_formulas(world):
 @pytest.mark.parametrize("kind", OutputKind.values)
 def test_output_kinds_have_labels_for_the_public_page(kind):
     assert OutputKind(kind).label
+
+
+def test_projects_last_changed_moves_with_every_public_change(world):
+    from projects.selectors import projects_last_changed
+
+    project = world["project"]
+    past = timezone.now() - timedelta(days=30)
+    Project.objects.filter(pk=project.pk).update(updated_at=past)
+    ProjectTransition.objects.filter(project=project).update(at=past)
+    assert projects_last_changed() == past
+    services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="Reused")
+    assert projects_last_changed() > past
