@@ -1,4 +1,5 @@
-"""The read API (Django REST framework): bids with the table's filters, rounds, and the 360Giving export.
+"""The read API (Django REST framework): bids with the table's filters, rounds, funded projects (after the award),
+and the 360Giving export.
 
 Token or session authentication. Bids come from the same visibility rule as the pages (`bid_visible_queryset`):
 staff see every bid; a council member sees their council's bids (as lead, or as a partner invited or confirmed)
@@ -16,7 +17,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -24,6 +25,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bids.choices import PartnerStatus
 from bids.models import BidPartner, BidTransition, Clarification, FundingRound, RoundPhase
 from bids.selectors import (
     COUNCIL_HIDDEN_FIELDS,
@@ -38,6 +40,8 @@ from core.converters import BID_REFERENCE, is_round_code
 from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
 from pipeline.pagination import rows_pagination
+from projects.choices import ProjectState
+from projects.selectors import project_overview, projects_for_user, public_projects
 
 LEAD_COUNCIL_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
 
@@ -361,6 +365,176 @@ COUNCIL_PAGINATION = rows_pagination(COUNCIL_LIST_FIELDS)
 class RoundViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = FundingRound.objects.prefetch_related("phases").order_by("-opens_at")
     serializer_class = RoundSerializer
+
+
+# --- Projects (after the award) ---------------------------------------------------------------------------
+
+
+class ProjectOutputSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.URLField()
+    kind = serializers.CharField()
+
+
+class ReuseSerializer(serializers.Serializer):
+    council = CouncilSerializer()
+    note = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class ProjectSerializer(serializers.Serializer):
+    """What anyone may know of a funded project (its award is public once its round's decisions are): the same
+    as the public funded-projects page shows."""
+
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    round = serializers.CharField(source="bid.funding_round.code")
+    round_name = serializers.CharField(source="bid.funding_round.name")
+    lead_council = CouncilSerializer()
+    partners = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    award_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    offered_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField()
+    outputs = ProjectOutputSerializer(many=True)
+    reused_by = ReuseSerializer(source="reuses", many=True)
+
+    @extend_schema_field(CouncilSerializer(many=True))
+    def get_partners(self, project) -> list[dict]:
+        return [
+            CouncilSerializer(partner.council).data
+            for partner in project.bid.partners.all()
+            if partner.status == PartnerStatus.CONFIRMED
+        ]
+
+
+class MilestoneSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    due_date = serializers.DateField()
+    evidence_submitted_at = serializers.DateTimeField(source="submitted_at")
+    payment_amount = serializers.SerializerMethodField()
+    payment_status = serializers.SerializerMethodField()
+    paid_on = serializers.SerializerMethodField()
+
+    def _payment(self, milestone):
+        return getattr(milestone, "payment", None)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_payment_amount(self, milestone) -> str | None:
+        payment = self._payment(milestone)
+        return f"{payment.amount:.2f}" if payment else None
+
+    def get_payment_status(self, milestone) -> str | None:
+        payment = self._payment(milestone)
+        return payment.status if payment else None
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_paid_on(self, milestone) -> str | None:
+        payment = self._payment(milestone)
+        return payment.paid_on.isoformat() if payment and payment.paid_on else None
+
+
+class ReportRowSerializer(serializers.Serializer):
+    due_date = serializers.DateField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    rag = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    certified_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField()
+
+
+class VariationRowSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField()
+
+
+class MoneySerializer(serializers.Serializer):
+    awarded = serializers.DecimalField(max_digits=14, decimal_places=2)
+    scheduled = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class ProjectDeliverySerializer(serializers.Serializer):
+    """What the project's own councils and programme staff see on its page besides the public record."""
+
+    offer_conditions = serializers.CharField()
+    accepted_at = serializers.DateTimeField()
+    money = MoneySerializer()
+    milestones = MilestoneSerializer(many=True)
+    reports = ReportRowSerializer(many=True)
+    changes = VariationRowSerializer(source="variations", many=True)
+    lessons_learned = serializers.CharField()
+
+
+class ProjectFilterSerializer(serializers.Serializer):
+    round = serializers.CharField(required=False, max_length=10)
+    state = serializers.ChoiceField(choices=ProjectState.choices, required=False)
+    mine = serializers.BooleanField(required=False, help_text="Only projects of your own councils (or all, for staff)")
+
+    def validate_round(self, value: str) -> str:
+        if not is_round_code(value):
+            raise serializers.ValidationError("Give a round's short code, like R6")
+        return value
+
+
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+    """Funded projects. Anyone (no sign-in needed) gets the public record of every project, as on /funded/:
+    state, award, partners, outputs and the councils reusing them. A project's own councils and programme staff
+    also get its delivery (`delivery`: the offer, money, milestones and payments, reports, changes), as on the
+    project's pages, from the same rule (`projects.view_project`). `?mine=true` lists only those projects."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ProjectSerializer
+    lookup_field = "reference"
+    lookup_value_regex = BID_REFERENCE
+
+    def _filters(self) -> dict:
+        allowed = set(ProjectFilterSerializer().fields) | {"page"}
+        unknown = sorted(set(self.request.query_params) - allowed)
+        if unknown:
+            raise ValidationError({name: ["Not a filter of this list"] for name in unknown})
+        params = ProjectFilterSerializer(data={k: v for k, v in self.request.query_params.items() if k != "page"})
+        params.is_valid(raise_exception=True)
+        return params.validated_data
+
+    @extend_schema(parameters=[ProjectFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return public_projects().prefetch_related("bid__partners__council")
+        filters = self._filters()
+        projects = public_projects().prefetch_related("bid__partners__council")
+        if filters.get("mine"):
+            projects = projects.filter(pk__in=projects_for_user(self.request.user).values("pk"))
+        if filters.get("round"):
+            projects = projects.filter(bid__funding_round__code__iexact=filters["round"])
+        if filters.get("state"):
+            projects = projects.filter(state=filters["state"])
+        return projects
+
+    @extend_schema(responses=ProjectSerializer)
+    def retrieve(self, request, *args, **kwargs):
+        project = self.get_object()
+        data = self.get_serializer(project).data
+        if request.user.has_perm("projects.view_project", project):
+            overview = project_overview(project=project)
+            delivery = {
+                "offer_conditions": project.offer_conditions,
+                "accepted_at": project.accepted_at,
+                "money": overview["money"],
+                "milestones": overview["milestones"],
+                "reports": overview["reports"],
+                "variations": overview["variations"],
+                "lessons_learned": project.lessons_learned,
+            }
+            data["delivery"] = ProjectDeliverySerializer(delivery).data
+        return Response(data)
 
 
 class OpenDataView(APIView):

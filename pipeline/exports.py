@@ -104,3 +104,52 @@ def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
     yield "\ufeff"
     for row in rows:
         yield writer.writerow(row)
+
+
+FINANCE_HEADER = [
+    "Round",
+    "Project",
+    "Title",
+    "Lead council",
+    "Lead council code",
+    "Project state",
+    "Award (GBP)",
+    "Milestone",
+    "Milestone due",
+    "Payment (GBP)",
+    "Payment status",
+    "Proposed by",
+    "Proposed at",
+    "Approved by",
+    "Approved at",
+    "Paid on",
+]
+
+
+def finance_csv_rows(payments: QuerySet) -> Iterator[list[str]]:
+    """One row per scheduled payment (`projects.selectors.finance_rows`), formula-safe like the bid CSV: what
+    finance pays, against which milestone, who proposed and who approved it (two different people)."""
+    yield FINANCE_HEADER
+    for payment in payments.iterator(chunk_size=1000):
+        project = payment.project
+        yield [
+            safe_cell(value)
+            for value in (
+                project.bid.funding_round.name,
+                project.reference,
+                project.title,
+                project.lead_council.name,
+                project.lead_council.register_code,
+                project.get_state_display(),
+                _money(project.award_amount),
+                payment.milestone.title,
+                payment.milestone.due_date.isoformat(),
+                _money(payment.amount),
+                payment.get_status_display(),
+                payment.proposed_by.email if payment.proposed_by else "",
+                _when(payment.proposed_at),
+                payment.approved_by.email if payment.approved_by else "",
+                _when(payment.approved_at),
+                payment.paid_on.isoformat() if payment.paid_on else "",
+            )
+        ]

@@ -21,6 +21,7 @@ from bids.models import BidPartner, FundingRound
 from bids.selectors import lineage_families, published_awards
 from councils.choices import CouncilType
 from councils.models import DISPLAY_NAME_FIELD
+from projects.selectors import projects_modified_at
 
 SCHEMA_VERSION = "1.4"
 
@@ -95,8 +96,13 @@ class Place:
         }
 
 
-def grant_record(row: dict, partners: list[Place], related: list[str] = ()) -> dict:
+def grant_record(
+    row: dict, partners: list[Place], related: list[str] = (), project_modified: datetime | None = None
+) -> dict:
     """One 360Giving grant from an awarded bid's row (see GRANT_FIELDS) and its confirmed partner councils.
+
+    `dateModified` is when the grant's record last changed: the bid, or after the award its project (the offer
+    accepted, the schedule, a payment, an approved change, outputs, reuse, closure) — `project_modified`.
 
     `related` are the references of the other published grants of the same project (its discovery, alpha or
     beta): they go in the standard's `relatedActivity` as those grants' ids (README, "Open data")."""
@@ -112,7 +118,7 @@ def grant_record(row: dict, partners: list[Place], related: list[str] = ()) -> d
         "fundingOrganization": [{"id": settings.FUNDING_ORG_ID, "name": settings.FUNDING_ORG_NAME}],
         "grantProgramme": [{"code": row["funding_round__code"], "title": row["funding_round__name"]}],
         "beneficiaryLocation": [place.as_location() for place in (lead, *partners)],
-        "dateModified": _date_time(row["updated_at"]),
+        "dateModified": _date_time(max(row["updated_at"], project_modified or row["updated_at"])),
     }
     if row["amount_requested"] is not None:
         record["amountAppliedFor"] = _number(row["amount_requested"])
@@ -167,9 +173,11 @@ def grant_records(*, funding_round: FundingRound | None = None, chunk_size: int 
         )
         for bid_id, name, gss_code, council_type in confirmed:
             partners.setdefault(bid_id, []).append(Place(name, gss_code, council_type))
-        related = _related_grants([row["pk"] for row in rows])
+        bid_ids = [row["pk"] for row in rows]
+        related = _related_grants(bid_ids)
+        modified = projects_modified_at(bid_ids=bid_ids)
         for row in rows:
-            yield grant_record(row, partners.get(row["pk"], []), related.get(row["pk"], []))
+            yield grant_record(row, partners.get(row["pk"], []), related.get(row["pk"], []), modified.get(row["pk"]))
         last_pk = rows[-1]["pk"]
 
 

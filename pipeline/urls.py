@@ -11,11 +11,13 @@ app_name = "pipeline"
 router = SimpleRouter()
 router.register("api/bids", api.BidViewSet, basename="api-bid")
 router.register("api/rounds", api.RoundViewSet, basename="api-round")
+router.register("api/projects", api.ProjectViewSet, basename="api-project")
 
 urlpatterns = [
     path("pipeline/", views.dashboard, name="dashboard"),
     path("pipeline/bids/", views.bid_table, name="bids"),
     path("pipeline/bids.csv", views.bid_csv, name="bids_csv"),
+    path("pipeline/project-payments.csv", views.finance_csv, name="finance_csv"),
     path("pipeline/bids/<reference:reference>/", views.bid_detail, name="bid_detail"),
     path("pipeline/bids/<reference:reference>/sift/", views.bid_sift, name="bid_sift"),
     path("pipeline/bids/<reference:reference>/questions/new/", views.clarification_ask, name="clarification_ask"),

@@ -31,7 +31,7 @@ from councils.choices import CouncilType, Role
 from councils.models import User
 from pipeline import selectors
 from pipeline.choices import DECISION_RESULTS, DECISION_TRANSITIONS, REGIONS, Decision, Sort
-from pipeline.exports import bid_csv_rows, csv_lines
+from pipeline.exports import bid_csv_rows, csv_lines, finance_csv_rows
 from pipeline.filters import SORT_CHOICES, BidFilter
 from pipeline.forms import (
     DECISION_FORMS,
@@ -47,6 +47,14 @@ from pipeline.forms import (
 from pipeline.opendata import package_chunks, package_filename
 from pipeline.pagination import RowsPaginator
 from pipeline.services import BatchAwardRefusedError, round_batch_award, round_bids_above_line
+from projects.selectors import (
+    delivery_money_by_round,
+    delivery_summary,
+    finance_rows,
+    money_by_project,
+    projects_for_user,
+    public_project_details,
+)
 
 PAGE_SIZE = 50
 # Built once: `TextChoices.choices` makes a new list on every access.
@@ -104,7 +112,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"dashboard": summary, "funding_round": funding_round, "rounds": rounds, "table_query": table_query},
         )
         cache.set(key, body, selectors.DASHBOARD_CACHE_SECONDS)
-    return render(request, "pipeline/dashboard.html", {"body": body, "funding_round": funding_round})
+    # The delivery half (projects, money, reuse): read on every request, outside the cached content, whose key
+    # knows only the bids; a handful of grouped queries at any size.
+    round_ids = [funding_round.pk] if funding_round is not None else None
+    delivery = delivery_summary(round_ids=round_ids)
+    by_project = []
+    if funding_round is not None and delivery["total"]:
+        by_project = money_by_project(projects_for_user(request.user).filter(bid__funding_round=funding_round))
+    return render(
+        request,
+        "pipeline/dashboard.html",
+        {
+            "body": body,
+            "funding_round": funding_round,
+            "delivery": delivery,
+            "money_by_round": delivery_money_by_round(round_ids=round_ids) if delivery["total"] else [],
+            "money_by_project": by_project,
+        },
+    )
 
 
 # --- The bid table and its CSV --------------------------------------------------------------------------
@@ -295,6 +320,18 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@staff_required
+@require_GET
+def finance_csv(request: HttpRequest) -> HttpResponse:
+    """Every scheduled payment of every project, for the finance team."""
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    response = StreamingHttpResponse(
+        csv_lines(finance_csv_rows(finance_rows())), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="project-payments-{stamp}.csv"'
+    return response
+
+
 # --- Public: funded projects and open data --------------------------------------------------------------
 
 
@@ -310,8 +347,11 @@ def funded(request: HttpRequest) -> HttpResponse:
     page = Paginator(bids, PAGE_SIZE).get_page(request.GET.get("page"))
     # Each project's other phases that are public too (discovery → alpha → beta), in a few queries per page.
     lines = lineage_for_bids(bids=page.object_list, user=None)
+    # Each project's state, outputs and the councils reusing them (three queries a page).
+    projects = public_project_details(bid_ids=[bid.pk for bid in page.object_list])
     for bid in page.object_list:
         bid.lineage = lines.get(bid.pk, [])
+        bid.delivery = projects.get(bid.pk)
     return render(
         request,
         "pipeline/funded.html",

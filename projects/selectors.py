@@ -6,10 +6,10 @@ The pages, the later API and the public pages read through these, so one rule de
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -19,7 +19,15 @@ from bids.choices import PartnerStatus
 from councils.models import User
 from councils.selectors import council_members, user_council_ids
 from projects.choices import PaymentStatus, ProjectState, ReportKind, ReportState, VariationStatus
-from projects.models import MonitoringReport, Payment, Project, ProjectTransition, Variation
+from projects.models import (
+    MonitoringReport,
+    Payment,
+    Project,
+    ProjectOutput,
+    ProjectTransition,
+    Reuse,
+    Variation,
+)
 
 ZERO = Decimal("0.00")
 # Reports are reminded this many days before they are due.
@@ -317,3 +325,171 @@ def milestones_with_payments(*, project: Project) -> list:
             Prefetch("payment", queryset=Payment.objects.select_related("proposed_by", "approved_by"))
         )
     )
+
+
+# --- What the programme's pages above projects read: the dashboard, finance, open data, the API -------------
+
+
+def delivery_summary(*, round_ids: list[int] | None = None) -> dict:
+    """The delivery half of the programme, for the staff dashboard (all rounds, or the rounds given): projects by
+    state, money awarded / paid / still due, the spend councils last reported (their latest accepted report)
+    against the award, reports overdue, and reuse. A fixed number of queries (four) at any size."""
+    projects = Project.objects.all()
+    if round_ids is not None:
+        projects = projects.filter(bid__funding_round_id__in=round_ids)
+    counts = dict.fromkeys(ProjectState.values, 0)
+    for row in projects.values("state").annotate(n=Count("pk")).order_by():
+        counts[row["state"]] = row["n"]
+    money = projects.aggregate(
+        awarded=_money(Sum("award_amount")),
+        awarded_live=_money(Sum("award_amount", filter=~Q(state=ProjectState.WITHDRAWN))),
+    )
+    paid_totals = Payment.objects.filter(project__in=projects, status=PaymentStatus.APPROVED).aggregate(
+        paid=_money(Sum("amount")), paid_live=_money(Sum("amount", filter=~Q(project__state=ProjectState.WITHDRAWN)))
+    )
+    paid = paid_totals["paid"]
+    latest_accepted = (
+        MonitoringReport.objects.filter(project=OuterRef("pk"), state=ReportState.ACCEPTED)
+        .exclude(spend_to_date__isnull=True)
+        .order_by("-due_date", "-pk")
+        .values("spend_to_date")[:1]
+    )
+    late = MonitoringReport.objects.filter(project=OuterRef("pk"), state=ReportState.DRAFT, due_date__lt=today())
+    reported = projects.annotate(latest_spend=Subquery(latest_accepted), late=Exists(late)).aggregate(
+        spent=_money(Sum("latest_spend")),
+        reporting=Count("pk", filter=Q(latest_spend__isnull=False)),
+        reporting_award=_money(Sum("award_amount", filter=Q(latest_spend__isnull=False))),
+        overdue=Count("pk", filter=Q(state=ProjectState.IN_DELIVERY, late=True)),
+    )
+    reuses = Reuse.objects.filter(project__in=projects).aggregate(
+        records=Count("pk"), councils=Count("council", distinct=True), projects=Count("project", distinct=True)
+    )
+    return {
+        "counts": [(state, label, counts[state]) for state, label in ProjectState.choices],
+        "total": sum(counts.values()),
+        "awarded": money["awarded"],
+        "paid": paid,
+        # Nothing more is due on a withdrawn project.
+        "due": max(money["awarded_live"] - paid_totals["paid_live"], ZERO),
+        "spent": reported["spent"],
+        "reporting": reported["reporting"],
+        "reporting_award": reported["reporting_award"],
+        "overdue": reported["overdue"],
+        "reuses": reuses["records"],
+        "reusing_councils": reuses["councils"],
+        "reused_projects": reuses["projects"],
+    }
+
+
+def finance_rows() -> QuerySet[Payment]:
+    """Every scheduled payment with its project, milestone and who proposed and approved it, round by round:
+    the finance team's CSV (streamed: `iterator()`)."""
+    return Payment.objects.select_related(
+        "project__bid__funding_round", "project__lead_council", "milestone", "proposed_by", "approved_by"
+    ).order_by("project__bid__funding_round__opens_at", "project__reference", "milestone__due_date", "pk")
+
+
+def projects_modified_at(*, bid_ids: list[int]) -> dict[int, datetime]:
+    """For each awarded bid's project, when anything public about it last changed (its state, schedule, a
+    payment, a change, an output, a reuse): the open data's `dateModified`. Grouped queries per call, whatever
+    the number of bids."""
+    latest: dict[int, datetime] = {}
+
+    def keep(rows) -> None:
+        for bid_id, at in rows:
+            if at is not None and (bid_id not in latest or at > latest[bid_id]):
+                latest[bid_id] = at
+
+    projects = Project.objects.filter(bid_id__in=bid_ids)
+    keep(projects.values_list("bid_id", "updated_at"))
+    for model, field in (
+        (ProjectTransition, "at"),
+        (Payment, "approved_at"),
+        (Variation, "decided_at"),
+        (ProjectOutput, "added_at"),
+        (Reuse, "recorded_at"),
+    ):
+        keep(
+            model.objects.filter(project__bid_id__in=bid_ids)
+            .values("project__bid_id")
+            .annotate(last=Max(field))
+            .order_by()
+            .values_list("project__bid_id", "last")
+        )
+    return latest
+
+
+def public_project_details(*, bid_ids: list[int]) -> dict[int, Project]:
+    """The projects of these awarded bids with their outputs and the councils reusing them (three queries), for
+    the public funded-projects page."""
+    projects = Project.objects.filter(bid_id__in=bid_ids).prefetch_related(
+        "outputs", Prefetch("reuses", queryset=Reuse.objects.select_related("council").order_by("recorded_at", "pk"))
+    )
+    return {project.bid_id: project for project in projects}
+
+
+def delivery_money_by_round(*, round_ids: list[int] | None = None) -> list[dict]:
+    """Per round (newest first): projects, awarded, paid and still due, grouped in the database (two queries)."""
+    projects = Project.objects.all()
+    if round_ids is not None:
+        projects = projects.filter(bid__funding_round_id__in=round_ids)
+    rows = {
+        row["bid__funding_round_id"]: row
+        for row in projects.values("bid__funding_round_id", "bid__funding_round__name", "bid__funding_round__code")
+        .annotate(
+            projects=Count("pk"),
+            awarded=_money(Sum("award_amount")),
+            awarded_live=_money(Sum("award_amount", filter=~Q(state=ProjectState.WITHDRAWN))),
+        )
+        .order_by("-bid__funding_round__opens_at")
+    }
+    paid = {
+        round_id: (all_paid, live_paid)
+        for round_id, all_paid, live_paid in Payment.objects.filter(project__in=projects, status=PaymentStatus.APPROVED)
+        .values("project__bid__funding_round_id")
+        .annotate(
+            all_paid=_money(Sum("amount")),
+            live_paid=_money(Sum("amount", filter=~Q(project__state=ProjectState.WITHDRAWN))),
+        )
+        .order_by()
+        .values_list("project__bid__funding_round_id", "all_paid", "live_paid")
+    }
+    result = []
+    for round_id, row in rows.items():
+        row_paid, live_paid = paid.get(round_id, (ZERO, ZERO))
+        result.append(
+            {
+                "name": row["bid__funding_round__name"],
+                "code": row["bid__funding_round__code"],
+                "projects": row["projects"],
+                "awarded": row["awarded"],
+                "paid": row_paid,
+                "due": max(row["awarded_live"] - live_paid, ZERO),
+            }
+        )
+    return result
+
+
+def projects_last_changed() -> datetime | None:
+    """When anything the public pages and the open data show of projects last changed (a project's state or
+    fields, a transition, a payment approved, a change decided, an output, a reuse): for the public pages'
+    Last-Modified. One query of six newest-first lookups."""
+
+    def newest(model, field: str) -> Subquery:
+        rows = model.objects.filter(**{f"{field}__isnull": False}).order_by(f"-{field}").values(field)[:1]
+        return Subquery(rows)
+
+    row = (
+        Project.objects.order_by()
+        .annotate(
+            project=newest(Project, "updated_at"),
+            transition=newest(ProjectTransition, "at"),
+            payment=newest(Payment, "approved_at"),
+            variation=newest(Variation, "decided_at"),
+            output=newest(ProjectOutput, "added_at"),
+            reuse=newest(Reuse, "recorded_at"),
+        )
+        .values("project", "transition", "payment", "variation", "output", "reuse")[:1]
+    )
+    found = [at for at in (row[0].values() if row else ()) if at is not None]
+    return max(found) if found else None

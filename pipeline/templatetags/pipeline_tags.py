@@ -257,3 +257,30 @@ def round_budget_svg(budget) -> SafeString:
         left.capitalize(),
         money(abs(budget.left)),
     )
+
+
+@register.simple_tag
+def paid_svg(awarded: Decimal, paid: Decimal, due: Decimal, scope: str) -> SafeString:
+    """The money awarded to funded projects as a bar: paid (green) and the rest (grey), every figure in words in
+    the description (and in the summary list beside it)."""
+    percent = int(paid * 100 / awarded) if awarded > 0 else 0
+    width = 800 * min(max(percent, 0), 100) // 100
+    return format_html(
+        '<svg class="app-chart" role="img" aria-labelledby="paid-title paid-desc" viewBox="0 0 800 56" '
+        'width="100%" xmlns="http://www.w3.org/2000/svg" focusable="false">'
+        '<title id="paid-title">Funded projects’ money paid and still due: {}</title>'
+        '<desc id="paid-desc">Awarded {}: {} paid ({}%), {} still due.</desc>'
+        '<rect x="0" y="0" width="800" height="28" fill="#b1b4b6"></rect>'
+        '<rect x="0" y="0" width="{}" height="28" fill="#00703c"></rect>'
+        '<text x="0" y="50" font-size="16" fill="#0b0c0c">Paid {} ({}%)</text>'
+        '<text x="800" y="50" font-size="16" fill="#0b0c0c" text-anchor="end">Due {}</text></svg>',
+        scope,
+        money(awarded),
+        money(paid),
+        percent,
+        money(due),
+        width,
+        money(paid),
+        percent,
+        money(due),
+    )
