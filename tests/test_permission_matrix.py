@@ -622,6 +622,10 @@ MATRIX: dict[str, Route] = {
     "pipeline:api-bid-similar": Route(kwargs=bid_kwargs, get=per_target(own=BID_READERS, other=STAFF)),
     "pipeline:api-round-list": Route(get=same(SIGNED_IN)),
     "pipeline:api-round-detail": Route(kwargs=round_kwargs, get=same(SIGNED_IN)),
+    # A project's public record is open to all; its `delivery` only to PROJECT_READERS (tests/projects).
+    "pipeline:api-project-list": Route(get=same(EVERYONE)),
+    "pipeline:api-project-detail": Route(kwargs=project_kwargs(), get=per_target(own=EVERYONE, other=EVERYONE)),
+    "pipeline:finance_csv": Route(get=same(STAFF)),
     # Projects: the lead council delivers (LEAD also certifies the own project's reports); confirmed partners
     # read; any other signatory council may say it reuses the outputs; staff run the rest.
     "projects:list": Route(get=same(SIGNED_IN)),

@@ -73,8 +73,8 @@ def test_anyone_reads_the_public_record_and_only_the_projects_councils_and_staff
 
     public = anonymous.get(f"/api/projects/{project.reference}/").json()
     assert "delivery" not in public
-    other = token_client(world["other_user"]).get(f"/api/projects/{project.reference}/").json()
-    assert "delivery" not in other
+    for outsider in (world["other_user"], make_user(role="assessor")):
+        assert "delivery" not in token_client(outsider).get(f"/api/projects/{project.reference}/").json()
 
     for user in (world["lead_user"], world["partner_user"], world["staff"]):
         detail = token_client(user).get(f"/api/projects/{project.reference}/").json()
