@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
+from core.admin import HistoryAdmin, HistoryInline
 
 
 class CriterionScoreInline(admin.TabularInline):
@@ -15,15 +16,8 @@ class CriterionScoreInline(admin.TabularInline):
         return False
 
 
-class AssessmentTransitionInline(admin.TabularInline):
+class AssessmentTransitionInline(HistoryInline):
     model = AssessmentTransition
-    extra = 0
-    can_delete = False
-    fields = ["at", "transition", "source_state", "target_state", "by", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Assessment)
@@ -72,13 +66,6 @@ class CriterionScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssessmentTransition)
-class AssessmentTransitionAdmin(admin.ModelAdmin):
-    list_display = ["assessment", "transition", "source_state", "target_state", "by", "at"]
-    list_filter = ["transition"]
+class AssessmentTransitionAdmin(HistoryAdmin):
+    subject = "assessment"
     list_select_related = ["assessment__bid", "assessment__assessor", "by"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False

@@ -28,6 +28,7 @@ from bids.models import (
     RoundTransition,
 )
 from bids.selectors import round_awarded_total, round_locked_settings
+from core.admin import HistoryAdmin, HistoryInline
 from core.exceptions import ApplicationError
 from core.formatting import money
 
@@ -153,14 +154,8 @@ class CostLineInline(admin.TabularInline):
     extra = 0
 
 
-class HistoryInline(admin.TabularInline):
+class BidHistoryInline(HistoryInline):
     model = BidTransition
-    extra = 0
-    can_delete = False
-    readonly_fields = ["transition", "source_state", "target_state", "by", "at", "note"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DecisionForm(forms.Form):
@@ -225,7 +220,7 @@ class BidAdmin(admin.ModelAdmin):
         "section_versions",
         "lead_council",
     ]
-    inlines = [PartnerInline, CostLineInline, HistoryInline]
+    inlines = [PartnerInline, CostLineInline, BidHistoryInline]
     actions = [
         _transition_action("bid_return_for_changes", "Return for changes", "message"),
         _transition_action("bid_mark_ineligible", "Mark ineligible", "reason"),
@@ -255,13 +250,9 @@ class BidDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(BidTransition)
-class BidTransitionAdmin(admin.ModelAdmin):
-    list_display = ["bid", "transition", "source_state", "target_state", "by", "at"]
-    list_filter = ["transition", "target_state"]
+class BidTransitionAdmin(HistoryAdmin):
+    subject = "bid"
     list_select_related = ["bid", "by"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(BidPartner)
@@ -305,18 +296,11 @@ class CriterionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoundTransition)
-class RoundTransitionAdmin(admin.ModelAdmin):
+class RoundTransitionAdmin(HistoryAdmin):
     """A round's history (moved on from the programme pages and by beat, never here)."""
 
-    list_display = ["funding_round", "transition", "source_state", "target_state", "by", "at"]
-    list_filter = ["transition", "target_state"]
+    subject = "funding_round"
     list_select_related = ["funding_round", "by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(BidSift)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import HistoryInline, ReadOnlyAdmin
 from projects.models import (
     Milestone,
     MonitoringReport,
@@ -18,26 +19,8 @@ from projects.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ProjectTransitionInline(admin.TabularInline):
+class ProjectTransitionInline(HistoryInline):
     model = ProjectTransition
-    extra = 0
-    can_delete = False
-    fields = ["at", "transition", "source_state", "target_state", "by", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Project)
