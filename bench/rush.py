@@ -48,7 +48,7 @@ DB_NAME = os.environ.get("BENCH_DB", "ldf_bench_rush")
 PASSWORD = "localdigital-rush"
 ROUND_CODE = "RUSH"
 EMAIL_DOMAIN = "rush.localdigital.test"
-STAFF_ACCOUNTS = 20
+STAFF_ACCOUNTS = 10
 P99_GOAL_MS = 1000
 DRAIN_GOAL_S = 120
 
@@ -322,6 +322,60 @@ def warm_up(port: int, workers: int) -> None:
                 response.read()
 
 
+def cpu_seconds(pids: set[int] | None = None, group: int | None = None) -> dict[int, float]:
+    """CPU seconds so far (user + system) of the given processes, or of every process in a process group."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command name (which may hold spaces): state, ppid, pgrp, … utime and stime at 11 and 12.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        if (pids is not None and pid in pids) or (group is not None and int(fields[2]) == group):
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def database_backends(database_url: str) -> set[int]:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME]).fetchall()
+    return {pid for (pid,) in rows}
+
+
+class CpuMeter:
+    """CPU used by the web server, the Celery worker and beat, PostgreSQL's backends of the bench database and
+    Locust between start() and stop() — what the rush cost, whatever else the machine was doing."""
+
+    def __init__(self, web: int, celery: list[int], database_url: str) -> None:
+        self.web, self.celery, self.database_url = web, celery, database_url
+
+    def sample(self, locust: int | None) -> dict[str, dict[int, float]]:
+        celery = {}
+        for group in self.celery:
+            celery.update(cpu_seconds(group=group))
+        return {
+            "web": cpu_seconds(group=self.web),
+            "celery": celery,
+            "postgres": cpu_seconds(pids=database_backends(self.database_url)),
+            "locust": cpu_seconds(group=locust) if locust else {},
+        }
+
+    @staticmethod
+    def used(before: dict, after: dict) -> dict[str, float]:
+        return {
+            part: sum(value - before.get(part, {}).get(pid, 0.0) for pid, value in after[part].items())
+            for part in after
+        }
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
 def seconds_of(duration: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600}
     return float(duration[:-1]) * units[duration[-1]] if duration[-1] in units else float(duration)
@@ -493,8 +547,11 @@ def main() -> None:
             f"workers), a Celery worker ({args.celery_concurrency} processes) and beat; logs in {work}",
             flush=True,
         )
+        meter = CpuMeter(processes[0].pid, [processes[1].pid, processes[2].pid], database_url)
+        before = meter.sample(None)
+        load_before = load_average()
         rush_started = time.perf_counter()
-        subprocess.run(
+        locust = subprocess.Popen(
             [
                 str(BIN / "locust"),
                 "-f",
@@ -518,8 +575,15 @@ def main() -> None:
             ],
             cwd=ROOT,
             env={**env, "RUSH_ACCOUNTS": str(accounts_path)},
-            check=False,
+            start_new_session=True,
         )
+        locust_cpu = {}
+        while locust.poll() is None:
+            locust_cpu = cpu_seconds(group=locust.pid) or locust_cpu
+            time.sleep(1)
+        after = meter.sample(None)
+        after["locust"] = locust_cpu
+        load_after = load_average()
         rush_elapsed = time.perf_counter() - rush_started
         counts, _ = outbox(database_url, accounts["round"])
         print(f"\nThe rush ended after {rush_elapsed:.0f}s; outbox: {counts}", flush=True)
@@ -536,6 +600,18 @@ def main() -> None:
                 flush=True,
             )
         failures, worst = report(csv_prefix, work / "locust_failures.csv")
+        used = CpuMeter.used(before, after)
+        total = sum(
+            int(row["Request Count"])
+            for row in csv.DictReader((work / "locust_stats.csv").open())
+            if row["Name"] != "Aggregated"
+        )
+        print(
+            f"\n  CPU during the rush: web {used['web']:.0f}s ({used['web'] * 1000 / max(total, 1):.0f} ms a request), "
+            f"PostgreSQL {used['postgres']:.0f}s, Celery worker and beat {used['celery']:.0f}s, Locust "
+            f"{used['locust']:.0f}s, of {(os.cpu_count() or 1) * rush_elapsed:.0f}s on {os.cpu_count()} CPUs; load average "
+            f"{load_before} at the start, {load_after} at the end (other work on the machine counts in it)"
+        )
         with psycopg.connect(database_url, autocommit=True) as conn:
             submitted = conn.execute(
                 "SELECT count(*) FROM bids_bid b JOIN bids_fundinground r ON r.id = b.funding_round_id "
