@@ -587,9 +587,18 @@ def main() -> None:
         rush_elapsed = time.perf_counter() - rush_started
         counts, _ = outbox(database_url, accounts["round"])
         print(f"\nThe rush ended after {rush_elapsed:.0f}s; outbox: {counts}", flush=True)
+        pending_at_end = counts.get("pending", 0)
+        celery_before = meter.sample(None)
         drained, counts = drain(database_url, accounts["round"], args.drain_timeout)
+        celery_used = CpuMeter.used(celery_before, meter.sample(None))["celery"]
         after_rush = f"{drained:.1f}s" if drained is not None else f"not within {args.drain_timeout:.0f}s"
         print(f"  outbox drained {after_rush} after the rush (goal ≤ {DRAIN_GOAL_S}s): {counts}", flush=True)
+        if drained and pending_at_end:
+            print(
+                f"  {pending_at_end / drained:.1f} messages/s while draining, the worker using {celery_used:.0f}s of "
+                f"CPU ({celery_used * 1000 / pending_at_end:.0f} ms a message, with what was left of the indexing)",
+                flush=True,
+            )
         closes = wait_for_close(database_url, accounts["round"], args.drain_timeout)
         if closes is not None:
             drained_close, counts = drain(database_url, accounts["round"], args.drain_timeout)
@@ -606,11 +615,12 @@ def main() -> None:
             for row in csv.DictReader((work / "locust_stats.csv").open())
             if row["Name"] != "Aggregated"
         )
+        cpus = os.cpu_count() or 1
         print(
             f"\n  CPU during the rush: web {used['web']:.0f}s ({used['web'] * 1000 / max(total, 1):.0f} ms a request), "
             f"PostgreSQL {used['postgres']:.0f}s, Celery worker and beat {used['celery']:.0f}s, Locust "
-            f"{used['locust']:.0f}s, of {(os.cpu_count() or 1) * rush_elapsed:.0f}s on {os.cpu_count()} CPUs; load average "
-            f"{load_before} at the start, {load_after} at the end (other work on the machine counts in it)"
+            f"{used['locust']:.0f}s, of {cpus * rush_elapsed:.0f}s on {cpus} CPUs; load average {load_before} at "
+            f"the start, {load_after} at the end (other work on the machine counts in it)"
         )
         with psycopg.connect(database_url, autocommit=True) as conn:
             submitted = conn.execute(
