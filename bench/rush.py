@@ -372,6 +372,15 @@ class CpuMeter:
         }
 
 
+def waiting_on_locks() -> int:
+    """Backends of the bench database waiting for a lock right now (row or table: lock contention)."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+        return conn.execute(sql, [DB_NAME]).fetchone()[0]
+
+
 def load_average() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
@@ -578,8 +587,10 @@ def main() -> None:
             start_new_session=True,
         )
         locust_cpu = {}
+        lock_waits = []
         while locust.poll() is None:
             locust_cpu = cpu_seconds(group=locust.pid) or locust_cpu
+            lock_waits.append(waiting_on_locks())
             time.sleep(1)
         after = meter.sample(None)
         after["locust"] = locust_cpu
@@ -622,7 +633,13 @@ def main() -> None:
             f"{used['locust']:.0f}s, of {cpus * rush_elapsed:.0f}s on {cpus} CPUs; load average {load_before} at "
             f"the start, {load_after} at the end (other work on the machine counts in it)"
         )
+        print(
+            f"  lock waits: {sum(1 for n in lock_waits if n)} of {len(lock_waits)} one-second samples saw a backend "
+            f"waiting for a lock (at most {max(lock_waits, default=0)} at once)"
+        )
         with psycopg.connect(database_url, autocommit=True) as conn:
+            deadlocks = conn.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = %s", [DB_NAME]).fetchone()
+            print(f"  deadlocks: {deadlocks[0]}")
             submitted = conn.execute(
                 "SELECT count(*) FROM bids_bid b JOIN bids_fundinground r ON r.id = b.funding_round_id "
                 "WHERE r.code = %s AND b.submitted_at IS NOT NULL",
