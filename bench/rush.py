@@ -79,9 +79,9 @@ def seed(accounts_path: str, closes_in: float, drafts: int, background: int) -> 
     from bids.models import Bid, BidPartner, CostLine, Criterion, FundingRound, RoundPhase
     from bids.selectors import bid_submission_problems
     from councils.choices import Role
-    from councils.models import Membership, User
+    from councils.models import Council, Membership, User
     from councils.services import totp_device_install
-    from pipeline.seeding import CRITERIA, PARAGRAPH, PHASE_CAPS, TOPICS, _ensure_councils, seed_programme
+    from pipeline.seeding import CRITERIA, PARAGRAPH, PHASE_CAPS, TOPICS, seed_programme
 
     started = time.perf_counter()
     result = seed_programme(bids=background, rounds=5, tag="RB")
@@ -89,7 +89,8 @@ def seed(accounts_path: str, closes_in: float, drafts: int, background: int) -> 
     now = timezone.now()
     password = make_password(PASSWORD)
     with transaction.atomic():
-        councils = _ensure_councils()
+        # seed_programme loaded the councils and made them all signatories.
+        councils = list(Council.objects.order_by("pk"))
         funding_round = FundingRound.objects.create(
             name="Closing-day rush round",
             code=ROUND_CODE,
