@@ -2,9 +2,10 @@
 index (kept current as bids change, rebuilt whole by `manage.py rebuild_similarity_index`).
 
 Embedding text takes a model pass (tens of milliseconds a text), so it never runs in the transaction that
-changed the text: that transaction marks the index row stale, and after commit a Celery task re-embeds it (or
-the process does it at once when SIMILARITY_INDEX_INLINE is set, as in the demo, where Celery runs eagerly
-anyway). A task the broker loses leaves the row stale, and the sweep (beat, every few minutes) picks it up.
+changed the text: that transaction marks the index row stale, and after commit a Celery task re-embeds it
+SIMILARITY_INDEX_DELAY seconds later, so a council saving section after section embeds its bid once (or the
+process does it at once when SIMILARITY_INDEX_INLINE is set, as in the demo, where Celery runs eagerly anyway).
+A task the broker loses leaves the row stale, and the sweep (beat, every few minutes) picks it up.
 """
 
 from __future__ import annotations
@@ -58,11 +59,11 @@ REBUILD_BATCH = 64
 # --- Running index work after commit ----------------------------------------------------------------------
 
 
-def _after_commit(task_name: str, *args: int) -> None:
-    transaction.on_commit(partial(_run, task_name, *args), robust=True)
+def _after_commit(task_name: str, *args: int, delay: float = 0) -> None:
+    transaction.on_commit(partial(_run, task_name, *args, delay=delay), robust=True)
 
 
-def _run(task_name: str, *args: int) -> None:
+def _run(task_name: str, *args: int, delay: float = 0) -> None:
     from collaboration import tasks
 
     task = getattr(tasks, task_name)
@@ -70,7 +71,7 @@ def _run(task_name: str, *args: int) -> None:
         task(*args)
         return
     try:
-        task.apply_async(args=args)
+        task.apply_async(args=args, countdown=delay or None)
     except Exception:
         # The row stays stale: the sweep indexes it once the broker is back.
         logger.warning("Could not queue %s%s; the sweep will do it", task_name, args, exc_info=True)
@@ -86,14 +87,16 @@ def is_submitted(bid: Bid) -> bool:
 
 def bid_text_index_mark(*, bid: Bid) -> None:
     """In the transaction that changed the bid's text: note that its index row must be embedded again, then
-    (after commit) ask for that."""
+    (after commit) ask for that, SIMILARITY_INDEX_DELAY seconds on. A model pass costs most of a second of CPU
+    a bid (measured in bench/rush.py), and the tasks of every save in that time find the text embedded already
+    and stop there, so a bid's sections saved one after another cost one pass, not one each."""
     now = timezone.now()
     updated = BidTextIndex.objects.filter(bid=bid).update(stale=True, marked_at=now)
     if not updated:
         BidTextIndex.objects.get_or_create(
             bid=bid, defaults={"stale": True, "marked_at": now, "submitted": is_submitted(bid)}
         )
-    _after_commit("index_bid", bid.pk)
+    _after_commit("index_bid", bid.pk, delay=settings.SIMILARITY_INDEX_DELAY)
 
 
 def bid_text_index_follow_state(*, bid: Bid) -> None:
@@ -255,8 +258,9 @@ def similarity_index_rebuild(*, progress: Callable[[int], None] | None = None) -
 
 
 def similarity_index_sweep(*, limit: int = SWEEP_BATCH) -> int:
-    """Index what a lost task left stale (the broker was down): rows marked more than a minute ago."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS)
+    """Index what a lost task left stale (the broker was down): rows marked more than a minute before their task
+    was due."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=SWEEP_AFTER_SECONDS + settings.SIMILARITY_INDEX_DELAY)
     bid_ids = list(
         BidTextIndex.objects.filter(stale=True, marked_at__lte=cutoff).values_list("bid_id", flat=True)[:limit]
     )

@@ -328,6 +328,10 @@ SIMILAR_WORK_RELATED_SCORE = env.float("SIMILAR_WORK_RELATED_SCORE", default=0.4
 # Embed changed text in the web process right after commit instead of in a Celery task (the demo, and tests
 # that need the index at once). Off in production: a model pass takes tens of milliseconds a text.
 SIMILARITY_INDEX_INLINE = env.bool("SIMILARITY_INDEX_INLINE", default=False)
+# How long after a change of a bid's text its Celery task re-embeds it: the saves of that time cost one model pass
+# (most of a second of CPU a bid; a council saves section after section on closing day), and "Others working on
+# this" is at most this much behind. Measured in bench/rush.py (README, "Benchmarks").
+SIMILARITY_INDEX_DELAY = env.float("SIMILARITY_INDEX_DELAY", default=60.0)
 
 LOGGING = {
     "version": 1,
