@@ -493,3 +493,14 @@ def projects_last_changed() -> datetime | None:
     )
     found = [at for at in (row[0].values() if row else ()) if at is not None]
     return max(found) if found else None
+
+
+def certify_refusal(*, report: MonitoringReport, user: User) -> str:
+    """Why this certifier may not certify this report ("" if they may): a report is certified by someone other
+    than the person who submitted it, so two people vouch for every figure the fund receives."""
+    if report.submitted_by_id is not None and report.submitted_by_id == getattr(user, "pk", None):
+        return (
+            "You submitted this report, so someone else must certify it. Ask another member of your council to "
+            "submit it, or choose another certifier"
+        )
+    return ""

@@ -54,6 +54,7 @@ from projects.models import (
     Variation,
 )
 from projects.selectors import (
+    certify_refusal,
     project_certifier_user,
     project_lead_members,
     project_snapshot,
@@ -547,6 +548,10 @@ def report_certify(*, report: MonitoringReport, by: User) -> MonitoringReport:
     """The project's certifier certifies a submitted report; it then reaches staff."""
     with transaction.atomic():
         locked = _lock_report(report)
+        REPORT_MACHINE.check(locked, "certify", by)  # the wrong state or person is told so first
+        refusal = certify_refusal(report=locked, user=by)
+        if refusal:
+            raise ApplicationError(refusal)
         REPORT_MACHINE.run(locked, "certify", by=by, person=by)
         notify(
             event=Event.REPORT_CERTIFIED,

@@ -49,6 +49,7 @@ from projects.forms import (
 )
 from projects.models import Project
 from projects.selectors import (
+    certify_refusal,
     milestones_with_payments,
     project_get_for_user,
     project_history,
@@ -239,6 +240,7 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
         report=report,
         form=form,
         can_certify=report.state == ReportState.SUBMITTED and request.user.has_perm("projects.certify_report", report),
+        certify_refusal=certify_refusal(report=report, user=request.user),
     )
     if request.method == "POST":
         if not request.user.has_perm("projects.edit_report", project):

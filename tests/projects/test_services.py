@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -312,3 +313,17 @@ def test_a_report_may_say_nothing_was_spent_yet_but_not_a_negative_spend(world):
     assert report.spend_to_date == Decimal("0.00")
     with pytest.raises(ApplicationError, match="Enter £0 or more"):
         services.report_update(report=report, by=world["lead_user"], values={"spend_to_date": "-5"})
+
+
+def test_the_certifier_never_certifies_a_report_they_submitted(world, client):
+    project = accepted(world)
+    report = complete_report(project.reports.order_by("due_date").first(), world["officer"])
+    report = services.report_submit(report=report, by=world["officer"])
+    with pytest.raises(ApplicationError, match="You submitted this report, so someone else must certify it"):
+        services.report_certify(report=report, by=world["officer"])
+    report.refresh_from_db()
+    assert report.state == ReportState.SUBMITTED and not report.history.filter(transition="certify").exists()
+    # The page says so instead of offering a button that would be refused.
+    client.force_login(world["officer"])
+    page = client.get(reverse("projects:report", args=[project.reference, report.pk])).content.decode()
+    assert 'id="certify-refusal"' in page and "Certify the report</button>" not in page
