@@ -522,7 +522,10 @@ def _value_for_money(bid: Bid) -> Decimal | None:
 def round_ranking(*, funding_round: FundingRound) -> Ranking:
     """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission."""
     bids = list(
-        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).select_related("lead_council")
+        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False)
+        .select_related("lead_council")
+        # The long answers are never shown with a rank (a round may have thousands of scored bids).
+        .defer("problem", "user_needs", "approach", "outputs_and_reuse", "working_in_the_open", "section_versions")
     )
     lowest = Decimal("-1")
 

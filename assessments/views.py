@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +31,10 @@ from core.formatting import plural
 from core.forms import apply_problems
 from core.views import staff_required
 from councils.models import User
+
+# Rows of the ranking on a page.
+RANKING_PAGE_SIZE = 50
+
 
 # --- Assessors ------------------------------------------------------------------------------------------
 
@@ -380,12 +385,17 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
 @staff_required
 def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
+    ranking = selectors.round_ranking(funding_round=funding_round)
+    # The whole ranking is worked out (the running total and the funding line need every row above), but a
+    # page shows RANKING_PAGE_SIZE rows: a round may have thousands of scored bids.
+    page = Paginator(ranking.rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/ranking.html",
         {
             "funding_round": funding_round,
-            "ranking": selectors.round_ranking(funding_round=funding_round),
+            "ranking": ranking,
+            "page": page,
             "warnings": selectors.round_decision_warnings(funding_round=funding_round),
         },
     )

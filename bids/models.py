@@ -239,7 +239,7 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     lead_council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="led_bids")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # the open data's Last-Modified
     state = FSMField(choices=BidState.choices, default=BidState.DRAFT, protected=True, db_index=True)
 
     # Content

@@ -19,6 +19,7 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Max,
     Prefetch,
     Q,
     QuerySet,
@@ -31,7 +32,7 @@ from django_fsm import has_transition_perm
 from assessments.models import Assessment, AssessmentTransition, ModeratedScore
 from assessments.selectors import NextStep, bid_scoring, bid_sift_decision, round_ranking, staff_next_step
 from bids.choices import DECIDED_STATES, BidState, ClarificationStatus, PartnerStatus, RoundState
-from bids.models import Bid, BidPartner, BidTransition, Clarification, CostLine, FundingRound
+from bids.models import Bid, BidPartner, BidTransition, Clarification, CostLine, FundingRound, RoundTransition
 from bids.selectors import (
     LineageStep,
     bid_lineage,
@@ -491,6 +492,25 @@ def rounds_with_awards() -> list[FundingRound]:
     """Rounds that have published at least one award: the only ones with open data to publish (a 360Giving
     package must hold at least one grant)."""
     return list(FundingRound.objects.filter(pk__in=published_awards().values("funding_round_id")).order_by("-opens_at"))
+
+
+def open_data_last_modified() -> datetime | None:
+    """When what the public funded-projects pages and the 360Giving packages show may last have changed: the
+    latest save of any bid (every change to a bid, its decision included, saves it and its `updated_at`), the
+    latest bid transition and the latest round transition (publishing a round's decisions is one). Three
+    index-only MAX lookups, so answering a conditional request costs nothing at any size.
+
+    Conservative: a change to any bid (a draft in an open round too) counts, so a copy is sometimes revalidated
+    when it need not be, never kept when it should not be. A council's renaming is not seen (the pages' Cache-
+    Control max-age bounds how long that shows late). Whatever the public pages come to show must add its own
+    latest change here."""
+    latest = [
+        Bid.objects.aggregate(at=Max("updated_at"))["at"],
+        BidTransition.objects.aggregate(at=Max("at"))["at"],
+        RoundTransition.objects.aggregate(at=Max("at"))["at"],
+    ]
+    known = [at for at in latest if at is not None]
+    return max(known) if known else None
 
 
 def published_round_list() -> list[FundingRound]:

@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 
 from assessments.selectors import round_decision_warnings
 from assessments.services import assessor_remind
@@ -298,7 +299,22 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Public: funded projects and open data --------------------------------------------------------------
 
 
+# How long a browser or a shared cache may keep a public page or package before asking again (with
+# If-Modified-Since, answered 304 when nothing has changed).
+PUBLIC_MAX_AGE = 300
+
+
+def _open_data_changed(request: HttpRequest, *args, **kwargs):
+    """Last-Modified of the public pages, for anonymous visitors only: a signed-in person's copy of a page
+    carries their own header and links, so it is never revalidated against someone else's (and never cached)."""
+    if request.user.is_authenticated:
+        return None
+    return selectors.open_data_last_modified()
+
+
 @require_GET
+@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
+@condition(last_modified_func=_open_data_changed)
 def funded(request: HttpRequest) -> HttpResponse:
     # Only rounds whose decisions are published: the public pages know no other.
     rounds = selectors.published_round_list()
@@ -327,6 +343,8 @@ def funded(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
+@condition(last_modified_func=_open_data_changed)
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
     funding_round = get_object_or_404(FundingRound, code=code, state=RoundState.PUBLISHED) if code else None
     if not selectors.funded_bids(funding_round=funding_round).exists():
