@@ -471,7 +471,7 @@ def assessment_history(*, bid: Bid) -> list[AssessmentTransition]:
 @dataclass
 class RankingRow:
     rank: int
-    bid: Bid
+    bid_id: int
     final_score: Decimal
     value_for_money: Decimal | None
     amount_requested: Decimal
@@ -479,6 +479,8 @@ class RankingRow:
     above_line: bool
     # The first row below the funding line: the page draws the line above it.
     first_below: bool = False
+    # The bid itself (with its lead council), fetched for the rows that need it (`ranking_fetch_bids`).
+    bid: Bid | None = None
 
 
 @dataclass
@@ -512,48 +514,70 @@ class Ranking:
         return sum((row.amount_requested for row in self.above), Decimal("0"))
 
 
-def _value_for_money(bid: Bid) -> Decimal | None:
-    for item in (bid.criterion_scores or {}).values():
+def _value_for_money(criterion_scores: dict | None) -> Decimal | None:
+    for item in (criterion_scores or {}).values():
         if item.get("code") == CriterionCode.VALUE_FOR_MONEY and item.get("score") is not None:
             return Decimal(item["score"])
     return None
 
 
-def round_ranking(*, funding_round: FundingRound) -> Ranking:
-    """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission."""
-    bids = list(
-        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False)
-        .select_related("lead_council")
-        # The long answers are never shown with a rank (a round may have thousands of scored bids).
-        .defer("problem", "user_needs", "approach", "outputs_and_reuse", "working_in_the_open", "section_versions")
+# What ranking needs of each scored bid: read as plain rows, since a round may have thousands.
+RANK_FIELDS = ("pk", "final_score", "criterion_scores", "submitted_at", "number", "amount_requested")
+
+
+def round_ranking(*, funding_round: FundingRound, with_bids: bool = True) -> Ranking:
+    """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission.
+
+    The order, running totals and funding line are worked out from plain rows; with `with_bids` every row also
+    gets its bid (one more query). A page that shows some rows passes `with_bids=False` and fetches the bids of
+    those rows only (`ranking_fetch_bids`)."""
+    scored = list(
+        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).order_by().values(*RANK_FIELDS)
     )
     lowest = Decimal("-1")
+    for bid in scored:
+        bid["value_for_money"] = _value_for_money(bid["criterion_scores"])
 
-    def sort_key(bid: Bid) -> tuple:
-        value = _value_for_money(bid)
-        return (-bid.final_score, -(value if value is not None else lowest), bid.submitted_at, bid.number)
+    def sort_key(bid: dict) -> tuple:
+        value = bid["value_for_money"]
+        return (-bid["final_score"], -(value if value is not None else lowest), bid["submitted_at"], bid["number"])
 
     remaining = round_remaining_budget(funding_round=funding_round)
     ranking = Ranking(funding_round=funding_round, budget=funding_round.budget, remaining=remaining)
     running = Decimal("0")
-    for rank, bid in enumerate(sorted(bids, key=sort_key), start=1):
-        amount = bid.amount_requested or Decimal("0")
+    for rank, bid in enumerate(sorted(scored, key=sort_key), start=1):
+        amount = bid["amount_requested"] or Decimal("0")
         running += amount
         above = running <= remaining
         previous_above = ranking.rows[-1].above_line if ranking.rows else True
         ranking.rows.append(
             RankingRow(
                 rank=rank,
-                bid=bid,
-                final_score=bid.final_score,
-                value_for_money=_value_for_money(bid),
+                bid_id=bid["pk"],
+                final_score=bid["final_score"],
+                value_for_money=bid["value_for_money"],
                 amount_requested=amount,
                 running_total=running,
                 above_line=above,
                 first_below=previous_above and not above,
             )
         )
+    if with_bids:
+        ranking_fetch_bids(ranking.rows)
     return ranking
+
+
+def ranking_fetch_bids(rows: list[RankingRow]) -> list[RankingRow]:
+    """Give each row its bid with its lead council (one query, without the long answers)."""
+    bids = (
+        Bid.objects.select_related("lead_council")
+        .defer("problem", "user_needs", "approach", "outputs_and_reuse", "working_in_the_open", "section_versions")
+        .in_bulk([row.bid_id for row in rows if row.bid is None])
+    )
+    for row in rows:
+        if row.bid is None:
+            row.bid = bids[row.bid_id]
+    return rows
 
 
 # --- The decision panel's pack ----------------------------------------------------------------------------

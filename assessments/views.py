@@ -385,10 +385,11 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
 @staff_required
 def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
-    ranking = selectors.round_ranking(funding_round=funding_round)
     # The whole ranking is worked out (the running total and the funding line need every row above), but a
-    # page shows RANKING_PAGE_SIZE rows: a round may have thousands of scored bids.
+    # page shows RANKING_PAGE_SIZE rows, and only their bids are read: a round may have thousands of scored bids.
+    ranking = selectors.round_ranking(funding_round=funding_round, with_bids=False)
     page = Paginator(ranking.rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.ranking_fetch_bids(page.object_list)
     return render(
         request,
         "assessments/ranking.html",

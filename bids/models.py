@@ -296,7 +296,17 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 name="award_amount_positive",
             ),
         ]
-        indexes = [models.Index(fields=["funding_round", "state"])]
+        indexes = [
+            models.Index(fields=["funding_round", "state"]),
+            # The public funded-projects page and its totals: awards newest decision first, and their amounts
+            # and rounds without reading the bids (an index-only scan on PostgreSQL; SQLite ignores `include`).
+            models.Index(
+                fields=["-decided_at", "id"],
+                name="bid_awards_by_decision",
+                condition=models.Q(state="awarded"),
+                include=["funding_round", "award_amount"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}".strip()

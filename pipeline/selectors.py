@@ -513,6 +513,11 @@ def open_data_last_modified() -> datetime | None:
     return max(known) if known else None
 
 
+def public_page_cache_key(*, path: str, changed: datetime) -> str:
+    """The cache key of one public page (its path with the query) as of one version of the open data."""
+    return "pipeline:public:" + hashlib.sha256(f"{path}|{changed.isoformat()}".encode()).hexdigest()
+
+
 def published_round_list() -> list[FundingRound]:
     """Rounds whose decisions are published, newest first: the only rounds the public pages know."""
     return list(FundingRound.objects.filter(state=RoundState.PUBLISHED).order_by("-opens_at"))

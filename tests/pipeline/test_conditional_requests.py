@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -71,3 +73,30 @@ def test_signed_in_copy_is_private_and_never_revalidated(client, awarded, staff)
 def test_nothing_awarded_is_still_a_404_not_a_304(client, db):
     future = http_date((timezone.now() + timedelta(days=1)).timestamp())
     assert client.get(reverse("pipeline:funded_package"), HTTP_IF_MODIFIED_SINCE=future).status_code == 404
+
+
+def test_cookie_less_visitors_share_one_rendering_until_the_data_changes(
+    client,
+    awarded,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    cache.clear()
+    url = reverse("pipeline:funded")
+    first = client.get(url)
+    with django_assert_max_num_queries(3):  # the Last-Modified lookups only
+        again = Client().get(url)
+    assert again.status_code == 200 and again.content == first.content
+    # A change shows on the very next request: the shared copy is keyed by the data's Last-Modified.
+    Bid.objects.filter(pk=awarded["bid"].pk).update(title="A renamed project", updated_at=timezone.now())
+    assert "A renamed project" in Client().get(url).content.decode()
+
+
+def test_a_visitor_with_a_session_gets_the_page_rendered_afresh(client, awarded, staff):  # noqa: F811
+    cache.clear()
+    url = reverse("pipeline:funded")
+    client.get(url)
+    signed_in = Client()
+    signed_in.force_login(staff)
+    page = signed_in.get(url).content.decode()
+    assert "Sign out" in page or "sign-out" in page
+    assert "Sign out" not in Client().get(url).content.decode()
