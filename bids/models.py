@@ -298,6 +298,8 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["funding_round", "state"]),
+            # The latest change to each round's bids, one index probe per round (the dashboard's per-round cache).
+            models.Index(fields=["funding_round", "updated_at"], name="bid_round_updated_at"),
             # The public funded-projects page and its totals: awards newest decision first, and their amounts
             # and rounds without reading the bids (an index-only scan on PostgreSQL; SQLite ignores `include`).
             models.Index(
