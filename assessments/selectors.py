@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import CharField, Count, Prefetch, Q, QuerySet, Value
+from django.db.models.fields.json import KT
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -514,54 +516,54 @@ class Ranking:
         return sum((row.amount_requested for row in self.above), Decimal("0"))
 
 
-def _value_for_money(criterion_scores: dict | None) -> Decimal | None:
-    for item in (criterion_scores or {}).values():
-        if item.get("code") == CriterionCode.VALUE_FOR_MONEY and item.get("score") is not None:
-            return Decimal(item["score"])
-    return None
-
-
-# What ranking needs of each scored bid: read as plain rows, since a round may have thousands.
-RANK_FIELDS = ("pk", "final_score", "criterion_scores", "submitted_at", "number", "amount_requested")
-
-
 def round_ranking(*, funding_round: FundingRound, with_bids: bool = True) -> Ranking:
     """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission.
 
-    The order, running totals and funding line are worked out from plain rows; with `with_bids` every row also
-    gets its bid (one more query). A page that shows some rows passes `with_bids=False` and fetches the bids of
-    those rows only (`ranking_fetch_bids`)."""
-    scored = list(
-        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).order_by().values(*RANK_FIELDS)
+    The order, running totals and funding line are worked out from plain rows (a round may have thousands of
+    scored bids; the value-for-money score is read out of the stored scores by the database, not by decoding
+    each bid's JSON); with `with_bids` every row also gets its bid (one more query). A page that shows some
+    rows passes `with_bids=False` and fetches the bids of those rows only (`ranking_fetch_bids`)."""
+    scored = funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).order_by()
+    value_criterion = (
+        Criterion.objects.filter(funding_round=funding_round, code=CriterionCode.VALUE_FOR_MONEY)
+        .values_list("pk", flat=True)
+        .first()
     )
+    if value_criterion is not None:
+        # `criterion_scores` is keyed by criterion id: {"12": {"code": …, "score": "4.00"}, …}.
+        scored = scored.annotate(value_for_money=KT(f"criterion_scores__{value_criterion}__score"))
+    else:
+        scored = scored.annotate(value_for_money=Value(None, output_field=CharField()))
+    rows = []
     lowest = Decimal("-1")
-    for bid in scored:
-        bid["value_for_money"] = _value_for_money(bid["criterion_scores"])
-
-    def sort_key(bid: dict) -> tuple:
-        value = bid["value_for_money"]
-        return (-bid["final_score"], -(value if value is not None else lowest), bid["submitted_at"], bid["number"])
+    for pk, final_score, value, submitted_at, number, amount in scored.values_list(
+        "pk", "final_score", "value_for_money", "submitted_at", "number", "amount_requested"
+    ):
+        value = Decimal(value) if value is not None else None
+        key = (-final_score, -(value if value is not None else lowest), submitted_at, number)
+        rows.append((key, pk, final_score, value, amount or Decimal("0")))
+    rows.sort(key=itemgetter(0))
 
     remaining = round_remaining_budget(funding_round=funding_round)
     ranking = Ranking(funding_round=funding_round, budget=funding_round.budget, remaining=remaining)
     running = Decimal("0")
-    for rank, bid in enumerate(sorted(scored, key=sort_key), start=1):
-        amount = bid["amount_requested"] or Decimal("0")
+    previous_above = True
+    for rank, (_, pk, final_score, value, amount) in enumerate(rows, start=1):
         running += amount
         above = running <= remaining
-        previous_above = ranking.rows[-1].above_line if ranking.rows else True
         ranking.rows.append(
             RankingRow(
                 rank=rank,
-                bid_id=bid["pk"],
-                final_score=bid["final_score"],
-                value_for_money=bid["value_for_money"],
+                bid_id=pk,
+                final_score=final_score,
+                value_for_money=value,
                 amount_requested=amount,
                 running_total=running,
                 above_line=above,
                 first_below=previous_above and not above,
             )
         )
+        previous_above = above
     if with_bids:
         ranking_fetch_bids(ranking.rows)
     return ranking
