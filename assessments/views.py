@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -385,18 +384,18 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
 @staff_required
 def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
-    # The whole ranking is worked out (the running total and the funding line need every row above), but a
-    # page shows RANKING_PAGE_SIZE rows, and only their bids are read: a round may have thousands of scored bids.
-    ranking = selectors.round_ranking(funding_round=funding_round, with_bids=False)
-    page = Paginator(ranking.rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
-    selectors.ranking_fetch_bids(page.object_list)
+    # A page of RANKING_PAGE_SIZE rows, with the ranks, running totals and funding line of the whole ranking
+    # worked out by the database: a round may have thousands of scored bids.
+    ranking = selectors.round_ranking_page(
+        funding_round=funding_round, number=request.GET.get("page"), per_page=RANKING_PAGE_SIZE
+    )
     return render(
         request,
         "assessments/ranking.html",
         {
             "funding_round": funding_round,
             "ranking": ranking,
-            "page": page,
+            "page": ranking.page,
             "warnings": selectors.round_decision_warnings(funding_round=funding_round),
         },
     )

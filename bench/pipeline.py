@@ -1,26 +1,31 @@
-"""Benchmark of the programme pipeline at 10,000 bids (a benchmark, not a test).
+"""Benchmark of the programme pipeline at 100,000 bids (a benchmark, not a test).
 
-    .venv/bin/python bench/pipeline.py [--seconds 2] [--clients 3] [--trials 3] [--port 8765]
-        [--skip-seed] [--skip-export] [--compare-caches] [--redis redis://127.0.0.1:6379/15]
+    .venv/bin/python bench/pipeline.py [--bids 100000] [--rounds 20] [--seconds 10] [--trials 1]
+        [--threads 2] [--connections 8] [--skip-seed] [--skip-export] [--only "table,ranking"]
+        [--compare-caches] [--redis redis://127.0.0.1:6379/15]
+
+Needs wrk (Debian: `apt-get install -y wrk`; it says so and stops if it is missing) and PostgreSQL at BENCH_PG
+(default postgres://postgres@127.0.0.1:5432). Stops by itself.
 
 1. Creates its own PostgreSQL database (`ldf_bench_pipeline`, or BENCH_DB; dropped first), migrates it, runs
-   `seed_scale --bids 10000` and VACUUM ANALYZE (what autovacuum soon does after a bulk load).
-2. Serves the app with gunicorn (2 sync workers) on 127.0.0.1, with a trivial view added at /bench/trivial/
-   (this module is also the server's URLconf and WSGI entry point: `bench.pipeline:application`), DEBUG off
-   and a bench-only SECRET_KEY. The cache is local memory, or Redis (as in production) with --redis.
-3. Measures requests/s of the trivial view, the dashboard, the bid table (page 1 and a filtered search), the
-   API list and the public funded-projects page, each for a bounded time with the same client, and prints
-   each page's ratio to the trivial view. Goals: table ≥ 0.05, dashboard ≥ 0.10, API list ≥ 0.05.
-4. With --compare-caches, also serves the same code with every cache lookup a miss (a second gunicorn whose
-   cache is Django's DummyCache; only this bench switches it) and measures each page on both servers in
-   turn, --trials times: requests/s, and CPU time per request of the web workers plus their PostgreSQL
-   backends (steadier than requests/s on a shared machine). A cache stays only if it saves ≥ 20 % on its
-   page (README, "Caching").
-5. Times `manage.py export_360giving` at 1,000 and 10,000 awards (in a second database,
-   `<database>_export`) and reports its peak memory (Python allocations via tracemalloc, and the
-   process's peak RSS): streaming should keep memory flat.
-
-Needs PostgreSQL at BENCH_PG (default postgres://postgres@127.0.0.1:5432). Stops by itself.
+   `seed_scale --bids 100000` (its progress bar on stderr, its time printed) and VACUUM ANALYZE (what
+   autovacuum soon does after a bulk load). With --skip-seed it reuses the database, migrated if need be.
+2. Counts each page's queries in-process with Django's test client against that database (cold, the cache
+   empty as after a write; and warm), and runs EXPLAIN ANALYZE on the text searches' queries: execution time
+   and the indexes used (goal: ≤ 50 ms at the database).
+3. Serves the app with gunicorn (2 sync workers) on 127.0.0.1 (this module is also the server's URLconf and
+   WSGI entry point, `bench.pipeline:application`, adding a trivial view, a write and "a write then the
+   dashboard"), DEBUG off, persistent database connections, a bench-only SECRET_KEY, the cache in local memory
+   (or Redis with --redis). A staff session past the second sign-in step and an API token are made in the
+   bench database; every page is checked to answer 200 (304 for a revalidation) before it is measured.
+4. Drives each page with wrk (2 threads, 8 connections, --seconds each), the trivial view measured just
+   before and after it, and prints requests/s, the ratio to the trivial view, p50/p99 latency and queries,
+   beside the issue's goals: table, search, dashboard warm and after a write, bid detail, ranking, API list
+   and detail, the public funded-projects page and the 360Giving downloads (and their revalidations, 304).
+5. With --compare-caches, also serves the same code with every cache lookup a miss (Django's DummyCache) and
+   prints each page's requests/s and CPU time per request with the cache on and off (README, "Caching").
+6. Unless --skip-export, times `manage.py export_360giving` at 1,000 and 10,000 awards (in a second database,
+   `<database>_export`) and reports its peak memory.
 """
 
 from __future__ import annotations
