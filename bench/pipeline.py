@@ -755,7 +755,7 @@ def compare_caches(args: argparse.Namespace, cached: Server, uncached: Server, p
         for name, path, headers in pages:
             pair = [("on", cached), ("off", uncached)]
             for label, server in pair if trial % 2 == 0 else reversed(pair):
-                rps, errors, cpu_ms = measure(server.port, path, headers, args.seconds, args.clients, cpu_of=server)
+                rps, errors, cpu_ms = measure(server.port, path, headers, args.seconds, args.connections, cpu_of=server)
                 samples.setdefault((name, label), []).append((rps, cpu_ms))
                 if errors:
                     print(f"  {name} (cache {label}): {errors} failed requests", flush=True)
