@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import cache_control
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 
 from assessments.selectors import round_decision_warnings
@@ -307,9 +307,32 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Public: funded projects and open data --------------------------------------------------------------
 
 
-# How long a browser or a shared cache may keep a public page or package before asking again (with
-# If-Modified-Since, answered 304 when nothing has changed).
-PUBLIC_MAX_AGE = 300
+# How long a browser or a shared cache may keep a public response before asking again (with If-Modified-Since,
+# answered 304 while nothing has changed). The funded-projects page is asked again every time (a decision
+# published must show on the next visit; the 304 is cheap); a 360Giving package, fetched by open-data
+# aggregators, may be kept five minutes.
+PUBLIC_PAGE_MAX_AGE = 0
+PUBLIC_PACKAGE_MAX_AGE = 300
+# How long a shared rendering of a public page is kept (its key changes with the data anyway).
+SHARED_COPY_SECONDS = 300
+
+
+def _public_cache(max_age: int):
+    """Cache-Control for a public response that may be stored by anyone (a 200, or a 304 to a revalidation):
+    `public, max-age=…` (and `must-revalidate` when that is 0). An error (a 404 before anything is published)
+    says nothing, so nothing keeps it."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if response.status_code in (200, 304):
+                patch_cache_control(response, public=True, max_age=max_age, must_revalidate=max_age == 0)
+            return response
+
+        return wrapper
+
+    return decorator
 
 
 def _open_data_changed(request: HttpRequest, *args, **kwargs):
@@ -340,14 +363,14 @@ def _shared_copy(view):
             return HttpResponse(content)
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming and not response.cookies:
-            cache.set(key, response.content, PUBLIC_MAX_AGE)
+            cache.set(key, response.content, SHARED_COPY_SECONDS)
         return response
 
     return wrapper
 
 
 @require_GET
-@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
+@_public_cache(PUBLIC_PAGE_MAX_AGE)
 @condition(last_modified_func=_open_data_changed)
 @_shared_copy
 def funded(request: HttpRequest) -> HttpResponse:
@@ -378,7 +401,7 @@ def funded(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
+@_public_cache(PUBLIC_PACKAGE_MAX_AGE)
 @condition(last_modified_func=_open_data_changed)
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
     funding_round = get_object_or_404(FundingRound, code=code, state=RoundState.PUBLISHED) if code else None

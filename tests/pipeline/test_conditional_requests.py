@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from bids.models import Bid
-from pipeline.views import PUBLIC_MAX_AGE
+from pipeline.views import PUBLIC_PACKAGE_MAX_AGE
 from tests.pipeline.test_opendata import awarded  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,18 @@ def test_public_page_says_when_it_changed_and_how_long_to_keep_it(client, awarde
     assert response.status_code == 200
     assert response["Last-Modified"]
     assert "public" in response["Cache-Control"]
-    assert f"max-age={PUBLIC_MAX_AGE}" in response["Cache-Control"]
+    if url.endswith(".json"):
+        # Open-data packages may be kept five minutes.
+        assert f"max-age={PUBLIC_PACKAGE_MAX_AGE}" in response["Cache-Control"]
+    else:
+        # The page is asked for again on every visit (a published decision shows at once), answered 304.
+        assert "max-age=0" in response["Cache-Control"] and "must-revalidate" in response["Cache-Control"]
+
+
+def test_a_404_says_nothing_about_caching(client, db):
+    response = client.get(reverse("pipeline:funded_package"))
+    assert response.status_code == 404
+    assert "public" not in response.get("Cache-Control", "")
 
 
 @pytest.mark.parametrize("url", PUBLIC_URLS)
@@ -41,7 +52,7 @@ def test_public_page_answers_304_while_nothing_has_changed(client, awarded, url,
         response = client.get(url, HTTP_IF_MODIFIED_SINCE=stamp)
     assert response.status_code == 304
     assert response.content == b""
-    assert f"max-age={PUBLIC_MAX_AGE}" in response["Cache-Control"]
+    assert "public" in response["Cache-Control"] and "max-age" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("url", PUBLIC_URLS)
