@@ -675,7 +675,8 @@ def main() -> None:
             if tally:
                 recomputed, reused = int(tally.group(1)), int(tally.group(2))
                 print(
-                    f"\n  Dashboard after a write: every request writes a history row, then asks for the dashboard; "
+                    "\n  Dashboard after a write: every request saves a bid and writes a history row (as a decision "
+                    "does), then asks for the dashboard; "
                     f"{recomputed:,} of {recomputed + reused:,} dashboards were recomputed (the rest were "
                     "recomputed moments before by another connection for the same data)."
                 )
