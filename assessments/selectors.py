@@ -11,7 +11,8 @@ from decimal import Decimal
 from operator import itemgetter
 
 from django.core.paginator import Page, Paginator
-from django.db.models import CharField, Count, DecimalField, F, Max, Prefetch, Q, QuerySet, Sum, Value, Window
+from django.db import connection
+from django.db.models import Count, DecimalField, F, Max, Prefetch, Q, QuerySet, Sum, Value, Window
 from django.db.models.expressions import RowRange
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, RowNumber
@@ -519,6 +520,41 @@ class Ranking:
         return sum((row.amount_requested for row in self.above), Decimal("0"))
 
 
+def _value_criterion(funding_round: FundingRound) -> int | None:
+    return (
+        Criterion.objects.filter(funding_round=funding_round, code=CriterionCode.VALUE_FOR_MONEY)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _value_for_money(criterion_scores: dict | None) -> Decimal | None:
+    for item in (criterion_scores or {}).values():
+        if item.get("code") == CriterionCode.VALUE_FOR_MONEY and item.get("score") is not None:
+            return Decimal(item["score"])
+    return None
+
+
+def _rank_values(funding_round: FundingRound, scored: QuerySet[Bid]) -> list[tuple]:
+    """(pk, final score, value-for-money score, submitted at, number, amount requested) of each scored bid.
+
+    `criterion_scores` is keyed by criterion id ({"12": {"code": …, "score": "4.00"}, …}). PostgreSQL reads the
+    value-for-money score out of it (no JSON decoded in Python); elsewhere (SQLite, the demo, takes a digit key
+    for an array index) each bid's scores are decoded."""
+    fields = ("pk", "final_score", "submitted_at", "number", "amount_requested")
+    value_criterion = _value_criterion(funding_round) if connection.vendor == "postgresql" else None
+    if value_criterion is not None:
+        scored = scored.annotate(value_for_money=KT(f"criterion_scores__{value_criterion}__score"))
+        return [
+            (pk, score, Decimal(value) if value is not None else None, at, number, amount)
+            for pk, score, at, number, amount, value in scored.values_list(*fields, "value_for_money")
+        ]
+    return [
+        (pk, score, _value_for_money(scores), at, number, amount)
+        for pk, score, at, number, amount, scores in scored.values_list(*fields, "criterion_scores")
+    ]
+
+
 def round_ranking(*, funding_round: FundingRound, with_bids: bool = True) -> Ranking:
     """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission.
 
@@ -527,22 +563,9 @@ def round_ranking(*, funding_round: FundingRound, with_bids: bool = True) -> Ran
     each bid's JSON); with `with_bids` every row also gets its bid (one more query). A page that shows some
     rows passes `with_bids=False` and fetches the bids of those rows only (`ranking_fetch_bids`)."""
     scored = funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).order_by()
-    value_criterion = (
-        Criterion.objects.filter(funding_round=funding_round, code=CriterionCode.VALUE_FOR_MONEY)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if value_criterion is not None:
-        # `criterion_scores` is keyed by criterion id: {"12": {"code": …, "score": "4.00"}, …}.
-        scored = scored.annotate(value_for_money=KT(f"criterion_scores__{value_criterion}__score"))
-    else:
-        scored = scored.annotate(value_for_money=Value(None, output_field=CharField()))
     rows = []
     lowest = Decimal("-1")
-    for pk, final_score, value, submitted_at, number, amount in scored.values_list(
-        "pk", "final_score", "value_for_money", "submitted_at", "number", "amount_requested"
-    ):
-        value = Decimal(value) if value is not None else None
+    for pk, final_score, value, submitted_at, number, amount in _rank_values(funding_round, scored):
         key = (-final_score, -(value if value is not None else lowest), submitted_at, number)
         rows.append((key, pk, final_score, value, amount or Decimal("0")))
     rows.sort(key=itemgetter(0))
@@ -591,12 +614,23 @@ def round_ranking_page(*, funding_round: FundingRound, number, per_page: int) ->
     """A page of the ranking in a fixed number of queries, whatever the number of scored bids: the order and
     running total are window functions over the round's scored bids (ORDER BY final score, value for money,
     submission, number), the page is a LIMIT of them, and the funding line is where the running total passes
-    the budget left (rows above it are a prefix, as amounts are never negative)."""
-    value_criterion = (
-        Criterion.objects.filter(funding_round=funding_round, code=CriterionCode.VALUE_FOR_MONEY)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    the budget left (rows above it are a prefix, as amounts are never negative). Elsewhere than PostgreSQL
+    (SQLite, the demo), the page is cut from the whole ranking worked out in Python."""
+    if connection.vendor != "postgresql":
+        ranking = round_ranking(funding_round=funding_round, with_bids=False)
+        page = Paginator(ranking.rows, per_page).get_page(number)
+        rows = ranking_fetch_bids(list(page.object_list))
+        above = ranking.above
+        return RankingPage(
+            funding_round=funding_round,
+            budget=ranking.budget,
+            remaining=ranking.remaining,
+            page=page,
+            rows=rows,
+            above_count=len(above),
+            above_total=ranking.above_total,
+        )
+    value_criterion = _value_criterion(funding_round)
     score = DecimalField(max_digits=6, decimal_places=2)
     value = (
         Cast(KT(f"criterion_scores__{value_criterion}__score"), score)
