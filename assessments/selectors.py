@@ -8,8 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import itemgetter
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count, DecimalField, F, Max, Prefetch, Q, QuerySet, Sum, Value, Window
+from django.db.models.expressions import RowRange
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -471,7 +477,7 @@ def assessment_history(*, bid: Bid) -> list[AssessmentTransition]:
 @dataclass
 class RankingRow:
     rank: int
-    bid: Bid
+    bid_id: int
     final_score: Decimal
     value_for_money: Decimal | None
     amount_requested: Decimal
@@ -479,6 +485,8 @@ class RankingRow:
     above_line: bool
     # The first row below the funding line: the page draws the line above it.
     first_below: bool = False
+    # The bid itself (with its lead council), fetched for the rows that need it (`ranking_fetch_bids`).
+    bid: Bid | None = None
 
 
 @dataclass
@@ -512,45 +520,181 @@ class Ranking:
         return sum((row.amount_requested for row in self.above), Decimal("0"))
 
 
-def _value_for_money(bid: Bid) -> Decimal | None:
-    for item in (bid.criterion_scores or {}).values():
+def _value_criterion(funding_round: FundingRound) -> int | None:
+    return (
+        Criterion.objects.filter(funding_round=funding_round, code=CriterionCode.VALUE_FOR_MONEY)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _value_for_money(criterion_scores: dict | None) -> Decimal | None:
+    for item in (criterion_scores or {}).values():
         if item.get("code") == CriterionCode.VALUE_FOR_MONEY and item.get("score") is not None:
             return Decimal(item["score"])
     return None
 
 
-def round_ranking(*, funding_round: FundingRound) -> Ranking:
-    """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission."""
-    bids = list(
-        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).select_related("lead_council")
-    )
-    lowest = Decimal("-1")
+def _rank_values(funding_round: FundingRound, scored: QuerySet[Bid]) -> list[tuple]:
+    """(pk, final score, value-for-money score, submitted at, number, amount requested) of each scored bid.
 
-    def sort_key(bid: Bid) -> tuple:
-        value = _value_for_money(bid)
-        return (-bid.final_score, -(value if value is not None else lowest), bid.submitted_at, bid.number)
+    `criterion_scores` is keyed by criterion id ({"12": {"code": …, "score": "4.00"}, …}). PostgreSQL reads the
+    value-for-money score out of it (no JSON decoded in Python); elsewhere (SQLite, the demo, takes a digit key
+    for an array index) each bid's scores are decoded."""
+    fields = ("pk", "final_score", "submitted_at", "number", "amount_requested")
+    value_criterion = _value_criterion(funding_round) if connection.vendor == "postgresql" else None
+    if value_criterion is not None:
+        scored = scored.annotate(value_for_money=KT(f"criterion_scores__{value_criterion}__score"))
+        return [
+            (pk, score, Decimal(value) if value is not None else None, at, number, amount)
+            for pk, score, at, number, amount, value in scored.values_list(*fields, "value_for_money")
+        ]
+    return [
+        (pk, score, _value_for_money(scores), at, number, amount)
+        for pk, score, at, number, amount, scores in scored.values_list(*fields, "criterion_scores")
+    ]
+
+
+def round_ranking(*, funding_round: FundingRound, with_bids: bool = True) -> Ranking:
+    """Scored bids by final score; ties by the higher value-for-money score, then the earlier submission.
+
+    The order, running totals and funding line are worked out from plain rows (a round may have thousands of
+    scored bids; the value-for-money score is read out of the stored scores by the database, not by decoding
+    each bid's JSON); with `with_bids` every row also gets its bid (one more query). A page that shows some
+    rows passes `with_bids=False` and fetches the bids of those rows only (`ranking_fetch_bids`)."""
+    scored = funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False).order_by()
+    rows = []
+    lowest = Decimal("-1")
+    for pk, final_score, value, submitted_at, number, amount in _rank_values(funding_round, scored):
+        key = (-final_score, -(value if value is not None else lowest), submitted_at, number)
+        rows.append((key, pk, final_score, value, amount or Decimal("0")))
+    rows.sort(key=itemgetter(0))
 
     remaining = round_remaining_budget(funding_round=funding_round)
     ranking = Ranking(funding_round=funding_round, budget=funding_round.budget, remaining=remaining)
     running = Decimal("0")
-    for rank, bid in enumerate(sorted(bids, key=sort_key), start=1):
-        amount = bid.amount_requested or Decimal("0")
+    previous_above = True
+    for rank, (_, pk, final_score, value, amount) in enumerate(rows, start=1):
         running += amount
         above = running <= remaining
-        previous_above = ranking.rows[-1].above_line if ranking.rows else True
         ranking.rows.append(
             RankingRow(
                 rank=rank,
-                bid=bid,
-                final_score=bid.final_score,
-                value_for_money=_value_for_money(bid),
+                bid_id=pk,
+                final_score=final_score,
+                value_for_money=value,
                 amount_requested=amount,
                 running_total=running,
                 above_line=above,
                 first_below=previous_above and not above,
             )
         )
+        previous_above = above
+    if with_bids:
+        ranking_fetch_bids(ranking.rows)
     return ranking
+
+
+@dataclass
+class RankingPage:
+    """One page of a round's ranking, worked out by the database: the ranks, running totals and funding line
+    of the whole ranking, but only this page's rows read (with their bids). The same order as `round_ranking`
+    (tests hold them equal)."""
+
+    funding_round: FundingRound
+    budget: Decimal
+    remaining: Decimal
+    page: Page
+    rows: list[RankingRow]
+    above_count: int
+    above_total: Decimal
+
+
+def round_ranking_page(*, funding_round: FundingRound, number, per_page: int) -> RankingPage:
+    """A page of the ranking in a fixed number of queries, whatever the number of scored bids: the order and
+    running total are window functions over the round's scored bids (ORDER BY final score, value for money,
+    submission, number), the page is a LIMIT of them, and the funding line is where the running total passes
+    the budget left (rows above it are a prefix, as amounts are never negative). Elsewhere than PostgreSQL
+    (SQLite, the demo), the page is cut from the whole ranking worked out in Python."""
+    if connection.vendor != "postgresql":
+        ranking = round_ranking(funding_round=funding_round, with_bids=False)
+        page = Paginator(ranking.rows, per_page).get_page(number)
+        rows = ranking_fetch_bids(list(page.object_list))
+        above = ranking.above
+        return RankingPage(
+            funding_round=funding_round,
+            budget=ranking.budget,
+            remaining=ranking.remaining,
+            page=page,
+            rows=rows,
+            above_count=len(above),
+            above_total=ranking.above_total,
+        )
+    value_criterion = _value_criterion(funding_round)
+    score = DecimalField(max_digits=6, decimal_places=2)
+    value = (
+        Cast(KT(f"criterion_scores__{value_criterion}__score"), score)
+        if value_criterion is not None
+        else Value(None, output_field=score)
+    )
+    order = [F("final_score").desc(), F("value_for_money").desc(nulls_last=True), "submitted_at", "number"]
+    ranked = (
+        funding_round.bids.filter(state=BidState.SCORED, final_score__isnull=False)
+        .annotate(value_for_money=value)
+        .annotate(
+            rank=Window(RowNumber(), order_by=order),
+            running_total=Window(
+                Sum(
+                    Coalesce("amount_requested", Value(Decimal("0"))),
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                ),
+                order_by=order,
+                frame=RowRange(start=None, end=0),
+            ),
+        )
+        .order_by("rank")
+        .values("pk", "rank", "final_score", "value_for_money", "amount_requested", "running_total")
+    )
+    remaining = round_remaining_budget(funding_round=funding_round)
+    above = ranked.filter(running_total__lte=remaining).aggregate(n=Count("pk"), total=Max("running_total"))
+    above_count = above["n"] or 0
+    page = Paginator(ranked, per_page).get_page(number)
+    rows = [
+        RankingRow(
+            rank=row["rank"],
+            bid_id=row["pk"],
+            final_score=row["final_score"],
+            value_for_money=row["value_for_money"],
+            amount_requested=row["amount_requested"] or Decimal("0"),
+            running_total=row["running_total"],
+            above_line=row["rank"] <= above_count,
+            first_below=row["rank"] == above_count + 1,
+        )
+        for row in page.object_list
+    ]
+    ranking_fetch_bids(rows)
+    return RankingPage(
+        funding_round=funding_round,
+        budget=funding_round.budget,
+        remaining=remaining,
+        page=page,
+        rows=rows,
+        above_count=above_count,
+        above_total=above["total"] or Decimal("0"),
+    )
+
+
+def ranking_fetch_bids(rows: list[RankingRow]) -> list[RankingRow]:
+    """Give each row its bid with its lead council (one query, without the long answers)."""
+    bids = (
+        Bid.objects.select_related("lead_council")
+        .defer("problem", "user_needs", "approach", "outputs_and_reuse", "working_in_the_open", "section_versions")
+        .in_bulk([row.bid_id for row in rows if row.bid is None])
+    )
+    for row in rows:
+        if row.bid is None:
+            row.bid = bids[row.bid_id]
+    return rows
 
 
 # --- The decision panel's pack ----------------------------------------------------------------------------

@@ -31,6 +31,10 @@ from core.forms import apply_problems
 from core.views import staff_required
 from councils.models import User
 
+# Rows of the ranking on a page.
+RANKING_PAGE_SIZE = 50
+
+
 # --- Assessors ------------------------------------------------------------------------------------------
 
 
@@ -380,12 +384,18 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
 @staff_required
 def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
+    # A page of RANKING_PAGE_SIZE rows, with the ranks, running totals and funding line of the whole ranking
+    # worked out by the database: a round may have thousands of scored bids.
+    ranking = selectors.round_ranking_page(
+        funding_round=funding_round, number=request.GET.get("page"), per_page=RANKING_PAGE_SIZE
+    )
     return render(
         request,
         "assessments/ranking.html",
         {
             "funding_round": funding_round,
-            "ranking": selectors.round_ranking(funding_round=funding_round),
+            "ranking": ranking,
+            "page": ranking.page,
             "warnings": selectors.round_decision_warnings(funding_round=funding_round),
         },
     )

@@ -239,7 +239,7 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     lead_council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="led_bids")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)  # the open data's Last-Modified
     state = FSMField(choices=BidState.choices, default=BidState.DRAFT, protected=True, db_index=True)
 
     # Content
@@ -296,7 +296,25 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 name="award_amount_positive",
             ),
         ]
-        indexes = [models.Index(fields=["funding_round", "state"])]
+        indexes = [
+            # The latest change to each round's bids, one index probe per round (the dashboard's per-round cache).
+            models.Index(fields=["funding_round", "updated_at"], name="bid_round_updated_at"),
+            # A round's bids in a state; and the dashboard's figures of a round (counts and money per state, times
+            # to decision) from the index alone (an index-only scan on PostgreSQL; SQLite ignores `include`).
+            models.Index(
+                fields=["funding_round", "state"],
+                name="bid_round_figures",
+                include=["id", "amount_requested", "award_amount", "submitted_at", "decided_at", "needs_moderation"],
+            ),
+            # The public funded-projects page and its totals: awards newest decision first, and their amounts
+            # and rounds without reading the bids (an index-only scan on PostgreSQL; SQLite ignores `include`).
+            models.Index(
+                fields=["-decided_at", "id"],
+                name="bid_awards_by_decision",
+                condition=models.Q(state="awarded"),
+                include=["funding_round", "award_amount"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}".strip()

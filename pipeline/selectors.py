@@ -7,21 +7,25 @@ aggregates are computed by the database, lists fetch one page with its related r
 from __future__ import annotations
 
 import hashlib
-import statistics
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    Max,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
 from django.http import Http404
@@ -32,7 +36,7 @@ from assessments.models import Assessment, AssessmentTransition, ModeratedScore
 from assessments.selectors import NextStep, bid_scoring, bid_sift_decision, round_ranking, staff_next_step
 from bids.choices import DECIDED_STATES, BidState, ClarificationStatus, PartnerStatus, RoundState
 from bids.machines import ROUND_MACHINE
-from bids.models import Bid, BidPartner, BidTransition, Clarification, CostLine, FundingRound
+from bids.models import Bid, BidPartner, BidTransition, Clarification, CostLine, FundingRound, RoundTransition
 from bids.selectors import (
     LineageStep,
     bid_lineage,
@@ -45,6 +49,7 @@ from collaboration.selectors import SimilarWork, similar_work
 from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
+from projects.selectors import projects_last_changed
 
 ZERO = Decimal("0")
 
@@ -112,14 +117,6 @@ TABLE_ROW_FIELDS = (
 
 
 # --- The dashboard --------------------------------------------------------------------------------------
-
-
-class Median(Aggregate):
-    """PostgreSQL's exact median (works on intervals too)."""
-
-    function = "PERCENTILE_CONT"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
 
 
 @dataclass
@@ -195,8 +192,32 @@ def dashboard_cache_key(*, funding_round: FundingRound | None, rounds: list[Fund
     return "pipeline:dashboard:" + hashlib.sha256(repr(version).encode()).hexdigest()
 
 
-def _figures(bids: QuerySet[Bid], past_deadline_round_ids: list[int]) -> dict:
-    """Every figure of the dashboard in one pass over the bids (conditional aggregates)."""
+# How long one round's figures are kept: their key changes with the round's bids (`_round_versions`), so this
+# only bounds what that cannot see (nothing the services write).
+ROUND_FIGURES_CACHE_SECONDS = 3600
+MICROSECOND = timedelta(microseconds=1)
+ADDITIVE = (
+    *(f"{state}__{figure}" for state in BidState.values for figure in ("count", "requested", "awarded")),
+    "submitted",
+    "moderation",
+    "past_deadline",
+)
+
+
+def _round_versions(round_ids: list[int]) -> dict[int, str | None]:
+    """Each round's version of its bids: the latest save of any (every change to a bid — a new one, an edit,
+    a decision, a score — saves it and its `updated_at`; bids are never deleted). One query of one index probe
+    per round (the bids' index on round and `updated_at`), so it costs the same at any number of bids."""
+    latest = Bid.objects.filter(funding_round_id=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+    rows = FundingRound.objects.filter(pk__in=round_ids).annotate(at=Subquery(latest)).values_list("pk", "at")
+    return {pk: at.isoformat() if at else None for pk, at in rows}
+
+
+def _rounds_figures(round_ids: list[int], past_deadline_round_ids: list[int]) -> dict[int, dict]:
+    """Each of these rounds' figures, in one pass over their bids (conditional aggregates grouped by round),
+    and the times their decided bids took from submission to decision (microseconds, sorted), from which any
+    set of rounds' exact median is worked out. Two queries for any number of rounds."""
+    bids = Bid.objects.filter(funding_round_id__in=round_ids).order_by()
     aggregates: dict = {}
     for state in BidState.values:
         in_state = Q(state=state)
@@ -205,22 +226,64 @@ def _figures(bids: QuerySet[Bid], past_deadline_round_ids: list[int]) -> dict:
         aggregates[f"{state}__awarded"] = Sum("award_amount", filter=in_state)
     aggregates["submitted"] = Count("submitted_at")
     aggregates["moderation"] = Count("pk", filter=Q(state=BidState.IN_REVIEW, needs_moderation=True))
-    if past_deadline_round_ids:
-        aggregates["past_deadline"] = Count(
-            "pk", filter=Q(state=BidState.IN_REVIEW, funding_round_id__in=past_deadline_round_ids)
-        )
+    aggregates["past_deadline"] = Count(
+        "pk", filter=Q(state=BidState.IN_REVIEW, funding_round_id__in=past_deadline_round_ids or [0])
+    )
+    # A round without bids: counts of nothing are 0, money of nothing None, as the aggregates give them.
+    empty = {name: None if name.endswith(("__requested", "__awarded")) else 0 for name in aggregates}
+    figures = {pk: {**empty, "durations": []} for pk in round_ids}
+    for row in bids.values("funding_round_id").annotate(**aggregates):
+        figures[row.pop("funding_round_id")].update(row)
     decided = Q(state__in=DECIDED_STATES, submitted_at__isnull=False, decided_at__isnull=False)
-    elapsed = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
-    if connection.vendor == "postgresql":
-        aggregates["median"] = Median(elapsed, filter=decided, output_field=DurationField())
-    figures = bids.order_by().aggregate(**aggregates)
-    if connection.vendor != "postgresql":
-        # SQLite (the demo and local tests) has no percentile function; its datasets are small.
-        durations = [done - sent for sent, done in bids.filter(decided).values_list("submitted_at", "decided_at")]
-        figures["median"] = statistics.median(durations) if durations else None
-    figures.setdefault("past_deadline", 0)
-    figures["computed_at"] = timezone.now()
+    taken = ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField())
+    for pk, duration in bids.filter(decided).annotate(taken=taken).values_list("funding_round_id", "taken"):
+        figures[pk]["durations"].append(duration // MICROSECOND)
+    for row in figures.values():
+        # Kept as a packed array: cached and read back as one block of bytes, not thousands of objects.
+        row["durations"] = array("q", sorted(row["durations"]))
     return figures
+
+
+def _median(sorted_runs: list[list[int]]) -> timedelta | None:
+    """The exact median (the mean of the middle two of an even number, as PostgreSQL's PERCENTILE_CONT) of
+    several sorted lists together."""
+    # Sorting the runs joined end to end is Timsort's best case (it merges the sorted runs it finds), in C.
+    merged = sorted(chain.from_iterable(sorted_runs))
+    if not merged:
+        return None
+    middle = len(merged) // 2
+    value = merged[middle] if len(merged) % 2 else (merged[middle - 1] + merged[middle]) / 2
+    return timedelta(microseconds=value)
+
+
+def _figures(scope: list[FundingRound], past_deadline_round_ids: list[int]) -> dict:
+    """Every figure of the dashboard for a set of rounds: the sum of each round's figures (counts and money
+    add up; the median is worked out from every round's durations). Each round's figures are cached under a
+    key that changes with its bids, so after a write only the round written to is computed again — one round's
+    bids rather than the whole programme's."""
+    round_ids = [r.pk for r in scope]
+    versions = _round_versions(round_ids)
+    keys = {
+        pk: "pipeline:round-figures:"
+        + hashlib.sha256(repr((pk, versions.get(pk), pk in past_deadline_round_ids)).encode()).hexdigest()
+        for pk in round_ids
+    }
+    cached = cache.get_many(list(keys.values()))
+    missing = [pk for pk, key in keys.items() if key not in cached]
+    if missing:
+        computed = _rounds_figures(missing, [pk for pk in missing if pk in past_deadline_round_ids])
+        fresh = {keys[pk]: figures for pk, figures in computed.items()}
+        cache.set_many(fresh, ROUND_FIGURES_CACHE_SECONDS)
+        cached |= fresh
+    per_round = [cached[key] for key in keys.values()]
+    totals: dict = {}
+    for name in ADDITIVE:
+        values = [figures[name] for figures in per_round if figures.get(name) is not None]
+        # Counts of nothing are 0; money of nothing is None (shown as £0), as the aggregates give them.
+        totals[name] = sum(values) if values or not name.endswith(("__requested", "__awarded")) else None
+    totals["median"] = _median([figures["durations"] for figures in per_round])
+    totals["computed_at"] = timezone.now()
+    return totals
 
 
 def dashboard_get(
@@ -228,12 +291,11 @@ def dashboard_get(
 ) -> Dashboard:
     """Counts and money per state, the funnel, the budget and the work needing attention — for one round or all.
 
-    Every figure comes from one aggregate query over the bids (the view caches the rendered page; see
-    `dashboard_cache_key`)."""
+    The figures are each round's, added up (`_figures`: one aggregate query per round, cached until the round's
+    bids change); the view caches the rendered page too (`dashboard_cache_key`)."""
     now = now or timezone.now()
     scope = [funding_round] if funding_round is not None else rounds
-    bids = Bid.objects.all() if funding_round is None else Bid.objects.filter(funding_round=funding_round)
-    figures = _figures(bids, _past_deadline(scope, now))
+    figures = _figures(scope, _past_deadline(scope, now))
 
     states = []
     total = StateRow(state="", label="All bids")
@@ -491,6 +553,32 @@ def rounds_with_awards() -> list[FundingRound]:
     """Rounds that have published at least one award: the only ones with open data to publish (a 360Giving
     package must hold at least one grant)."""
     return list(FundingRound.objects.filter(pk__in=published_awards().values("funding_round_id")).order_by("-opens_at"))
+
+
+def open_data_last_modified() -> datetime | None:
+    """When what the public funded-projects pages and the 360Giving packages show may last have changed: the
+    latest save of any bid (every change to a bid, its decision included, saves it and its `updated_at`), the
+    latest bid transition and the latest round transition (publishing a round's decisions is one): three
+    index-only MAX lookups. And since the pages show each project's state, outputs and reuse, and a grant's
+    `dateModified` follows its project, the latest change to any project (`projects_last_changed`, one query).
+
+    Conservative: a change to any bid (a draft in an open round too) counts, so a copy is sometimes revalidated
+    when it need not be, never kept when it should not be. A council's renaming is not seen (the pages' Cache-
+    Control max-age bounds how long that shows late). Whatever the public pages come to show must add its own
+    latest change here."""
+    latest = [
+        Bid.objects.aggregate(at=Max("updated_at"))["at"],
+        BidTransition.objects.aggregate(at=Max("at"))["at"],
+        RoundTransition.objects.aggregate(at=Max("at"))["at"],
+        projects_last_changed(),
+    ]
+    known = [at for at in latest if at is not None]
+    return max(known) if known else None
+
+
+def public_page_cache_key(*, path: str, changed: datetime) -> str:
+    """The cache key of one public page (its path with the query) as of one version of the open data."""
+    return "pipeline:public:" + hashlib.sha256(f"{path}|{changed.isoformat()}".encode()).hexdigest()
 
 
 def published_round_list() -> list[FundingRound]:

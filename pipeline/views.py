@@ -3,9 +3,12 @@ funded-projects page with its 360Giving downloads. Views are thin: selectors rea
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -13,7 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 
 from assessments.selectors import round_decision_warnings
 from assessments.services import assessor_remind
@@ -32,7 +36,7 @@ from councils.models import User
 from pipeline import selectors
 from pipeline.choices import DECISION_RESULTS, DECISION_TRANSITIONS, REGIONS, Decision, Sort
 from pipeline.exports import bid_csv_rows, csv_lines, finance_csv_rows
-from pipeline.filters import SORT_CHOICES, BidFilter
+from pipeline.filters import SORT_CHOICES, BidFilter, search_uses_index
 from pipeline.forms import (
     DECISION_FORMS,
     BatchAwardForm,
@@ -152,7 +156,12 @@ def bid_table(request: HttpRequest) -> HttpResponse:
         # Like any other bad filter value: said in the error summary (400) and left out of the query.
         bid_filter.form.add_error("round", UNKNOWN_ROUND["message"])
     searching = bool(bid_filter.form.is_valid() and bid_filter.form.cleaned_data.get("q"))
-    paginator = RowsPaginator(bid_filter.qs, PAGE_SIZE, fields=selectors.TABLE_ROW_FIELDS, count_in_rows=searching)
+    paginator = RowsPaginator(
+        bid_filter.qs,
+        PAGE_SIZE,
+        fields=selectors.TABLE_ROW_FIELDS,
+        count_in_rows=searching and not search_uses_index(),
+    )
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -335,7 +344,72 @@ def finance_csv(request: HttpRequest) -> HttpResponse:
 # --- Public: funded projects and open data --------------------------------------------------------------
 
 
+# How long a browser or a shared cache may keep a public response before asking again (with If-Modified-Since,
+# answered 304 while nothing has changed). The funded-projects page is asked again every time (a decision
+# published must show on the next visit; the 304 is cheap); a 360Giving package, fetched by open-data
+# aggregators, may be kept five minutes.
+PUBLIC_PAGE_MAX_AGE = 0
+PUBLIC_PACKAGE_MAX_AGE = 300
+# How long a shared rendering of a public page is kept (its key changes with the data anyway).
+SHARED_COPY_SECONDS = 300
+
+
+def _public_cache(max_age: int):
+    """Cache-Control for a public response that may be stored by anyone (a 200, or a 304 to a revalidation):
+    `public, max-age=…` (and `must-revalidate` when that is 0). An error (a 404 before anything is published)
+    says nothing, so nothing keeps it."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if response.status_code in (200, 304):
+                patch_cache_control(response, public=True, max_age=max_age, must_revalidate=max_age == 0)
+            return response
+
+        return wrapper
+
+    return decorator
+
+
+def _open_data_changed(request: HttpRequest, *args, **kwargs):
+    """Last-Modified of the public pages, for anonymous visitors only: a signed-in person's copy of a page
+    carries their own header and links, so it is never revalidated against someone else's (and never cached)."""
+    if request.user.is_authenticated:
+        return None
+    request.open_data_changed = selectors.open_data_last_modified()
+    return request.open_data_changed
+
+
+def _shared_copy(view):
+    """A public page as rendered for the last visitor who brought no cookie of the service (no session, no
+    messages waiting), kept in the cache every web process shares and given to the next such visitor — for as
+    long as nothing on it has changed: the key holds the data's Last-Modified (`_open_data_changed`, which runs
+    first), so a decision shows on the very next request. Anyone with a session gets the page rendered afresh.
+    bench/pipeline.py measures what it saves ("funded (public)" beside --compare-caches)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        changed = getattr(request, "open_data_changed", None)
+        cookie_less = not (request.COOKIES.keys() & {settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name})
+        if changed is None or not cookie_less:
+            return view(request, *args, **kwargs)
+        key = selectors.public_page_cache_key(path=request.get_full_path(), changed=changed)
+        content = cache.get(key)
+        if content is not None:
+            return HttpResponse(content)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            cache.set(key, response.content, SHARED_COPY_SECONDS)
+        return response
+
+    return wrapper
+
+
 @require_GET
+@_public_cache(PUBLIC_PAGE_MAX_AGE)
+@condition(last_modified_func=_open_data_changed)
+@_shared_copy
 def funded(request: HttpRequest) -> HttpResponse:
     # Only rounds whose decisions are published: the public pages know no other.
     rounds = selectors.published_round_list()
@@ -367,6 +441,8 @@ def funded(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@_public_cache(PUBLIC_PACKAGE_MAX_AGE)
+@condition(last_modified_func=_open_data_changed)
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
     return package_response(published_package_round(code), download=True)
 

@@ -7,6 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -115,3 +118,37 @@ def test_home_sends_staff_to_the_dashboard(staff_client):
     assert response.status_code == 302 and response.url == reverse("pipeline:dashboard")
     # A bad ?round= is an error on its own page (tests/pipeline/test_rounds_current.py), never a crash.
     assert staff_client.get(reverse("pipeline:dashboard"), {"round": "nonsense"}).status_code == 400
+
+
+def test_figures_across_rounds_add_up_and_the_median_spans_every_round(programme, staff):
+    """Each round's figures are cached apart and added up: the total and the median must be those of every bid
+    together (here 10 and 30 days in DA, 50 days in DB: the median of the three is 30, of no one round)."""
+    cache.clear()
+    other = make_round(code="DB", budget="150000")
+    late = make_in_review_bid(funding_round=other, amount="20000", lead=make_council("DB2", "Lateby"))
+    late = decline(make_scored_bid(funding_round=other, bid=late), feedback="No", by=staff)
+    now = timezone.now()
+    Bid.objects.filter(pk=late.pk).update(
+        submitted_at=now - timedelta(days=60), decided_at=now - timedelta(days=10), updated_at=now
+    )
+    summary = dashboard_get(funding_round=None, rounds=round_list())
+    assert summary.median_days_to_decision == 30.0
+    assert summary.total.count == 6
+    one = dashboard_get(funding_round=programme["round"], rounds=round_list())
+    assert one.median_days_to_decision == 20.0
+
+
+def test_a_decision_shows_at_once_and_only_its_round_is_worked_out_again(programme, staff):
+    cache.clear()
+    rounds = round_list()
+    before = dashboard_get(funding_round=None, rounds=rounds)
+    assert {row.state: row.count for row in before.states}[BidState.AWARDED] == 1
+    award(programme["scored"], amount=Decimal("80000"), by=staff)
+    with CaptureQueriesContext(connection) as queries:
+        after = dashboard_get(funding_round=None, rounds=rounds)
+    assert {row.state: row.count for row in after.states}[BidState.AWARDED] == 2
+    assert after.awarded == before.awarded + Decimal("80000")
+    # The version lookup, then the aggregate and the durations of the one round that changed.
+    aggregates = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+    assert len(aggregates) == 1
+    assert f"IN ({programme['round'].pk})" in aggregates[0]

@@ -254,3 +254,28 @@ def test_projects_last_changed_moves_with_every_public_change(world):
     assert projects_last_changed() == past
     services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="Reused")
     assert projects_last_changed() > past
+
+
+def test_funded_is_fresh_once_a_project_changes_even_for_a_revalidating_visitor(world):
+    from django.test import Client
+
+    project = accepted(world)
+    past = timezone.now() - timedelta(days=30)
+    Bid.objects.update(updated_at=past)
+    Project.objects.update(updated_at=past)
+    ProjectTransition.objects.update(at=past)
+    from bids.models import BidTransition, RoundTransition
+    from projects.models import Payment
+
+    BidTransition.objects.update(at=past)
+    RoundTransition.objects.update(at=past)
+    Payment.objects.update(approved_at=None)
+    visitor = Client()
+    first = visitor.get(reverse("pipeline:funded"))
+    assert first.status_code == 200 and "Otherham" not in first.content.decode()
+    stamp = first["Last-Modified"]
+    assert visitor.get(reverse("pipeline:funded"), HTTP_IF_MODIFIED_SINCE=stamp).status_code == 304
+
+    services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="Reused here")
+    again = visitor.get(reverse("pipeline:funded"), HTTP_IF_MODIFIED_SINCE=stamp)
+    assert again.status_code == 200 and "Otherham" in again.content.decode()

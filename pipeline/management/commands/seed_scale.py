@@ -49,7 +49,8 @@ class Command(BaseCommand):
         )
 
     def _free_tag(self) -> str:
+        # Round codes are letters and digits only (and bid references are built from them): S1R01, S2R01…
         n = 1
-        while FundingRound.objects.filter(code__startswith=f"SC{n}-").exists():
+        while FundingRound.objects.filter(code__startswith=f"S{n}R").exists():
             n += 1
-        return f"SC{n}-"
+        return f"S{n}R"
