@@ -576,6 +576,14 @@ def open_data_last_modified() -> datetime | None:
     return max(known) if known else None
 
 
+def delivery_cache_key(*, funding_round: FundingRound | None, changed: datetime | None) -> str:
+    """The cache key of the dashboard's delivery section: its scope, the latest change to any project
+    (`projects_last_changed`) and today's date (reports fall overdue overnight)."""
+    scope = funding_round.pk if funding_round is not None else "all"
+    stamp = changed.isoformat() if changed else "none"
+    return f"pipeline:delivery:{scope}:{stamp}:{timezone.localdate().isoformat()}"
+
+
 def public_page_cache_key(*, path: str, changed: datetime) -> str:
     """The cache key of one public page (its path with the query) as of one version of the open data."""
     return "pipeline:public:" + hashlib.sha256(f"{path}|{changed.isoformat()}".encode()).hexdigest()

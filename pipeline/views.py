@@ -56,8 +56,9 @@ from projects.selectors import (
     delivery_summary,
     finance_rows,
     money_by_project,
-    projects_for_user,
+    projects_last_changed,
     public_project_details,
+    public_projects,
 )
 
 PAGE_SIZE = 50
@@ -116,24 +117,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"dashboard": summary, "funding_round": funding_round, "rounds": rounds, "table_query": table_query},
         )
         cache.set(key, body, selectors.DASHBOARD_CACHE_SECONDS)
-    # The delivery half (projects, money, reuse): read on every request, outside the cached content, whose key
-    # knows only the bids; a handful of grouped queries at any size.
-    round_ids = [funding_round.pk] if funding_round is not None else None
-    delivery = delivery_summary(round_ids=round_ids)
-    by_project = []
-    if funding_round is not None and delivery["total"]:
-        by_project = money_by_project(projects_for_user(request.user).filter(bid__funding_round=funding_round))
+    # The delivery half (projects, money, reuse) is rendered once per version of the projects' data too: its key
+    # is the latest change to any project (one query) and the day (a report becomes overdue overnight).
+    delivery_key = selectors.delivery_cache_key(funding_round=funding_round, changed=projects_last_changed())
+    delivery = cache.get(delivery_key)
+    if delivery is None:
+        delivery = render_to_string("pipeline/_delivery.html", _delivery_context(funding_round))
+        cache.set(delivery_key, delivery, selectors.DASHBOARD_CACHE_SECONDS)
     return render(
-        request,
-        "pipeline/dashboard.html",
-        {
-            "body": body,
-            "funding_round": funding_round,
-            "delivery": delivery,
-            "money_by_round": delivery_money_by_round(round_ids=round_ids) if delivery["total"] else [],
-            "money_by_project": by_project,
-        },
+        request, "pipeline/dashboard.html", {"body": body, "delivery": delivery, "funding_round": funding_round}
     )
+
+
+def _delivery_context(funding_round: FundingRound | None) -> dict:
+    round_ids = [funding_round.pk] if funding_round is not None else None
+    summary = delivery_summary(round_ids=round_ids)
+    by_project = []
+    if funding_round is not None and summary["total"]:
+        by_project = money_by_project(public_projects().filter(bid__funding_round=funding_round))
+    return {
+        "funding_round": funding_round,
+        "delivery": summary,
+        "money_by_round": delivery_money_by_round(round_ids=round_ids) if summary["total"] else [],
+        "money_by_project": by_project,
+    }
 
 
 # --- The bid table and its CSV --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
@@ -25,6 +25,7 @@ from projects.models import (
     Project,
     ProjectOutput,
     ProjectTransition,
+    ReportTransition,
     Reuse,
     Variation,
 )
@@ -333,21 +334,17 @@ def milestones_with_payments(*, project: Project) -> list:
 def delivery_summary(*, round_ids: list[int] | None = None) -> dict:
     """The delivery half of the programme, for the staff dashboard (all rounds, or the rounds given): projects by
     state, money awarded / paid / still due, the spend councils last reported (their latest accepted report)
-    against the award, reports overdue, and reuse. A fixed number of queries (four) at any size."""
+    against the award, reports overdue, and reuse. Three queries at any size."""
     projects = Project.objects.all()
     if round_ids is not None:
         projects = projects.filter(bid__funding_round_id__in=round_ids)
-    counts = dict.fromkeys(ProjectState.values, 0)
-    for row in projects.values("state").annotate(n=Count("pk")).order_by():
-        counts[row["state"]] = row["n"]
-    money = projects.aggregate(
-        awarded=_money(Sum("award_amount")),
-        awarded_live=_money(Sum("award_amount", filter=~Q(state=ProjectState.WITHDRAWN))),
+    paid = (
+        Payment.objects.filter(project=OuterRef("pk"), status=PaymentStatus.APPROVED)
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
-    paid_totals = Payment.objects.filter(project__in=projects, status=PaymentStatus.APPROVED).aggregate(
-        paid=_money(Sum("amount")), paid_live=_money(Sum("amount", filter=~Q(project__state=ProjectState.WITHDRAWN)))
-    )
-    paid = paid_totals["paid"]
     latest_accepted = (
         MonitoringReport.objects.filter(project=OuterRef("pk"), state=ReportState.ACCEPTED)
         .exclude(spend_to_date__isnull=True)
@@ -355,26 +352,50 @@ def delivery_summary(*, round_ids: list[int] | None = None) -> dict:
         .values("spend_to_date")[:1]
     )
     late = MonitoringReport.objects.filter(project=OuterRef("pk"), state=ReportState.DRAFT, due_date__lt=today())
-    reported = projects.annotate(latest_spend=Subquery(latest_accepted), late=Exists(late)).aggregate(
-        spent=_money(Sum("latest_spend")),
-        reporting=Count("pk", filter=Q(latest_spend__isnull=False)),
-        reporting_award=_money(Sum("award_amount", filter=Q(latest_spend__isnull=False))),
-        overdue=Count("pk", filter=Q(state=ProjectState.IN_DELIVERY, late=True)),
+    counts = dict.fromkeys(ProjectState.values, 0)
+    totals = dict.fromkeys(("awarded", "awarded_live", "paid", "paid_live", "spent", "reporting_award"), ZERO)
+    reporting = overdue = 0
+    rows = (
+        projects.annotate(paid=_money(Subquery(paid)), latest_spend=Subquery(latest_accepted), late=Exists(late))
+        .values("state")
+        .annotate(
+            n=Count("pk"),
+            awarded=_money(Sum("award_amount")),
+            paid_total=_money(Sum("paid")),
+            spent=_money(Sum("latest_spend")),
+            reporting=Count("pk", filter=Q(latest_spend__isnull=False)),
+            reporting_award=_money(Sum("award_amount", filter=Q(latest_spend__isnull=False))),
+            overdue=Count("pk", filter=Q(late=True)),
+        )
+        .order_by()
     )
+    for row in rows:  # one row per state
+        live = row["state"] != ProjectState.WITHDRAWN
+        counts[row["state"]] = row["n"]
+        totals["awarded"] += row["awarded"]
+        totals["paid"] += row["paid_total"]
+        if live:
+            # Nothing more is due on a withdrawn project.
+            totals["awarded_live"] += row["awarded"]
+            totals["paid_live"] += row["paid_total"]
+        totals["spent"] += row["spent"]
+        totals["reporting_award"] += row["reporting_award"]
+        reporting += row["reporting"]
+        if row["state"] == ProjectState.IN_DELIVERY:
+            overdue = row["overdue"]
     reuses = Reuse.objects.filter(project__in=projects).aggregate(
         records=Count("pk"), councils=Count("council", distinct=True), projects=Count("project", distinct=True)
     )
     return {
         "counts": [(state, label, counts[state]) for state, label in ProjectState.choices],
         "total": sum(counts.values()),
-        "awarded": money["awarded"],
-        "paid": paid,
-        # Nothing more is due on a withdrawn project.
-        "due": max(money["awarded_live"] - paid_totals["paid_live"], ZERO),
-        "spent": reported["spent"],
-        "reporting": reported["reporting"],
-        "reporting_award": reported["reporting_award"],
-        "overdue": reported["overdue"],
+        "awarded": totals["awarded"],
+        "paid": totals["paid"],
+        "due": max(totals["awarded_live"] - totals["paid_live"], ZERO),
+        "spent": totals["spent"],
+        "reporting": reporting,
+        "reporting_award": totals["reporting_award"],
+        "overdue": overdue,
         "reuses": reuses["records"],
         "reusing_councils": reuses["councils"],
         "reused_projects": reuses["projects"],
@@ -391,32 +412,25 @@ def finance_rows() -> QuerySet[Payment]:
 
 def projects_modified_at(*, bid_ids: list[int]) -> dict[int, datetime]:
     """For each awarded bid's project, when anything public about it last changed (its state, schedule, a
-    payment, a change, an output, a reuse): the open data's `dateModified`. Grouped queries per call, whatever
-    the number of bids."""
-    latest: dict[int, datetime] = {}
+    payment, a change, an output, a reuse): the open data's `dateModified`. One query per call, whatever the
+    number of bids."""
 
-    def keep(rows) -> None:
-        for bid_id, at in rows:
-            if at is not None and (bid_id not in latest or at > latest[bid_id]):
-                latest[bid_id] = at
+    def newest(model, field: str) -> Subquery:
+        rows = model.objects.filter(project=OuterRef("pk"), **{f"{field}__isnull": False}).order_by(f"-{field}")
+        return Subquery(rows.values(field)[:1])
 
-    projects = Project.objects.filter(bid_id__in=bid_ids)
-    keep(projects.values_list("bid_id", "updated_at"))
-    for model, field in (
-        (ProjectTransition, "at"),
-        (Payment, "approved_at"),
-        (Variation, "decided_at"),
-        (ProjectOutput, "added_at"),
-        (Reuse, "recorded_at"),
-    ):
-        keep(
-            model.objects.filter(project__bid_id__in=bid_ids)
-            .values("project__bid_id")
-            .annotate(last=Max(field))
-            .order_by()
-            .values_list("project__bid_id", "last")
+    rows = (
+        Project.objects.filter(bid_id__in=bid_ids)
+        .annotate(
+            transition=newest(ProjectTransition, "at"),
+            payment=newest(Payment, "approved_at"),
+            variation=newest(Variation, "decided_at"),
+            output=newest(ProjectOutput, "added_at"),
+            reuse=newest(Reuse, "recorded_at"),
         )
-    return latest
+        .values_list("bid_id", "updated_at", "transition", "payment", "variation", "output", "reuse")
+    )
+    return {bid_id: max(at for at in times if at is not None) for bid_id, *times in rows}
 
 
 def public_project_details(*, bid_ids: list[int]) -> dict[int, Project]:
@@ -472,8 +486,9 @@ def delivery_money_by_round(*, round_ids: list[int] | None = None) -> list[dict]
 
 def projects_last_changed() -> datetime | None:
     """When anything the public pages and the open data show of projects last changed (a project's state or
-    fields, a transition, a payment approved, a change decided, an output, a reuse): for the public pages'
-    Last-Modified. One query of six newest-first lookups."""
+    fields, a transition, a payment approved, a change decided, an output, a reuse; a report's transition too,
+    for the dashboard's reported spend): for the public pages' Last-Modified and the dashboard's delivery
+    section. One query of seven newest-first lookups."""
 
     def newest(model, field: str) -> Subquery:
         rows = model.objects.filter(**{f"{field}__isnull": False}).order_by(f"-{field}").values(field)[:1]
@@ -488,8 +503,9 @@ def projects_last_changed() -> datetime | None:
             variation=newest(Variation, "decided_at"),
             output=newest(ProjectOutput, "added_at"),
             reuse=newest(Reuse, "recorded_at"),
+            report=newest(ReportTransition, "at"),
         )
-        .values("project", "transition", "payment", "variation", "output", "reuse")[:1]
+        .values("project", "transition", "payment", "variation", "output", "reuse", "report")[:1]
     )
     found = [at for at in (row[0].values() if row else ()) if at is not None]
     return max(found) if found else None
