@@ -52,10 +52,10 @@ from pipeline.opendata import package_chunks, package_filename
 from pipeline.pagination import RowsPaginator
 from pipeline.services import BatchAwardRefusedError, round_batch_award, round_bids_above_line
 from projects.selectors import (
-    delivery_money_by_round,
     delivery_summary,
     finance_rows,
     money_by_project,
+    money_by_round,
     projects_last_changed,
     public_project_details,
     public_projects,
@@ -138,7 +138,7 @@ def _delivery_context(funding_round: FundingRound | None) -> dict:
     return {
         "funding_round": funding_round,
         "delivery": summary,
-        "money_by_round": delivery_money_by_round(round_ids=round_ids) if summary["total"] else [],
+        "money_by_round": money_by_round(round_ids=round_ids) if summary["total"] else [],
         "money_by_project": by_project,
     }
 

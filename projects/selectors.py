@@ -230,36 +230,7 @@ def money_by_project(projects: QuerySet[Project] | None = None) -> list[tuple[Pr
     ]
 
 
-def money_by_round() -> list[dict]:
-    """Per round: its name and code, awarded, paid and due, over its projects (two queries)."""
-    rows: dict[int, dict] = {}
-    for project, money in money_by_project(project_queryset()):
-        funding_round = project.bid.funding_round
-        row = rows.setdefault(
-            funding_round.pk,
-            {"round": funding_round, "awarded": ZERO, "paid": ZERO, "due": ZERO, "projects": 0},
-        )
-        row["awarded"] += money.awarded
-        row["paid"] += money.paid
-        row["due"] += money.due
-        row["projects"] += 1
-    return list(rows.values())
-
-
-def project_counts_by_state() -> dict[str, int]:
-    counts = dict.fromkeys(ProjectState.values, 0)
-    for row in Project.objects.values("state").annotate(n=Count("pk")):
-        counts[row["state"]] = row["n"]
-    return counts
-
-
 # --- Staff lists ------------------------------------------------------------------------------------------
-
-
-def overdue_reports() -> QuerySet[MonitoringReport]:
-    return MonitoringReport.objects.filter(
-        state=ReportState.DRAFT, due_date__lt=today(), project__state=ProjectState.IN_DELIVERY
-    )
 
 
 def project_list_for_staff(*, round_code: str = "", state: str = "") -> QuerySet[Project]:
@@ -410,26 +381,29 @@ def finance_rows() -> QuerySet[Payment]:
     ).order_by("project__bid__funding_round__opens_at", "project__reference", "milestone__due_date", "pk")
 
 
+# Where a project's public record changes besides its own row (`updated_at`): its transitions, payments approved,
+# changes decided, outputs and reuse. The open data's `dateModified` and the public pages' Last-Modified read it.
+PUBLIC_CHANGES = (
+    (ProjectTransition, "at"),
+    (Payment, "approved_at"),
+    (Variation, "decided_at"),
+    (ProjectOutput, "added_at"),
+    (Reuse, "recorded_at"),
+)
+
+
+def _newest(model, field: str, **filters: object) -> Subquery:
+    rows = model.objects.filter(**filters, **{f"{field}__isnull": False}).order_by(f"-{field}")
+    return Subquery(rows.values(field)[:1])
+
+
 def projects_modified_at(*, bid_ids: list[int]) -> dict[int, datetime]:
-    """For each awarded bid's project, when anything public about it last changed (its state, schedule, a
-    payment, a change, an output, a reuse): the open data's `dateModified`. One query per call, whatever the
-    number of bids."""
-
-    def newest(model, field: str) -> Subquery:
-        rows = model.objects.filter(project=OuterRef("pk"), **{f"{field}__isnull": False}).order_by(f"-{field}")
-        return Subquery(rows.values(field)[:1])
-
-    rows = (
-        Project.objects.filter(bid_id__in=bid_ids)
-        .annotate(
-            transition=newest(ProjectTransition, "at"),
-            payment=newest(Payment, "approved_at"),
-            variation=newest(Variation, "decided_at"),
-            output=newest(ProjectOutput, "added_at"),
-            reuse=newest(Reuse, "recorded_at"),
-        )
-        .values_list("bid_id", "updated_at", "transition", "payment", "variation", "output", "reuse")
-    )
+    """For each awarded bid's project, when anything public about it last changed (`PUBLIC_CHANGES`): the open
+    data's `dateModified`. One query per call, whatever the number of bids."""
+    changes = {
+        f"change_{i}": _newest(model, field, project=OuterRef("pk")) for i, (model, field) in enumerate(PUBLIC_CHANGES)
+    }
+    rows = Project.objects.filter(bid_id__in=bid_ids).annotate(**changes).values_list("bid_id", "updated_at", *changes)
     return {bid_id: max(at for at in times if at is not None) for bid_id, *times in rows}
 
 
@@ -442,7 +416,7 @@ def public_project_details(*, bid_ids: list[int]) -> dict[int, Project]:
     return {project.bid_id: project for project in projects}
 
 
-def delivery_money_by_round(*, round_ids: list[int] | None = None) -> list[dict]:
+def money_by_round(*, round_ids: list[int] | None = None) -> list[dict]:
     """Per round (newest first): projects, awarded, paid and still due, grouped in the database (two queries)."""
     projects = Project.objects.all()
     if round_ids is not None:
@@ -485,29 +459,13 @@ def delivery_money_by_round(*, round_ids: list[int] | None = None) -> list[dict]
 
 
 def projects_last_changed() -> datetime | None:
-    """When anything the public pages and the open data show of projects last changed (a project's state or
-    fields, a transition, a payment approved, a change decided, an output, a reuse; a report's transition too,
-    for the dashboard's reported spend): for the public pages' Last-Modified and the dashboard's delivery
-    section. One query of seven newest-first lookups."""
-
-    def newest(model, field: str) -> Subquery:
-        rows = model.objects.filter(**{f"{field}__isnull": False}).order_by(f"-{field}").values(field)[:1]
-        return Subquery(rows)
-
-    row = (
-        Project.objects.order_by()
-        .annotate(
-            project=newest(Project, "updated_at"),
-            transition=newest(ProjectTransition, "at"),
-            payment=newest(Payment, "approved_at"),
-            variation=newest(Variation, "decided_at"),
-            output=newest(ProjectOutput, "added_at"),
-            reuse=newest(Reuse, "recorded_at"),
-            report=newest(ReportTransition, "at"),
-        )
-        .values("project", "transition", "payment", "variation", "output", "reuse", "report")[:1]
-    )
-    found = [at for at in (row[0].values() if row else ()) if at is not None]
+    """When anything the public pages and the open data show of projects last changed (a project's row and
+    `PUBLIC_CHANGES`; a report's transition too, for the dashboard's reported spend): for the public pages'
+    Last-Modified and the dashboard's delivery section. One query of newest-first lookups."""
+    sources = ((Project, "updated_at"), *PUBLIC_CHANGES, (ReportTransition, "at"))
+    changes = {f"change_{i}": _newest(model, field) for i, (model, field) in enumerate(sources)}
+    row = Project.objects.order_by().annotate(**changes).values_list(*changes)[:1]
+    found = [at for at in (row[0] if row else ()) if at is not None]
     return max(found) if found else None
 
 
