@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
@@ -11,7 +11,8 @@ from bids.choices import PartnerStatus, Payer, Phase
 from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
-from core.forms import MoneyField
+from core.formatting import govuk_date
+from core.forms import DateInput, DateInputsMixin, MoneyField, date_initial
 from councils.models import Council
 
 # The answers a bid cannot be submitted without; every other question is labelled "(optional)".
@@ -134,12 +135,18 @@ class ApproachForm(SectionForm):
     )
 
 
-class TimelineForm(SectionForm):
+class TimelineForm(DateInputsMixin, SectionForm):
     section = "timeline"
-    # Parsed together in clean(): one message for the whole date, shown on the date input.
-    planned_start_day = forms.CharField(required=False)
-    planned_start_month = forms.CharField(required=False)
-    planned_start_year = forms.CharField(required=False)
+    date_inputs = {
+        "planned_start": DateInput(
+            what="the planned start date",
+            subject="The planned start date",
+            required=False,
+            example="1 4 2027",
+            years=(2000, 2100),
+        )
+    }
+    field_order = ["planned_start_day", "planned_start_month", "planned_start_year"]
     duration_months = forms.IntegerField(
         label="How many months will the project take?",
         help_text="Between 1 and 36 months",
@@ -175,46 +182,18 @@ class TimelineForm(SectionForm):
     )
 
     @property
-    def earliest_start(self) -> date:
-        return earliest_start(self.bid.funding_round)
-
-    @property
-    def example_start(self) -> str:
-        example = self.earliest_start + timedelta(days=60)
-        return f"{example.day} {example.month} {example.year}"
+    def planned_start_hint(self) -> str:
+        earliest = earliest_start(self.bid.funding_round)
+        example = earliest + timedelta(days=60)
+        return (
+            f"On or after {govuk_date(earliest)}, when {self.bid.funding_round.name} closes. "
+            f"For example, {example.day} {example.month} {example.year}"
+        )
 
     @classmethod
     def initial_for(cls, bid: Bid) -> dict:
         initial = super().initial_for(bid)
-        start = initial.pop("planned_start")
-        if start:
-            initial.update(planned_start_day=start.day, planned_start_month=start.month, planned_start_year=start.year)
-        return initial
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        parts = [(cleaned.get(f"planned_start_{part}") or "").strip() for part in ("day", "month", "year")]
-        cleaned["planned_start"] = None
-        if not any(parts):
-            return cleaned
-        if not all(parts):
-            missing = [name for name, part in zip(("day", "month", "year"), parts, strict=True) if not part]
-            self._date_error(f"The planned start date must include a {' and '.join(missing)}")
-            return cleaned
-        try:
-            day, month, year = (int(part) for part in parts)
-            cleaned["planned_start"] = date(year, month, day)
-        except (ValueError, OverflowError):
-            self._date_error("The planned start date must be a real date, like 1 4 2027")
-            return cleaned
-        if not 2000 <= year <= 2100:
-            cleaned["planned_start"] = None
-            self._date_error("The planned start date must be in a year from 2000 to 2100, like 2027")
-        return cleaned
-
-    def _date_error(self, message: str) -> None:
-        # Reported on the day box so the error summary links to the date's first input.
-        self.add_error("planned_start_day", message)
+        return {**initial, **date_initial("planned_start", initial.pop("planned_start"))}
 
 
 class AmountForm(SectionForm):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 
 from bids.choices import Phase
+from core.forms import DateInput, DateInputsMixin, date_initial
 from councils.choices import CouncilType
 from councils.models import Council
 
@@ -24,7 +23,7 @@ class CallSearchForm(forms.Form):
         self.fields["region"].choices = [("", "Any region"), *((region, region) for region in regions)]
 
 
-class PitchForm(forms.Form):
+class PitchForm(DateInputsMixin, forms.Form):
     title = forms.CharField(
         label="Title of your call",
         max_length=200,
@@ -44,9 +43,7 @@ class PitchForm(forms.Form):
         help_text="What you would ask of a partner: time, skills, testing with its residents, in 150 words or fewer",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    join_by_day = forms.CharField(required=False, max_length=2)
-    join_by_month = forms.CharField(required=False, max_length=2)
-    join_by_year = forms.CharField(required=False, max_length=4)
+    date_inputs = {"join_by": DateInput(what="the date", subject="The date", required=False, example="1 4 2027")}
 
     @classmethod
     def initial_for(cls, call, bid) -> dict:
@@ -56,27 +53,8 @@ class PitchForm(forms.Form):
             "title": call.title,
             "problem": call.problem,
             "partners_do": call.partners_do,
-            "join_by_day": call.join_by.day,
-            "join_by_month": call.join_by.month,
-            "join_by_year": call.join_by.year,
+            **date_initial("join_by", call.join_by),
         }
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        parts = [(cleaned.get(f"join_by_{part}") or "").strip() for part in ("day", "month", "year")]
-        cleaned["join_by"] = None
-        if not any(parts):
-            return cleaned
-        if not all(parts):
-            missing = [name for name, part in zip(("day", "month", "year"), parts, strict=True) if not part]
-            self.add_error("join_by_day", f"The date must include a {' and '.join(missing)}")
-            return cleaned
-        try:
-            day, month, year = (int(part) for part in parts)
-            cleaned["join_by"] = date(year, month, day)
-        except (ValueError, OverflowError):
-            self.add_error("join_by_day", "The date must be a real date, like 1 4 2027")
-        return cleaned
 
 
 class JoinRequestForm(forms.Form):

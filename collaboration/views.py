@@ -101,7 +101,7 @@ def call_pitch(request: HttpRequest, bid: Bid) -> HttpResponse:
                     join_by=form.cleaned_data["join_by"],
                 )
             except ApplicationError as error:
-                apply_problems(form, error, {"join_by": "join_by_day"})
+                apply_problems(form, error)
             else:
                 was_open = call is not None and call.status == CallStatus.OPEN
                 messages.success(

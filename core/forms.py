@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,8 @@ def apply_problems(form: Any, error: ApplicationError, field_aliases: dict[str, 
     field_aliases = field_aliases or {}
     for problem in error.problems:
         field = field_aliases.get(problem.field, problem.field)
+        if field not in form.fields and f"{field}_day" in form.fields:
+            field = f"{field}_day"  # a date typed in a date input: its message goes on the day box
         form.add_error(field if field in form.fields else None, problem.message)
 
 
@@ -50,29 +53,106 @@ class MoneyField(forms.CharField):
         return amount
 
 
-def parse_date(day: str, month: str, year: str, *, what: str) -> date:
-    """A date typed in a GOV.UK date input (day, month, year). ValueError with a message for people otherwise:
-    `what` names the date in it ("Enter the closing date, with a day, month and year")."""
-    parts = [(part or "").strip() for part in (day, month, year)]
-    if not all(parts):
-        raise ValueError(f"Enter {what}, with a day, month and year")
-    try:
-        day_n, month_n, year_n = (int(part) for part in parts)
-        return date(year_n, month_n, day_n)
-    except (ValueError, OverflowError) as error:
-        raise ValueError("The date must be a real date, like 27 11 2026") from error
-
-
 TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.]([0-5][0-9])", flags=re.ASCII)
+DATE_PARTS = ("day", "month", "year")
 
 
-def parse_date_time(day: str, month: str, year: str, time_text: str, *, what: str, default_time: str = "") -> datetime:
-    """A moment typed as a GOV.UK date and a 24-hour time ("14:30"; blank is `default_time`, or refused when
-    there is none), in Europe/London. ValueError with a message for people otherwise."""
-    moment = parse_date(day, month, year, what=what)
-    match = TIME.fullmatch((time_text or "").strip() or default_time)
-    if match is None:
-        raise ValueError("Enter the time on the 24-hour clock, like 09:30 or 14:00")
-    return datetime(
-        moment.year, moment.month, moment.day, int(match[1]), int(match[2]), tzinfo=timezone.get_default_timezone()
-    )
+@dataclass(frozen=True)
+class DateInput:
+    """One date (or date and time) typed in a GOV.UK date input: the form fields `<name>_day`, `_month`,
+    `_year` (and `_time`), cleaned into `<name>`. How it reads and what its messages call it:
+
+    - `what` names it in "Enter the closing date, with a day, month and year";
+    - `subject`, when set, begins the other messages the GOV.UK way ("The planned start date must include a
+      month", "… must be a real date, like 1 4 2027"); otherwise they say "The date must be a real date";
+    - `required`: a blank input is refused, or cleans to None;
+    - `time`: a fourth box, the time on the 24-hour clock (blank means `default_time`, or is refused);
+    - `years`: the first and last year accepted."""
+
+    what: str
+    subject: str = ""
+    required: bool = True
+    time: bool = False
+    default_time: str = ""
+    example: str = "27 11 2026"
+    years: tuple[int, int] | None = None
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return (*DATE_PARTS, "time") if self.time else DATE_PARTS
+
+    def parse(self, values: list[str]) -> date | datetime | None:
+        """The date typed, None for a blank optional one; ValueError with a message for people otherwise."""
+        day, month, year = ((value or "").strip() for value in values[:3])
+        if not (day or month or year) and not self.required:
+            return None
+        if not (day and month and year):
+            if not self.subject or not (day or month or year):
+                raise ValueError(f"Enter {self.what}, with a day, month and year")
+            missing = [part for part, value in zip(DATE_PARTS, (day, month, year), strict=True) if not value]
+            raise ValueError(f"{self.subject} must include a {' and '.join(missing)}")
+        try:
+            typed = date(int(year), int(month), int(day))
+        except (ValueError, OverflowError) as error:
+            raise ValueError(f"{self.subject or 'The date'} must be a real date, like {self.example}") from error
+        if self.years and not self.years[0] <= typed.year <= self.years[1]:
+            first, last = self.years
+            if self.subject:
+                raise ValueError(f"{self.subject} must be in a year from {first} to {last}, like 2027")
+            raise ValueError(f"The year of {self.what} must be from {first} to {last}, like 2027")
+        if not self.time:
+            return typed
+        match = TIME.fullmatch((values[3] or "").strip() or self.default_time)
+        if match is None:
+            raise ValueError("Enter the time on the 24-hour clock, like 09:30 or 14:00")
+        return datetime(
+            typed.year, typed.month, typed.day, int(match[1]), int(match[2]), tzinfo=timezone.get_default_timezone()
+        )
+
+
+class DateInputsMixin:
+    """A form with GOV.UK date inputs: `date_inputs` maps each date's name to its `DateInput` (set on the class,
+    or in `__init__` before calling `add_date_input` for dates known only then). The part fields are made and
+    put where `field_order` says; `clean()` puts each date in `cleaned_data[name]` or its one message on the
+    day box, where the error summary links."""
+
+    date_inputs: dict[str, DateInput] = {}
+    field_order: list[str] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.date_inputs = dict(self.date_inputs)
+        for name, spec in self.date_inputs.items():
+            self._add_parts(name, spec)
+        self.order_fields(self.field_order)
+
+    def add_date_input(self, name: str, spec: DateInput, initial: date | None = None) -> None:
+        self.date_inputs[name] = spec
+        self._add_parts(name, spec, initial)
+
+    def _add_parts(self, name: str, spec: DateInput, initial: date | None = None) -> None:
+        values = {"day": initial and initial.day, "month": initial and initial.month, "year": initial and initial.year}
+        for part in spec.parts:  # no max_length: `parse` explains any text, however long, as one message
+            self.fields[f"{name}_{part}"] = forms.CharField(required=False, initial=values.get(part))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, spec in self.date_inputs.items():
+            try:
+                cleaned[name] = spec.parse([cleaned.get(f"{name}_{part}") or "" for part in spec.parts])
+            except ValueError as error:
+                cleaned[name] = None
+                self.add_error(f"{name}_day", str(error))
+        return cleaned
+
+
+def date_initial(name: str, value: date | datetime | None, *, time: bool = False) -> dict[str, Any]:
+    """A date's (or, in UK time, a moment's) initial values for its date input's boxes."""
+    if value is None:
+        return {}
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    initial = {f"{name}_day": value.day, f"{name}_month": value.month, f"{name}_year": value.year}
+    if time:
+        initial[f"{name}_time"] = f"{value:%H:%M}"
+    return initial

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django import forms
 from django.utils import timezone
 
-from core.forms import parse_date_time
+from core.forms import DateInput, DateInputsMixin
 from notifications.choices import Event, Failure, Status
 
 # The outbox's status filter: the three states, and failed split by why.
@@ -72,22 +70,12 @@ class OutboxFilterForm(forms.Form):
     )
 
 
-def parse_since(day: str, month: str, year: str, time_text: str) -> datetime:
-    """A moment typed as a GOV.UK date and a 24-hour time ("14:30"; blank is midnight), in Europe/London.
-    ValueError with a message for people otherwise."""
-    since = parse_date_time(day, month, year, time_text, what="the date the failures started", default_time="00:00")
-    if since > timezone.now():
-        raise ValueError("The date and time must be in the past")
-    return since
+class RetryFailedForm(DateInputsMixin, forms.Form):
+    """Which failed messages to send again: those that failed since a moment (UK time; a blank time is
+    midnight), of one kind or both."""
 
-
-class RetryFailedForm(forms.Form):
-    """Which failed messages to send again: those that failed since a moment, of one kind or both."""
-
-    since_day = forms.CharField(required=False, max_length=2)
-    since_month = forms.CharField(required=False, max_length=2)
-    since_year = forms.CharField(required=False, max_length=4)
-    since_time = forms.CharField(required=False, max_length=5)
+    date_inputs = {"since": DateInput(what="the date the failures started", time=True, default_time="00:00")}
+    field_order = ["since_day", "since_month", "since_year", "since_time"]
     failure = forms.ChoiceField(
         label="Which failed messages?",
         widget=forms.RadioSelect,
@@ -100,18 +88,10 @@ class RetryFailedForm(forms.Form):
         initial="",
         error_messages={"invalid_choice": "Select which failed messages to send again"},
     )
-    since_error = ""
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        try:
-            cleaned["since"] = parse_since(
-                cleaned.get("since_day") or "",
-                cleaned.get("since_month") or "",
-                cleaned.get("since_year") or "",
-                cleaned.get("since_time") or "",
-            )
-        except ValueError as error:
-            self.since_error = str(error)
-            self.add_error("since_day", str(error))
+        if cleaned.get("since") and cleaned["since"] > timezone.now():
+            cleaned["since"] = None
+            self.add_error("since_day", "The date and time must be in the past")
         return cleaned

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
 from core.formatting import plural
+from core.forms import date_initial
 from core.views import staff_required
 from notifications.choices import Channel, Status
 from notifications.forms import OutboxFilterForm, PreferenceForm, RetryFailedForm
@@ -183,10 +184,7 @@ def staff_retry_failed(request: HttpRequest) -> HttpResponse:
     """Send again every message that failed since a moment (after a mail outage longer than the retry window):
     choose, confirm with the count, then retry."""
     if request.method != "POST":
-        today = timezone.localdate()
-        form = RetryFailedForm(
-            initial={"since_day": today.day, "since_month": today.month, "since_year": today.year, "since_time": ""}
-        )
+        form = RetryFailedForm(initial=date_initial("since", timezone.localdate()))
         return render(request, "notifications/retry_failed.html", {"form": form})
     form = RetryFailedForm(request.POST)
     if not form.is_valid():

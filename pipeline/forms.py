@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 
 from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
 from bids.services import DEFAULT_CRITERIA
-from core.forms import MoneyField, parse_date, parse_date_time
+from core.forms import DateInput, DateInputsMixin, MoneyField, date_initial
 from pipeline.choices import Decision
 
 
@@ -78,25 +77,15 @@ class BatchAwardForm(forms.Form):
 
 # --- Rounds: set-up, closing early, the sift, questions -----------------------------------------------------
 
-# The round's moments, each typed as a GOV.UK date input and a time: (setting, how an error names it).
-ROUND_MOMENTS = (
-    ("opens_at", "the opening date"),
-    ("closes_at", "the closing date"),
-    ("assessment_deadline", "the assessment deadline"),
-)
-MOMENT_PARTS = ("day", "month", "year", "time")
-
-
-def _moment_initial(name: str, value) -> dict:
-    if value is None:
-        return {}
-    local = timezone.localtime(value)
-    return {
-        f"{name}_day": local.day,
-        f"{name}_month": local.month,
-        f"{name}_year": local.year,
-        f"{name}_time": f"{local:%H:%M}",
-    }
+# The round's moments, each typed as a GOV.UK date input and a time (UK time).
+ROUND_MOMENTS = {
+    name: DateInput(what=what, time=True, years=(2000, 2100))
+    for name, what in (
+        ("opens_at", "the opening date"),
+        ("closes_at", "the closing date"),
+        ("assessment_deadline", "the assessment deadline"),
+    )
+}
 
 
 def round_initial(funding_round: FundingRound, *, copy: bool = False) -> dict:
@@ -114,8 +103,8 @@ def round_initial(funding_round: FundingRound, *, copy: bool = False) -> dict:
         initial[f"cap_{round_phase.phase}"] = round_phase.cap
     if not copy:
         initial.update(name=funding_round.name, code=funding_round.code)
-        for name, _what in ROUND_MOMENTS:
-            initial.update(_moment_initial(name, getattr(funding_round, name)))
+        for name in ROUND_MOMENTS:
+            initial.update(date_initial(name, getattr(funding_round, name), time=True))
     return initial
 
 
@@ -130,10 +119,12 @@ def criteria_initial(funding_round: FundingRound | None) -> list[dict]:
     ]
 
 
-class RoundForm(forms.Form):
+class RoundForm(DateInputsMixin, forms.Form):
     """A round's settings. Parses and checks each value's shape; `bids.services.round_create`/`round_update`
     own the rules (dates in order, weights adding up, what may change once the round is open). Settings that
     can no longer change are shown disabled, with the reason as their hint."""
+
+    date_inputs = ROUND_MOMENTS
 
     name = forms.CharField(
         label="Name of the round",
@@ -209,10 +200,6 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args: object, locked: dict[str, str] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        for name, what in ROUND_MOMENTS:
-            for part in MOMENT_PARTS:
-                self.fields[f"{name}_{part}"] = forms.CharField(required=False, max_length=5)
-            self.fields[f"{name}_day"].what = what
         for phase in Phase:
             self.fields[f"fund_{phase.value}"] = forms.BooleanField(label=f"{phase.label}", required=False)
             self.fields[f"cap_{phase.value}"] = MoneyField(
@@ -228,39 +215,16 @@ class RoundForm(forms.Form):
             for name in self._fields_of(setting):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = reason
-        self.moment_errors: dict[str, str] = {}
 
     def _fields_of(self, setting: str) -> list[str]:
-        if setting in dict(ROUND_MOMENTS):
-            return [f"{setting}_{part}" for part in MOMENT_PARTS]
+        if setting in self.date_inputs:
+            return [f"{setting}_{part}" for part in self.date_inputs[setting].parts]
         if setting == "phases":
             return [f"{kind}_{phase}" for phase in Phase.values for kind in ("fund", "cap")]
         return [setting] if setting in self.fields else []
 
-    def moment(self, name: str) -> dict:
-        """What the template needs to draw a date-and-time input."""
-        return {
-            "name": name,
-            "fields": [self[f"{name}_{part}"] for part in MOMENT_PARTS],
-            "error": self.moment_errors.get(name, ""),
-            "locked": self.locked.get(name, ""),
-        }
-
     def clean(self) -> dict:
         cleaned = super().clean()
-        for name, what in ROUND_MOMENTS:
-            try:
-                moment = parse_date_time(*(cleaned.get(f"{name}_{part}") or "" for part in MOMENT_PARTS), what=what)
-            except ValueError as error:
-                self.moment_errors[name] = str(error)
-                self.add_error(f"{name}_day", str(error))
-                continue
-            if not 2000 <= moment.year <= 2100:
-                message = f"The year of {what} must be from 2000 to 2100, like 2027"
-                self.moment_errors[name] = message
-                self.add_error(f"{name}_day", message)
-                continue
-            cleaned[name] = moment
         chosen = [phase for phase in Phase.values if cleaned.get(f"fund_{phase}")]
         if not chosen and "phases" not in self.locked:
             self.add_error(f"fund_{Phase.DISCOVERY}", "Choose at least one phase the round funds")
@@ -278,7 +242,7 @@ class RoundForm(forms.Form):
         """The round's settings from the form, as `round_create`/`round_update` take them."""
         names = ("name", "code", "budget", "min_partner_councils", "max_bids_led_per_council", "assessors_per_bid")
         values = {name: self.cleaned_data[name] for name in (*names, "divergence_threshold")}
-        values.update({name: self.cleaned_data[name] for name, _what in ROUND_MOMENTS})
+        values.update({name: self.cleaned_data[name] for name in ROUND_MOMENTS})
         return values
 
 
@@ -384,29 +348,12 @@ class SiftForm(forms.Form):
     )
 
 
-class ClarificationAskForm(forms.Form):
+class ClarificationAskForm(DateInputsMixin, forms.Form):
     question = forms.CharField(
         label="Question for the bid’s team",
         help_text="The lead council’s members answer it in the service. They are not told who suggested it.",
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Enter the question"},
     )
-    reply_by_day = forms.CharField(required=False, max_length=2)
-    reply_by_month = forms.CharField(required=False, max_length=2)
-    reply_by_year = forms.CharField(required=False, max_length=4)
     proposal = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    reply_by_error = ""
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        try:
-            cleaned["reply_by"] = parse_date(
-                cleaned.get("reply_by_day") or "",
-                cleaned.get("reply_by_month") or "",
-                cleaned.get("reply_by_year") or "",
-                what="the date the answer is needed by",
-            )
-        except ValueError as error:
-            self.reply_by_error = str(error)
-            self.add_error("reply_by_day", str(error))
-        return cleaned
+    date_inputs = {"reply_by": DateInput(what="the date the answer is needed by")}

@@ -484,16 +484,12 @@ def round_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pipeline/rounds.html", {"rows": selectors.round_rows()})
 
 
-MOMENT_SETTINGS = {"opens_at", "closes_at", "assessment_deadline"}
-
-
 def _apply_round_problems(form: RoundForm, formset, error: ApplicationError) -> None:
     """A service's refusal on the set-up form: each problem on its field (criteria rules above the criteria)."""
     for problem in error.problems:
         if problem.field == "criteria" and formset is not None:
             formset.non_form_errors().append(problem.message)
-        elif problem.field in MOMENT_SETTINGS:
-            form.moment_errors[problem.field] = problem.message
+        elif problem.field in form.date_inputs:
             form.add_error(f"{problem.field}_day", problem.message)
         elif problem.field == "phases":
             form.add_error(f"fund_{Phase.DISCOVERY}", problem.message)
@@ -570,7 +566,6 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
             "copy_from": copy_from,
             "locked": locked,
             "criteria": list(funding_round.criteria.all()) if funding_round and criteria_locked else [],
-            "moments": [form.moment(name) for name in ("opens_at", "closes_at", "assessment_deadline")],
             "phases": [(form[f"fund_{phase}"], form[f"cap_{phase}"]) for phase in Phase.values],
             "problems": problems,
         },
@@ -780,10 +775,7 @@ def clarification_ask(request: HttpRequest, reference: str) -> HttpResponse:
                     proposal=proposal,
                 )
             except ApplicationError as error:
-                for problem in error.problems:
-                    if problem.field == "reply_by":
-                        form.reply_by_error = problem.message
-                apply_problems(form, error, {"reply_by": "reply_by_day"})
+                apply_problems(form, error)
             else:
                 messages.success(request, f"Your question has been sent to {bid.lead_council}")
                 return redirect("pipeline:bid_detail", reference=bid.reference)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
 
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from core.formatting import govuk_date
-from core.forms import MoneyField, parse_date
+from core.forms import DateInput, DateInputsMixin, MoneyField
 from projects.choices import OutputKind, Rag, VariationKind
 
 AMOUNT_MESSAGES = {
@@ -31,28 +30,6 @@ def file_field(label: str) -> forms.FileField:
         help_text=f"Optional. {ALLOWED_LABEL}, up to 10MB",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
-
-
-class DateInputMixin:
-    """Dates typed in the GOV.UK date input: fields `<name>_day`, `_month` and `_year`, cleaned into `<name>`."""
-
-    date_fields: dict[str, str] = {}  # name → what it is called in messages ("the due date")
-
-    def add_date_fields(self, name: str, initial: date | None = None) -> None:
-        for part, value in (("day", initial and initial.day), ("month", initial and initial.month)):
-            self.fields[f"{name}_{part}"] = forms.CharField(required=False, initial=value, max_length=2)
-        self.fields[f"{name}_year"] = forms.CharField(required=False, initial=initial and initial.year, max_length=4)
-
-    def clean_dates(self, cleaned: dict[str, Any], *, required: bool = True) -> None:
-        for name, what in self.date_fields.items():
-            parts = [cleaned.get(f"{name}_{part}") or "" for part in ("day", "month", "year")]
-            if not required and not any(part.strip() for part in parts):
-                cleaned[name] = None
-                continue
-            try:
-                cleaned[name] = parse_date(*parts, what=what)
-            except ValueError as error:
-                self.add_error(f"{name}_day", str(error))
 
 
 class AcceptOfferForm(forms.Form):
@@ -107,52 +84,40 @@ class MessageForm(forms.Form):
     )
 
 
-class VariationForm(DateInputMixin, forms.Form):
+class VariationForm(DateInputsMixin, forms.Form):
     reasons = forms.CharField(label="Why do you need this change?", widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args: Any, kind: str, milestones: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reasons"].required = False
         self.kind = kind
-        self.date_fields = {}
         self.rows: list[dict] = []
         for milestone in milestones:
             if kind == VariationKind.DATES:
                 name = f"date_{milestone.pk}"
-                self.add_date_fields(name)
-                self.date_fields[name] = f"a new date for {milestone.title}"
-                self.rows.append({"milestone": milestone, "name": name})
+                self.add_date_input(name, DateInput(what=f"a new date for {milestone.title}", required=False))
+                self.rows.append(
+                    {
+                        "milestone": milestone,
+                        "name": name,
+                        "hint": f"Now {govuk_date(milestone.due_date)}. For example, 27 3 2027",
+                    }
+                )
             elif kind == VariationKind.MONEY and milestone.payment.status == "scheduled":
                 name = f"amount_{milestone.payment.pk}"
                 self.fields[name] = forms.CharField(
                     label=f"{milestone.title} (now £{milestone.payment.amount:,.2f})", required=False, max_length=30
                 )
-                self.rows.append({"milestone": milestone, "name": name})
-        for row in self.rows:
-            name = row["name"]
-            if kind == VariationKind.DATES:
-                row.update(
-                    day=self[f"{name}_day"],
-                    month=self[f"{name}_month"],
-                    year=self[f"{name}_year"],
-                    hint=f"Now {govuk_date(row['milestone'].due_date)}. For example, 27 3 2027",
-                )
-            else:
-                row["field"] = self[name]
+                self.rows.append({"milestone": milestone, "name": name, "field": self[name]})
         if kind == VariationKind.SCOPE:
             self.fields["scope"] = forms.CharField(
                 label="The new scope", widget=forms.Textarea(attrs={"rows": 5}), required=False
             )
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        self.clean_dates(cleaned, required=False)
-        return cleaned
-
     def changes(self) -> dict[str, object]:
         data = self.cleaned_data
         if self.kind == VariationKind.DATES:
-            return {name.split("_", 1)[1]: data.get(name) for name in self.date_fields}
+            return {name.split("_", 1)[1]: data.get(name) for name in self.date_inputs}
         if self.kind == VariationKind.MONEY:
             return {row["name"].split("_", 1)[1]: data.get(row["name"]) or "" for row in self.rows}
         return {"scope": data.get("scope", "")}
@@ -186,33 +151,14 @@ class ReuseForm(forms.Form):
         self.fields["council"].error_messages["invalid_choice"] = "Choose your council"
 
 
-class MilestoneForm(DateInputMixin, forms.Form):
+class MilestoneForm(DateInputsMixin, forms.Form):
     title = forms.CharField(label="Milestone", max_length=200, required=False)
     amount = MoneyField(label="Payment when it is met (£)", required=True, messages=AMOUNT_MESSAGES)
-
-    date_fields = {"due_date": "the due date"}
-
-    def __init__(self, *args: Any, initial_date: date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_date_fields("due_date", initial_date)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        self.clean_dates(cleaned)
-        return cleaned
+    date_inputs = {"due_date": DateInput(what="the due date")}
 
 
-class PaidOnForm(DateInputMixin, forms.Form):
-    date_fields = {"paid_on": "the day it is paid"}
-
-    def __init__(self, *args: Any, initial_date: date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.add_date_fields("paid_on", initial_date)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        self.clean_dates(cleaned)
-        return cleaned
+class PaidOnForm(DateInputsMixin, forms.Form):
+    date_inputs = {"paid_on": DateInput(what="the day it is paid")}
 
 
 class ReasonForm(forms.Form):

@@ -17,17 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bids.models import FundingRound
 from core.exceptions import ApplicationError
 from core.formatting import money
-from core.forms import apply_problems
+from core.forms import apply_problems, date_initial
 from core.views import staff_required
 from councils.models import Council
 from councils.selectors import council_members, user_council_ids
 from projects import services
 from projects.choices import (
-    PAYMENT_STATUS_TAG_CLASS,
-    PROJECT_STATE_TAG_CLASS,
-    RAG_TAG_CLASS,
-    REPORT_STATE_TAG_CLASS,
-    VARIATION_STATUS_TAG_CLASS,
     ProjectState,
     ReportState,
     VariationKind,
@@ -60,14 +55,6 @@ from projects.selectors import (
     report_get_for_user,
     variation_get_for_user,
 )
-
-TAGS = {
-    "project_tags": PROJECT_STATE_TAG_CLASS,
-    "report_tags": REPORT_STATE_TAG_CLASS,
-    "payment_tags": PAYMENT_STATUS_TAG_CLASS,
-    "variation_tags": VARIATION_STATUS_TAG_CLASS,
-    "rag_tags": RAG_TAG_CLASS,
-}
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -111,7 +98,6 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict:
         "project": project,
         "is_lead": user.has_perm("projects.accept_offer", project),
         "is_staff_user": user.has_perm("projects.view_all_projects"),
-        **TAGS,
         **extra,
     }
 
@@ -124,7 +110,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm("projects.view_all_projects"):
         return redirect("projects:staff_list")
     projects = list(projects_for_user(request.user).order_by("reference"))
-    return render(request, "projects/project_list.html", {"projects": projects, **TAGS})
+    return render(request, "projects/project_list.html", {"projects": projects})
 
 
 @login_required
@@ -403,7 +389,6 @@ def staff_project_list(request: HttpRequest) -> HttpResponse:
             "round_code": round_code,
             "state": state,
             "query": query,
-            **TAGS,
         },
     )
 
@@ -426,14 +411,16 @@ def staff_project_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None) -> HttpResponse:
     project = _staff_project(request, reference)
     milestone = None
-    initial = None
+    initial: dict = {}
     if pk is not None:
         milestone = project.milestones.select_related("payment").filter(pk=pk).first()
         if milestone is None:
             raise Http404("No milestone")
         milestone.project = project
         initial = {"title": milestone.title, "amount": f"{milestone.payment.amount:.2f}"}
-    form = MilestoneForm(_posted(request), initial=initial, initial_date=milestone.due_date if milestone else None)
+    form = MilestoneForm(
+        _posted(request), initial={**initial, **date_initial("due_date", milestone and milestone.due_date)}
+    )
     context = _context(request, project, form=form, milestone=milestone)
     if request.method == "POST" and request.POST.get("action") == "remove" and milestone is not None:
         try:
@@ -465,7 +452,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     if payment is None:
         raise Http404("No payment")
     payment.project = project
-    form = PaidOnForm(_posted(request), initial_date=timezone.localdate())
+    form = PaidOnForm(_posted(request), initial=date_initial("paid_on", timezone.localdate()))
     context = _context(request, project, payment=payment, form=form)
     if request.method == "POST":
         action = request.POST.get("action")

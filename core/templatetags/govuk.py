@@ -46,6 +46,30 @@ def tag(text: str, colour: str = "") -> SafeString:
     return format_html('<strong class="govuk-tag{}">{}</strong>', f" govuk-tag--{colour}" if colour else "", text)
 
 
+# A date input's boxes: (part, label, GOV.UK width class).
+_DATE_BOXES = {"day": ("Day", 2), "month": ("Month", 2), "year": ("Year", 4), "time": ("Time", 4)}
+
+
+@register.inclusion_tag("components/date_input.html")
+def date_input(form: forms.Form, name: str, legend: str, hint: str = "", size: str = "s") -> dict:
+    """The GOV.UK date input of a form's date `name` (see `core.forms.DateInputsMixin`): its boxes, its one
+    message (on the day box) and, for a setting that can no longer change (`form.locked`), why, as the hint."""
+    boxes = [
+        {"field": form[f"{name}_{part}"], "label": label, "width": width, "numeric": part != "time"}
+        for part, (label, width) in _DATE_BOXES.items()
+        if f"{name}_{part}" in form.fields
+    ]
+    locked = getattr(form, "locked", {}).get(name, "")
+    return {
+        "id": name.replace("_", "-"),
+        "boxes": boxes,
+        "error": boxes[0]["field"].errors[0] if boxes[0]["field"].errors else "",
+        "legend": legend,
+        "hint": f"{locked}." if locked else hint,
+        "size": size,
+    }
+
+
 # The GOV.UK block class of each kind of control; anything else is a text input.
 _CONTROL_CLASSES = (
     (forms.Textarea, "govuk-textarea"),
