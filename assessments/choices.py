@@ -2,21 +2,15 @@
 
 from django.db import models
 
-
-class AssessmentState(models.TextChoices):
-    ASSIGNED = "assigned", "Assigned"
-    IN_PROGRESS = "in_progress", "In progress"
-    SUBMITTED = "submitted", "Submitted"
-    CONFLICTED = "conflicted", "Conflict declared"
+from core.choices import TaggedChoices
 
 
-# GOV.UK tag colour per state (the default blue tag has no modifier).
-ASSESSMENT_STATE_TAG_CLASS = {
-    AssessmentState.ASSIGNED: "govuk-tag--grey",
-    AssessmentState.IN_PROGRESS: "govuk-tag--light-blue",
-    AssessmentState.SUBMITTED: "govuk-tag--green",
-    AssessmentState.CONFLICTED: "govuk-tag--red",
-}
+class AssessmentState(TaggedChoices):
+    ASSIGNED = "assigned", "Assigned", "grey"
+    IN_PROGRESS = "in_progress", "In progress", "light-blue"
+    SUBMITTED = "submitted", "Submitted", "green"
+    CONFLICTED = "conflicted", "Conflict declared", "red"
+
 
 # Assessments that count towards a bid's assessors (a declared conflict frees the place for someone else).
 ACTIVE_STATES = (AssessmentState.ASSIGNED, AssessmentState.IN_PROGRESS, AssessmentState.SUBMITTED)

@@ -2,48 +2,29 @@
 
 from django.db import models
 
+from core.choices import TaggedChoices
 
-class RoundState(models.TextChoices):
+
+class RoundState(TaggedChoices):
     """A round's life: it opens and closes at its times (Celery beat), then staff move it on."""
 
-    UPCOMING = "upcoming", "Upcoming"
-    OPEN = "open", "Open for bids"
-    CLOSED = "closed", "Closed"
-    ASSESSING = "assessing", "Assessing"
-    DECIDING = "deciding", "Deciding"
-    PUBLISHED = "decisions_published", "Decisions published"
+    UPCOMING = "upcoming", "Upcoming", "grey"
+    OPEN = "open", "Open for bids", "green"
+    CLOSED = "closed", "Closed", "yellow"
+    ASSESSING = "assessing", "Assessing", "blue"
+    DECIDING = "deciding", "Deciding", "purple"
+    PUBLISHED = "decisions_published", "Decisions published", "turquoise"
 
 
-ROUND_STATE_TAG_CLASS = {
-    RoundState.UPCOMING: "govuk-tag--grey",
-    RoundState.OPEN: "govuk-tag--green",
-    RoundState.CLOSED: "govuk-tag--yellow",
-    RoundState.ASSESSING: "govuk-tag--blue",
-    RoundState.DECIDING: "govuk-tag--purple",
-    RoundState.PUBLISHED: "govuk-tag--turquoise",
-}
+class BidState(TaggedChoices):
+    DRAFT = "draft", "Draft", "grey"
+    IN_REVIEW = "in_review", "In review", "blue"
+    SCORED = "scored", "Scored", "purple"
+    AWARDED = "awarded", "Awarded", "green"
+    NOT_FUNDED = "not_funded", "Not funded", "orange"
+    INELIGIBLE = "ineligible", "Ineligible", "red"
+    WITHDRAWN = "withdrawn", "Withdrawn", "grey"
 
-
-class BidState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    SCORED = "scored", "Scored"
-    AWARDED = "awarded", "Awarded"
-    NOT_FUNDED = "not_funded", "Not funded"
-    INELIGIBLE = "ineligible", "Ineligible"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-
-
-# GOV.UK tag colour per state (the default blue tag has no modifier).
-BID_STATE_TAG_CLASS = {
-    BidState.DRAFT: "govuk-tag--grey",
-    BidState.IN_REVIEW: "govuk-tag--blue",
-    BidState.SCORED: "govuk-tag--purple",
-    BidState.AWARDED: "govuk-tag--green",
-    BidState.NOT_FUNDED: "govuk-tag--orange",
-    BidState.INELIGIBLE: "govuk-tag--red",
-    BidState.WITHDRAWN: "govuk-tag--grey",
-}
 
 # States in which the fund has made its decision (used for "time to decision").
 DECIDED_STATES = (BidState.AWARDED, BidState.NOT_FUNDED, BidState.INELIGIBLE)

@@ -2,50 +2,28 @@
 
 from django.db import models
 
-
-class ProjectState(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    IN_DELIVERY = "in_delivery", "In delivery"
-    COMPLETED = "completed", "Completed"
-    CLOSED = "closed", "Closed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+from core.choices import TaggedChoices
 
 
-PROJECT_STATE_TAG_CLASS = {
-    ProjectState.OFFERED: "govuk-tag--yellow",
-    ProjectState.IN_DELIVERY: "govuk-tag--blue",
-    ProjectState.COMPLETED: "govuk-tag--green",
-    ProjectState.CLOSED: "govuk-tag--grey",
-    ProjectState.WITHDRAWN: "govuk-tag--red",
-}
+class ProjectState(TaggedChoices):
+    OFFERED = "offered", "Offered", "yellow"
+    IN_DELIVERY = "in_delivery", "In delivery", "blue"
+    COMPLETED = "completed", "Completed", "green"
+    CLOSED = "closed", "Closed", "grey"
+    WITHDRAWN = "withdrawn", "Withdrawn", "red"
 
 
-class PaymentStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    PROPOSED = "proposed", "Proposed"
-    APPROVED = "approved", "Approved and paid"
+class PaymentStatus(TaggedChoices):
+    SCHEDULED = "scheduled", "Scheduled", "grey"
+    PROPOSED = "proposed", "Proposed", "yellow"
+    APPROVED = "approved", "Approved and paid", "green"
 
 
-PAYMENT_STATUS_TAG_CLASS = {
-    PaymentStatus.SCHEDULED: "govuk-tag--grey",
-    PaymentStatus.PROPOSED: "govuk-tag--yellow",
-    PaymentStatus.APPROVED: "govuk-tag--green",
-}
-
-
-class ReportState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Awaiting certification"
-    CERTIFIED = "certified", "Certified"
-    ACCEPTED = "accepted", "Accepted"
-
-
-REPORT_STATE_TAG_CLASS = {
-    ReportState.DRAFT: "govuk-tag--grey",
-    ReportState.SUBMITTED: "govuk-tag--yellow",
-    ReportState.CERTIFIED: "govuk-tag--blue",
-    ReportState.ACCEPTED: "govuk-tag--green",
-}
+class ReportState(TaggedChoices):
+    DRAFT = "draft", "Draft", "grey"
+    SUBMITTED = "submitted", "Awaiting certification", "yellow"
+    CERTIFIED = "certified", "Certified", "blue"
+    ACCEPTED = "accepted", "Accepted", "green"
 
 
 class ReportKind(models.TextChoices):
@@ -53,13 +31,10 @@ class ReportKind(models.TextChoices):
     MILESTONE = "milestone", "Milestone"
 
 
-class Rag(models.TextChoices):
-    RED = "red", "Red"
-    AMBER = "amber", "Amber"
-    GREEN = "green", "Green"
-
-
-RAG_TAG_CLASS = {Rag.RED: "govuk-tag--red", Rag.AMBER: "govuk-tag--orange", Rag.GREEN: "govuk-tag--green"}
+class Rag(TaggedChoices):
+    RED = "red", "Red", "red"
+    AMBER = "amber", "Amber", "orange"
+    GREEN = "green", "Green", "green"
 
 
 class VariationKind(models.TextChoices):
@@ -68,17 +43,10 @@ class VariationKind(models.TextChoices):
     SCOPE = "scope", "Change the scope"
 
 
-class VariationStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved"
-    DECLINED = "declined", "Declined"
-
-
-VARIATION_STATUS_TAG_CLASS = {
-    VariationStatus.REQUESTED: "govuk-tag--yellow",
-    VariationStatus.APPROVED: "govuk-tag--green",
-    VariationStatus.DECLINED: "govuk-tag--red",
-}
+class VariationStatus(TaggedChoices):
+    REQUESTED = "requested", "Requested", "yellow"
+    APPROVED = "approved", "Approved", "green"
+    DECLINED = "declined", "Declined", "red"
 
 
 class OutputKind(models.TextChoices):

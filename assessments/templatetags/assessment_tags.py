@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from assessments.choices import ASSESSMENT_STATE_TAG_CLASS, AssessmentState, Score
+from assessments.choices import AssessmentState, Score
+from core.choices import status_tag
 
 register = template.Library()
 
@@ -14,11 +14,7 @@ register = template.Library()
 @register.simple_tag
 def assessment_tag(state: str) -> SafeString:
     """The GOV.UK status tag for an assessment state."""
-    return format_html(
-        '<strong class="govuk-tag {}">{}</strong>',
-        ASSESSMENT_STATE_TAG_CLASS.get(state, ""),
-        AssessmentState(state).label,
-    )
+    return status_tag(AssessmentState, state)
 
 
 @register.filter

@@ -12,30 +12,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from bids.choices import BID_STATE_TAG_CLASS, ROUND_STATE_TAG_CLASS, BidState, Phase, RoundState
+from bids.choices import BidState, Phase, RoundState
+from core.choices import status_tag
 from core.formatting import govuk_date, money, plural
 from councils.models import DISPLAY_NAME_FIELD
 
 register = template.Library()
 
-_STATE_TAGS = {
-    state.value: format_html(
-        '<strong class="govuk-tag {}">{}</strong>', BID_STATE_TAG_CLASS.get(state, ""), state.label
-    )
-    for state in BidState
-}
 _PHASES = dict(Phase.choices)
-_ROUND_STATE_TAGS = {
-    state.value: format_html(
-        '<strong class="govuk-tag {}">{}</strong>', ROUND_STATE_TAG_CLASS.get(state, ""), state.label
-    )
-    for state in RoundState
-}
 
 
 @register.simple_tag
 def round_state_tag(state: str) -> SafeString:
-    return _ROUND_STATE_TAGS.get(state, mark_safe(""))
+    return status_tag(RoundState, state)
 
 
 @register.filter
@@ -86,7 +75,7 @@ def bid_rows(rows) -> SafeString:
             f'<td class="govuk-table__cell">{_PHASES.get(row["phase"], "–")}</td>'
             f'<td class="govuk-table__cell govuk-table__cell--numeric">{money(row["amount_requested"])}</td>'
             f'<td class="govuk-table__cell govuk-table__cell--numeric">{score}</td>'
-            f'<td class="govuk-table__cell">{_STATE_TAGS[row["state"]]}</td>'
+            f'<td class="govuk-table__cell">{status_tag(BidState, row["state"])}</td>'
             f'<td class="govuk-table__cell">{submitted}</td>'
             "</tr>"
         )
