@@ -1,4 +1,5 @@
-"""Shared fixtures. Celery's pytest plugin gives the real `celery_worker` fixture (no Docker needed)."""
+"""Shared fixtures. Celery's pytest plugin gives the real `celery_worker` fixture (no Docker needed), and
+`tests.real_services` the project's Celery app, a real SMTP server (`smtp_sink`) and both together (`mailer`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.db import connection
 
 from tests.factories import make_council, make_round, make_user
 
-pytest_plugins = ("celery.contrib.pytest",)
+# Celery's real worker fixture, then the real broker, worker and SMTP server every email test uses.
+pytest_plugins = ("celery.contrib.pytest", "tests.real_services")
 
 REQUIRE_REAL_SERVICES = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 

@@ -1,6 +1,7 @@
-"""Real components for the notification tests: the project's Celery app with a real worker thread
-(`celery.contrib.pytest`'s `celery_worker`), the broker from settings (Redis when REDIS_URL is set, as in CI;
-the in-memory transport otherwise) and a real SMTP server (aiosmtpd) on loopback."""
+"""Real components for every test that sends email (a pytest plugin, registered in tests/conftest.py): the
+project's Celery app with a real worker thread (`celery.contrib.pytest`'s `celery_worker`), the broker from
+settings (Redis when REDIS_URL is set, as in CI; the in-memory transport otherwise) and a real SMTP server
+(aiosmtpd) on loopback."""
 
 from __future__ import annotations
 

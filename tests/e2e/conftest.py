@@ -121,3 +121,30 @@ def axe_violations(page) -> list[dict]:
 def assert_accessible(page) -> None:
     violations = axe_violations(page)
     assert violations == [], f"axe-core found violations on {page.url}: {violations}"
+
+
+def check(page) -> None:
+    """The page is no server error and axe-core finds no violations on it."""
+    assert "Sorry, there is a problem with the service" not in page.content()
+    assert_accessible(page)
+
+
+def fill_date(page, name: str, when, *, time: bool = False) -> None:
+    """Type a date (and, with `time`, its UK time) into the GOV.UK date input of the form's date `name`."""
+    if time:
+        from django.utils import timezone
+
+        when = timezone.localtime(when)
+    parts = {"day": when.day, "month": when.month, "year": when.year}
+    if time:
+        parts["time"] = f"{when:%H:%M}"
+    for part, value in parts.items():
+        page.locator(f"#id_{name}_{part}").fill(str(value))
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Pages keep rendered parts in the cache (the dashboard, the public pages); start each test without any."""
+    from django.core.cache import cache
+
+    cache.clear()

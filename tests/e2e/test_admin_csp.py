@@ -4,6 +4,7 @@ any violation): sign in, a list with its filters and search, a change form with 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from councils.choices import Role
 from tests.e2e.conftest import sign_in
@@ -20,7 +21,7 @@ def test_the_django_admin_works_under_the_content_security_policy(new_page):
     page = new_page()
     sign_in(page, admin.email)
     page.goto("/django-admin/")
-    assert page.get_by_role("heading", name="Site administration").is_visible()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     page.goto("/django-admin/councils/council/?q=Admin")
     page.get_by_role("link", name="Adminshire").first.click()
     page.wait_for_selector("form#council_form")

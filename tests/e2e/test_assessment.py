@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from bids.models import Bid
 from councils.choices import Role
@@ -29,7 +30,7 @@ def test_assessor_declares_scores_fixes_an_error_submits_and_staff_see_the_ranki
     page = new_page()
     sign_in(page, assessor.email)
     page.wait_for_url("**/assessments/")
-    assert page.get_by_role("heading", name="Your assessments").is_visible()
+    expect(page.get_by_role("heading", name="Your assessments")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name=re.compile(bid.reference)).click()
@@ -40,7 +41,7 @@ def test_assessor_declares_scores_fixes_an_error_submits_and_staff_see_the_ranki
     page.get_by_role("button", name="Continue").click()
 
     page.wait_for_url(f"**/assessments/{assessment.pk}/score/")
-    assert page.get_by_role("heading", name=bid.title).is_visible()
+    expect(page.get_by_role("heading", name=bid.title)).to_be_visible()
     assert_accessible(page)
     for index, criterion in enumerate(criteria):
         # Scores run 5 Strong … 1 Poor; the second radio is "4 Good".
@@ -57,7 +58,7 @@ def test_assessor_declares_scores_fixes_an_error_submits_and_staff_see_the_ranki
     summary.wait_for()
     message = f"Enter a justification for your {criteria[1].name.lower()} score"
     assert message in summary.inner_text()
-    assert page.locator(".govuk-error-message", has_text=message).is_visible()
+    expect(page.locator(".govuk-error-message", has_text=message)).to_be_visible()
     assert_accessible(page)
     # What was typed is kept; the error links to the field.
     assert page.locator(f"#id_score_{criteria[0].pk}-1").is_checked()
@@ -68,8 +69,8 @@ def test_assessor_declares_scores_fixes_an_error_submits_and_staff_see_the_ranki
     page.get_by_role("button", name="Submit assessment").click()
 
     page.wait_for_url(f"**/assessments/{assessment.pk}/")
-    assert page.get_by_text(f"Your assessment of {bid.reference} has been submitted").is_visible()
-    assert page.get_by_role("heading", name="Your assessment").is_visible()
+    expect(page.get_by_text(f"Your assessment of {bid.reference} has been submitted")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your assessment")).to_be_visible()
     assert_accessible(page)
     bid = Bid.objects.get(pk=bid.pk)
     assert bid.state == "scored"
@@ -79,18 +80,18 @@ def test_assessor_declares_scores_fixes_an_error_submits_and_staff_see_the_ranki
     sign_in(staff_page, staff.email)
     staff_page.wait_for_load_state()
     staff_page.goto(f"/assessments/staff/rounds/{funding_round.pk}/ranking/")
-    assert staff_page.get_by_role("heading", name="Ranking").is_visible()
+    expect(staff_page.get_by_role("heading", name="Ranking")).to_be_visible()
     row = staff_page.get_by_role("row", name=re.compile(bid.reference))
     assert "75.00" in row.inner_text()
     assert "Above" in row.inner_text()
     assert_accessible(staff_page)
     staff_page.goto(f"/assessments/staff/bids/{bid.reference}/")
-    assert staff_page.get_by_role("heading", name=bid.title).is_visible()
+    expect(staff_page.get_by_role("heading", name=bid.title)).to_be_visible()
     assert_accessible(staff_page)
     staff_page.goto(f"/assessments/staff/rounds/{funding_round.pk}/calibration/")
-    assert staff_page.get_by_role("row", name=re.compile("Helen Wright")).is_visible()
+    expect(staff_page.get_by_role("row", name=re.compile("Helen Wright"))).to_be_visible()
     assert_accessible(staff_page)
     staff_page.goto("/assessments/staff/")
     staff_page.get_by_role("link", name=f"Assignment and moderation for {funding_round.name}").click()
-    assert staff_page.get_by_role("heading", name="Assignment and moderation").is_visible()
+    expect(staff_page.get_by_role("heading", name="Assignment and moderation")).to_be_visible()
     assert_accessible(staff_page)

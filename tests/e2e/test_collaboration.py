@@ -14,7 +14,7 @@ from bids.choices import BidState, PartnerStatus, RoundState
 from bids.models import FundingRound
 from councils.choices import Role
 from tests.collaboration.conftest import seed_texts
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.conftest import check, sign_in
 from tests.factories import award, make_bid, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid
 
@@ -22,10 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache_and_inline_index(settings):
-    from django.core.cache import cache
-
-    cache.clear()
+def _inline_index(settings):
     settings.SIMILARITY_INDEX_INLINE = True
 
 
@@ -35,11 +32,6 @@ def published_round(code: str) -> FundingRound:
     FundingRound.objects.filter(pk=funding_round.pk).update(state=RoundState.PUBLISHED)
     funding_round.refresh_from_db()
     return funding_round
-
-
-def check(page) -> None:
-    assert "Sorry, there is a problem with the service" not in page.content()
-    assert_accessible(page)
 
 
 def test_councils_find_each_other_and_see_similar_work(new_page, councils):

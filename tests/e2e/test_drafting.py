@@ -6,22 +6,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, BidDocument
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.conftest import check, sign_in
 from tests.factories import make_round, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
-
-
-def check(page) -> None:
-    """Every drafting page must have no axe violations (and no server error)."""
-    assert "Sorry, there is a problem with the service" not in page.content()
-    assert_accessible(page)
 
 
 def save(page, name: str = "Save and continue") -> None:
@@ -31,7 +26,7 @@ def save(page, name: str = "Save and continue") -> None:
 
 def expect_error(page, message: str) -> None:
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert message in summary.inner_text()
     assert page.title().startswith("Error:")
     check(page)
@@ -61,7 +56,7 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     page.get_by_label(funding_round.name, exact=False).check()
     save(page, "Start bid")
     bid = Bid.objects.get()
-    assert page.get_by_role("heading", name="Untitled bid").is_visible()
+    expect(page.get_by_role("heading", name="Untitled bid")).to_be_visible()
     check(page)
 
     # About the project: a summary over the word limit is refused, everything typed is kept.
@@ -117,8 +112,8 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     # Type-ahead: typing alone (no Search press) fetches the results and announces how many match.
     page.get_by_label("Council name").fill("Unsigned")
     page.locator("#council-search-status").get_by_text("1 council found").wait_for(state="attached")
-    assert page.locator("#council-results").get_by_text("Unsignedshire Council").is_visible()
-    assert page.locator("#council-results").get_by_text("Not a signatory").is_visible()
+    expect(page.locator("#council-results").get_by_text("Unsignedshire Council")).to_be_visible()
+    expect(page.locator("#council-results").get_by_text("Not a signatory")).to_be_visible()
     assert page.get_by_role("button", name="Invite Unsignedshire Council").count() == 0
     check(page)
     page.get_by_role("link", name="Remove Partnerby Council").click()
@@ -206,13 +201,13 @@ def test_lead_drafts_partners_confirm_and_lead_submits(new_page, councils, setti
     page.get_by_label("I confirm this bid is submitted on behalf of").check()
     save(page, "Accept and submit bid")
     panel = page.locator(".govuk-panel--confirmation")
-    assert panel.is_visible()
+    expect(panel).to_be_visible()
     assert "Bid submitted" in panel.inner_text() and bid.reference in panel.inner_text()
     check(page)
 
     # The bid is read-only now, with its timeline; withdraw asks for a reason first.
     page.get_by_role("link", name="View your bid").click()
-    assert page.get_by_text("Submitted", exact=True).first.is_visible()
+    expect(page.get_by_text("Submitted", exact=True).first).to_be_visible()
     check(page)
     page.get_by_role("link", name="Withdraw this bid").click()
     check(page)
@@ -297,7 +292,7 @@ def test_returned_bid_conflicts_and_errors_are_accessible_and_it_can_be_resubmit
     page.goto(f"/bids/{bid.reference}/check/")
     page.get_by_label("I confirm this bid is submitted on behalf of").check()
     save(page, "Accept and submit bid")
-    assert page.locator(".govuk-panel--confirmation").is_visible()
+    expect(page.locator(".govuk-panel--confirmation")).to_be_visible()
     bid.refresh_from_db()
     assert bid.state == BidState.IN_REVIEW
     assert list(bid.history.values_list("transition", flat=True)) == ["submit", "return_for_changes", "submit"]

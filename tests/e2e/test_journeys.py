@@ -18,7 +18,7 @@ from bids.choices import PartnerStatus, Payer
 from bids.models import BidPartner
 from councils.choices import Role
 from notifications.models import Notification
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.conftest import check, sign_in
 from tests.factories import (
     award,
     make_bid,
@@ -34,18 +34,6 @@ from tests.factories.assessments import assign, make_assessor, make_in_review_bi
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-def check(page) -> None:
-    assert "Sorry, there is a problem with the service" not in page.content()
-    assert_accessible(page)
 
 
 def test_council_teams_see_why_and_what_before_they_act(new_page, councils, settings, tmp_path):

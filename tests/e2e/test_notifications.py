@@ -4,6 +4,7 @@ including their error states, without JavaScript being needed."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from notifications.choices import Event, Status
 from notifications.models import Notification
@@ -41,14 +42,14 @@ def test_a_council_member_reads_notifications_and_switches_reminders_off(new_pag
     sign_in(page, member.email)
 
     page.goto("/notifications/")
-    assert page.get_by_role("heading", name="Notifications", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Notifications", exact=True)).to_be_visible()
     assert page.locator(".govuk-tag", has_text="Unread").count() == 2
     assert_accessible(page)
 
     # The current choice is shown selected; clear it to send the form with nothing chosen.
     page.evaluate("document.querySelectorAll('input[name=reminder_emails]').forEach(i => { i.checked = false })")
     page.get_by_role("button", name="Save preference").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert "Select whether you want reminder emails" in page.content()
     assert_accessible(page)
 
@@ -57,7 +58,7 @@ def test_a_council_member_reads_notifications_and_switches_reminders_off(new_pag
     assert "We will not email you reminders" in page.content()
 
     page.get_by_role("link", name="LDF-R6-0001: your bid has been returned for changes").click()
-    assert page.get_by_role("heading", name="LDF-R6-0001: your bid has been returned for changes").is_visible()
+    expect(page.get_by_role("heading", name="LDF-R6-0001: your bid has been returned for changes")).to_be_visible()
     assert "Break the supplier costs down by phase." in page.content()
     assert_accessible(page)
     page.get_by_role("link", name="Back to notifications").click()
@@ -113,7 +114,7 @@ def test_staff_send_again_every_message_that_failed_since_an_outage_began(new_pa
     page.goto("/notifications/outbox/?status=failed_gave_up")
     assert "Gave up after retrying" in page.content()
     page.get_by_role("link", name="every message that failed since a date and time").click()
-    assert page.get_by_role("heading", name="Send failed messages again").is_visible()
+    expect(page.get_by_role("heading", name="Send failed messages again")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("Year").fill("")
@@ -128,7 +129,7 @@ def test_staff_send_again_every_message_that_failed_since_an_outage_began(new_pa
     page.get_by_label("Time").fill(f"{began:%H:%M}")
     page.get_by_label("Only those that gave up after retrying").check()
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="Send 2 failed messages again?").is_visible()
+    expect(page.get_by_role("heading", name="Send 2 failed messages again?")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("button", name="Send 2 messages again").click()

@@ -17,14 +17,6 @@ from tests.factories.assessments import make_in_review_bid, make_scored_bid
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The dashboard keeps its rendered content in the cache; start each test without any."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def test_staff_filter_open_award_and_see_the_dashboard_update(new_page):
     funding_round = make_round(code="E2", budget="500000")
     scored = make_in_review_bid(funding_round=funding_round, lead=make_council("E2S", "Scoredale"), amount="75000")

@@ -17,43 +17,16 @@ from councils.choices import Role
 from notifications.choices import Event
 from projects.choices import PaymentStatus, ProjectState, ReportState
 from projects.models import Project
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.conftest import check, fill_date, sign_in
 from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
-from tests.notifications.conftest import (  # noqa: F401 - the real worker and SMTP server, as fixtures
-    celery_app,
-    celery_config,
-    celery_worker,
-    celery_worker_parameters,
-    mailer,
-    smtp_settings,
-    smtp_sink,
-    wait_settled,
-)
 from tests.notifications.test_delivery_events import delivered
+from tests.real_services import wait_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-
-
-def check(page) -> None:
-    assert "Sorry, there is a problem with the service" not in page.content()
-    assert_accessible(page)
-
-
-def fill_date(page, prefix: str, day) -> None:
-    page.locator(f"#id_{prefix}_day").fill(str(day.day))
-    page.locator(f"#id_{prefix}_month").fill(str(day.month))
-    page.locator(f"#id_{prefix}_year").fill(str(day.year))
-
-
-def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, tmp_path):  # noqa: F811
+def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     staff = make_user(role=Role.PROGRAMME_STAFF, email="pat@fund.example.test", name="Pat Programme")
     staff2 = make_user(role=Role.PROGRAMME_STAFF, email="sam@fund.example.test", name="Sam Second")

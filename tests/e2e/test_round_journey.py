@@ -20,36 +20,16 @@ from bids.tasks import open_and_close_rounds
 from councils.choices import Role
 from notifications.choices import Event
 from notifications.services import preference_update
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.conftest import check, fill_date, sign_in
 from tests.factories import make_bid, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_assessor, score_all
-from tests.notifications.conftest import (  # noqa: F401 - the real worker and SMTP server, as fixtures
-    celery_app,
-    celery_config,
-    celery_worker,
-    celery_worker_parameters,
-    mailer,
-    smtp_settings,
-    smtp_sink,
-    wait_settled,
-)
 from tests.notifications.test_delivery_events import delivered
+from tests.real_services import wait_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def fill_moment(page, name: str, when) -> None:
-    local = timezone.localtime(when)
-    for part, value in (("day", local.day), ("month", local.month), ("year", local.year), ("time", f"{local:%H:%M}")):
-        page.locator(f"#id_{name}_{part}").fill(str(value))
-
-
-def check(page) -> None:
-    assert "Sorry, there is a problem with the service" not in page.content()
-    assert_accessible(page)
-
-
-def test_a_round_from_set_up_to_published_decisions(new_page, mailer):  # noqa: F811 - the fixture imported above
+def test_a_round_from_set_up_to_published_decisions(new_page, mailer):
     staff = make_user(role=Role.PROGRAMME_STAFF, email="staff@fund.example.test", name="Priya Shah")
     last_round = publish_decisions(make_round(code="R6", budget="2000000"), by=staff)
     wait_settled()  # last round's own emails (it closed) are not this journey's
@@ -68,9 +48,9 @@ def test_a_round_from_set_up_to_published_decisions(new_page, mailer):  # noqa: 
     expect(staff_page.locator("#copied-from")).to_contain_text(f"Starting from {last_round.name}")
     check(staff_page)
     staff_page.get_by_label("Name of the round").fill("Local Digital Fund Round 7")
-    fill_moment(staff_page, "opens_at", opens_at)
-    fill_moment(staff_page, "closes_at", opens_at + timedelta(days=30, hours=17))
-    fill_moment(staff_page, "assessment_deadline", opens_at + timedelta(days=60, hours=17))
+    fill_date(staff_page, "opens_at", opens_at, time=True)
+    fill_date(staff_page, "closes_at", opens_at + timedelta(days=30, hours=17), time=True)
+    fill_date(staff_page, "assessment_deadline", opens_at + timedelta(days=60, hours=17), time=True)
     staff_page.get_by_role("button", name="Set up the round").click()
     expect(staff_page.locator(".govuk-error-summary")).to_contain_text("Enter a short code, like R8")
     check(staff_page)

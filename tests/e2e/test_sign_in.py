@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from councils.choices import Role
 from tests.e2e.conftest import assert_accessible
@@ -30,7 +31,7 @@ def test_staff_set_up_an_authenticator_app_then_sign_in_with_its_code(new_page):
     page = new_page()
     password_step(page, staff.email)
     assert "/account/two-factor/set-up/" in page.url
-    assert page.get_by_role("heading", name="Set up your authenticator app").is_visible()
+    expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
     # The QR code is an image the CSP allows (served by the service) and it has loaded.
     assert page.evaluate("document.querySelector('img.app-qr-code').naturalWidth") > 0
     assert re.fullmatch(r"[A-Z2-7 ]+", page.locator("#secret-key").inner_text().strip())
@@ -38,13 +39,13 @@ def test_staff_set_up_an_authenticator_app_then_sign_in_with_its_code(new_page):
 
     page.get_by_label("Code from your authenticator app").fill("12")
     page.get_by_role("button", name="Continue").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
     page.get_by_label("Code from your authenticator app").fill(totp_code(device))
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", name="Save your recovery codes").is_visible()
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
     assert page.locator(".app-recovery-codes li").count() == 10
     assert_accessible(page)
     page.get_by_role("link", name="I have saved my recovery codes").click()
@@ -60,7 +61,7 @@ def test_staff_set_up_an_authenticator_app_then_sign_in_with_its_code(new_page):
     assert "The code is not correct or has expired" in again.content()
     assert_accessible(again)
     again.get_by_role("link", name="I cannot use my authenticator app").click()
-    assert again.get_by_role("heading", name="Use a recovery code").is_visible()
+    expect(again.get_by_role("heading", name="Use a recovery code")).to_be_visible()
     assert_accessible(again)
 
 
@@ -70,7 +71,7 @@ def test_the_lock_out_page_says_when_to_try_again(new_page):
     for _ in range(10):
         password_step(page, member.email, "not-the-password")
     password_step(page, member.email)
-    assert page.get_by_role("heading", name="Sign-in is locked for 15 minutes").is_visible()
+    expect(page.get_by_role("heading", name="Sign-in is locked for 15 minutes")).to_be_visible()
     assert "You can try again after" in page.content()
     assert_accessible(page)
 

@@ -1,6 +1,7 @@
 """The base layout in a real browser: GOV.UK assets load and the sign-in page has no axe violations."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.factories import make_council, make_user
@@ -18,7 +19,7 @@ def test_sign_in_page_is_styled_and_accessible_including_errors(new_page):
     assert page.request.get("/assets/fonts/light-94a07e06a1-v2.woff2").status == 200
     assert_accessible(page)
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert "Enter your email address" in page.content()
     assert_accessible(page)
 
@@ -28,5 +29,5 @@ def test_council_member_signs_in_and_lands_on_their_bids(new_page):
     page = new_page()
     sign_in(page, user.email)
     page.wait_for_url("**/bids/")
-    assert page.get_by_role("heading", name="Your bids").is_visible()
+    expect(page.get_by_role("heading", name="Your bids")).to_be_visible()
     assert_accessible(page)

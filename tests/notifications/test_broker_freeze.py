@@ -24,7 +24,7 @@ from notifications.choices import Status
 from notifications.models import Notification
 from tests.conftest import REQUIRE_REAL_SERVICES
 from tests.factories import make_bid, make_user
-from tests.notifications.conftest import free_port
+from tests.real_services import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

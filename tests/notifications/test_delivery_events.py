@@ -30,7 +30,7 @@ from tests.factories import (
     start_assessing,
 )
 from tests.factories.assessments import assign, make_assessor, make_scored_bid, make_staff, score_all
-from tests.notifications.conftest import body_html, body_text, site_paths, wait_for, wait_settled
+from tests.real_services import body_html, body_text, site_paths, wait_for, wait_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,7 +22,7 @@ from notifications.models import Notification
 from notifications.services import notification_deliver, notification_sweep, notify
 from notifications.tasks import deliver_notification
 from tests.factories import make_submitted_bid, make_user
-from tests.notifications.conftest import SmtpSink, free_port, wait_for, wait_settled
+from tests.real_services import SmtpSink, free_port, wait_for, wait_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,24 +14,13 @@ from projects import services
 from projects.models import Project
 from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
-from tests.notifications.conftest import (  # noqa: F401 - the real worker and SMTP server, as fixtures
-    body_text,
-    celery_app,
-    celery_config,
-    celery_worker,
-    celery_worker_parameters,
-    mailer,
-    site_paths,
-    smtp_settings,
-    smtp_sink,
-    wait_settled,
-)
 from tests.notifications.test_delivery_events import delivered
+from tests.real_services import body_text, site_paths, wait_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_every_step_is_emailed_once_to_the_right_people(mailer, settings, tmp_path):  # noqa: F811
+def test_every_step_is_emailed_once_to_the_right_people(mailer, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     staff = make_user(role=Role.PROGRAMME_STAFF, email="pat@fund.example.test")
     staff2 = make_user(role=Role.PROGRAMME_STAFF, email="sam@fund.example.test")
