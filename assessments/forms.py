@@ -8,6 +8,10 @@ from assessments.choices import SCORE_MEANINGS, Recommendation, Score
 from assessments.conditions import MIN_JUSTIFICATION_WORDS
 from bids.models import Criterion
 
+# The scale, as the score radios' hints and the page's "What the scores mean".
+SCALE_HINTS = {str(score.value): SCORE_MEANINGS[score] for score in Score}
+SCALE = [(f"{score.value} {score.label}", SCORE_MEANINGS[score]) for score in Score]
+
 
 class DeclarationForm(forms.Form):
     conflict = forms.ChoiceField(
@@ -22,6 +26,10 @@ class DeclarationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="For example, you advised one of the councils on this project, or a close relative works there",
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["conflict"].inline = False  # two long answers: stacked
 
 
 class ScoringForm(forms.Form):
@@ -50,7 +58,7 @@ class ScoringForm(forms.Form):
         for criterion in criteria:
             self.fields[f"score_{criterion.pk}"] = forms.TypedChoiceField(
                 label=f"Score for {criterion.name.lower()}",
-                choices=[(score.value, score.label) for score in Score],
+                choices=[(score.value, f"{score.value} {score.label}") for score in Score],
                 coerce=int,
                 empty_value=None,
                 required=False,
@@ -61,6 +69,8 @@ class ScoringForm(forms.Form):
                     )
                 },
             )
+            self.fields[f"score_{criterion.pk}"].option_hints = SCALE_HINTS
+            self.fields[f"score_{criterion.pk}"].small = True
             self.fields[f"justification_{criterion.pk}"] = forms.CharField(
                 label=f"Justification for your {criterion.name.lower()} score",
                 help_text=(
@@ -74,29 +84,15 @@ class ScoringForm(forms.Form):
         self.order_fields([name for name in self.fields if name not in ("recommendation", "comments")])
 
     def criterion_rows(self) -> list[dict]:
-        """What the template needs per criterion: the criterion, its two fields and the scale with meanings."""
-        rows = []
-        for criterion in self.criteria:
-            score_field = self[f"score_{criterion.pk}"]
-            current = score_field.value()
-            rows.append(
-                {
-                    "criterion": criterion,
-                    "score": score_field,
-                    "justification": self[f"justification_{criterion.pk}"],
-                    "choices": [
-                        {
-                            "value": score.value,
-                            "label": score.label,
-                            "meaning": SCORE_MEANINGS[score],
-                            "id": score_field.auto_id if index == 0 else f"{score_field.auto_id}-{index}",
-                            "checked": str(current) == str(score.value),
-                        }
-                        for index, score in enumerate(Score)
-                    ],
-                }
-            )
-        return rows
+        """What the template needs per criterion: the criterion and its two fields."""
+        return [
+            {
+                "criterion": criterion,
+                "score": self[f"score_{criterion.pk}"],
+                "justification": self[f"justification_{criterion.pk}"],
+            }
+            for criterion in self.criteria
+        ]
 
     def scores(self) -> dict[int, dict]:
         return {
@@ -125,9 +121,16 @@ class AssignForm(forms.Form):
         error_messages={"required": "Select an assessor to assign", "invalid_choice": "Select an assessor to assign"},
     )
 
-    def __init__(self, *args: object, choices: list[tuple[int, str]], **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, choices: list[tuple[int, str]], hints: dict[str, str] | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.offer(choices, hints)
+
+    def offer(self, choices: list[tuple[int, str]], hints: dict[str, str] | None = None) -> None:
         self.fields["assessor"].choices = choices
+        self.fields["assessor"].option_hints = hints or {}
+        self.fields["assessor"].small = True
 
 
 class ModerationForm(forms.Form):

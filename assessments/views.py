@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import selectors, services
-from assessments.choices import ACTIVE_STATES, AssessmentState, Score
+from assessments.choices import ACTIVE_STATES, AssessmentState
 from assessments.forms import (
+    SCALE,
     AssignForm,
     DeclarationForm,
     ModerationForm,
@@ -165,7 +166,7 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
             "assessment": assessment,
             "bid": bid,
             "form": form,
-            "scale": list(Score),
+            "scale": SCALE,
             # The project's earlier phases (round, amount, outcome), public once funded.
             "lineage": bid_lineage(bid=bid, user=request.user),
             "clarifications": bid_clarifications(bid=bid),
@@ -240,8 +241,19 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
     bid = selectors.staff_bid_get(reference=reference)
     suggestions = selectors.assessor_suggestions(bid=bid)
     eligible = [s for s in suggestions if not s.reason]
+    # The eligible assessors are offered, fewest assessments in the round first (also after a refused POST,
+    # which accepted any active assessor so the service could say why not).
+    offered = {
+        "choices": [(s.assessor.pk, s.assessor.full_name) for s in eligible],
+        "hints": {
+            str(s.assessor.pk): f"{plural(s.workload, 'assessment')} in this round{' (suggested)' if i == 0 else ''}"
+            for i, s in enumerate(eligible)
+        },
+    }
     if assign_form is None:
-        assign_form = AssignForm(choices=[(s.assessor.pk, s.assessor.full_name) for s in eligible])
+        assign_form = AssignForm(**offered)
+    else:
+        assign_form.offer(**offered)
     active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
     scoring = selectors.bid_scoring(bid=bid)
     return render(

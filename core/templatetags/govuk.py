@@ -78,6 +78,22 @@ _CONTROL_CLASSES = (
 )
 
 
+def _options(field: forms.BoundField) -> list[dict]:
+    """A radio or checkbox field's options: the first takes the field's id (the error summary links to it), the
+    others `<id>-<n>`; each with its hint when the field has `option_hints` (value → hint)."""
+    hints = getattr(field.field, "option_hints", {})
+    return [
+        {
+            "id": field.auto_id if index == 0 else f"{field.auto_id}-{index}",
+            "value": option.data["value"],
+            "label": option.choice_label,
+            "checked": option.data["selected"],
+            "hint": hints.get(str(option.data["value"]), ""),
+        }
+        for index, option in enumerate(field.subwidgets)
+    ]
+
+
 @register.simple_tag
 def govuk_field(
     field: forms.BoundField, label_class: str = "govuk-label--s", width: str = "", heading: bool = False
@@ -98,6 +114,11 @@ def govuk_field(
 
     if isinstance(widget, forms.RadioSelect):  # CheckboxSelectMultiple is one too
         context["kind"] = "checkboxes" if isinstance(widget, forms.CheckboxSelectMultiple) else "radios"
+        context["small"] = getattr(field.field, "small", False)
+        context["options"] = _options(field)
+        # GOV.UK: two short answers sit side by side; a field with `inline = False` keeps them stacked.
+        two_short = len(context["options"]) == 2 and not context["small"]
+        context["inline"] = context["kind"] == "radios" and getattr(field.field, "inline", two_short)
         return field.render("components/field_choices.html", context)
     if isinstance(widget, forms.CheckboxInput):
         return field.render("components/field_checkbox.html", context)
@@ -118,6 +139,21 @@ def govuk_field(
         attrs["aria-describedby"] = " ".join(described)
     context["control"] = field.as_widget(attrs=attrs)
     return field.render(template_name, context)
+
+
+@register.simple_tag
+def table_head(*headers: str) -> SafeString:
+    """A GOV.UK table's head: one column header per argument, "Amount|numeric" for a right-aligned number column
+    and "Actions|hidden" for one named for screen readers only."""
+    cells = []
+    for header in headers:
+        text, _, kind = header.partition("|")
+        numeric = " govuk-table__header--numeric" if kind == "numeric" else ""
+        content = format_html('<span class="govuk-visually-hidden">{}</span>', text) if kind == "hidden" else text
+        cells.append(format_html('<th scope="col" class="govuk-table__header{}">{}</th>', numeric, content))
+    return format_html(
+        '<thead class="govuk-table__head"><tr class="govuk-table__row">{}</tr></thead>', mark_safe("".join(cells))
+    )
 
 
 @register.filter
