@@ -1,0 +1,100 @@
+"""Every page of the service, for every kind of person who may see it, in real Chromium: axe-core finds no
+WCAG 2.2 AA violation, and no page breaks the Content-Security-Policy.
+
+The pages and who may open them come from the permission matrix (`tests/test_permission_matrix.py`: every named
+route, each actor, their own and other people's objects), on its world of a returned draft with partners of every
+status, assessments in every state, a project in delivery and so on. For each route and object, one person of
+each kind allowed (a council member, an assessor, programme staff, anyone) opens it; answers that are not HTML
+pages (CSV, PDF, JSON, images, redirects) are left out. The journeys (`test_*_journey.py`) check the pages'
+error states and what they say; this checks that none is left out.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.e2e.conftest import axe_violations
+from tests.test_permission_matrix import (
+    ACTORS,
+    ANONYMOUS,
+    ASSESSORS,
+    COUNCILS,
+    MATRIX,
+    STAFF,
+    _build,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# One person of each kind opens each page: what a page shows differs most between these.
+KINDS = (COUNCILS, ASSESSORS, STAFF, frozenset({ANONYMOUS}))
+
+
+def pages(world) -> list[tuple[str, str]]:
+    """(actor, URL) for every route, object and kind of person allowed to GET it."""
+    found = []
+    for name, route in sorted(MATRIX.items()):
+        if route.get is None or name.startswith("admin:"):
+            continue
+        for target, allowed in route.get.items():
+            for kind in KINDS:
+                actor = next((a for a in ACTORS if a in allowed and a in kind), None)
+                if actor is not None:
+                    found.append((actor, reverse(name, kwargs=route.kwargs(world, actor, target) or None)))
+    return found
+
+
+def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    world = _build()
+    clients, contexts = {}, {}
+    for actor in ACTORS:
+        clients[actor] = Client()
+        if actor != ANONYMOUS:
+            clients[actor].force_login(world.users[actor])  # past the second step too (tests/conftest.py)
+    csp_errors: list[str] = []
+    failures: list[str] = []
+    checked = 0
+    try:
+        for actor, url in pages(world):
+            response = clients[actor].get(url)
+            if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+                continue  # a file, the API, or a redirect: no page to check
+            if actor not in contexts:
+                context = browser.new_context(base_url=live_server.url)
+                context.set_default_timeout(15_000)
+                if actor != ANONYMOUS:
+                    session = clients[actor].cookies["sessionid"]
+                    context.add_cookies([{"name": "sessionid", "value": session.value, "url": live_server.url}])
+                page = context.new_page()
+                page.on(
+                    "console",
+                    lambda message: (
+                        message.type == "error"
+                        and "Content Security Policy" in message.text
+                        and csp_errors.append(message.text)
+                    ),
+                )
+                contexts[actor] = page
+            page = contexts[actor]
+            page.goto(url)
+            if urlsplit(page.url).path != urlsplit(url).path:
+                failures.append(f"{url} as {actor}: the browser was sent to {page.url}")
+                continue
+            if "Sorry, there is a problem with the service" in page.content():
+                failures.append(f"{url} as {actor}: the error page")
+                continue
+            violations = axe_violations(page)
+            if violations:
+                failures.append(f"{url} as {actor}: {violations}")
+            checked += 1
+    finally:
+        for page in contexts.values():
+            page.context.close()
+    assert checked > 100, f"only {checked} pages were checked: has the permission matrix lost its pages?"
+    assert not failures, "\n".join(failures)
+    assert not csp_errors, csp_errors
