@@ -74,10 +74,10 @@ def test_a_temporary_smtp_failure_is_retried_with_growing_backoff_then_delivered
     assert len(timed_sink.to(user.email)) == 1
     assert timed_sink.data_attempts == 3
     first_wait, second_wait = (b - a for a, b in zip(timed_sink.times, timed_sink.times[1:], strict=False))
-    # NOTIFICATIONS_RETRY_BACKOFF = 0.2 s in the tests: 0.2 s, then 0.4 s.
+    # Each wait is at least the backoff scheduled for it, which doubles (NOTIFICATIONS_RETRY_BACKOFF = 0.2 s in
+    # the tests: 0.2 s, then 0.4 s). Lower bounds only: a busy machine makes a wait longer, never shorter.
     assert first_wait >= 0.18
     assert second_wait >= 0.38
-    assert second_wait > first_wait
 
 
 def test_a_temporary_failure_that_never_clears_fails_after_the_configured_attempts(
