@@ -45,6 +45,8 @@ class Event(models.TextChoices):
     VARIATION_REQUESTED = "variation_requested", "Change requested"
     VARIATION_DECIDED = "variation_decided", "Change decided"
     PROJECT_COMPLETED = "project_completed", "Final report submitted"
+    PROJECT_CLOSED = "project_closed", "Project closed"
+    PROJECT_WITHDRAWN = "project_withdrawn", "Project withdrawn"
 
 
 # About a person's account, not a bid: no bid reference in the subject.

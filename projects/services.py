@@ -57,6 +57,7 @@ from projects.selectors import (
     certify_refusal,
     project_certifier_user,
     project_lead_members,
+    project_partner_members,
     project_snapshot,
     report_due_dates,
     scheduled_total,
@@ -774,18 +775,32 @@ def project_complete(*, project: Project, by: User) -> Project:
 
 
 def project_close(*, project: Project, by: User) -> Project:
+    """Staff close a completed project; its councils are told."""
     with transaction.atomic():
         locked = _lock(project)
         PROJECT_MACHINE.run(locked, "close", by=by)
+        _tell_councils(locked, Event.PROJECT_CLOSED)
     return locked
 
 
 def project_withdraw(*, project: Project, by: User, reason: str) -> Project:
+    """Staff withdraw a project, with the reason, which its councils are told: no more payments are made."""
     reason = required_text(reason, "Enter why the project is withdrawn", "reason")
     with transaction.atomic():
         locked = _lock(project)
         PROJECT_MACHINE.run(locked, "withdraw", by=by, note=reason, reason=reason)
+        _tell_councils(locked, Event.PROJECT_WITHDRAWN, reason=reason)
     return locked
+
+
+def _tell_councils(project: Project, event: str, **context: object) -> None:
+    """The project's lead and partner members hear of `event` (once: keyed by the event and the project)."""
+    notify(
+        event=event,
+        recipients=[*project_lead_members(project=project), *project_partner_members(project=project)],
+        context={**project_snapshot(project=project), **context},
+        key=f"{event}:{project.pk}",
+    )
 
 
 def reuse_record(*, project: Project, by: User, council: Council, note: str) -> Reuse:

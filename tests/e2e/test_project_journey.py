@@ -228,6 +228,8 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     staff_page.get_by_role("button", name="Close the project").click()
     expect(staff_page.locator("#project-state")).to_have_text("Closed")
     check(staff_page)
+    closed = delivered(mailer, Event.PROJECT_CLOSED, [lead, officer, *partner_members])
+    assert "project closed" in closed[lead.email]["Subject"]
 
     # Another council says it reuses the outputs.
     other_page = new_page()
@@ -265,6 +267,7 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
         Event.VARIATION_REQUESTED: staff_count,
         Event.VARIATION_DECIDED: leads,
         Event.PROJECT_COMPLETED: staff_count,
+        Event.PROJECT_CLOSED: leads + len(partner_members),
     }
     sent: dict[str, int] = {}
     for message in mailer.messages:

@@ -84,6 +84,10 @@ def test_every_step_is_emailed_once_to_the_right_people(mailer, settings, tmp_pa
     services.project_complete(project=project, by=lead)
     delivered(mailer, Event.PROJECT_COMPLETED, [staff, staff2])
     services.reuse_record(project=project, by=other, council=other_council, note="We use it")
+    services.project_close(project=project, by=staff)
+    partner_members = [partner.council.members.first() for partner in bid.partners.all()]
+    closed = delivered(mailer, Event.PROJECT_CLOSED, [lead, officer, *partner_members])[lead.email]
+    assert f"/projects/{project.reference}/" in site_paths(closed)
 
     wait_settled()
     sent: dict[str, int] = {}
@@ -103,4 +107,31 @@ def test_every_step_is_emailed_once_to_the_right_people(mailer, settings, tmp_pa
         Event.VARIATION_REQUESTED: 2,
         Event.VARIATION_DECIDED: 2,
         Event.PROJECT_COMPLETED: 2,
+        Event.PROJECT_CLOSED: 2 + partners,
     }
+
+
+def test_a_withdrawn_project_s_councils_hear_why(mailer, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    staff = make_user(role=Role.PROGRAMME_STAFF, email="pat@fund.example.test")
+    lead_council = make_council("PWL", "Leadshire")
+    lead = make_user(councils=[lead_council], email="lead@leadshire.example.test")
+    funding_round = make_round(code="PW", budget="500000")
+    bid = make_scored_bid(
+        funding_round=funding_round,
+        bid=make_in_review_bid(funding_round=funding_round, lead=lead_council, by=lead, amount="60000"),
+    )
+    award(bid, amount="60000", by=staff)
+    publish_decisions(funding_round, by=staff)
+    wait_settled()
+    project = Project.objects.get(bid=bid)
+    partner_members = [partner.council.members.first() for partner in bid.partners.all()]
+
+    services.project_withdraw(project=project, by=staff, reason="The lead council can no longer deliver it.")
+
+    told = delivered(mailer, Event.PROJECT_WITHDRAWN, [lead, *partner_members])
+    message = told[lead.email]
+    assert "project withdrawn" in message["Subject"] and project.reference in message["Subject"]
+    assert "The lead council can no longer deliver it." in body_text(message)
+    assert "No more payments will be made" in body_text(message)
+    assert f"/projects/{project.reference}/" in site_paths(message)
