@@ -16,6 +16,12 @@ pytest_plugins = ("celery.contrib.pytest", "tests.real_services")
 REQUIRE_REAL_SERVICES = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 
 
+def pytest_collection_modifyitems(items):
+    """The browser tests are the longest: run them first, so that with one process a CPU (pytest-xdist) the short
+    tests fill in at the end instead of one process finishing a long journey while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness (~0.3 s a user) would dominate the suite; tests need no such strength."""
