@@ -451,6 +451,12 @@ class VariationRowSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField()
 
 
+class BudgetLineSerializer(serializers.Serializer):
+    description = serializers.CharField()
+    payer = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class MoneySerializer(serializers.Serializer):
     awarded = serializers.DecimalField(max_digits=14, decimal_places=2)
     scheduled = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -464,6 +470,7 @@ class ProjectDeliverySerializer(serializers.Serializer):
     offer_conditions = serializers.CharField()
     accepted_at = serializers.DateTimeField()
     money = MoneySerializer()
+    budget_lines = BudgetLineSerializer(many=True)
     milestones = MilestoneSerializer(many=True)
     reports = ReportRowSerializer(many=True)
     changes = VariationRowSerializer(source="variations", many=True)
@@ -484,7 +491,8 @@ class ProjectFilterSerializer(serializers.Serializer):
 class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     """Funded projects. Anyone (no sign-in needed) gets the public record of every project, as on /funded/:
     state, award, partners, outputs and the councils reusing them. A project's own councils and programme staff
-    also get its delivery (`delivery`: the offer, money, milestones and payments, reports, changes), as on the
+    also get its delivery (`delivery`: the offer, money, budget lines, milestones and payments, reports,
+    changes), as on the
     project's pages, from the same rule (`projects.view_project`). `?mine=true` lists only those projects."""
 
     permission_classes = [AllowAny]
@@ -528,6 +536,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
                 "offer_conditions": project.offer_conditions,
                 "accepted_at": project.accepted_at,
                 "money": overview["money"],
+                "budget_lines": overview["budget_lines"],
                 "milestones": overview["milestones"],
                 "reports": overview["reports"],
                 "variations": overview["variations"],

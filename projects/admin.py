@@ -6,6 +6,7 @@ from django.contrib import admin
 
 from core.admin import HistoryInline, ReadOnlyAdmin
 from projects.models import (
+    BudgetLine,
     Milestone,
     MonitoringReport,
     Payment,
@@ -44,6 +45,12 @@ class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["project", "milestone", "amount", "status", "proposed_by", "approved_by", "paid_on"]
     list_filter = ["status"]
     list_select_related = ["project", "milestone", "proposed_by", "approved_by"]
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(ReadOnlyAdmin):
+    list_display = ["project", "description", "payer", "amount"]
+    list_select_related = ["project"]
 
 
 for model in (Milestone, ProjectCertifier, ProjectOutput, ProjectTransition, ReportTransition, Reuse, Variation):

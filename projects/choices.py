@@ -40,6 +40,7 @@ class Rag(TaggedChoices):
 class VariationKind(models.TextChoices):
     DATES = "dates", "Change milestone dates"
     MONEY = "money", "Move money between payments"
+    BUDGET = "budget", "Move money between budget lines"
     SCOPE = "scope", "Change the scope"
 
 

@@ -87,11 +87,20 @@ class MessageForm(forms.Form):
 class VariationForm(DateInputsMixin, forms.Form):
     reasons = forms.CharField(label="Why do you need this change?", widget=forms.Textarea(attrs={"rows": 5}))
 
-    def __init__(self, *args: Any, kind: str, milestones: list, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, milestones: list, budget_lines: list = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reasons"].required = False
         self.kind = kind
         self.rows: list[dict] = []
+        if kind == VariationKind.BUDGET:
+            for line in budget_lines:
+                name = f"line_{line.pk}"
+                self.fields[name] = forms.CharField(
+                    label=f"{line.description} ({line.get_payer_display().lower()}, now £{line.amount:,.2f})",
+                    required=False,
+                    max_length=30,
+                )
+                self.rows.append({"line": line, "name": name, "field": self[name]})
         for milestone in milestones:
             if kind == VariationKind.DATES:
                 name = f"date_{milestone.pk}"
@@ -118,7 +127,7 @@ class VariationForm(DateInputsMixin, forms.Form):
         data = self.cleaned_data
         if self.kind == VariationKind.DATES:
             return {name.split("_", 1)[1]: data.get(name) for name in self.date_inputs}
-        if self.kind == VariationKind.MONEY:
+        if self.kind in (VariationKind.MONEY, VariationKind.BUDGET):
             return {row["name"].split("_", 1)[1]: data.get(row["name"]) or "" for row in self.rows}
         return {"scope": data.get("scope", "")}
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
+from bids.choices import Payer
 from bids.models import Bid
 from core.models import TransitionRecord
 from councils.models import Council
@@ -283,14 +284,32 @@ class ReportTransition(TransitionRecord):
         return f"{self.report_id}: {self.source_state} → {self.target_state}"
 
 
+class BudgetLine(models.Model):
+    """One line of the project's budget: at the offer, a copy of the bid's cost lines (the bid stays as it was
+    assessed); afterwards changed only by an approved change (a variation) that moves money between lines."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
+    payer = models.CharField(max_length=20, choices=Payer.choices)
+    payer_council = models.ForeignKey(Council, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    description = models.CharField(max_length=300)
+    amount = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        ordering = ["project", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.description}: £{self.amount:,.2f}"
+
+
 class Variation(models.Model):
-    """A change the lead council asks for: new milestone dates, money moved between payments, or scope. When
-    staff approve it, its `changes` are applied to the schedule in the same transaction."""
+    """A change the lead council asks for: new milestone dates, money moved between payments or between budget
+    lines, or scope. When staff approve it, its `changes` are applied in the same transaction."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="variations")
     kind = models.CharField(max_length=20, choices=VariationKind.choices)
     reasons = models.TextField()
-    # dates: {"<milestone id>": "YYYY-MM-DD"}; money: {"<payment id>": "amount"}; scope: {"scope": "new scope"}
+    # dates: {"<milestone id>": "YYYY-MM-DD"}; money: {"<payment id>": "amount"}; budget: {"<budget line id>":
+    # "amount"}; scope: {"scope": "new scope"}
     changes = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=20, choices=VariationStatus.choices, default=VariationStatus.REQUESTED, db_index=True

@@ -100,6 +100,7 @@ def project_overview(*, project: Project) -> dict:
     variations = list(project.variations.select_related("requested_by", "decided_by").order_by("-requested_at"))
     outputs = list(project.outputs.all())
     reuses = list(project.reuses.select_related("council"))
+    budget_lines = list(project.budget_lines.select_related("payer_council"))
     now = today()
     for report in reports:
         report.is_overdue = report.state == ReportState.DRAFT and report.due_date < now
@@ -109,6 +110,8 @@ def project_overview(*, project: Project) -> dict:
         "variations": variations,
         "outputs": outputs,
         "reuses": reuses,
+        "budget_lines": budget_lines,
+        "budget_total": sum((line.amount for line in budget_lines), Decimal("0")),
         "money": project_money(project=project),
     }
 

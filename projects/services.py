@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -42,6 +42,7 @@ from projects.choices import (
     VariationStatus,
 )
 from projects.models import (
+    BudgetLine,
     Milestone,
     MonitoringReport,
     Payment,
@@ -156,6 +157,7 @@ def project_create_for_award(*, bid: Bid, by: User | None) -> Project | None:
             award_amount=bid.award_amount,
             offer_conditions=bid.award_conditions,
         )
+        budget_lines_copy(project=project)
         ProjectTransition.objects.create(
             project=project,
             transition="offer",
@@ -175,6 +177,20 @@ def project_create_for_award(*, bid: Bid, by: User | None) -> Project | None:
             key=f"{Event.OFFER_MADE}:{project.pk}",
         )
     return project
+
+
+def budget_lines_copy(*, project: Project) -> list[BudgetLine]:
+    """The project's budget starts as the bid's cost lines, copied (the bid stays as it was assessed)."""
+    return BudgetLine.objects.bulk_create(
+        BudgetLine(
+            project=project,
+            payer=line.payer,
+            payer_council_id=line.payer_council_id,
+            description=line.description,
+            amount=line.amount,
+        )
+        for line in project.bid.cost_lines.order_by("pk")
+    )
 
 
 def projects_create_for_round(*, funding_round: FundingRound, by: User | None = None) -> list[Project]:
@@ -594,50 +610,100 @@ def report_return(*, report: MonitoringReport, by: User, message: str) -> Monito
 # --- Changes (variations) -------------------------------------------------------------------------------------
 
 
-def _date_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
-    milestones = {str(m.pk): m for m in project.milestones.all()}
-    clean: dict[str, str] = {}
+def _changed(
+    rows: Mapping[str, object],
+    changes: Mapping[str, object],
+    *,
+    read: Callable[[str, object], object],
+    current: Callable[[object], object],
+    whose: str,
+    none_changed: str,
+) -> dict[str, object]:
+    """The new values a change asks for, by row id: each read by `read(key, value)` (which explains a bad one),
+    blanks and values equal to the row's `current` one left out. Refused for rows not of the project (`whose`)
+    or when nothing changes (`none_changed`)."""
+    clean: dict[str, object] = {}
     for key, value in changes.items():
-        if key not in milestones:
-            raise ApplicationError("Choose milestones of this project")
+        if key not in rows:
+            raise ApplicationError(f"Choose {whose} of this project")
         if value in (None, ""):
             continue
-        if not isinstance(value, date):
-            try:
-                value = date.fromisoformat(str(value))
-            except ValueError as error:
-                raise _field_error("Enter real dates", f"date_{key}") from error
-        if value != milestones[key].due_date:
-            clean[key] = value.isoformat()
+        value = read(key, value)
+        if value != current(rows[key]):
+            clean[key] = value
     if not clean:
-        raise _field_error("Enter at least one new milestone date", "changes")
+        raise _field_error(none_changed, "changes")
     return clean
+
+
+def _read_date(key: str, value: object) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as error:
+        raise _field_error("Enter real dates", f"date_{key}") from error
+
+
+def _date_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
+    milestones = {str(m.pk): m for m in project.milestones.all()}
+    clean = _changed(
+        milestones,
+        changes,
+        read=_read_date,
+        current=lambda milestone: milestone.due_date,
+        whose="milestones",
+        none_changed="Enter at least one new milestone date",
+    )
+    return {key: value.isoformat() for key, value in clean.items()}
 
 
 def _money_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
     payments = {str(p.pk): p for p in project.payments.select_related("milestone")}
-    clean: dict[str, str] = {}
-    for key, value in changes.items():
-        if key not in payments:
-            raise ApplicationError("Choose payments of this project")
-        if value in (None, ""):
-            continue
-        amount = _amount(value, field=f"amount_{key}")
-        if amount != payments[key].amount:
-            if payments[key].status != PaymentStatus.SCHEDULED:
-                raise _field_error(
-                    f"The payment for {payments[key].milestone.title} is under way, so it cannot move",
-                    f"amount_{key}",
-                )
-            clean[key] = str(amount)
-    if not clean:
-        raise _field_error("Enter at least one new payment amount", "changes")
-    total = sum(
-        (Decimal(clean[key]) if key in clean else payment.amount for key, payment in payments.items()),
-        Decimal("0"),
+    clean = _changed(
+        payments,
+        changes,
+        read=lambda key, value: _amount(value, field=f"amount_{key}"),
+        current=lambda payment: payment.amount,
+        whose="payments",
+        none_changed="Enter at least one new payment amount",
     )
-    _check_total(project, total)
-    return clean
+    for key in clean:
+        if payments[key].status != PaymentStatus.SCHEDULED:
+            raise _field_error(
+                f"The payment for {payments[key].milestone.title} is under way, so it cannot move", f"amount_{key}"
+            )
+    _check_total(project, sum((clean.get(key, p.amount) for key, p in payments.items()), Decimal("0")))
+    return {key: str(amount) for key, amount in clean.items()}
+
+
+def _read_line_amount(key: str, value: object) -> Decimal:
+    amount = _amount(value, field=f"line_{key}")
+    if amount < 0:
+        raise _field_error("An amount cannot be less than £0", f"line_{key}")
+    return amount
+
+
+def _budget_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
+    """New amounts for budget lines: money moves between them, so together they still come to what they do now."""
+    lines = {str(line.pk): line for line in project.budget_lines.all()}
+    clean = _changed(
+        lines,
+        changes,
+        read=_read_line_amount,
+        current=lambda line: line.amount,
+        whose="budget lines",
+        none_changed="Enter at least one new amount",
+    )
+    now = sum((line.amount for line in lines.values()), Decimal("0"))
+    new = sum((clean.get(key, line.amount) for key, line in lines.items()), Decimal("0"))
+    if new != now:
+        raise _field_error(
+            f"The budget lines must still add up to {money(now, pence=True)}; the new amounts add up to "
+            f"{money(new, pence=True)}",
+            "changes",
+        )
+    return {key: str(amount) for key, amount in clean.items()}
 
 
 def _clean_changes(project: Project, kind: str, changes: Mapping[str, object]) -> dict[str, str]:
@@ -645,6 +711,8 @@ def _clean_changes(project: Project, kind: str, changes: Mapping[str, object]) -
         return _date_changes(project, changes)
     if kind == VariationKind.MONEY:
         return _money_changes(project, changes)
+    if kind == VariationKind.BUDGET:
+        return _budget_changes(project, changes)
     if kind == VariationKind.SCOPE:
         scope = required_text(str(changes.get("scope", "")), "Describe the new scope", "scope")
         return {"scope": scope}
@@ -687,6 +755,9 @@ def _apply(variation: Variation, project: Project) -> None:
     elif variation.kind == VariationKind.MONEY:
         for pk, value in changes.items():
             Payment.objects.filter(pk=int(pk), project=project).update(amount=Decimal(value))
+    elif variation.kind == VariationKind.BUDGET:
+        for pk, value in changes.items():
+            BudgetLine.objects.filter(pk=int(pk), project=project).update(amount=Decimal(value))
 
 
 def _decide(variation: Variation, by: User, approve: bool, reason: str) -> Variation:

@@ -4,6 +4,8 @@ re-renders the page with what was typed, a GOV.UK error summary and HTTP 400, an
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bids.models import FundingRound
 from core.exceptions import ApplicationError
-from core.formatting import money
+from core.formatting import govuk_date, money
 from core.forms import apply_problems, date_initial
 from core.views import staff_required
 from councils.models import Council
@@ -272,8 +274,16 @@ def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
     if kind not in VariationKind.values:
         return render(request, "projects/variation_kind.html", _context(request, project, kinds=VariationKind.choices))
     milestones = milestones_with_payments(project=project)
-    form = VariationForm(_posted(request), kind=kind, milestones=milestones)
-    context = _context(request, project, form=form, kind=kind, kind_label=VariationKind(kind).label)
+    lines = list(project.budget_lines.all())
+    form = VariationForm(_posted(request), kind=kind, milestones=milestones, budget_lines=lines)
+    context = _context(
+        request,
+        project,
+        form=form,
+        kind=kind,
+        kind_label=VariationKind(kind).label,
+        budget_total=sum((line.amount for line in lines), Decimal("0")),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.variation_request(
@@ -503,12 +513,16 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
     form = ReasonForm(_posted(request))
     milestones = {str(m.pk): m for m in milestones_with_payments(project=project)}
     payments = {str(m.payment.pk): m for m in milestones.values()}
+    lines = {str(line.pk): line for line in project.budget_lines.all()}
     rows = []
     for key, value in variation.changes.items():
         if variation.kind == VariationKind.DATES and key in milestones:
-            rows.append((milestones[key].title, milestones[key].due_date, value))
+            new_date = date.fromisoformat(value)
+            rows.append((milestones[key].title, govuk_date(milestones[key].due_date), govuk_date(new_date)))
         elif variation.kind == VariationKind.MONEY and key in payments:
-            rows.append((payments[key].title, payments[key].payment.amount, value))
+            rows.append((payments[key].title, money(payments[key].payment.amount), money(Decimal(value))))
+        elif variation.kind == VariationKind.BUDGET and key in lines:
+            rows.append((lines[key].description, money(lines[key].amount), money(Decimal(value))))
     context = _context(request, project, variation=variation, form=form, rows=rows)
     if request.method == "POST" and variation.status == VariationStatus.REQUESTED:
         action = request.POST.get("action")

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from projects.choices import VariationKind
 from tests.e2e.conftest import axe_violations
 from tests.test_permission_matrix import (
     ACTORS,
@@ -33,6 +34,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # One person of each kind opens each page: what a page shows differs most between these.
 KINDS = (COUNCILS, ASSESSORS, STAFF, frozenset({ANONYMOUS}))
 
+# Pages that are different pages by their query: each is opened as well as the bare route.
+VARIANTS = {"projects:variation_new": [f"?kind={kind}" for kind in VariationKind.values]}
+
 
 def pages(world) -> list[tuple[str, str]]:
     """(actor, URL) for every route, object and kind of person allowed to GET it."""
@@ -44,7 +48,8 @@ def pages(world) -> list[tuple[str, str]]:
             for kind in KINDS:
                 actor = next((a for a in ACTORS if a in allowed and a in kind), None)
                 if actor is not None:
-                    found.append((actor, reverse(name, kwargs=route.kwargs(world, actor, target) or None)))
+                    path = reverse(name, kwargs=route.kwargs(world, actor, target) or None)
+                    found.extend((actor, path + query) for query in ["", *VARIANTS.get(name, [])])
     return found
 
 
@@ -82,7 +87,7 @@ def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server,
                 contexts[actor] = page
             page = contexts[actor]
             page.goto(url)
-            if urlsplit(page.url).path != urlsplit(url).path:
+            if urlsplit(page.url)[2:4] != urlsplit(url)[2:4]:  # the path and the query
                 failures.append(f"{url} as {actor}: the browser was sent to {page.url}")
                 continue
             if "Sorry, there is a problem with the service" in page.content():

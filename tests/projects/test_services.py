@@ -226,6 +226,40 @@ def test_moving_money_keeps_within_the_award(world):
     ]
 
 
+def test_the_budget_starts_as_the_bids_cost_lines_and_moves_only_by_an_approved_change(world):
+    project = accepted(world)
+    bid_lines = [(line.payer, line.description, line.amount) for line in world["bid"].cost_lines.order_by("pk")]
+    staff_line, supplier_line = project.budget_lines.order_by("pk")
+    assert [(line.payer, line.description, line.amount) for line in (staff_line, supplier_line)] == bid_lines
+    for changes, says in (
+        ({str(staff_line.pk): "50000"}, "must still add up to £80,000.00; the new amounts add up to £90,000.00"),
+        ({str(staff_line.pk): "40000"}, "Enter at least one new amount"),
+        ({"999999": "1"}, "Choose budget lines of this project"),
+        ({str(staff_line.pk): "1e9"}, "Enter an amount in pounds"),
+    ):
+        with pytest.raises(ApplicationError, match=says):
+            services.variation_request(
+                project=project, by=world["lead_user"], kind=VariationKind.BUDGET, reasons="More", changes=changes
+            )
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.BUDGET,
+        reasons="More of our own staff time, less supplier time",
+        changes={str(staff_line.pk): "55000", str(supplier_line.pk): "25000.00"},
+    )
+    assert variation.changes == {str(staff_line.pk): "55000.00", str(supplier_line.pk): "25000.00"}
+    assert project.budget_lines.get(pk=staff_line.pk).amount == Decimal("40000")  # not until approved
+    services.variation_approve(variation=variation, by=world["staff"])
+    assert list(project.budget_lines.order_by("pk").values_list("amount", flat=True)) == [
+        Decimal("55000"),
+        Decimal("25000"),
+    ]
+    assert [(line.description, line.amount) for line in world["bid"].cost_lines.order_by("pk")] == [
+        (description, amount) for _payer, description, amount in bid_lines
+    ]  # the bid stays as it was assessed
+
+
 def test_a_declined_change_changes_nothing_and_needs_a_reason(world):
     project = accepted(world)
     variation = services.variation_request(

@@ -315,3 +315,31 @@ def test_a_bad_amount_in_a_change_is_refused_with_nothing_saved(world):
         assert page.status_code == 400 and says in page.content.decode(), amount
     assert not project.variations.exists()
     assert lead.post(url("variation_new", project), {"kind": "nonsense"}).status_code == 200  # asked again
+
+
+def test_a_council_asks_to_move_money_between_budget_lines_and_staff_see_it(world):
+    project = accepted(world)
+    staff_line, supplier_line = project.budget_lines.order_by("pk")
+    lead = client_for(world["lead_user"])
+    page = lead.get(url("detail", project)).content.decode()
+    assert 'id="budget"' in page and "Budget lines, £80,000 in all" in page and "Supplier" in page
+    form = lead.get(url("variation_new", project) + "?kind=budget").content.decode()
+    assert f'name="line_{staff_line.pk}"' in form and "must still add up to £80,000" in form
+    refused = lead.post(
+        url("variation_new", project),
+        {"kind": "budget", "reasons": "More staff time", f"line_{staff_line.pk}": "60000"},
+    )
+    assert refused.status_code == 400 and "must still add up to £80,000.00" in refused.content.decode()
+    assert not project.variations.exists()
+    lead.post(
+        url("variation_new", project),
+        {
+            "kind": "budget",
+            "reasons": "More staff time",
+            f"line_{staff_line.pk}": "60000",
+            f"line_{supplier_line.pk}": "20000",
+        },
+    )
+    variation = project.variations.get()
+    staff_page = client_for(world["staff"]).get(url("staff_variation", project, pk=variation.pk)).content.decode()
+    assert "Move money between budget lines" in staff_page and "£40,000 → £60,000" in staff_page
