@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bids.models import FundingRound
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems, date_initial
 from core.views import staff_required
@@ -70,6 +70,11 @@ def _files(request: HttpRequest) -> Any:
 
 def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, context, status=400)
+
+
+def _choose_action(request: HttpRequest, template: str, context: dict, choices: str) -> HttpResponse:
+    """A POST that names none of the page's buttons (a broken or crafted request): said so, nothing changed."""
+    return _invalid(request, template, {**context, "problems": [Problem(f"Choose what to do: {choices}")]})
 
 
 def _refused(request: HttpRequest, template: str, context: dict, form: Any, error: ApplicationError) -> HttpResponse:
@@ -333,6 +338,13 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
         except ApplicationError as error:
             apply_problems(output if action == "output" else lessons, error)
             return _invalid(request, "projects/final_report.html", context)
+        if action not in ("output", "lessons", "submit"):
+            return _choose_action(
+                request,
+                "projects/final_report.html",
+                context,
+                "add an output, save the lessons learned or send the final report",
+            )
         return _invalid(request, "projects/final_report.html", context)
     return render(request, "projects/final_report.html", context)
 
@@ -497,8 +509,12 @@ def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
             elif action == "return" and form.is_valid():
                 services.report_return(report=report, by=request.user, message=form.cleaned_data["message"])
                 messages.success(request, "The report has been returned to the council")
-            else:
+            elif action == "return":
                 return _invalid(request, "projects/staff_report.html", context)
+            else:
+                return _choose_action(
+                    request, "projects/staff_report.html", context, "accept the report or return it to the council"
+                )
         except ApplicationError as error:
             return _refused(request, "projects/staff_report.html", context, form, error)
         return redirect("projects:staff_detail", reference=project.reference)
@@ -533,8 +549,12 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
             elif action == "decline" and form.is_valid():
                 services.variation_decline(variation=variation, by=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, "The change has been declined")
-            else:
+            elif action in ("approve", "decline"):
                 return _invalid(request, "projects/staff_variation.html", context)
+            else:
+                return _choose_action(
+                    request, "projects/staff_variation.html", context, "approve the change or decline it"
+                )
         except ApplicationError as error:
             return _refused(request, "projects/staff_variation.html", context, form, error)
         return redirect("projects:staff_detail", reference=project.reference)

@@ -27,6 +27,7 @@ from tests.test_permission_matrix import (
     MATRIX,
     STAFF,
     _build,
+    send,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -103,3 +104,56 @@ def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server,
     assert checked > 100, f"only {checked} pages were checked: has the permission matrix lost its pages?"
     assert not failures, "\n".join(failures)
     assert not csp_errors, csp_errors
+
+
+def forms(world) -> list[tuple[str, str]]:
+    """(actor, URL) for every route and object with a state-changing POST, posted by the first person allowed."""
+    found = []
+    for name, route in sorted(MATRIX.items()):
+        if route.post is None:
+            continue
+        for target, allowed in route.post.items():
+            actor = next((a for a in ACTORS if a in allowed), None)
+            if actor is not None:
+                found.append((actor, reverse(name, kwargs=route.kwargs(world, actor, target) or None)))
+    return found
+
+
+def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_server, settings, tmp_path):
+    """Each form sent with nothing filled in: the page that answers (its error summary and inline errors, or the
+    question asked again) has no axe violation, and a refusal always says why. Sent through Django's client in a
+    transaction that is rolled back, so no form changes anything for the next; the answer is then shown in
+    Chromium at the live server's address."""
+    settings.MEDIA_ROOT = tmp_path
+    world = _build()
+    clients = {}
+    for actor in ACTORS:
+        clients[actor] = Client()
+        if actor != ANONYMOUS:
+            clients[actor].force_login(world.users[actor])
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/accessibility/")
+    failures: list[str] = []
+    explained = 0
+    try:
+        for actor, url in forms(world):
+            response = send(clients[actor], "POST", url, {})
+            if response.status_code >= 500:
+                failures.append(f"POST {url} as {actor}: HTTP {response.status_code}")
+                continue
+            if response.status_code not in (200, 400) or not response["Content-Type"].startswith("text/html"):
+                continue  # done at once (a redirect) or a file: no page to check
+            html = response.content.decode()
+            if response.status_code == 400 and "govuk-error-summary" not in html and "govuk-error-message" not in html:
+                failures.append(f"POST {url} as {actor}: refused with no error message on the page")
+            page.set_content(html)  # shown at the live server's address, so its styles and scripts load
+            violations = axe_violations(page)
+            if violations:
+                failures.append(f"POST {url} as {actor}: {violations}")
+            explained += 1
+    finally:
+        context.close()
+    assert explained > 50, f"only {explained} answers were checked: has the permission matrix lost its forms?"
+    assert not failures, "\n".join(failures)
