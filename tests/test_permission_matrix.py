@@ -150,7 +150,7 @@ class World:
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def _build() -> World:
+def build_world() -> World:
     funding_round = make_round(code="PM", min_partner_councils=1, assessors_per_bid=2)
     lead_c, partner_c, invited_c, declined_c, unrelated_c = (make_council() for _ in range(5))
     users = {
@@ -322,7 +322,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     )
     with django_db_blocker.unblock(), fast, transaction.atomic():
         cache.clear()
-        built = _build()
+        built = build_world()
         for actor in ACTORS:
             client = Client()
             if actor != ANONYMOUS:

@@ -26,7 +26,7 @@ from tests.test_permission_matrix import (
     COUNCILS,
     MATRIX,
     STAFF,
-    _build,
+    build_world,
     send,
 )
 
@@ -56,7 +56,7 @@ def pages(world) -> list[tuple[str, str]]:
 
 def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    world = _build()
+    world = build_world()
     clients, contexts = {}, {}
     for actor in ACTORS:
         clients[actor] = Client()
@@ -125,7 +125,7 @@ def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_serv
     transaction that is rolled back, so no form changes anything for the next; the answer is then shown in
     Chromium at the live server's address."""
     settings.MEDIA_ROOT = tmp_path
-    world = _build()
+    world = build_world()
     clients = {}
     for actor in ACTORS:
         clients[actor] = Client()
