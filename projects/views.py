@@ -545,7 +545,8 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
         try:
             if action == "approve" and form.is_valid():
                 services.variation_approve(variation=variation, by=request.user, reason=form.cleaned_data["reason"])
-                messages.success(request, "The change has been approved and the schedule updated")
+                applied = "budget" if variation.kind == VariationKind.BUDGET else "schedule"
+                messages.success(request, f"The change has been approved and the {applied} updated")
             elif action == "decline" and form.is_valid():
                 services.variation_decline(variation=variation, by=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, "The change has been declined")

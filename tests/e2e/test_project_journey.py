@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.formatting import money
 from councils.choices import Role
 from notifications.choices import Event
 from projects.choices import PaymentStatus, ProjectState, ReportState
@@ -207,6 +208,32 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     milestone.refresh_from_db()
     assert milestone.due_date == due + timedelta(days=14)
 
+    # Money moved between budget lines (the bid's cost lines, copied at the offer): the total must stay.
+    first_line, second_line = project.budget_lines.order_by("pk")
+    lead_page.goto(f"/projects/{project.reference}/")
+    lead_page.get_by_role("link", name="Ask for a change").click()
+    lead_page.get_by_label("Move money between budget lines").check()
+    lead_page.get_by_role("button", name="Continue").click()
+    check(lead_page)
+    lead_page.locator(f"#id_line_{first_line.pk}").fill(str(first_line.amount + 5000))
+    lead_page.get_by_label("Why do you need this change?").fill("More of our own staff time, less supplier time.")
+    lead_page.get_by_role("button", name="Send the request").click()
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("must still add up to")
+    check(lead_page)
+    lead_page.locator(f"#id_line_{second_line.pk}").fill(str(second_line.amount - 5000))
+    lead_page.get_by_role("button", name="Send the request").click()
+    expect(lead_page.locator(".govuk-notification-banner")).to_contain_text("sent to the programme team")
+    staff_page.goto(f"/pipeline/projects/{project.reference}/")
+    staff_page.get_by_role("link", name=re.compile("Move money between budget lines")).click()
+    expect(staff_page.locator("main")).to_contain_text(
+        f"{money(first_line.amount)} → {money(first_line.amount + 5000)}"
+    )
+    check(staff_page)
+    staff_page.get_by_role("button", name="Approve the change").click()
+    expect(staff_page.locator(".govuk-notification-banner")).to_contain_text("the budget updated")
+    expect(staff_page.locator("#budget + table")).to_contain_text(money(first_line.amount + 5000))
+    check(staff_page)
+
     # The final report with its outputs; staff close the project.
     lead_page.goto(f"/projects/{project.reference}/final-report/")
     check(lead_page)
@@ -264,8 +291,8 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
         Event.REPORT_ACCEPTED: leads,
         Event.PAYMENT_PROPOSED: 1,
         Event.PAYMENT_APPROVED: leads,
-        Event.VARIATION_REQUESTED: staff_count,
-        Event.VARIATION_DECIDED: leads,
+        Event.VARIATION_REQUESTED: 2 * staff_count,  # the dates, then the budget lines
+        Event.VARIATION_DECIDED: 2 * leads,
         Event.PROJECT_COMPLETED: staff_count,
         Event.PROJECT_CLOSED: leads + len(partner_members),
     }
