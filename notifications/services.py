@@ -220,6 +220,11 @@ def notification_claim(notification_id: int) -> Notification | DeliveryOutcome:
     return notification
 
 
+def _failed(notification: Notification, failure: str, last_error: str) -> DeliveryOutcome:
+    _record(notification, status=Status.FAILED, failure=failure, failed_at=timezone.now(), last_error=last_error)
+    return DeliveryOutcome(Status.FAILED)
+
+
 def _record(notification: Notification, **fields: object) -> None:
     """Write the outcome of a send. The mail has gone (or failed) already, so a database hiccup here is
     retried briefly rather than thrown away: losing a "sent" would let the sweep send it again."""
@@ -253,24 +258,11 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
         last_error = describe(error)[:2000]
         if is_permanent(error):
             logger.warning("Notification %s failed for good: %s", notification.pk, last_error)
-            _record(
-                notification,
-                status=Status.FAILED,
-                failure=Failure.PERMANENT,
-                failed_at=timezone.now(),
-                last_error=last_error,
-            )
-            return DeliveryOutcome(Status.FAILED)
+            return _failed(notification, Failure.PERMANENT, last_error)
         if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-            last_error = f"Gave up after {notification.attempts} attempts. {last_error}"
-            _record(
-                notification,
-                status=Status.FAILED,
-                failure=Failure.GAVE_UP,
-                failed_at=timezone.now(),
-                last_error=last_error,
+            return _failed(
+                notification, Failure.GAVE_UP, f"Gave up after {notification.attempts} attempts. {last_error}"
             )
-            return DeliveryOutcome(Status.FAILED)
         retry_in = retry_delay(notification.attempts)
         _record(notification, last_error=last_error, next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
         return DeliveryOutcome(Status.PENDING, retry_in)
