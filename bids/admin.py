@@ -6,8 +6,6 @@ phases and criteria are configuration, edited here."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
@@ -27,25 +25,39 @@ from bids.models import (
     RoundPhase,
     RoundTransition,
 )
-from bids.selectors import round_awarded_total, round_locked_settings
+from bids.selectors import round_locked_settings
 from core.admin import HistoryAdmin, HistoryInline
 from core.exceptions import ApplicationError
-from core.formatting import money
+
+
+def _rows(formset: BaseInlineFormSet) -> list[dict]:
+    return [form.cleaned_data for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+
+
+def _raise(problems: list) -> None:
+    if problems:
+        raise forms.ValidationError([problem.message for problem in problems])
 
 
 class CriterionFormSet(BaseInlineFormSet):
+    """The round's criteria, checked by the same rules as the set-up pages (`services.round_criteria_problems`)."""
+
     def clean(self) -> None:
         super().clean()
-        weights = [
-            form.cleaned_data.get("weight") or Decimal("0")
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        rows = [
+            (r.get("code"), (r.get("name") or "").strip(), r.get("weight"), r.get("guidance", "")) for r in _rows(self)
         ]
-        if not weights:
-            raise forms.ValidationError("Add at least one criterion")
-        total = sum(weights, Decimal("0"))
-        if total != Decimal("100"):
-            raise forms.ValidationError(f"Criteria weights must total 100%; they total {total}%")
+        _raise(services.round_criteria_problems(rows))
+
+
+class RoundPhaseFormSet(BaseInlineFormSet):
+    """The round's phases and caps, checked by the same rules as the set-up pages (`services.round_phase_problems`,
+    and while the round is open `services.round_open_cap_problems`)."""
+
+    def clean(self) -> None:
+        super().clean()
+        caps = {row["phase"]: row.get("cap") for row in _rows(self) if row.get("phase")}
+        _raise([*services.round_phase_problems(caps), *services.round_open_cap_problems(self.instance, caps)])
 
 
 class LockedOnceRoundMovesOn:
@@ -85,6 +97,7 @@ class CriterionInline(LockedOnceRoundMovesOn, admin.TabularInline):
 
 class RoundPhaseInline(LockedOnceRoundMovesOn, admin.TabularInline):
     model = RoundPhase
+    formset = RoundPhaseFormSet
     extra = 1
     min_num = 1
     setting = "phases"
@@ -93,11 +106,8 @@ class RoundPhaseInline(LockedOnceRoundMovesOn, admin.TabularInline):
 class FundingRoundForm(forms.ModelForm):
     def clean_budget(self):
         budget = self.cleaned_data["budget"]
-        if self.instance.pk is not None and budget is not None:
-            awarded = round_awarded_total(funding_round=self.instance)
-            if budget < awarded:
-                awarded_text = money(awarded, pence=True)
-                raise forms.ValidationError(f"The budget cannot be less than the {awarded_text} already awarded")
+        if budget is not None:
+            _raise(services.round_budget_problems(self.instance, budget))
         return budget
 
 

@@ -113,22 +113,10 @@ def _criteria_rows(criteria: Iterable[CriterionRow] | None) -> list[tuple[str, s
     return [(row[0], (row[1] or "").strip(), row[2], (row[3] if len(row) > 3 else "").strip()) for row in criteria]
 
 
-def _setup_problems(
-    funding_round: FundingRound,
-    phase_caps: Mapping[str, Decimal],
-    criteria: list[tuple[str, str, Decimal, str]],
-) -> list[Problem]:
-    """Every rule a round's settings break: the model's own (dates in order, codes, minimums), then phases and
-    criteria. All at once, so the set-up page's error summary lists them together."""
+def round_phase_problems(phase_caps: Mapping[str, Decimal | None]) -> list[Problem]:
+    """The rules of a round's phases: at least one, each a phase the fund knows, each with a cap above £0. Used by
+    the set-up pages and by Django admin alike."""
     problems: list[Problem] = []
-    try:
-        funding_round.full_clean()
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            for message in messages:
-                if name == "code" and "already exists" in message:
-                    message = f"A round with the code {funding_round.code} already exists: choose another"
-                problems.append(Problem(str(message), field=name if name in ROUND_FIELDS else ""))
     unknown = set(phase_caps) - set(Phase.values)
     if unknown or not phase_caps:
         problems.append(
@@ -137,6 +125,14 @@ def _setup_problems(
     for phase, cap in phase_caps.items():
         if phase in Phase.values and (cap is None or cap <= 0):
             problems.append(Problem(f"Enter the most a {Phase(phase).label.lower()} bid may ask for", f"cap_{phase}"))
+    return problems
+
+
+def round_criteria_problems(criteria: list[tuple[str, str, Decimal | None, str]]) -> list[Problem]:
+    """The rules of a round's criteria (code, name, weight, guidance): at least one, each named differently, each
+    of a kind the fund assesses, each weighted above 0%, the weights totalling 100%. Used by the set-up pages and
+    by Django admin alike."""
+    problems: list[Problem] = []
     if not criteria:
         problems.append(Problem("Add at least one criterion", "criteria"))
     names = [name for _code, name, _weight, _guidance in criteria]
@@ -153,6 +149,55 @@ def _setup_problems(
         total = sum((weight for _code, _name, weight, _guidance in criteria), Decimal("0"))
         if total != Decimal("100"):
             problems.append(Problem(f"Criteria weights must total 100%; they total {total}%", "criteria"))
+    return problems
+
+
+def round_open_cap_problems(funding_round: FundingRound, phase_caps: Mapping[str, Decimal | None]) -> list[Problem]:
+    """While a round is open councils are writing bids to its phases: none may be removed or its cap lowered
+    (raising a cap or adding a phase is fine)."""
+    if funding_round.pk is None or funding_round.state != RoundState.OPEN:
+        return []
+    problems = []
+    for row in funding_round.phases.all():
+        new_cap = phase_caps.get(row.phase)
+        if new_cap is None or new_cap < row.cap:
+            problems.append(
+                Problem(
+                    f"{funding_round.name} is open, so the {Phase(row.phase).label.lower()} phase cannot be removed "
+                    f"or its cap lowered below {money(row.cap)}: councils are writing bids to it. You can raise a "
+                    "cap or add a phase",
+                    field=f"cap_{row.phase}",
+                )
+            )
+    return problems
+
+
+def round_budget_problems(funding_round: FundingRound, budget: Decimal) -> list[Problem]:
+    """A round's budget may fall no lower than what it has already awarded."""
+    awarded = round_awarded_total(funding_round=funding_round) if funding_round.pk else Decimal("0")
+    if budget < awarded:
+        return [Problem(f"The budget cannot be less than the {money(awarded, pence=True)} already awarded", "budget")]
+    return []
+
+
+def _setup_problems(
+    funding_round: FundingRound,
+    phase_caps: Mapping[str, Decimal],
+    criteria: list[tuple[str, str, Decimal, str]],
+) -> list[Problem]:
+    """Every rule a round's settings break: the model's own (dates in order, codes, minimums), then phases and
+    criteria. All at once, so the set-up page's error summary lists them together."""
+    problems: list[Problem] = []
+    try:
+        funding_round.full_clean()
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                if name == "code" and "already exists" in message:
+                    message = f"A round with the code {funding_round.code} already exists: choose another"
+                problems.append(Problem(str(message), field=name if name in ROUND_FIELDS else ""))
+    problems += round_phase_problems(phase_caps)
+    problems += round_criteria_problems(criteria)
     return problems
 
 
@@ -261,26 +306,10 @@ def round_update(
             problems = _setup_problems(locked, caps, rows)
         if "closes_at" in changed and "closes_at" not in cannot_change and locked.closes_at <= timezone.now():
             problems.append(Problem("The closing time must be in the future", "closes_at"))
-        if "phases" in changed and locked.state == RoundState.OPEN:
-            for phase, cap in current_caps.items():
-                if phase not in caps or caps[phase] < cap:
-                    problems.append(
-                        Problem(
-                            f"{locked.name} is open, so the {Phase(phase).label.lower()} phase cannot be removed "
-                            f"or its cap lowered below {money(cap)}: councils are writing bids to it. You can "
-                            "raise a cap or add a phase",
-                            field=f"cap_{phase}",
-                        )
-                    )
+        if "phases" in changed:
+            problems += round_open_cap_problems(locked, caps)
         if "budget" in changed:
-            awarded = round_awarded_total(funding_round=locked)
-            if locked.budget < awarded:
-                problems.append(
-                    Problem(
-                        f"The budget cannot be less than the {money(awarded, pence=True)} already awarded",
-                        field="budget",
-                    )
-                )
+            problems += round_budget_problems(locked, locked.budget)
         _refuse(problems)
         if not changed:
             return locked

@@ -6,14 +6,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.forms import inlineformset_factory
 from django.utils import timezone
 
 from bids import services
+from bids.admin import RoundPhaseFormSet
 from bids.choices import CriterionCode, Phase
-from bids.models import FundingRound
+from bids.models import FundingRound, RoundPhase
 from core.exceptions import ApplicationError
 from councils.choices import Role
-from tests.factories import make_user
+from tests.factories import make_round, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +138,28 @@ def test_admin_refuses_weights_that_do_not_total_100(admin_client):
     assert response.status_code == 200
     assert "Criteria weights must total 100%; they total 110" in response.content.decode()
     assert not FundingRound.objects.exists()
+
+
+def test_admin_keeps_an_open_rounds_caps_from_falling(db):
+    """The admin's phase rows are checked by the set-up pages' rules: while councils write bids to an open round,
+    a cap may rise but not fall."""
+    funding_round = make_round()
+    phases = inlineformset_factory(
+        FundingRound, RoundPhase, formset=RoundPhaseFormSet, fields=["phase", "cap"], extra=0
+    )
+
+    def posted(discovery_cap: str) -> dict:
+        data = {"phases-TOTAL_FORMS": "3", "phases-INITIAL_FORMS": "3", "phases-MIN_NUM_FORMS": "0"}
+        for index, row in enumerate(funding_round.phases.order_by("pk")):
+            cap = discovery_cap if row.phase == "discovery" else str(row.cap)
+            data.update({f"phases-{index}-id": str(row.pk), f"phases-{index}-phase": row.phase})
+            data.update({f"phases-{index}-funding_round": str(funding_round.pk), f"phases-{index}-cap": cap})
+        return data
+
+    lowered = phases(posted("50000"), instance=funding_round, prefix="phases")
+    assert not lowered.is_valid()
+    assert "the discovery phase cannot be removed or its cap lowered below £80,000" in str(lowered.non_form_errors())
+    assert phases(posted("90000"), instance=funding_round, prefix="phases").is_valid()
 
 
 def test_admin_refuses_invalid_dates(admin_client):
