@@ -2,7 +2,7 @@
 check that the person holds the role the transition needs (a superuser acts as the role they hold). A bid's
 content, costs, documents and who takes part in it (its lead council and partners) are shown, not edited: they
 change only through the services, which keep the drafting rules and the conflict-of-interest rule. Rounds,
-phases and criteria are configuration, edited here."""
+phases and criteria are configuration, edited here under the set-up pages' own rules (`services.round_*_problems`)."""
 
 from __future__ import annotations
 
