@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import reverse
 
-from tests.test_permission_matrix import ACTORS, MATRIX, send, world  # noqa: F401 - `world` is the fixture
+from tests.test_permission_matrix import first_allowed_posts, send, world  # noqa: F401 - `world` is the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -43,21 +42,14 @@ def field_names(html: str) -> set[str]:
 
 
 def hostile_cases(world) -> list[tuple[str, str, str, set[str]]]:  # noqa: F811 - the fixture's value
+    """(route name, actor, URL, the names of the form's fields) for every form."""
     cases = []
-    for name, route in sorted(MATRIX.items()):
-        if route.post is None:
-            continue
-        for target, allowed in route.post.items():
-            actor = next((a for a in ACTORS if a in allowed), None)
-            if actor is None:
-                continue
-            url = reverse(name, kwargs=route.kwargs(world, actor, target) or None)
-            names = set(route.data(world) if callable(route.data) else route.data)
-            if route.get is not None and actor in route.get.get(target, ()):
-                page = send(world.clients[actor], "GET", url, {})
-                if page.status_code == 200 and page["Content-Type"].startswith("text/html"):
-                    names |= field_names(page.content.decode())
-            cases.append((name, actor, url, names))
+    for name, actor, url, route in first_allowed_posts(world):
+        names = set(route.data(world) if callable(route.data) else route.data)
+        page = send(world.clients[actor], "GET", url, {}) if route.get is not None else None
+        if page is not None and page.status_code == 200 and page["Content-Type"].startswith("text/html"):
+            names |= field_names(page.content.decode())
+        cases.append((name, actor, url, names))
     return cases
 
 

@@ -684,6 +684,19 @@ MATRIX: dict[str, Route] = {
     "admin:index": Route(get=same(frozenset({ADMINISTRATOR}))),
 }
 
+
+def first_allowed_posts(world: World) -> list[tuple[str, str, str, Route]]:
+    """(route name, actor, URL, route) for every route and object with a state-changing POST, with the first
+    actor allowed to send it: what the whole-service tests (every form empty, hostile values) post."""
+    found = []
+    for name, route in sorted(MATRIX.items()):
+        for target, allowed in (route.post or {}).items():
+            actor = next((a for a in ACTORS if a in allowed), None)
+            if actor is not None:
+                found.append((name, actor, reverse(name, kwargs=route.kwargs(world, actor, target) or None), route))
+    return found
+
+
 ALLOWED, REFUSED = "allowed", "refused"
 
 

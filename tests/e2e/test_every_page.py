@@ -27,6 +27,7 @@ from tests.test_permission_matrix import (
     MATRIX,
     STAFF,
     build_world,
+    first_allowed_posts,
     send,
 )
 
@@ -106,19 +107,6 @@ def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server,
     assert not csp_errors, csp_errors
 
 
-def forms(world) -> list[tuple[str, str]]:
-    """(actor, URL) for every route and object with a state-changing POST, posted by the first person allowed."""
-    found = []
-    for name, route in sorted(MATRIX.items()):
-        if route.post is None:
-            continue
-        for target, allowed in route.post.items():
-            actor = next((a for a in ACTORS if a in allowed), None)
-            if actor is not None:
-                found.append((actor, reverse(name, kwargs=route.kwargs(world, actor, target) or None)))
-    return found
-
-
 def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_server, settings, tmp_path):
     """Each form sent with nothing filled in: the page that answers (its error summary and inline errors, or the
     question asked again) has no axe violation, and a refusal always says why. Sent through Django's client in a
@@ -138,7 +126,7 @@ def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_serv
     failures: list[str] = []
     explained = 0
     try:
-        for actor, url in forms(world):
+        for _name, actor, url, _route in first_allowed_posts(world):
             response = send(clients[actor], "POST", url, {})
             if response.status_code >= 500:
                 failures.append(f"POST {url} as {actor}: HTTP {response.status_code}")
