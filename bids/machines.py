@@ -4,16 +4,14 @@ messages and the history row each transition writes. Services run them; selector
 
 from __future__ import annotations
 
-from bids.models import Bid, BidTransition, FundingRound, RoundTransition
+from bids.models import Bid, BidTransition, RoundTransition
 from bids.signals import bid_state_changed
 from core.transitions import Machine
 from councils.models import User
 
 
 def record_bid_history(bid: Bid, transition: str, source: str, by: User | None, note: str) -> BidTransition:
-    row = BidTransition.objects.create(
-        bid=bid, transition=transition, source_state=source, target_state=bid.state, by=by, note=note
-    )
+    row = BidTransition.record(bid, transition, source, by, note)
     # Every transition is recorded here, so this is the one place apps above bids hear of state changes.
     bid_state_changed.send(sender=Bid, bid=bid, transition=transition, source=source, target=bid.state)
     return row
@@ -34,17 +32,6 @@ BID_MACHINE = Machine(
 )
 
 
-def record_round_history(funding_round: FundingRound, transition: str, source: str, by: User | None, note: str) -> None:
-    RoundTransition.objects.create(
-        funding_round=funding_round,
-        transition=transition,
-        source_state=source,
-        target_state=funding_round.state,
-        by=by,
-        note=note,
-    )
-
-
 ROUND_MACHINE = Machine(
     noun="round",
     past={
@@ -55,5 +42,5 @@ ROUND_MACHINE = Machine(
         "start_deciding": "moved to decisions",
         "publish_decisions": "published",
     },
-    record=record_round_history,
+    record=RoundTransition.record,
 )

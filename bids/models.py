@@ -184,6 +184,7 @@ class FundingRound(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 class RoundTransition(TransitionRecord):
     """One row per round state change: the round's history, written in the same transaction as the change."""
 
+    subject = "funding_round"
     funding_round = models.ForeignKey(FundingRound, on_delete=models.CASCADE, related_name="history")
     source_state = models.CharField(max_length=20, choices=RoundState.choices)
     target_state = models.CharField(max_length=20, choices=RoundState.choices)
@@ -452,6 +453,7 @@ class BidDocument(models.Model):
 class BidTransition(TransitionRecord):
     """One row per state change: the bid's history, written in the same transaction as the change."""
 
+    subject = "bid"
     bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="history")
     source_state = models.CharField(max_length=20, choices=BidState.choices)
     target_state = models.CharField(max_length=20, choices=BidState.choices)

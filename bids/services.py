@@ -36,7 +36,7 @@ from bids.choices import (
 )
 from bids.conditions import can_be_continued, planned_start_message, round_is_deciding
 from bids.documents import document_check
-from bids.machines import BID_MACHINE, ROUND_MACHINE, record_bid_history, record_round_history
+from bids.machines import BID_MACHINE, ROUND_MACHINE, record_bid_history
 from bids.models import (
     ANSWER_WORD_LIMITS,
     BID_SECTIONS,
@@ -50,6 +50,7 @@ from bids.models import (
     Criterion,
     FundingRound,
     RoundPhase,
+    RoundTransition,
 )
 from bids.rules import is_assigned_to_assess_bid
 from bids.selectors import (
@@ -260,7 +261,7 @@ def round_create(
     with transaction.atomic():
         funding_round.save()
         _save_phases_and_criteria(funding_round, phase_caps, criteria_rows)
-        record_round_history(funding_round, "create", "", by, "")
+        RoundTransition.record(funding_round, "create", "", by, "")
     return funding_round
 
 
@@ -318,7 +319,7 @@ def round_update(
             locked, caps if "phases" in changed else None, rows if "criteria" in changed else None
         )
         labels = [ROUND_SETTING_LABELS.get(name, name) for name in changed]
-        record_round_history(locked, "update", locked.state, by, f"Changed: {', '.join(labels)}")
+        RoundTransition.record(locked, "update", locked.state, by, f"Changed: {', '.join(labels)}")
     return locked
 
 

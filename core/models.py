@@ -16,5 +16,16 @@ class TransitionRecord(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     note = models.TextField(blank=True)
 
+    # The name of the field holding the object whose history this is ("bid", "project", …).
+    subject = ""
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def record(cls, obj: models.Model, transition: str, source: str, by, note: str = "") -> TransitionRecord:
+        """The history row of one transition of `obj`, whose state is now the target: what every state machine's
+        `Machine(record=…)` writes."""
+        return cls.objects.create(
+            **{cls.subject: obj}, transition=transition, source_state=source, target_state=obj.state, by=by, note=note
+        )

@@ -113,6 +113,7 @@ class Project(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 class ProjectTransition(TransitionRecord):
     """One row per project state change, written in the same transaction as the change."""
 
+    subject = "project"
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="history")
     source_state = models.CharField(max_length=20, choices=ProjectState.choices)
     target_state = models.CharField(max_length=20, choices=ProjectState.choices)
@@ -273,6 +274,7 @@ class MonitoringReport(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
 
 class ReportTransition(TransitionRecord):
+    subject = "report"
     report = models.ForeignKey(MonitoringReport, on_delete=models.CASCADE, related_name="history")
     source_state = models.CharField(max_length=20, choices=ReportState.choices)
     target_state = models.CharField(max_length=20, choices=ReportState.choices)

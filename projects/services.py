@@ -68,12 +68,6 @@ from projects.selectors import (
 SCHEDULE_STATES = (ProjectState.OFFERED, ProjectState.IN_DELIVERY)
 
 
-def _record_project(project: Project, transition: str, source: str, by: User | None, note: str) -> ProjectTransition:
-    return ProjectTransition.objects.create(
-        project=project, transition=transition, source_state=source, target_state=project.state, by=by, note=note
-    )
-
-
 PROJECT_MACHINE = Machine(
     noun="project",
     past={
@@ -82,14 +76,8 @@ PROJECT_MACHINE = Machine(
         "close": "closed",
         "withdraw": "withdrawn",
     },
-    record=_record_project,
+    record=ProjectTransition.record,
 )
-
-
-def _record_report(report: MonitoringReport, transition: str, source: str, by: User | None, note: str) -> None:
-    ReportTransition.objects.create(
-        report=report, transition=transition, source_state=source, target_state=report.state, by=by, note=note
-    )
 
 
 REPORT_MACHINE = Machine(
@@ -100,7 +88,7 @@ REPORT_MACHINE = Machine(
         "accept": "accepted",
         "return_to_draft": "returned",
     },
-    record=_record_report,
+    record=ReportTransition.record,
 )
 
 
@@ -158,14 +146,7 @@ def project_create_for_award(*, bid: Bid, by: User | None) -> Project | None:
             offer_conditions=bid.award_conditions,
         )
         budget_lines_copy(project=project)
-        ProjectTransition.objects.create(
-            project=project,
-            transition="offer",
-            source_state="",
-            target_state=project.state,
-            by=by,
-            note="Grant offer made when the round's decisions were published",
-        )
+        ProjectTransition.record(project, "offer", "", by, "Grant offer made when the round's decisions were published")
         notify(
             event=Event.OFFER_MADE,
             recipients=project_lead_members(project=project),
