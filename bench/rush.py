@@ -132,7 +132,7 @@ def seed(accounts_path: str, closes_in: float, drafts: int, background: int) -> 
                 Bid(
                     funding_round=funding_round,
                     number=number,
-                    reference=f"LDF-{ROUND_CODE}-{number:04d}",
+                    reference=Bid.reference_for(ROUND_CODE, number),
                     lead_council=council,
                     state=BidState.DRAFT,
                     title=f"Shared service for {topic} ({council.short_name})",

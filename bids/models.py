@@ -320,6 +320,11 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.title}".strip()
 
+    @staticmethod
+    def reference_for(round_code: str, number: int) -> str:
+        """A bid's reference, from its round's code and its number in the round: LDF-R6-0001."""
+        return f"LDF-{round_code}-{number:04d}"
+
     # --- The state machine. Transitions only change this row's fields; services save and record history.
 
     @transition(

@@ -516,7 +516,7 @@ def bid_create(*, funding_round: FundingRound, lead_council: Council, by: User, 
         bid = Bid.objects.create(
             funding_round=locked,
             number=number,
-            reference=f"LDF-{locked.code}-{number:04d}",
+            reference=Bid.reference_for(locked.code, number),
             lead_council=lead_council,
             created_by=by,
             title=title,

@@ -246,7 +246,7 @@ def seed_programme(
                     Bid(
                         funding_round=funding_round,
                         number=number,
-                        reference=f"LDF-{funding_round.code}-{number:04d}",
+                        reference=Bid.reference_for(funding_round.code, number),
                         lead_council=lead,
                         created_at=created,
                         state=state,
