@@ -99,14 +99,44 @@ def sign_in(page, email: str, password: str = "correct-horse-battery") -> None:
         page.wait_for_load_state()
 
 
+# What Playwright says when a script or read meets a page between two documents: a click that submits a form
+# returns before the browser has left the old page, so a check straight after it can land mid-navigation.
+NAVIGATING = (
+    "Execution context was destroyed",
+    "because of a navigation",
+    "reading 'documentElement'",
+    "page is navigating",
+)
+
+
+def settled(page, read):
+    """`read(page)` once the page has loaded; if a navigation cuts it short, wait for the new page and read again."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(5):
+        page.wait_for_load_state()
+        try:
+            return read(page)
+        except PlaywrightError as error:
+            if attempt == 4 or not any(sign in str(error) for sign in NAVIGATING):
+                raise
+    raise AssertionError("unreachable")
+
+
 def axe_violations(page) -> list[dict]:
     """Run axe-core in the page at WCAG 2.2 AA; return its violations (id, impact, help, targets)."""
     if not AXE_JS.exists():
         pytest.fail("axe-core is missing: run npm ci")
-    # Evaluated through the DevTools protocol rather than added as a <script>: the page's CSP allows no inline
-    # script, and must not be loosened for a test.
-    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+
+    def run(page):
+        # Evaluated through the DevTools protocol rather than added as a <script>: the page's CSP allows no inline
+        # script, and must not be loosened for a test.
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+        return page.evaluate(
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+        )
+
+    result = settled(page, run)
     return [
         {
             "id": v["id"],
@@ -125,7 +155,7 @@ def assert_accessible(page) -> None:
 
 def check(page) -> None:
     """The page is no server error and axe-core finds no violations on it."""
-    assert "Sorry, there is a problem with the service" not in page.content()
+    assert "Sorry, there is a problem with the service" not in settled(page, lambda page: page.content())
     assert_accessible(page)
 
 
