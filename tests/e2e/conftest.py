@@ -90,13 +90,13 @@ def sign_in(page, email: str, password: str = "correct-horse-battery") -> None:
     page.goto("/sign-in/")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     if "/sign-in/two-factor/" in page.url:
         device = user.totpdevice_set.get(confirmed=True)
         page.get_by_label("Code from your authenticator app").fill(totp_code(device))
-        page.get_by_role("button", name="Continue").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
 
 
 # What Playwright says when a script or read meets a page between two documents: a click that submits a form

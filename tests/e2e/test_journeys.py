@@ -94,7 +94,8 @@ def test_council_teams_see_why_and_what_before_they_act(new_page, councils, sett
         "Partnerton Council has not yet confirmed it is a partner"
     )
     check(page)
-    page.get_by_role("link", name="Costs").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Costs").click()
     assert page.content().count(payer) == 1
     check(page)
 
