@@ -549,15 +549,21 @@ def _require_editable(bid: Bid, by: User) -> None:
         raise ApplicationError("This bid has been submitted, so it can no longer be changed")
 
 
-def bid_update(*, bid: Bid, by: User, **fields: object) -> Bid:
-    """Change content fields of a draft bid (the drafting pages add per-section conflict checks)."""
-    _require_editable(bid, by)
-    for name, value in fields.items():
+def _set_content(bid: Bid, values: dict[str, object]) -> None:
+    """Put a council's answers on the bid and check them by the model's rules (never the fields it does not
+    write: the round, the lead, the reference, the state)."""
+    for name, value in values.items():
         setattr(bid, name, value)
     try:
         bid.full_clean(exclude=["funding_round", "lead_council", "created_by", "number", "reference", "state"])
     except ValidationError as error:
         raise ApplicationError.from_validation_error(error) from error
+
+
+def bid_update(*, bid: Bid, by: User, **fields: object) -> Bid:
+    """Change content fields of a draft bid (the drafting pages add per-section conflict checks)."""
+    _require_editable(bid, by)
+    _set_content(bid, fields)
     with transaction.atomic():
         bid.save(update_fields=[*fields, "updated_at"])
         bid_content_changed.send(sender=Bid, bid=bid, fields=list(fields))
@@ -926,12 +932,7 @@ def bid_section_update(*, bid: Bid, by: User, section: str, version: int, values
             )
         if all(getattr(locked, name) == value for name, value in values.items()):
             return bid
-        for name, value in values.items():
-            setattr(locked, name, value)
-        try:
-            locked.full_clean(exclude=["funding_round", "lead_council", "created_by", "number", "reference", "state"])
-        except ValidationError as error:
-            raise ApplicationError.from_validation_error(error) from error
+        _set_content(locked, values)
         locked.section_versions = {**locked.section_versions, section: current_version + 1}
         locked.save(update_fields=[*values, "section_versions", "updated_at"])
         bid_content_changed.send(sender=Bid, bid=locked, fields=list(values))

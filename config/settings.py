@@ -261,45 +261,30 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 # against a hung broker each retry costs another connect and another read timeout. After a failure
 # enqueue_delivery leaves the broker alone for NOTIFICATIONS_BROKER_BACKOFF seconds.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+
+
+def _periodic(task: str, schedule, *, expires: float) -> dict:
+    """A beat entry. A run not started within `expires` seconds is dropped rather than run late beside the next."""
+    return {"task": task, "schedule": schedule, "options": {"expires": expires}}
+
+
+def _morning(task: str, *, minute: int) -> dict:
+    """A reminder run each morning at 08:`minute` (staggered so they do not all start at once), dropped after six
+    hours: a reminder is not sent in the evening."""
+    return _periodic(task, crontab(hour=8, minute=minute), expires=6 * 3600)
+
+
 # Periodic sweeps, never long countdowns (a countdown past the visibility timeout is delivered again and again).
 CELERY_BEAT_SCHEDULE: dict = {
-    "notifications-sweep-pending": {
-        "task": "notifications.sweep_pending",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
+    "notifications-sweep-pending": _periodic("notifications.sweep_pending", 60.0, expires=55),
     # Rounds open and close at their times: within a minute of them (a bid is judged by the closing time
     # itself, whether or not this has run yet).
-    "bids-open-and-close-rounds": {
-        "task": "bids.open_and_close_rounds",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    "bids-clarification-reminders": {
-        "task": "bids.send_clarification_reminders",
-        "schedule": crontab(hour=8, minute=10),
-        "options": {"expires": 6 * 3600},
-    },
-    "bids-round-closing-reminders": {
-        "task": "bids.send_round_closing_reminders",
-        "schedule": crontab(hour=8, minute=0),
-        "options": {"expires": 6 * 3600},
-    },
-    "collaboration-sweep-index": {
-        "task": "collaboration.sweep_index",
-        "schedule": 300.0,
-        "options": {"expires": 290},
-    },
-    "projects-reminders": {
-        "task": "projects.send_reminders",
-        "schedule": crontab(hour=8, minute=15),
-        "options": {"expires": 6 * 3600},
-    },
-    "assessments-assessment-reminders": {
-        "task": "assessments.send_assessment_reminders",
-        "schedule": crontab(hour=8, minute=5),
-        "options": {"expires": 6 * 3600},
-    },
+    "bids-open-and-close-rounds": _periodic("bids.open_and_close_rounds", 60.0, expires=55),
+    "collaboration-sweep-index": _periodic("collaboration.sweep_index", 300.0, expires=290),
+    "bids-round-closing-reminders": _morning("bids.send_round_closing_reminders", minute=0),
+    "assessments-assessment-reminders": _morning("assessments.send_assessment_reminders", minute=5),
+    "bids-clarification-reminders": _morning("bids.send_clarification_reminders", minute=10),
+    "projects-reminders": _morning("projects.send_reminders", minute=15),
 }
 
 # Notifications: transient failures are retried after NOTIFICATIONS_RETRY_BACKOFF × 2^(attempt-1) seconds (at

@@ -35,6 +35,14 @@ class TaggedChoices(models.TextChoices, metaclass=TaggedChoicesType):
         return self._colour_
 
 
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """The label of one of `choices`' values; a value they do not know (a state since retired, say) as it is."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 @cache
 def status_tag(choices: type[TaggedChoices], value: str) -> SafeString:
     """The GOV.UK status tag of one of `choices`' values: "–" for none, an unknown value as it is, untinted."""

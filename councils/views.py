@@ -50,6 +50,26 @@ def _passed(request: HttpRequest, device) -> None:
     request.session[TWO_FACTOR_SESSION_KEY] = HAS_DEVICE
 
 
+def _second_factor_page(request: HttpRequest, form, template: str, *, recovery: bool) -> HttpResponse:
+    """Ask for a code (from the app, or a recovery code); a right one verifies this sign-in and goes on to `next`."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = services.two_factor_verify(user=request.user, code=form.cleaned_data["code"], recovery=recovery)
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            _passed(request, device)
+            if recovery:
+                left = device.token_set.count()
+                messages.warning(
+                    request,
+                    f"You used a recovery code. You have {plural(left, 'recovery code')} left: make new ones from "
+                    "your account page if you are running out.",
+                )
+            return redirect(_next(request))
+    return render(request, template, {"form": form, "next": _next(request)}, status=400 if form.errors else 200)
+
+
 @never_cache
 @login_required
 def two_factor_challenge(request: HttpRequest) -> HttpResponse:
@@ -58,18 +78,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     if totp_device(request.user) is None:
         return redirect(f"{reverse('two_factor_setup')}?next={_next(request)}")
     form = TwoFactorCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device = services.two_factor_verify(user=request.user, code=form.cleaned_data["code"])
-        except ApplicationError as error:
-            apply_problems(form, error)
-        else:
-            _passed(request, device)
-            return redirect(_next(request))
-    status = 400 if form.errors else 200
-    return render(
-        request, "registration/two_factor_challenge.html", {"form": form, "next": _next(request)}, status=status
-    )
+    return _second_factor_page(request, form, "registration/two_factor_challenge.html", recovery=False)
 
 
 @never_cache
@@ -78,24 +87,7 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
     form = RecoveryCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device = services.two_factor_verify(user=request.user, code=form.cleaned_data["code"], recovery=True)
-        except ApplicationError as error:
-            apply_problems(form, error)
-        else:
-            _passed(request, device)
-            left = device.token_set.count()
-            messages.warning(
-                request,
-                f"You used a recovery code. You have {plural(left, 'recovery code')} left: make new ones from "
-                "your account page if you are running out.",
-            )
-            return redirect(_next(request))
-    status = 400 if form.errors else 200
-    return render(
-        request, "registration/two_factor_recovery.html", {"form": form, "next": _next(request)}, status=status
-    )
+    return _second_factor_page(request, form, "registration/two_factor_recovery.html", recovery=True)
 
 
 @never_cache

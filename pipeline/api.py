@@ -40,6 +40,7 @@ from core.converters import BID_REFERENCE, is_round_code
 from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
 from pipeline.pagination import rows_pagination
+from pipeline.selectors import BID_LIST_COLUMNS
 from projects.choices import ProjectState
 from projects.selectors import project_overview, projects_for_user, public_projects
 
@@ -105,19 +106,10 @@ class BidListSerializer(BidRowSerializer):
 
 
 LIST_FIELDS = (
-    "reference",
-    "title",
+    *BID_LIST_COLUMNS,
     "funding_round__code",
     "lead_council__register_code",
     f"lead_council__{DISPLAY_NAME_FIELD}",
-    "state",
-    "phase",
-    "amount_requested",
-    "award_amount",
-    "final_score",
-    "needs_moderation",
-    "submitted_at",
-    "decided_at",
 )
 
 

@@ -53,10 +53,9 @@ from projects.selectors import projects_last_changed
 
 ZERO = Decimal("0")
 
-# Columns the bid table and its CSV read: the long text fields are never loaded for a list.
-TABLE_FIELDS = (
+# The bid's own columns every staff list of bids reads (the table's CSV, the API): never the long text fields.
+BID_LIST_COLUMNS = (
     "reference",
-    "number",
     "title",
     "state",
     "phase",
@@ -66,6 +65,12 @@ TABLE_FIELDS = (
     "needs_moderation",
     "submitted_at",
     "decided_at",
+)
+
+# Columns the bid table and its CSV read.
+TABLE_FIELDS = (
+    *BID_LIST_COLUMNS,
+    "number",
     "funding_round_id",
     "lead_council_id",
     "funding_round__name",

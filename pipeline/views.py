@@ -3,6 +3,7 @@ funded-projects page with its 360Giving downloads. Views are thin: selectors rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -68,28 +69,29 @@ PHASE_CHOICES = Phase.choices
 COUNCIL_TYPE_CHOICES = CouncilType.choices
 
 
-class UnknownRoundError(Exception):
-    """`?round=` names no round (not a number, or no round has that id)."""
-
-
-def _round_from(request: HttpRequest, rounds: list[FundingRound]) -> FundingRound | None:
-    """The round chosen with `?round=<id>`, or None (all rounds) when none is chosen. An unknown or malformed
-    value raises UnknownRoundError: a page must never quietly show every round instead of the one asked for."""
-    wanted = request.GET.get("round", "").strip()
-    if not wanted:
-        return None
-    chosen = next((r for r in rounds if str(r.pk) == wanted), None)
-    if chosen is None:
-        raise UnknownRoundError(wanted)
-    return chosen
-
-
 UNKNOWN_ROUND = {"message": "Select a round from the list", "href": "#round"}
 
 
-def _unknown_round(request: HttpRequest, rounds: list[FundingRound]) -> HttpResponse:
-    """400 with a GOV.UK error summary and the list of rounds to choose from again."""
-    return render(request, "pipeline/unknown_round.html", {"rounds": rounds, "problems": [UNKNOWN_ROUND]}, status=400)
+def _for_chosen_round(rounds_of: Callable[[], list[FundingRound]]):
+    """A page about one round or all of them. The view is given the rounds to choose from (`rounds_of()`) and the
+    one chosen with `?round=<id>`, or None (all rounds) when none is chosen. An unknown or malformed value answers
+    400 with the rounds to choose from again: a page must never quietly show every round instead of the one asked
+    for."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            rounds = rounds_of()
+            wanted = request.GET.get("round", "").strip()
+            chosen = next((r for r in rounds if str(r.pk) == wanted), None)
+            if wanted and chosen is None:
+                context = {"rounds": rounds, "problems": [UNKNOWN_ROUND]}
+                return render(request, "pipeline/unknown_round.html", context, status=400)
+            return view(request, rounds, chosen, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 # --- Dashboard ------------------------------------------------------------------------------------------
@@ -97,12 +99,8 @@ def _unknown_round(request: HttpRequest, rounds: list[FundingRound]) -> HttpResp
 
 @staff_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    rounds = selectors.round_list()
-    try:
-        funding_round = _round_from(request, rounds)
-    except UnknownRoundError:
-        return _unknown_round(request, rounds)
+@_for_chosen_round(selectors.round_list)
+def dashboard(request: HttpRequest, rounds: list[FundingRound], funding_round: FundingRound | None) -> HttpResponse:
     # The content is the same for every member of staff, so it is rendered once per version of the data (the
     # key changes with the bids, the rounds and their budgets) and kept in the cache every web process shares.
     # bench/pipeline.py --compare-caches measures what that saves.
@@ -417,13 +415,9 @@ def _shared_copy(view):
 @_public_cache(PUBLIC_PAGE_MAX_AGE)
 @condition(last_modified_func=_open_data_changed)
 @_shared_copy
-def funded(request: HttpRequest) -> HttpResponse:
-    # Only rounds whose decisions are published: the public pages know no other.
-    rounds = selectors.published_round_list()
-    try:
-        funding_round = _round_from(request, rounds)
-    except UnknownRoundError:
-        return _unknown_round(request, rounds)
+# Only rounds whose decisions are published: the public pages know no other.
+@_for_chosen_round(selectors.published_round_list)
+def funded(request: HttpRequest, rounds: list[FundingRound], funding_round: FundingRound | None) -> HttpResponse:
     bids = selectors.funded_bids(funding_round=funding_round)
     page = Paginator(bids, PAGE_SIZE).get_page(request.GET.get("page"))
     # Each project's other phases that are public too (discovery → alpha → beta), in a few queries per page.

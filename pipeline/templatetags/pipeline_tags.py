@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from bids.choices import BidState, Phase, RoundState
-from core.choices import status_tag
+from core.choices import choice_label, status_tag
 from core.formatting import govuk_date, money, plural
 from councils.models import DISPLAY_NAME_FIELD
 
@@ -29,10 +29,7 @@ def round_state_tag(state: str) -> SafeString:
 
 @register.filter
 def round_state_label(state: str) -> str:
-    try:
-        return RoundState(state).label
-    except ValueError:
-        return state
+    return choice_label(RoundState, state)
 
 
 @register.simple_tag
@@ -103,10 +100,7 @@ def duration(value: timedelta | None) -> str:
 
 @register.filter
 def state_label(state: str) -> str:
-    try:
-        return BidState(state).label
-    except ValueError:
-        return state
+    return choice_label(BidState, state)
 
 
 # --- Charts: server-rendered SVG, each with a title and description (and a visible table beside it) -------
