@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.db import connection
 
+from tests.environment import REQUIRE_REAL_SERVICES
 from tests.factories import make_council, make_round, make_user
 
 # Celery's real worker fixture, then the real broker, worker and SMTP server every email test uses.
 pytest_plugins = ("celery.contrib.pytest", "tests.real_services")
-
-REQUIRE_REAL_SERVICES = os.environ.get("REQUIRE_REAL_SERVICES") == "1"
 
 
 def pytest_collection_modifyitems(items):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from assessments.selectors import round_ranking
@@ -14,7 +13,7 @@ from assessments.views import RANKING_PAGE_SIZE
 from bids.models import FundingRound
 from councils.choices import Role
 from pipeline.seeding import seed_programme
-from tests.factories import make_user
+from tests.factories import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +30,7 @@ def test_ranking_is_paginated_and_keeps_the_whole_rankings_figures():
     funding_round = FundingRound.objects.get(code="RK01")
     ranking = round_ranking(funding_round=funding_round)
     assert len(ranking.rows) > RANKING_PAGE_SIZE
-    client = Client()
-    client.force_login(make_user(role=Role.PROGRAMME_STAFF))
+    client = client_for(make_user(role=Role.PROGRAMME_STAFF))
     url = reverse("assessments:ranking", args=[funding_round.pk])
 
     first = client.get(url).content.decode()

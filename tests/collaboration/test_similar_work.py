@@ -14,9 +14,9 @@ from collaboration.models import BidTextIndex, PartnerCall
 from collaboration.selectors import similar_work
 from collaboration.services import partner_call_index_refresh, round_overlaps_refresh
 from councils.choices import Role
-from tests.collaboration.conftest import seed_texts
 from tests.factories import make_bid, make_council, make_round, make_user
 from tests.factories.assessments import assign, make_assessor
+from tests.factories.collaboration import seed_texts
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 from collaboration.selectors import similar_work
 from collaboration.similarity import related_score
 from councils.choices import Role
-from tests.collaboration.conftest import labelled, seed_texts
 from tests.factories import make_council, make_round, make_user
+from tests.factories.collaboration import labelled, seed_texts
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from councils.choices import Role
-from tests.factories import make_user
+from tests.factories import client_for, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,8 +61,7 @@ def test_every_page_has_a_strict_content_security_policy_and_a_permissions_polic
 @pytest.mark.django_db
 def test_signed_in_pages_and_token_api_responses_are_private_and_vary_by_cookie_and_authorization():
     staff = make_user(role=Role.PROGRAMME_STAFF)
-    client = Client()
-    client.force_login(staff)
+    client = client_for(staff)
     for url in (reverse("pipeline:dashboard"), reverse("notifications:list"), reverse("bids:list")):
         response = client.get(url)
         assert response.status_code == 200

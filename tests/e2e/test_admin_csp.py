@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from councils.choices import Role
-from tests.e2e.conftest import sign_in
+from tests.e2e.browser import sign_in
 from tests.factories import make_council, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from bids.models import Bid
 from councils.choices import Role
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.browser import assert_accessible, sign_in
 from tests.factories import make_council, make_round, make_user
 from tests.factories.assessments import assign, make_in_review_bid
 

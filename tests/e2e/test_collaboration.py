@@ -13,10 +13,10 @@ from playwright.sync_api import expect
 from bids.choices import BidState, PartnerStatus, RoundState
 from bids.models import FundingRound
 from councils.choices import Role
-from tests.collaboration.conftest import seed_texts
-from tests.e2e.conftest import check, sign_in
+from tests.e2e.browser import check, sign_in
 from tests.factories import award, make_bid, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid
+from tests.factories.collaboration import seed_texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, BidDocument
-from tests.e2e.conftest import check, sign_in
+from tests.e2e.browser import check, sign_in
 from tests.factories import make_round, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

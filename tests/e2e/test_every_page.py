@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from projects.choices import VariationKind
-from tests.e2e.conftest import axe_violations
+from tests.e2e.browser import axe_violations
 from tests.test_permission_matrix import (
     ACTORS,
     ANONYMOUS,

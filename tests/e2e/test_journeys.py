@@ -18,7 +18,7 @@ from bids.choices import PartnerStatus, Payer
 from bids.models import BidPartner
 from councils.choices import Role
 from notifications.models import Notification
-from tests.e2e.conftest import check, sign_in
+from tests.e2e.browser import check, sign_in
 from tests.factories import (
     award,
     make_bid,

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from notifications.choices import Event, Status
 from notifications.models import Notification
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.browser import assert_accessible, sign_in
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from bids import services as bid_services
 from councils.choices import Role
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.browser import assert_accessible, sign_in
 from tests.factories import award, make_council, make_round, make_user, publish_decisions, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 

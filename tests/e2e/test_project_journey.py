@@ -18,7 +18,7 @@ from councils.choices import Role
 from notifications.choices import Event
 from projects.choices import PaymentStatus, ProjectState, ReportState
 from projects.models import Project
-from tests.e2e.conftest import check, fill_date, sign_in
+from tests.e2e.browser import check, fill_date, sign_in
 from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 from tests.notifications.test_delivery_events import delivered

@@ -20,7 +20,7 @@ from bids.tasks import open_and_close_rounds
 from councils.choices import Role
 from notifications.choices import Event
 from notifications.services import preference_update
-from tests.e2e.conftest import check, fill_date, sign_in
+from tests.e2e.browser import check, fill_date, sign_in
 from tests.factories import make_bid, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_assessor, score_all
 from tests.notifications.test_delivery_events import delivered

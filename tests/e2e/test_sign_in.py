@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from councils.choices import Role
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.browser import assert_accessible
 from tests.factories import make_council, make_user
 from tests.factories.two_factor import totp_code
 

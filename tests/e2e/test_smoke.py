@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, sign_in
+from tests.e2e.browser import assert_accessible, sign_in
 from tests.factories import make_council, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

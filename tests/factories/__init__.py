@@ -6,6 +6,7 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.test import Client
 from django.utils import timezone
 
 from bids import services
@@ -59,6 +60,19 @@ def make_user(
     return user
 
 
+def client_for(user: User) -> Client:
+    """A test client signed in as `user` (past the second step too: see tests/conftest.py)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def council_client(council: Council) -> tuple[Client, User]:
+    """A new member of `council`, and a client signed in as them."""
+    user = make_user(councils=[council])
+    return client_for(user), user
+
+
 def make_round(*, code: str | None = None, budget: str = "1000000", open_: bool = True, **settings) -> FundingRound:
     """A round opened (as beat opens it) ten days ago and closing in ten days; with `open_=False`, one whose
     closing time passed yesterday and which has been closed (as beat closes it)."""
@@ -97,37 +111,42 @@ def sift_all(funding_round: FundingRound, *, by: User | None = None) -> None:
         services.bid_sift(bid=bid, by=by, eligible=True, note="Checked by the programme team")
 
 
-def start_assessing(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
-    """Close the round (early, if it is still open), sift its bids eligible and start assessment."""
+# A round's life as the factories walk it: each step from the state it leaves.
+_ROUND_STEPS = (
+    (RoundState.OPEN, lambda r, by: services.round_close_early(funding_round=r, by=by, reason="Closed for the test")),
+    (RoundState.CLOSED, lambda r, by: (sift_all(r, by=by), services.round_start_assessing(funding_round=r, by=by))),
+    (RoundState.ASSESSING, lambda r, by: services.round_start_deciding(funding_round=r, by=by)),
+    (RoundState.DECIDING, lambda r, by: services.round_publish_decisions(funding_round=r, by=by)),
+)
+
+
+def _advance(funding_round: FundingRound, until: RoundState, by: User | None) -> FundingRound:
+    """Take the round through the steps of its life from where it is, stopping at `until` (or where it is if
+    that is further on)."""
     by = by or _staff()
     funding_round.refresh_from_db()
-    if funding_round.state == RoundState.OPEN:
-        services.round_close_early(funding_round=funding_round, by=by, reason="Closed for the test")
-    funding_round.refresh_from_db()
-    if funding_round.state == RoundState.CLOSED:
-        sift_all(funding_round, by=by)
-        services.round_start_assessing(funding_round=funding_round, by=by)
-    funding_round.refresh_from_db()
+    for source, step in _ROUND_STEPS:
+        if source == until:
+            break
+        if funding_round.state == source:
+            step(funding_round, by)
+            funding_round.refresh_from_db()
     return funding_round
+
+
+def start_assessing(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
+    """Close the round (early, if it is still open), sift its bids eligible and start assessment."""
+    return _advance(funding_round, RoundState.ASSESSING, by)
 
 
 def start_deciding(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
     """Take the round to deciding (every bid must be scored, ineligible or withdrawn by then)."""
-    by = by or _staff()
-    funding_round = start_assessing(funding_round, by=by)
-    if funding_round.state == RoundState.ASSESSING:
-        services.round_start_deciding(funding_round=funding_round, by=by)
-    funding_round.refresh_from_db()
-    return funding_round
+    return _advance(funding_round, RoundState.DECIDING, by)
 
 
 def publish_decisions(funding_round: FundingRound, *, by: User | None = None) -> FundingRound:
     """Publish the round's decisions (taking it to deciding first if need be)."""
-    by = by or _staff()
-    funding_round = start_deciding(funding_round, by=by)
-    services.round_publish_decisions(funding_round=funding_round, by=by)
-    funding_round.refresh_from_db()
-    return funding_round
+    return _advance(funding_round, RoundState.PUBLISHED, by)
 
 
 def award(bid: Bid, *, amount: str | Decimal | None = None, by: User | None = None, conditions: str = "") -> Bid:

@@ -22,7 +22,7 @@ from bids.choices import BidState
 from bids.models import Bid
 from notifications.choices import Status
 from notifications.models import Notification
-from tests.conftest import REQUIRE_REAL_SERVICES
+from tests.environment import REQUIRE_REAL_SERVICES
 from tests.factories import make_bid, make_user
 from tests.real_services import free_port
 

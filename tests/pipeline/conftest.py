@@ -1,4 +1,4 @@
-"""Fixtures for the pipeline tests: staff and council clients, bids in the states decisions start from."""
+"""Fixtures for the pipeline tests: a staff client, bids in the states decisions start from."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.test import Client
 
 from bids.models import Bid
 from councils.choices import Role
-from tests.factories import make_council, make_round, make_user, start_deciding
+from tests.factories import client_for, make_council, make_round, make_user, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
 
@@ -18,9 +18,7 @@ def staff(db):
 
 @pytest.fixture
 def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
+    return client_for(staff)
 
 
 @pytest.fixture
@@ -43,13 +41,6 @@ def in_review_bid(db):
     return make_in_review_bid(
         funding_round=make_round(code="RV", budget="100000"), lead=make_council("REV", "Reviewton")
     )
-
-
-def council_client(council) -> tuple[Client, object]:
-    user = make_user(councils=[council])
-    client = Client()
-    client.force_login(user)
-    return client, user
 
 
 @pytest.fixture(autouse=True)

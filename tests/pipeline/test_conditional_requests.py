@@ -14,6 +14,7 @@ from django.utils.http import http_date
 
 from bids.models import Bid
 from pipeline.views import PUBLIC_PACKAGE_MAX_AGE
+from tests.factories import client_for
 from tests.pipeline.test_opendata import awarded  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +107,7 @@ def test_a_visitor_with_a_session_gets_the_page_rendered_afresh(client, awarded,
     cache.clear()
     url = reverse("pipeline:funded")
     client.get(url)
-    signed_in = Client()
-    signed_in.force_login(staff)
+    signed_in = client_for(staff)
     page = signed_in.get(url).content.decode()
     assert "Sign out" in page or "sign-out" in page
     assert "Sign out" not in Client().get(url).content.decode()

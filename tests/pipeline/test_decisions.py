@@ -17,9 +17,8 @@ from councils.choices import Role
 from notifications.models import Notification
 from pipeline import services as pipeline_services
 from pipeline.services import round_batch_award
-from tests.factories import award, make_council, make_round, make_user, start_deciding
+from tests.factories import award, council_client, make_council, make_round, make_user, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
-from tests.pipeline.conftest import council_client
 
 pytestmark = pytest.mark.django_db
 

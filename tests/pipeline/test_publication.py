@@ -16,9 +16,8 @@ from rest_framework.test import APIClient
 from bids.choices import BidState
 from bids.models import Bid
 from bids.selectors import council_state, council_state_expression
-from tests.factories import award, decline, make_council, make_round, publish_decisions
+from tests.factories import award, council_client, decline, make_council, make_round, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
-from tests.pipeline.conftest import council_client
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from bids.choices import BidState
 from bids.models import Bid
 from councils.models import Council
 from pipeline.seeding import seed_programme
-from tests.factories import make_user
+from tests.factories import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +93,7 @@ def test_page_query_counts_are_the_same_at_100_and_5000_bids():
 
     seed_programme(bids=100, rounds=2, tag="QA", assessors=8)
     staff = make_user(role=Role.PROGRAMME_STAFF)
-    client = Client()
-    client.force_login(staff)
+    client = client_for(staff)
     token = Token.objects.create(user=staff).key
     # A council member who sees more than a page of bids at both sizes (lead councils of 60 of the bids).
     leads = Council.objects.filter(pk__in=Bid.objects.order_by("pk").values("lead_council_id")[:60])

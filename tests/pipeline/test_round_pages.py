@@ -19,9 +19,8 @@ from bids.choices import BidState, ClarificationStatus, RoundState
 from bids.models import Bid, BidSift, Clarification, FundingRound
 from notifications.choices import Event
 from notifications.models import Notification
-from tests.factories import award, make_council, make_round, make_user, start_assessing
+from tests.factories import award, council_client, make_council, make_round, make_user, start_assessing
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid
-from tests.pipeline.conftest import council_client
 
 pytestmark = pytest.mark.django_db
 

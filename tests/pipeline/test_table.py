@@ -208,7 +208,7 @@ def test_safe_cell(value, expected):
 
 
 def test_csv_is_for_staff_only(client, table):
-    from tests.pipeline.conftest import council_client
+    from tests.factories import council_client
 
     member, _ = council_client(table["a"].lead_council)
     assert member.get(reverse("pipeline:bids_csv")).status_code == 404

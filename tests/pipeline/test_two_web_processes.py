@@ -25,7 +25,7 @@ from django.utils import timezone
 from bids.choices import BidState
 from bids.models import Bid
 from pipeline import selectors
-from tests.conftest import REQUIRE_REAL_SERVICES
+from tests.environment import REQUIRE_REAL_SERVICES
 from tests.factories.two_factor import make_totp_device, totp_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

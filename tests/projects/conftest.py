@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
 from councils.choices import Role
-from projects import services
 from projects.models import Project
 from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
@@ -54,24 +50,3 @@ def world(staff):
         "other_user": other_user,
         "staff": staff,
     }
-
-
-def accepted(world) -> Project:
-    """The offer accepted, a certifier chosen and a schedule of two milestones (£30,000 and £50,000)."""
-    project = world["project"]
-    project = services.offer_accept(project=project, by=world["lead_user"], conditions_confirmed=True)
-    services.certifier_appoint(project=project, by=world["lead_user"], user=world["officer"], role_title="S151")
-    today = timezone.localdate()
-    services.milestone_add(
-        project=project, by=world["staff"], title="Discovery done", due_date=today + timedelta(days=45), amount="30000"
-    )
-    services.milestone_add(
-        project=project, by=world["staff"], title="Alpha done", due_date=today + timedelta(days=100), amount="50000"
-    )
-    return Project.objects.get(pk=project.pk)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client

@@ -21,9 +21,9 @@ from bids.models import Bid
 from projects import services
 from projects.choices import OutputKind, PaymentStatus
 from projects.models import Project, ProjectTransition
-from tests.factories import award, make_council, make_round, make_user, publish_decisions
+from tests.factories import award, client_for, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
-from tests.projects.conftest import accepted, client_for
+from tests.factories.projects import accepted
 
 
 def token_client(user) -> APIClient:

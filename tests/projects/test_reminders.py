@@ -11,7 +11,7 @@ from django.utils import timezone
 from notifications.choices import Event
 from notifications.models import Notification
 from projects.reminders import offer_reminders_send, report_reminders_send
-from tests.projects.conftest import accepted
+from tests.factories.projects import accepted
 
 pytestmark = pytest.mark.django_db
 

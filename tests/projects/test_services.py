@@ -18,7 +18,7 @@ from projects import services
 from projects.choices import OutputKind, PaymentStatus, ProjectState, Rag, ReportState, VariationKind
 from projects.models import MonitoringReport, Payment, Project
 from projects.selectors import money_by_project, money_by_round, projects_for_user, public_projects
-from tests.projects.conftest import accepted
+from tests.factories.projects import accepted
 
 pytestmark = pytest.mark.django_db
 

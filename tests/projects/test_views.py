@@ -15,9 +15,9 @@ from django.utils import timezone
 from projects import services
 from projects.choices import PaymentStatus, ProjectState, ReportState, VariationStatus
 from projects.models import Payment, Project
-from tests.factories import award, make_council, make_round, make_user, publish_decisions
+from tests.factories import award, client_for, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
-from tests.projects.conftest import accepted, client_for
+from tests.factories.projects import accepted
 
 pytestmark = pytest.mark.django_db
 
