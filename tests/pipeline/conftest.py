@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from bids.models import Bid
+from bids.models import Bid, FundingRound
 from councils.choices import Role
+from pipeline import services as pipeline_services
 from tests.factories import client_for, make_council, make_round, make_user, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
@@ -41,6 +42,31 @@ def in_review_bid(db):
     return make_in_review_bid(
         funding_round=make_round(code="RV", budget="100000"), lead=make_council("REV", "Reviewton")
     )
+
+
+@pytest.fixture
+def overspending_ranking(staff, monkeypatch) -> tuple[FundingRound, list[Bid]]:
+    """A deciding round of £130,000 with three scored bids of £60,000 (scores 5, 4, 3), and a ranking gone stale
+    that puts all three above the funding line: the third award would overspend the budget."""
+    funding_round = make_round(code="OV", budget="130000")
+    submitted = [
+        make_in_review_bid(funding_round=funding_round, lead=make_council(f"OV{score}")) for score in (5, 4, 3)
+    ]
+    bids = [
+        make_scored_bid(funding_round=funding_round, scores=(score, score), bid=bid)
+        for score, bid in zip((5, 4, 3), submitted, strict=True)
+    ]
+    start_deciding(funding_round, by=staff)
+    real_ranking = pipeline_services.round_ranking
+
+    def stale_ranking(*, funding_round):
+        rows = real_ranking(funding_round=funding_round)
+        for row in rows:
+            row.above_line = True
+        return rows
+
+    monkeypatch.setattr(pipeline_services, "round_ranking", stale_ranking)
+    return funding_round, bids
 
 
 @pytest.fixture(autouse=True)

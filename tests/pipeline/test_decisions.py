@@ -15,7 +15,6 @@ from bids.services import bid_award
 from core.exceptions import ApplicationError
 from councils.choices import Role
 from notifications.models import Notification
-from pipeline import services as pipeline_services
 from pipeline.services import round_batch_award
 from tests.factories import award, council_client, make_council, make_round, make_user, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
@@ -219,26 +218,8 @@ def test_batch_award_awards_every_bid_above_the_funding_line(staff_client, staff
     assert BidTransition.objects.filter(bid__funding_round=funding_round, transition="award", by=staff).count() == 2
 
 
-def test_batch_award_is_all_or_nothing_when_one_award_would_overspend(monkeypatch, staff):
-    funding_round = make_round(code="AN", budget="130000")
-    submitted = [
-        make_in_review_bid(funding_round=funding_round, lead=make_council(f"AN{score}")) for score in (5, 4, 3)
-    ]
-    bids = [
-        make_scored_bid(funding_round=funding_round, scores=(score, score), bid=bid)
-        for score, bid in zip((5, 4, 3), submitted, strict=True)
-    ]
-    start_deciding(funding_round, by=staff)
-    real_ranking = pipeline_services.round_ranking
-
-    def stale_ranking(*, funding_round):
-        # A ranking that puts all three above the line: the third award would overspend the budget.
-        rows = real_ranking(funding_round=funding_round)
-        for row in rows:
-            row.above_line = True
-        return rows
-
-    monkeypatch.setattr(pipeline_services, "round_ranking", stale_ranking)
+def test_batch_award_is_all_or_nothing_when_one_award_would_overspend(overspending_ranking, staff):
+    funding_round, bids = overspending_ranking
     with pytest.raises(ApplicationError, match=r"Nothing was awarded: .* would overspend"):
         round_batch_award(funding_round=funding_round, by=staff)
     assert not Bid.objects.filter(pk__in=[b.pk for b in bids], state=BidState.AWARDED).exists()

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from assessments.services import moderation_record
 from bids import services as bid_services
-from pipeline import services as pipeline_services
 from tests.factories import award, make_council, make_round, publish_decisions, start_assessing, start_deciding
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid, score_all
 
@@ -127,25 +126,8 @@ def test_award_amount_problems_are_on_the_amount_field(staff_client, small_round
     assert 'aria-describedby="id_amount-hint id_amount-error"' in page
 
 
-def test_a_refused_batch_award_links_to_the_bid_that_could_not_be_awarded(staff_client, staff, monkeypatch):
-    funding_round = make_round(code="BR", budget="130000")
-    submitted = [
-        make_in_review_bid(funding_round=funding_round, lead=make_council(f"BR{score}")) for score in (5, 4, 3)
-    ]
-    bids = [
-        make_scored_bid(funding_round=funding_round, scores=(score, score), bid=bid)
-        for score, bid in zip((5, 4, 3), submitted, strict=True)
-    ]
-    start_deciding(funding_round, by=staff)
-    real_ranking = pipeline_services.round_ranking
-
-    def stale_ranking(*, funding_round):
-        rows = real_ranking(funding_round=funding_round)
-        for row in rows:
-            row.above_line = True
-        return rows
-
-    monkeypatch.setattr(pipeline_services, "round_ranking", stale_ranking)
+def test_a_refused_batch_award_links_to_the_bid_that_could_not_be_awarded(staff_client, overspending_ranking):
+    funding_round, bids = overspending_ranking
     response = staff_client.post(reverse("pipeline:batch_award", args=[funding_round.pk]), {})
     assert response.status_code == 400
     page = response.content.decode()
