@@ -5,7 +5,6 @@ names; reads (selectors, rules, conditions) never import writes (services)."""
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
@@ -74,18 +73,6 @@ def test_no_module_imports_from_a_conftest():
         for path in _sources("tests")
         for module, _names, line in _imports(path)
         if module.split(".")[-1] == "conftest"
-    ]
-    assert wrong == []
-
-
-def test_browser_tests_wait_for_the_page_a_click_leads_to():
-    """`click()` returns before the browser has left the page, and `wait_for_load_state()` then returns at once
-    for the page being left: what follows reads the wrong page, or none (a flaky test). Wait for the navigation
-    (`page.expect_navigation()`) or for what the new page shows (`expect(...)`) instead."""
-    wrong = [
-        f"{path.relative_to(ROOT)}:{path.read_text()[: match.start()].count(chr(10)) + 2}"
-        for path in (ROOT / "tests" / "e2e").rglob("*.py")
-        for match in re.finditer(r"\.click\([^\n]*\)\n\s*\w+\.wait_for_load_state\(", path.read_text())
     ]
     assert wrong == []
 
