@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -35,7 +36,7 @@ def sign_in(page, email: str, password: str = "correct-horse-battery") -> None:
 
 
 # What Playwright says when a script or read meets a page between two documents: a click that submits a form
-# returns before the browser has left the old page, so a check straight after it can land mid-navigation.
+# returns once the new page has begun to load, so a check straight after it can land before that page exists.
 NAVIGATING = (
     "Execution context was destroyed",
     "because of a navigation",
@@ -46,8 +47,6 @@ NAVIGATING = (
 
 def settled(page, read):
     """`read(page)` once the page has loaded; if a navigation cuts it short, wait for the new page and read again."""
-    from playwright.sync_api import Error as PlaywrightError
-
     for attempt in range(5):
         page.wait_for_load_state()
         try:

@@ -20,7 +20,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 
 
 def save(page, name: str = "Save and continue") -> None:
-    with page.expect_navigation():  # the answer is a new page; wait for it, not for the one being left
+    with page.expect_navigation():  # the answer is a new page: wait until it has loaded
         page.get_by_role("button", name=name).click()
 
 
