@@ -11,6 +11,7 @@ error states and what they say; this checks that none is left out.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -136,6 +137,9 @@ def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_serv
             html = response.content.decode()
             if response.status_code == 400 and "govuk-error-summary" not in html and "govuk-error-message" not in html:
                 failures.append(f"POST {url} as {actor}: refused with no error message on the page")
+            title = re.search(r"<title>(.*?)</title>", html, re.S)[1]
+            if (response.status_code == 400 and not title.startswith("Error: ")) or title.count("Error:") > 1:
+                failures.append(f"POST {url} as {actor}: the title says the error wrongly: {title!r}")
             page.set_content(html)  # shown at the live server's address, so its styles and scripts load
             violations = axe_violations(page)
             if violations:
