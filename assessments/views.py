@@ -29,7 +29,7 @@ from bids.selectors import bid_clarifications, bid_lineage
 from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.forms import apply_problems
-from core.views import staff_required
+from core.views import form_page, posted, staff_required
 from councils.models import User
 
 # Rows of the ranking on a page.
@@ -87,7 +87,7 @@ def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No assessment found")
     if assessment.state != AssessmentState.ASSIGNED:
         return redirect("assessments:detail", pk=pk)
-    form = DeclarationForm(request.POST if request.method == "POST" else None)
+    form = DeclarationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         conflict = form.cleaned_data["conflict"] == "yes"
         try:
@@ -105,11 +105,8 @@ def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("assessments:list")
             return redirect("assessments:score", pk=pk)
-    return render(
-        request,
-        "assessments/declare.html",
-        {"assessment": assessment, "form": form},
-        status=400 if form.errors else 200,
+    return form_page(
+        request, "assessments/declare.html", {"assessment": assessment, "form": form}, refused=bool(form.errors)
     )
 
 
@@ -159,7 +156,7 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
             initial[f"score_{row.criterion_id}"] = row.score
             initial[f"justification_{row.criterion_id}"] = row.justification
         form = ScoringForm(initial=initial, criteria=criteria)
-    return render(
+    return form_page(
         request,
         "assessments/score.html",
         {
@@ -171,7 +168,7 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
             "lineage": bid_lineage(bid=bid, user=request.user),
             "clarifications": bid_clarifications(bid=bid),
         },
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 
@@ -185,7 +182,7 @@ def assessment_propose_question(request: HttpRequest, pk: int) -> HttpResponse:
     if not (is_assessor and request.user.has_perm("assessments.view_bid_content", assessment)):
         raise Http404("No assessment found")
     bid = assessment.bid
-    form = ProposeQuestionForm(request.POST if request.method == "POST" else None)
+    form = ProposeQuestionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             bid_services.clarification_propose(bid=bid, by=request.user, question=form.cleaned_data["question"])
@@ -194,11 +191,11 @@ def assessment_propose_question(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Your question has been sent to the programme team, who decide whether to ask it")
             return redirect("assessments:detail", pk=pk)
-    return render(
+    return form_page(
         request,
         "assessments/propose_question.html",
         {"assessment": assessment, "bid": bid, "form": form, "clarifications": bid_clarifications(bid=bid)},
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 
@@ -256,7 +253,7 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
         assign_form.offer(**offered)
     active = [a for a in bid.assessments.all() if a.state in ACTIVE_STATES]
     scoring = selectors.bid_scoring(bid=bid)
-    return render(
+    return form_page(
         request,
         "assessments/bid.html",
         {
@@ -270,7 +267,7 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
             "assign_form": assign_form,
             "history": selectors.assessment_history(bid=bid),
         },
-        status=400 if assign_form.errors else 200,
+        refused=bool(assign_form.errors),
     )
 
 
@@ -308,7 +305,7 @@ def _reason_page(
     button: str,
     done: str,
 ) -> HttpResponse:
-    form = ReasonForm(request.POST if request.method == "POST" else None, label=label)
+    form = ReasonForm(posted(request), label=label)
     if request.method == "POST" and form.is_valid():
         try:
             service(assessment=assessment, by=request.user, reason=form.cleaned_data["reason"])
@@ -317,11 +314,11 @@ def _reason_page(
         else:
             messages.success(request, done)
             return redirect("assessments:bid", reference=assessment.bid.reference)
-    return render(
+    return form_page(
         request,
         "assessments/reason.html",
         {"assessment": assessment, "form": form, "heading": heading, "button": button},
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 
@@ -370,7 +367,7 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
         if score_row.criterion_id == criterion.pk
     ]
     initial = {"score": row.moderated.score, "note": row.moderated.note} if row.moderated else None
-    form = ModerationForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ModerationForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.moderation_record(
@@ -385,11 +382,11 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
         else:
             messages.success(request, f"The moderated {criterion.name.lower()} score has been recorded")
             return redirect("assessments:bid", reference=reference)
-    return render(
+    return form_page(
         request,
         "assessments/moderate.html",
         {"bid": bid, "criterion": criterion, "row": row, "justifications": justifications, "form": form},
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 

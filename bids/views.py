@@ -59,6 +59,7 @@ from bids.selectors import (
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
+from core.views import form_page, posted, posted_files
 from councils.models import Council
 from councils.selectors import council_search, user_council_ids
 
@@ -95,10 +96,6 @@ def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return view(request, bid, **kwargs)
 
     return wrapper
-
-
-def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    return render(request, template, context, status=400)
 
 
 # --- Your bids and starting a bid -----------------------------------------------------------------------
@@ -148,7 +145,7 @@ def bid_start(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"You have started bid {bid.reference}")
             return redirect("bids:detail", reference=bid.reference)
     context = {"form": form, "single_council": single_council}
-    return (_invalid if form.errors else render)(request, "bids/start.html", context)
+    return form_page(request, "bids/start.html", context, refused=bool(form.errors))
 
 
 # --- The bid: task list while drafting, read-only afterwards --------------------------------------------
@@ -291,7 +288,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
                 messages.success(request, f"{BID_SECTIONS[section][0]} saved")
             return redirect("bids:detail", reference=bid.reference)
     context["form"] = form
-    return _invalid(request, "bids/section.html", context)
+    return form_page(request, "bids/section.html", context, refused=True)
 
 
 # --- Partners -------------------------------------------------------------------------------------------
@@ -336,7 +333,7 @@ def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
     if request.GET.get("partial") == "results":
         # The type-ahead enhancement swaps in just the results; the page itself works without it.
         return render(request, "bids/_council_results.html", context)
-    return (_invalid if invite_error else render)(request, "bids/partners.html", context)
+    return form_page(request, "bids/partners.html", context, refused=bool(invite_error))
 
 
 def _confirm_then(
@@ -441,7 +438,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
                 messages.success(request, "Amount requested saved")
             return redirect("bids:costs", reference=bid.reference)
     context["form"] = form
-    return _invalid(request, "bids/cost_amount.html", context)
+    return form_page(request, "bids/cost_amount.html", context, refused=True)
 
 
 def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpResponse:
@@ -463,7 +460,7 @@ def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpRespo
             messages.success(request, "Cost line saved")
             return redirect("bids:costs", reference=bid.reference)
     context["form"] = form
-    return _invalid(request, "bids/cost_line.html", context)
+    return form_page(request, "bids/cost_line.html", context, refused=True)
 
 
 @drafting_view
@@ -509,7 +506,7 @@ def bid_cost_remove(request: HttpRequest, bid: Bid, line_id: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
     documents = list(bid.documents.all())
-    form = DocumentForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    form = DocumentForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
             document = services.document_upload(bid=bid, by=request.user, upload=form.cleaned_data["file"])
@@ -525,7 +522,7 @@ def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
         "can_upload": len(documents) < MAX_DOCUMENTS_PER_BID,
         "max_documents": MAX_DOCUMENTS_PER_BID,
     }
-    return (_invalid if form.errors else render)(request, "bids/documents.html", context)
+    return form_page(request, "bids/documents.html", context, refused=bool(form.errors))
 
 
 @login_required
@@ -583,7 +580,7 @@ def bid_check(request: HttpRequest, reference: str) -> HttpResponse:
         messages.info(request, "This bid has been submitted, so it can no longer be changed")
         return redirect("bids:detail", reference=bid.reference)
     blockers = linked_problems(bid, bid_submission_problems(bid=bid))
-    form = DeclarationForm(request.POST if request.method == "POST" else None, bid=bid)
+    form = DeclarationForm(posted(request), bid=bid)
     problems: list[dict[str, str]] = []
     if request.method == "POST":
         if blockers:
@@ -604,7 +601,7 @@ def bid_check(request: HttpRequest, reference: str) -> HttpResponse:
         "blockers": blockers,
         "phase_caps": bid.funding_round.phases.all(),
     }
-    return (_invalid if form.errors or problems else render)(request, "bids/check.html", context)
+    return form_page(request, "bids/check.html", context, refused=bool(form.errors or problems))
 
 
 def _submitted_meanwhile(bid: Bid) -> bool:
@@ -630,7 +627,7 @@ def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     if bid.state not in (BidState.DRAFT, BidState.IN_REVIEW):
         messages.info(request, f"This bid is {bid.get_state_display().lower()}, so it cannot be withdrawn")
         return redirect("bids:detail", reference=bid.reference)
-    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    form = WithdrawForm(posted(request))
     confirming = False
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirm") == "yes":
@@ -644,7 +641,7 @@ def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
         else:
             confirming = True
     context = {"bid": bid, "form": form, "confirming": confirming}
-    return (_invalid if form.errors else render)(request, "bids/withdraw.html", context)
+    return form_page(request, "bids/withdraw.html", context, refused=bool(form.errors))
 
 
 # --- Invitations ----------------------------------------------------------------------------------------
@@ -690,7 +687,7 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
                 return redirect("bids:list")
     for partner in invitation.partners:
         partner.error = errors.get(partner.pk, "")
-    return render(
+    return form_page(
         request,
         "bids/invitation.html",
         {
@@ -700,7 +697,7 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
             "phase_cap": next((p.cap for p in bid.funding_round.phases.all() if p.phase == bid.phase), None),
             "document_count": bid.document_count,
         },
-        status=400 if errors else 200,
+        refused=bool(errors),
     )
 
 
@@ -717,7 +714,7 @@ def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404("No bid found")
     continuable = can_be_continued(earlier)
     rounds = next_phase_rounds(bid=earlier) if continuable else []
-    form = NextPhaseForm(request.POST if request.method == "POST" else None, rounds=rounds)
+    form = NextPhaseForm(posted(request), rounds=rounds)
     if request.method == "POST" and continuable and form.is_valid():
         try:
             bid = services.bid_continue(
@@ -736,7 +733,7 @@ def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
         "next_phase": NEXT_PHASE.get(earlier.phase),
         "partners": [p for p in earlier.partners.all() if p.status == PartnerStatus.CONFIRMED],
     }
-    return (_invalid if form.errors else render)(request, "bids/next_phase.html", context)
+    return form_page(request, "bids/next_phase.html", context, refused=bool(form.errors))
 
 
 # --- Questions from the programme team ------------------------------------------------------------------
@@ -756,7 +753,7 @@ def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpR
     if request.method == "POST" and clarification.status != ClarificationStatus.ASKED:
         messages.info(request, "This question has already been answered")
         return redirect("bids:detail", reference=bid.reference)
-    form = ClarificationAnswerForm(request.POST or None, request.FILES or None)
+    form = ClarificationAnswerForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.clarification_answer(
@@ -773,11 +770,11 @@ def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpR
     answerable = (
         may_answer and clarification.status == ClarificationStatus.ASKED and bid.state in services.ANSWERABLE_BID_STATES
     )
-    return render(
+    return form_page(
         request,
         "bids/clarification.html",
         {"bid": bid, "clarification": clarification, "form": form if answerable else None},
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 

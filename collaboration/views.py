@@ -17,6 +17,7 @@ from collaboration.choices import CallStatus, RequestStatus
 from collaboration.forms import AnswerForm, CallSearchForm, JoinRequestForm, PitchForm
 from core.exceptions import ApplicationError
 from core.forms import apply_problems
+from core.views import form_page, posted
 
 PAGE_SIZE = 20
 
@@ -37,7 +38,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(calls, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(
+    return form_page(
         request,
         "collaboration/calls.html",
         {
@@ -46,7 +47,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
             "page_query": params.urlencode(),
             "searching": bool(chosen and any(chosen.values())),
         },
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 
@@ -54,7 +55,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def call_detail(request: HttpRequest, reference: str) -> HttpResponse:
     view = selectors.partner_call_for_user(user=request.user, reference=reference)
-    form = JoinRequestForm(request.POST if request.method == "POST" else None, councils=view.can_ask_for)
+    form = JoinRequestForm(posted(request), councils=view.can_ask_for)
     if request.method == "POST":
         if not view.can_ask_for:
             messages.info(request, "Your council cannot ask to join this call")
@@ -75,11 +76,8 @@ def call_detail(request: HttpRequest, reference: str) -> HttpResponse:
                         request, f"You have asked for {council} to join. {view.call.bid.lead_council} will answer"
                     )
                     return redirect("collaboration:call", reference=reference)
-    return render(
-        request,
-        "collaboration/call.html",
-        {"view": view, "call": view.call, "form": form},
-        status=400 if form.errors else 200,
+    return form_page(
+        request, "collaboration/call.html", {"view": view, "call": view.call, "form": form}, refused=bool(form.errors)
     )
 
 
@@ -110,7 +108,7 @@ def call_pitch(request: HttpRequest, bid: Bid) -> HttpResponse:
                 return redirect("collaboration:pitch", reference=bid.reference)
     else:
         form = PitchForm(initial=PitchForm.initial_for(call, bid))
-    return render(
+    return form_page(
         request,
         "collaboration/pitch.html",
         {
@@ -119,7 +117,7 @@ def call_pitch(request: HttpRequest, bid: Bid) -> HttpResponse:
             "form": form,
             "requests": selectors.join_requests_of(call=call) if call else [],
         },
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 
@@ -151,7 +149,7 @@ def request_answer(request: HttpRequest, bid: Bid, request_id: int) -> HttpRespo
     if join_request.status != RequestStatus.PENDING:
         messages.info(request, f"This request has been answered: {join_request.get_status_display().lower()}")
         return redirect("collaboration:pitch", reference=bid.reference)
-    form = AnswerForm(request.POST if request.method == "POST" else None)
+    form = AnswerForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["answer"] == "accept":
@@ -165,9 +163,9 @@ def request_answer(request: HttpRequest, bid: Bid, request_id: int) -> HttpRespo
         else:
             messages.success(request, done)
             return redirect("collaboration:pitch", reference=bid.reference)
-    return render(
+    return form_page(
         request,
         "collaboration/request.html",
         {"bid": bid, "join_request": join_request, "form": form},
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )

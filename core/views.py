@@ -1,5 +1,6 @@
-"""Pages that belong to no app: the home page (which sends each role to its start page), the accessibility
-statement, the error pages, and the one gate for programme-staff pages."""
+"""Pages that belong to no app (the home page, which sends each role to its start page; the accessibility
+statement; the error pages), the one gate for programme-staff pages, and what every form page does with what was
+sent."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
+from django.utils.datastructures import MultiValueDict
 
 from core.rules import STAFF_PAGES
 
@@ -32,6 +34,23 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The form data of a POST, even an empty one, or None for a GET. A form bound to an empty POST is checked and
+    refused with its messages; `request.POST or None` would show it again as if nothing had been sent."""
+    return request.POST if request.method == "POST" else None
+
+
+def posted_files(request: HttpRequest) -> MultiValueDict | None:
+    """The files of a POST (even none), or None for a GET."""
+    return request.FILES if request.method == "POST" else None
+
+
+def form_page(request: HttpRequest, template: str, context: dict, *, refused: bool) -> HttpResponse:
+    """A page with a form. When it shows what was refused and why, 400: a refusal is never mistaken for a page
+    shown (by the browser's tests, a proxy or the logs)."""
+    return render(request, template, context, status=400 if refused else 200)
 
 
 def start_page_for(user) -> str:

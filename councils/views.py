@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import ApplicationError
 from core.formatting import govuk_time, plural
 from core.forms import apply_problems
+from core.views import form_page, posted
 from councils import services
 from councils.forms import RecoveryCodeForm, TwoFactorCodeForm
 from councils.signin import (
@@ -67,7 +68,7 @@ def _second_factor_page(request: HttpRequest, form, template: str, *, recovery: 
                     "your account page if you are running out.",
                 )
             return redirect(_next(request))
-    return render(request, template, {"form": form, "next": _next(request)}, status=400 if form.errors else 200)
+    return form_page(request, template, {"form": form, "next": _next(request)}, refused=bool(form.errors))
 
 
 @never_cache
@@ -77,7 +78,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     if totp_device(request.user) is None:
         return redirect(f"{reverse('two_factor_setup')}?next={_next(request)}")
-    form = TwoFactorCodeForm(request.POST or None)
+    form = TwoFactorCodeForm(posted(request))
     return _second_factor_page(request, form, "registration/two_factor_challenge.html", recovery=False)
 
 
@@ -86,7 +87,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
 def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
-    form = RecoveryCodeForm(request.POST or None)
+    form = RecoveryCodeForm(posted(request))
     return _second_factor_page(request, form, "registration/two_factor_recovery.html", recovery=True)
 
 
@@ -99,7 +100,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         # Replacing an app needs the old one (or a recovery code) first.
         return redirect(f"{reverse('two_factor_challenge')}?next={reverse('two_factor_setup')}")
     device = services.two_factor_setup_start(user=user)
-    form = TwoFactorCodeForm(request.POST or None)
+    form = TwoFactorCodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             device, codes = services.two_factor_setup_confirm(user=user, code=form.cleaned_data["code"])
@@ -117,7 +118,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         "required": two_factor_required(user),
         "next": _next(request),
     }
-    return render(request, "registration/two_factor_setup.html", context, status=400 if form.errors else 200)
+    return form_page(request, "registration/two_factor_setup.html", context, refused=bool(form.errors))
 
 
 @never_cache

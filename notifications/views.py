@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.forms import date_initial
-from core.views import staff_required
+from core.views import form_page, staff_required
 from notifications.choices import Channel, Status
 from notifications.forms import OutboxFilterForm, PreferenceForm, RetryFailedForm
 from notifications.models import Notification
@@ -148,7 +148,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    return form_page(
         request,
         "notifications/staff_list.html",
         {
@@ -159,7 +159,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "Status": Status,
             "Channel": Channel,
         },
-        status=400 if form.is_bound and form.errors else 200,
+        refused=bool(form.is_bound and form.errors),
     )
 
 
@@ -188,7 +188,7 @@ def staff_retry_failed(request: HttpRequest) -> HttpResponse:
         return render(request, "notifications/retry_failed.html", {"form": form})
     form = RetryFailedForm(request.POST)
     if not form.is_valid():
-        return render(request, "notifications/retry_failed.html", {"form": form}, status=400)
+        return form_page(request, "notifications/retry_failed.html", {"form": form}, refused=True)
     since, failure = form.cleaned_data["since"], form.cleaned_data["failure"]
     if request.POST.get("confirm") != "yes":
         count = failed_since(since=since, failure=failure).count()

@@ -31,7 +31,7 @@ from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_se
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems
-from core.views import staff_required
+from core.views import form_page, posted, staff_required
 from councils.choices import CouncilType, Role
 from councils.models import User
 from pipeline import selectors
@@ -172,7 +172,7 @@ def bid_table(request: HttpRequest) -> HttpResponse:
     params.pop("page", None)
     sort = request.GET.get("sort") or Sort.REFERENCE
     params.pop("sort", None)
-    return render(
+    return form_page(
         request,
         "pipeline/bid_table.html",
         {
@@ -192,7 +192,7 @@ def bid_table(request: HttpRequest) -> HttpResponse:
             "moderation_choices": [("true", "Yes"), ("false", "No")],
             "csv_query": request.GET.urlencode(),
         },
-        status=400 if bid_filter.form.errors else 200,
+        refused=bool(bid_filter.form.errors),
     )
 
 
@@ -278,7 +278,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
     deciding = decision in (Decision.AWARD, Decision.DECLINE) and form is not None
     warnings = round_decision_warnings(funding_round=bid.funding_round) if deciding else []
     has_errors = bool(problems) or (form is not None and form.errors)
-    return render(
+    return form_page(
         request,
         "pipeline/decide.html",
         {
@@ -291,7 +291,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
             "remaining": remaining,
             "warnings": warnings,
         },
-        status=400 if has_errors else 200,
+        refused=bool(has_errors),
     )
 
 
@@ -300,7 +300,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
 def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound, pk=pk)
     problems = []
-    form = BatchAwardForm(request.POST if request.method == "POST" else None)
+    form = BatchAwardForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             result = round_batch_award(
@@ -318,7 +318,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
     rows = round_bids_above_line(funding_round=funding_round)
     total = sum((row.amount_requested for row in rows), 0)
     remaining = round_remaining_budget(funding_round=funding_round)
-    return render(
+    return form_page(
         request,
         "pipeline/batch_award.html",
         {
@@ -330,7 +330,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             "problems": problems,
             "warnings": round_decision_warnings(funding_round=funding_round),
         },
-        status=400 if problems else 200,
+        refused=bool(problems),
     )
 
 
@@ -550,7 +550,7 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
             else CriterionFormSet(initial=_spare_rows(criteria_initial(source)), prefix="criteria")
         )
     problems = _round_summary(form, formset) if request.method == "POST" else []
-    return render(
+    return form_page(
         request,
         "pipeline/round_form.html",
         {
@@ -563,7 +563,7 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
             "phases": [(form[f"fund_{phase}"], form[f"cap_{phase}"]) for phase in Phase.values],
             "problems": problems,
         },
-        status=400 if problems else 200,
+        refused=bool(problems),
     )
 
 
@@ -598,7 +598,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound, pk=pk)
-    form = CloseEarlyForm(request.POST if request.method == "POST" else None)
+    form = CloseEarlyForm(posted(request))
     problems = []
     if funding_round.state != RoundState.OPEN:
         if request.method == "POST" and funding_round.state == RoundState.CLOSED:
@@ -618,11 +618,11 @@ def round_close(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{funding_round.name} has closed: no more bids can be submitted")
             return redirect("pipeline:round", pk=pk)
     has_errors = bool(problems) or (form is not None and form.errors)
-    return render(
+    return form_page(
         request,
         "pipeline/round_close.html",
         {"funding_round": funding_round, "form": form, "problems": problems},
-        status=400 if has_errors else 200,
+        refused=bool(has_errors),
     )
 
 
@@ -667,7 +667,7 @@ def round_move(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             return redirect("pipeline:round", pk=pk)
     else:
         problems = ROUND_MACHINE.refusals(funding_round, transition, request.user)
-    return render(
+    return form_page(
         request,
         "pipeline/round_move.html",
         {
@@ -679,7 +679,7 @@ def round_move(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             if transition == "publish_decisions"
             else None,
         },
-        status=400 if problems and request.method == "POST" else 200,
+        refused=bool(problems and request.method == "POST"),
     )
 
 
@@ -715,7 +715,7 @@ def round_sift(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
     bid = selectors.bid_for_sift(reference=reference)
-    form = SiftForm(request.POST if request.method == "POST" else None)
+    form = SiftForm(posted(request))
     if request.method == "POST" and form.is_valid():
         eligible = form.cleaned_data["decision"] == SiftDecision.ELIGIBLE
         try:
@@ -726,7 +726,7 @@ def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
             verb = "eligible" if eligible else "ineligible: the councils are told why"
             messages.success(request, f"{bid.reference} is sifted {verb}")
             return redirect("pipeline:round_sift", pk=bid.funding_round_id)
-    return render(
+    return form_page(
         request,
         "pipeline/bid_sift.html",
         {
@@ -735,7 +735,7 @@ def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
             "checks": bid_sift_checklist(bid=bid),
             "decision": selectors.bid_sift_decision(bid),
         },
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 
@@ -777,11 +777,11 @@ def clarification_ask(request: HttpRequest, reference: str) -> HttpResponse:
         form = ClarificationAskForm(
             initial={"question": proposal.question if proposal else "", "proposal": proposal.pk if proposal else None}
         )
-    return render(
+    return form_page(
         request,
         "pipeline/clarification_ask.html",
         {"bid": bid, "form": form, "proposal": proposal},
-        status=400 if form.errors else 200,
+        refused=bool(form.errors),
     )
 
 

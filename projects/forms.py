@@ -84,6 +84,20 @@ class MessageForm(forms.Form):
     )
 
 
+class VariationKindForm(forms.Form):
+    # Its own prefix: the change form that follows posts `kind` to the same address.
+    prefix = "choose"
+    kind = forms.ChoiceField(
+        label="What do you want to change?",
+        choices=VariationKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select what you want to change",
+            "invalid_choice": "Select what you want to change",
+        },
+    )
+
+
 class VariationForm(DateInputsMixin, forms.Form):
     reasons = forms.CharField(label="Why do you need this change?", widget=forms.Textarea(attrs={"rows": 5}))
 

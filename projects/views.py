@@ -20,7 +20,7 @@ from bids.models import FundingRound
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems, date_initial
-from core.views import staff_required
+from core.views import form_page, posted, posted_files, staff_required
 from councils.models import Council
 from councils.selectors import council_members, user_council_ids
 from projects import services
@@ -43,6 +43,7 @@ from projects.forms import (
     ReportForm,
     ReuseForm,
     VariationForm,
+    VariationKindForm,
 )
 from projects.models import Project
 from projects.selectors import (
@@ -59,27 +60,16 @@ from projects.selectors import (
 )
 
 
-def _posted(request: HttpRequest) -> Any:
-    """The form data of a POST (even an empty one), or None for a GET."""
-    return request.POST if request.method == "POST" else None
-
-
-def _files(request: HttpRequest) -> Any:
-    return request.FILES if request.method == "POST" else None
-
-
-def _invalid(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    return render(request, template, context, status=400)
-
-
 def _choose_action(request: HttpRequest, template: str, context: dict, choices: str) -> HttpResponse:
     """A POST that names none of the page's buttons (a broken or crafted request): said so, nothing changed."""
-    return _invalid(request, template, {**context, "problems": [Problem(f"Choose what to do: {choices}")]})
+    return form_page(
+        request, template, {**context, "problems": [Problem(f"Choose what to do: {choices}")]}, refused=True
+    )
 
 
 def _refused(request: HttpRequest, template: str, context: dict, form: Any, error: ApplicationError) -> HttpResponse:
     apply_problems(form, error)
-    return _invalid(request, template, {**context, "form": form})
+    return form_page(request, template, {**context, "form": form}, refused=True)
 
 
 def _project(request: HttpRequest, reference: str, perm: str | None = None) -> Project:
@@ -135,7 +125,7 @@ def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
     if project.state != ProjectState.OFFERED:
         messages.info(request, "The offer has already been accepted")
         return redirect("projects:detail", reference=project.reference)
-    form = AcceptOfferForm(_posted(request), _files(request))
+    form = AcceptOfferForm(posted(request), posted_files(request))
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,7 +138,7 @@ def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
         except ApplicationError as error:
             return _refused(request, "projects/accept.html", context, form, error)
         return render(request, "projects/accepted.html", _context(request, project))
-    return (_invalid if form.errors else render)(request, "projects/accept.html", context)
+    return form_page(request, "projects/accept.html", context, refused=bool(form.errors))
 
 
 @login_required
@@ -173,7 +163,7 @@ def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
     members = council_members(council_ids=[project.lead_council_id])
     current = getattr(project, "certifier", None)
     initial = {"user": str(current.user_id), "role_title": current.role_title} if current else None
-    form = CertifierForm(_posted(request), members=members, initial=initial)
+    form = CertifierForm(posted(request), members=members, initial=initial)
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
         user = next(m for m in members if str(m.pk) == form.cleaned_data["user"])
@@ -185,7 +175,7 @@ def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
             return _refused(request, "projects/certifier.html", context, form, error)
         messages.success(request, f"{user.full_name or user.email} will certify the reports")
         return redirect("projects:detail", reference=project.reference)
-    return (_invalid if form.errors else render)(request, "projects/certifier.html", context)
+    return form_page(request, "projects/certifier.html", context, refused=bool(form.errors))
 
 
 @login_required
@@ -196,7 +186,7 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
     if milestone is None:
         raise Http404("No milestone")
     milestone.project = project
-    form = EvidenceForm(_posted(request), _files(request), initial={"evidence": milestone.evidence})
+    form = EvidenceForm(posted(request), posted_files(request), initial={"evidence": milestone.evidence})
     context = _context(request, project, form=form, milestone=milestone)
     if request.method == "POST" and form.is_valid():
         try:
@@ -210,7 +200,7 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
             return _refused(request, "projects/evidence.html", context, form, error)
         messages.success(request, f"Evidence for ‘{milestone.title}’ has been sent to the programme team")
         return redirect("projects:detail", reference=project.reference)
-    return (_invalid if form.errors else render)(request, "projects/evidence.html", context)
+    return form_page(request, "projects/evidence.html", context, refused=bool(form.errors))
 
 
 @login_required
@@ -226,7 +216,7 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     initial = {name: getattr(report, name) for name in ReportForm.base_fields}
     for name in ("spend_to_date", "spend_planned"):
         initial[name] = "" if initial[name] is None else f"{initial[name]:.2f}"
-    form = ReportForm(_posted(request), initial=initial) if editable else None
+    form = ReportForm(posted(request), initial=initial) if editable else None
     context = _context(
         request,
         project,
@@ -252,7 +242,7 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
                 return _refused(request, "projects/report.html", context, form, error)
             messages.success(request, "Your draft has been saved")
             return redirect("projects:report", reference=project.reference, pk=report.pk)
-        return _invalid(request, "projects/report.html", context)
+        return form_page(request, "projects/report.html", context, refused=True)
     return render(request, "projects/report.html", context)
 
 
@@ -277,10 +267,20 @@ def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.request_variation")
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     if kind not in VariationKind.values:
-        return render(request, "projects/variation_kind.html", _context(request, project, kinds=VariationKind.choices))
+        # First, which kind of change: chosen, it leads to that change's form (?kind=…); sent without a choice, or
+        # with one that does not exist, the question is asked again with the reason.
+        if request.method == "POST":
+            sent = request.POST
+        else:
+            sent = {f"{VariationKindForm.prefix}-kind": kind} if "kind" in request.GET else None
+        chooser = VariationKindForm(sent)
+        if sent is not None and chooser.is_valid():
+            return redirect(f"{request.path}?kind={chooser.cleaned_data['kind']}")
+        context = _context(request, project, form=chooser)
+        return form_page(request, "projects/variation_kind.html", context, refused=bool(chooser.errors))
     milestones = milestones_with_payments(project=project)
     lines = list(project.budget_lines.all())
-    form = VariationForm(_posted(request), kind=kind, milestones=milestones, budget_lines=lines)
+    form = VariationForm(posted(request), kind=kind, milestones=milestones, budget_lines=lines)
     context = _context(
         request,
         project,
@@ -302,7 +302,7 @@ def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
             return _refused(request, "projects/variation_new.html", context, form, error)
         messages.success(request, "Your change request has been sent to the programme team")
         return redirect("projects:detail", reference=project.reference)
-    return (_invalid if form.errors else render)(request, "projects/variation_new.html", context)
+    return form_page(request, "projects/variation_new.html", context, refused=bool(form.errors))
 
 
 @login_required
@@ -337,7 +337,7 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
                 return redirect("projects:final_report", reference=project.reference)
         except ApplicationError as error:
             apply_problems(output if action == "output" else lessons, error)
-            return _invalid(request, "projects/final_report.html", context)
+            return form_page(request, "projects/final_report.html", context, refused=True)
         if action not in ("output", "lessons", "submit"):
             return _choose_action(
                 request,
@@ -345,7 +345,7 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
                 context,
                 "add an output, save the lessons learned or send the final report",
             )
-        return _invalid(request, "projects/final_report.html", context)
+        return form_page(request, "projects/final_report.html", context, refused=True)
     return render(request, "projects/final_report.html", context)
 
 
@@ -376,7 +376,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
         .exclude(declaration_signed_on__isnull=True)
         .order_by("official_name")
     )
-    form = ReuseForm(_posted(request), councils=councils)
+    form = ReuseForm(posted(request), councils=councils)
     context = _context(request, project, form=form, councils=councils)
     if request.method == "POST" and form.is_valid():
         council = next(c for c in councils if str(c.pk) == form.cleaned_data["council"])
@@ -386,7 +386,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
             return _refused(request, "projects/reuse.html", context, form, error)
         messages.success(request, f"Thank you: {council} is now listed as reusing this project’s outputs")
         return redirect("projects:reuse", reference=project.reference)
-    return (_invalid if form.errors else render)(request, "projects/reuse.html", context)
+    return form_page(request, "projects/reuse.html", context, refused=bool(form.errors))
 
 
 # --- Programme staff's pages -----------------------------------------------------------------------------------
@@ -441,7 +441,7 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
         milestone.project = project
         initial = {"title": milestone.title, "amount": f"{milestone.payment.amount:.2f}"}
     form = MilestoneForm(
-        _posted(request), initial={**initial, **date_initial("due_date", milestone and milestone.due_date)}
+        posted(request), initial={**initial, **date_initial("due_date", milestone and milestone.due_date)}
     )
     context = _context(request, project, form=form, milestone=milestone)
     if request.method == "POST" and request.POST.get("action") == "remove" and milestone is not None:
@@ -463,7 +463,7 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
             return _refused(request, "projects/staff_milestone.html", context, form, error)
         messages.success(request, "The schedule has been saved")
         return redirect("projects:staff_detail", reference=project.reference)
-    return (_invalid if form.errors else render)(request, "projects/staff_milestone.html", context)
+    return form_page(request, "projects/staff_milestone.html", context, refused=bool(form.errors))
 
 
 @staff_required
@@ -474,7 +474,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     if payment is None:
         raise Http404("No payment")
     payment.project = project
-    form = PaidOnForm(_posted(request), initial=date_initial("paid_on", timezone.localdate()))
+    form = PaidOnForm(posted(request), initial=date_initial("paid_on", timezone.localdate()))
     context = _context(request, project, payment=payment, form=form)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -486,7 +486,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
                 services.payment_approve(payment=payment, by=request.user, paid_on=form.cleaned_data["paid_on"])
                 messages.success(request, f"Payment of {money(payment.amount, pence=True)} approved")
             else:
-                return _invalid(request, "projects/staff_payment.html", context)
+                return form_page(request, "projects/staff_payment.html", context, refused=True)
         except ApplicationError as error:
             return _refused(request, "projects/staff_payment.html", context, form, error)
         return redirect("projects:staff_detail", reference=project.reference)
@@ -498,7 +498,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     report = report_get_for_user(user=request.user, reference=reference, pk=pk)
     project = report.project
-    form = MessageForm(_posted(request))
+    form = MessageForm(posted(request))
     context = _context(request, project, report=report, form=form, history=list(report.history.select_related("by")))
     if request.method == "POST":
         action = request.POST.get("action")
@@ -510,7 +510,7 @@ def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
                 services.report_return(report=report, by=request.user, message=form.cleaned_data["message"])
                 messages.success(request, "The report has been returned to the council")
             elif action == "return":
-                return _invalid(request, "projects/staff_report.html", context)
+                return form_page(request, "projects/staff_report.html", context, refused=True)
             else:
                 return _choose_action(
                     request, "projects/staff_report.html", context, "accept the report or return it to the council"
@@ -526,7 +526,7 @@ def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     variation = variation_get_for_user(user=request.user, reference=reference, pk=pk)
     project = variation.project
-    form = ReasonForm(_posted(request))
+    form = ReasonForm(posted(request))
     milestones = {str(m.pk): m for m in milestones_with_payments(project=project)}
     payments = {str(m.payment.pk): m for m in milestones.values()}
     lines = {str(line.pk): line for line in project.budget_lines.all()}
@@ -551,7 +551,7 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
                 services.variation_decline(variation=variation, by=request.user, reason=form.cleaned_data["reason"])
                 messages.success(request, "The change has been declined")
             elif action in ("approve", "decline"):
-                return _invalid(request, "projects/staff_variation.html", context)
+                return form_page(request, "projects/staff_variation.html", context, refused=True)
             else:
                 return _choose_action(
                     request, "projects/staff_variation.html", context, "approve the change or decline it"
@@ -566,7 +566,7 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     project = _staff_project(request, reference)
-    form = ReasonForm(_posted(request))
+    form = ReasonForm(posted(request))
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
         try:

@@ -149,6 +149,13 @@ def test_with_an_app_the_code_is_asked_for_after_the_password():
         device.refresh_from_db()
         device.throttle_reset()  # django-otp slows down wrong guesses; this test is not about the wait
 
+    # Sent with nothing at all (a crafted request): refused with the reason too, never shown as a fresh page.
+    for page in ("two_factor_challenge", "two_factor_recovery"):
+        empty = client.post(reverse(page))
+        assert empty.status_code == 400 and "govuk-error-summary" in empty.content.decode(), page
+        device.refresh_from_db()
+        device.throttle_reset()
+
     passed = client.post(reverse("two_factor_challenge"), {"code": totp_code(device), "next": "/pipeline/"})
     assert passed.status_code == 302 and passed.url == "/pipeline/"
     assert client.get("/pipeline/").status_code == 200

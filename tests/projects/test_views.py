@@ -314,7 +314,8 @@ def test_a_bad_amount_in_a_change_is_refused_with_nothing_saved(world):
         )
         assert page.status_code == 400 and says in page.content.decode(), amount
     assert not project.variations.exists()
-    assert lead.post(url("variation_new", project), {"kind": "nonsense"}).status_code == 200  # asked again
+    asked_again = lead.post(url("variation_new", project), {"kind": "nonsense"})
+    assert asked_again.status_code == 400 and "Select what you want to change" in asked_again.content.decode()
 
 
 def test_a_council_asks_to_move_money_between_budget_lines_and_staff_see_it(world):
@@ -343,3 +344,21 @@ def test_a_council_asks_to_move_money_between_budget_lines_and_staff_see_it(worl
     variation = project.variations.get()
     staff_page = client_for(world["staff"]).get(url("staff_variation", project, pk=variation.pk)).content.decode()
     assert "Move money between budget lines" in staff_page and "£40,000 → £60,000" in staff_page
+
+
+def test_choosing_a_kind_of_change_asks_again_with_the_reason_until_one_is_chosen(world):
+    project = accepted(world)
+    lead = client_for(world["lead_user"])
+    chooser = url("variation_new", project)
+    # Nothing is chosen in advance: the council says which kind of change it needs.
+    assert "checked" not in lead.get(chooser).content.decode()
+    for sent in ({}, {"choose-kind": "everything"}):
+        response = lead.post(chooser, sent)
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "govuk-error-summary" in page and "Select what you want to change" in page
+        assert "<title>Error: Ask for a change" in page
+    response = lead.get(chooser + "?kind=everything")
+    assert response.status_code == 400 and "Select what you want to change" in response.content.decode()
+    assert lead.post(chooser, {"choose-kind": "budget"})["Location"] == chooser + "?kind=budget"
+    assert not project.variations.exists()
