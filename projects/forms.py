@@ -9,7 +9,7 @@ from django import forms
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from core.formatting import govuk_date
 from core.forms import DateInput, DateInputsMixin, MoneyField
-from projects.choices import OutputKind, Rag, VariationKind
+from projects.choices import OutputKind, ProjectState, Rag, VariationKind
 
 AMOUNT_MESSAGES = {
     "required": "Enter the payment amount",
@@ -82,6 +82,30 @@ class MessageForm(forms.Form):
     message = forms.CharField(
         label="What does the council need to change?", widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
+
+
+class ProjectFilterForm(forms.Form):
+    """Staff's projects list, by round (its code) and status. A round or status that does not exist is refused
+    with the reason, never quietly read as "all"."""
+
+    round = forms.ChoiceField(
+        label="Round", required=False, error_messages={"invalid_choice": "Select a round from the list"}
+    )
+    state = forms.ChoiceField(
+        label="Status",
+        choices=[("", "All statuses"), *ProjectState.choices],
+        required=False,
+        error_messages={"invalid_choice": "Select a status from the list"},
+    )
+
+    def __init__(self, data: Any = None, *, rounds: list[tuple[str, str]]) -> None:
+        codes = {code.lower(): code for code, _name in rounds}
+        if data is not None and data.get("round"):
+            # A code typed in another case (a link, a bookmark) means the same round.
+            data = data.copy()
+            data["round"] = codes.get(data["round"].strip().lower(), data["round"])
+        super().__init__(data)
+        self.fields["round"].choices = [("", "All rounds"), *rounds]
 
 
 class VariationKindForm(forms.Form):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,6 +40,7 @@ from projects.forms import (
     MilestoneForm,
     OutputForm,
     PaidOnForm,
+    ProjectFilterForm,
     ReasonForm,
     ReportForm,
     ReuseForm,
@@ -394,24 +396,17 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
 
 @staff_required
 def staff_project_list(request: HttpRequest) -> HttpResponse:
-    round_code = (request.GET.get("round") or "").strip()[:10]
-    state = request.GET.get("state") or ""
-    if state not in ProjectState.values:
-        state = ""
-    projects = project_list_for_staff(round_code=round_code, state=state)
+    rounds = list(FundingRound.objects.order_by("-opens_at").values_list("code", "name"))
+    form = ProjectFilterForm(request.GET if request.GET.keys() - {"page"} else None, rounds=rounds)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    projects = project_list_for_staff(round_code=filters.get("round", ""), state=filters.get("state", ""))
     page = Paginator(projects, 50).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in (("round", round_code), ("state", state)) if v)
-    return render(
+    query = urlencode({name: value for name, value in filters.items() if value})
+    return form_page(
         request,
         "projects/staff_list.html",
-        {
-            "page": page,
-            "rounds": FundingRound.objects.order_by("-opens_at").values_list("code", "name"),
-            "states": ProjectState.choices,
-            "round_code": round_code,
-            "state": state,
-            "query": query,
-        },
+        {"form": form, "page": page, "query": query},
+        refused=bool(form.is_bound and form.errors),
     )
 
 

@@ -83,7 +83,12 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     # Staff set the schedule: the payments may not add up to more than the award.
     staff_page = new_page()
     sign_in(staff_page, staff.email)
-    staff_page.goto("/pipeline/projects/")
+    staff_page.goto("/pipeline/projects/?state=lost")
+    expect(staff_page.locator(".govuk-error-summary")).to_contain_text("Select a status from the list")
+    check(staff_page)
+    staff_page.get_by_label("Status").select_option("In delivery")
+    staff_page.get_by_role("button", name="Filter").click()
+    expect(staff_page.locator("#projects caption")).to_have_text("1 project")
     check(staff_page)
     staff_page.get_by_role("link", name=project.title).click()
     expect(staff_page.locator("#accepted")).to_contain_text("Lee Lead")

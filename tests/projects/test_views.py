@@ -225,11 +225,17 @@ def test_late_reports_are_flagged_for_staff(world):
     assert "Overdue" in client_for(world["staff"]).get(url("staff_detail", project)).content.decode()
 
 
-def test_junk_in_the_staff_list_filters_is_ignored(world):
-    page = client_for(world["staff"]).get(
-        reverse("projects:staff_list"), {"state": "<x>", "round": "\u202e" * 50, "page": "zz"}
-    )
-    assert page.status_code == 200
+def test_junk_in_the_staff_list_filters_is_refused_with_the_reason(world):
+    staff = client_for(world["staff"])
+    page = staff.get(reverse("projects:staff_list"), {"state": "<x>", "round": "\u202e" * 50, "page": "zz"})
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "Select a round from the list" in html and "Select a status from the list" in html
+    assert "<title>Error: Projects" in html
+    # A real round, typed in lower case, and a real status are used; a junk page number shows the first page.
+    found = staff.get(reverse("projects:staff_list"), {"round": world["round"].code.lower(), "state": "offered"})
+    assert found.status_code == 200 and world["project"].reference in found.content.decode()
+    assert staff.get(reverse("projects:staff_list"), {"page": "zz"}).status_code == 200
 
 
 def _add_projects(count: int, staff) -> None:
