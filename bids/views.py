@@ -59,7 +59,7 @@ from bids.selectors import (
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
-from core.views import form_page, posted, posted_files
+from core.views import form_page, one_of, posted, posted_files
 from councils.models import Council
 from councils.selectors import council_search, user_council_ids
 
@@ -367,9 +367,7 @@ def _confirm_then(
 @drafting_view
 @require_http_methods(["GET", "POST"])
 def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpResponse:
-    partner = next((p for p in bid.partners.all() if p.pk == partner_id), None)
-    if partner is None:
-        raise Http404("No such partner")
+    partner = one_of(bid.partners.all(), partner_id, "No such partner")
     return _confirm_then(
         request,
         bid,
@@ -470,9 +468,7 @@ def bid_cost_add(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 
 def _cost_line(bid: Bid, line_id: int):
-    line = next((line for line in bid.cost_lines.all() if line.pk == line_id), None)
-    if line is None:
-        raise Http404("No such cost line")
+    line = one_of(bid.cost_lines.all(), line_id, "No such cost line")
     line.bid = bid
     return line
 
@@ -545,9 +541,7 @@ def bid_document_download(request: HttpRequest, reference: str, document_id: int
 @drafting_view
 @require_http_methods(["GET", "POST"])
 def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> HttpResponse:
-    document = next((d for d in bid.documents.all() if d.pk == document_id), None)
-    if document is None:
-        raise Http404("No such document")
+    document = one_of(bid.documents.all(), document_id, "No such document")
     document.bid = bid
     return _confirm_then(
         request,

@@ -4,8 +4,9 @@ sent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.datastructures import MultiValueDict
 
 from core.rules import STAFF_PAGES
+
+T = TypeVar("T")
 
 START_PAGES = (
     ("is_programme_staff", "pipeline:dashboard"),
@@ -34,6 +37,15 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def one_of(items: Iterable[T], pk: int, missing: str) -> T:
+    """The item with primary key `pk` among `items`, which the page has fetched already (so no query), or 404
+    with `missing`: an address naming another bid's row shows nothing of it."""
+    found = next((item for item in items if item.pk == pk), None)
+    if found is None:
+        raise Http404(missing)
+    return found
 
 
 def posted(request: HttpRequest) -> QueryDict | None:

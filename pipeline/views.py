@@ -31,7 +31,7 @@ from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_se
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems
-from core.views import form_page, posted, staff_required
+from core.views import form_page, one_of, posted, staff_required
 from councils.choices import CouncilType, Role
 from councils.models import User
 from pipeline import selectors
@@ -789,9 +789,7 @@ def clarification_ask(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def clarification_discard(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     bid = selectors.staff_bid_get(user=request.user, reference=reference)
-    clarification = next((c for c in bid.clarifications.all() if c.pk == pk), None)
-    if clarification is None:
-        raise Http404("No question found")
+    clarification = one_of(bid.clarifications.all(), pk, "No question found")
     clarification.bid = bid
     try:
         bid_services.clarification_discard(clarification=clarification, by=request.user)
