@@ -398,7 +398,11 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
 def staff_project_list(request: HttpRequest) -> HttpResponse:
     rounds = list(FundingRound.objects.order_by("-opens_at").values_list("code", "name"))
     form = ProjectFilterForm(request.GET if request.GET.keys() - {"page"} else None, rounds=rounds)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = {}
+    if form.is_bound:
+        form.is_valid()
+        # A refused filter is left out (and the page says why); the ones that were accepted still apply.
+        filters = form.cleaned_data
     projects = project_list_for_staff(round_code=filters.get("round", ""), state=filters.get("state", ""))
     page = Paginator(projects, 50).get_page(request.GET.get("page"))
     query = urlencode({name: value for name, value in filters.items() if value})

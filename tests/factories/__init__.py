@@ -131,6 +131,8 @@ def _advance(funding_round: FundingRound, until: RoundState, by: User | None) ->
         if funding_round.state == source:
             step(funding_round, by)
             funding_round.refresh_from_db()
+    life = list(RoundState)  # declared in the order of a round's life
+    assert life.index(funding_round.state) >= life.index(until), f"the round is {funding_round.state}, not {until}"
     return funding_round
 
 

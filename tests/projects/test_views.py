@@ -232,6 +232,9 @@ def test_junk_in_the_staff_list_filters_is_refused_with_the_reason(world):
     assert page.status_code == 400
     assert "Select a round from the list" in html and "Select a status from the list" in html
     assert "<title>Error: Projects" in html
+    # A refused filter is left out; one that was accepted still applies.
+    mixed = staff.get(reverse("projects:staff_list"), {"round": "zz", "state": "completed"})
+    assert mixed.status_code == 400 and world["project"].reference not in mixed.content.decode()
     # A real round, typed in lower case, and a real status are used; a junk page number shows the first page.
     found = staff.get(reverse("projects:staff_list"), {"round": world["round"].code.lower(), "state": "offered"})
     assert found.status_code == 200 and world["project"].reference in found.content.decode()
