@@ -16,7 +16,7 @@ from collaboration import selectors, services
 from collaboration.choices import CallStatus, RequestStatus
 from collaboration.forms import AnswerForm, CallSearchForm, JoinRequestForm, PitchForm
 from core.exceptions import ApplicationError
-from core.forms import apply_problems
+from core.forms import accepted_filters, apply_problems
 from core.views import form_page, posted
 
 PAGE_SIZE = 20
@@ -28,7 +28,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("collaboration.browse_calls"):
         raise Http404("Page not found")
     form = CallSearchForm(request.GET or None, regions=selectors.regions())
-    chosen = form.cleaned_data if form.is_valid() else {}
+    chosen = accepted_filters(form)
     calls = selectors.partner_calls_search(
         words=chosen.get("q", ""),
         phase=chosen.get("phase", ""),

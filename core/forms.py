@@ -16,6 +16,15 @@ from core.exceptions import ApplicationError
 from core.money import MoneyError, parse_money
 
 
+def accepted_filters(form: forms.Form) -> dict[str, Any]:
+    """What a list page's filter form accepted: {} when nothing was sent; when one filter is refused (the page says
+    why, with a 400), the others still apply rather than all being dropped."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return form.cleaned_data
+
+
 def apply_problems(form: Any, error: ApplicationError, field_aliases: dict[str, str] | None = None) -> None:
     """Show each problem inline on its field (through `field_aliases` when the form names it differently),
     or in the error summary when the form has no such field."""

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
 from core.formatting import plural
-from core.forms import date_initial
+from core.forms import accepted_filters, date_initial
 from core.views import form_page, staff_required
 from notifications.choices import Channel, Status
 from notifications.forms import OutboxFilterForm, PreferenceForm, RetryFailedForm
@@ -141,7 +141,7 @@ def preference_update_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = accepted_filters(form)
     notifications = notification_list_for_staff(
         status=filters.get("status", ""), event=filters.get("event", ""), reference=filters.get("reference", "")
     )

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bids.models import FundingRound
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
-from core.forms import apply_problems, date_initial
+from core.forms import accepted_filters, apply_problems, date_initial
 from core.views import form_page, posted, posted_files, staff_required
 from councils.models import Council
 from councils.selectors import council_members, user_council_ids
@@ -398,11 +398,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
 def staff_project_list(request: HttpRequest) -> HttpResponse:
     rounds = list(FundingRound.objects.order_by("-opens_at").values_list("code", "name"))
     form = ProjectFilterForm(request.GET if request.GET.keys() - {"page"} else None, rounds=rounds)
-    filters = {}
-    if form.is_bound:
-        form.is_valid()
-        # A refused filter is left out (and the page says why); the ones that were accepted still apply.
-        filters = form.cleaned_data
+    filters = accepted_filters(form)
     projects = project_list_for_staff(round_code=filters.get("round", ""), state=filters.get("state", ""))
     page = Paginator(projects, 50).get_page(request.GET.get("page"))
     query = urlencode({name: value for name, value in filters.items() if value})

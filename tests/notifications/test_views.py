@@ -181,6 +181,12 @@ def test_staff_filter_the_outbox_by_status_event_and_reference(client, staff_use
     by_reference = client.get(reverse("notifications:staff_list"), {"reference": "ldf-r6-0002"}).content.decode()
     assert "1 notification<" in by_reference
 
+    # One filter refused: the page says why, and the filters it accepted still apply (not all rows).
+    mixed = client.get(reverse("notifications:staff_list"), {"status": "lost", "event": "bid_withdrawn"})
+    assert mixed.status_code == 400
+    assert "Select a status from the list" in mixed.content.decode()
+    assert "1 notification<" in mixed.content.decode()
+
 
 @pytest.mark.parametrize(
     ("query", "message"),
