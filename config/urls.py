@@ -5,27 +5,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import views as core_views
-from councils.forms import GovukAuthenticationForm, GovukPasswordResetForm, GovukSetPasswordForm
+from councils import views as councils_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("accessibility/", core_views.accessibility, name="accessibility"),
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(authentication_form=GovukAuthenticationForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("sign-in/", councils_views.SignInView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("councils.urls")),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=GovukPasswordResetForm),
-        name="password_reset",
-    ),
+    path("password-reset/", councils_views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(form_class=GovukSetPasswordForm),
+        councils_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

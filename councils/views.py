@@ -1,5 +1,6 @@
-"""Sign-in pages beyond the password: the two-factor challenge, recovery codes, setting up an authenticator app,
-the account page, and the lock-out page after repeated wrong passwords."""
+"""Sign-in pages: the password (Django's views, answering a refusal as every other page does), the two-factor
+challenge, recovery codes, setting up an authenticator app, the account page, and the lock-out page after repeated
+wrong passwords."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +26,13 @@ from core.formatting import govuk_time, plural
 from core.forms import apply_problems
 from core.views import form_page, posted
 from councils import services
-from councils.forms import RecoveryCodeForm, TwoFactorCodeForm
+from councils.forms import (
+    GovukAuthenticationForm,
+    GovukPasswordResetForm,
+    GovukSetPasswordForm,
+    RecoveryCodeForm,
+    TwoFactorCodeForm,
+)
 from councils.signin import (
     HAS_DEVICE,
     NOT_USED,
@@ -37,6 +45,27 @@ from councils.signin import (
 
 # Recovery codes are shown once, on the page after they are made; they wait here in between.
 CODES_TO_SHOW_SESSION_KEY = "two_factor_codes_to_show"
+
+
+class _RefusedIs400:
+    """Django's sign-in and password views answer a refused form with 200; here, as on every other page
+    (`core.views.form_page`), a page that shows a refusal answers 400."""
+
+    def form_invalid(self, form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class SignInView(_RefusedIs400, auth_views.LoginView):
+    authentication_form = GovukAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(_RefusedIs400, auth_views.PasswordResetView):
+    form_class = GovukPasswordResetForm
+
+
+class PasswordResetConfirmView(_RefusedIs400, auth_views.PasswordResetConfirmView):
+    form_class = GovukSetPasswordForm
 
 
 def _next(request: HttpRequest) -> str:

@@ -82,6 +82,11 @@ def test_the_worker_puts_the_email_in_the_outbox_and_its_link_resets_the_passwor
     client = Client()
     form = client.get(f"/{path}", follow=True)
     assert "new_password1" in form.content.decode()
+    # Passwords that do not match are refused with the reason (400, as on every page), and nothing changes.
+    mismatch = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "a-new-long-passphrase", "new_password2": "another-passphrase"}
+    )
+    assert mismatch.status_code == 400 and "govuk-error-summary" in mismatch.content.decode()
     done = client.post(
         form.redirect_chain[-1][0], {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"}
     )
