@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import BidState, PartnerStatus
-from bids.models import Bid
+from bids.models import Bid, FundingRound
 from bids.selectors import bid_lead_members
 from bids.services import partner_add_confirmed
 from collaboration.choices import CallStatus, CloseReason, RequestStatus
@@ -37,6 +37,7 @@ from collaboration.similarity import (
     new_version,
     related_score,
     terms_of,
+    text_hash,
     to_bytes,
 )
 from core.exceptions import ApplicationError, Problem
@@ -140,8 +141,6 @@ def bid_text_index_refresh(*, bid_id: int) -> BidTextIndex | None:
 
 
 def _changed(row: BidTextIndex, values: dict[str, str]) -> bool:
-    from collaboration.similarity import text_hash
-
     return not row.version or row.text_hash != text_hash(values, BID_PARTS)
 
 
@@ -197,8 +196,6 @@ def round_overlaps_schedule(*, funding_round_id: int) -> None:
 def similarity_index_rebuild(*, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Rebuild the whole index from the database: every bid's vectors and words, every call's, then every
     round's overlaps. Embeds in batches; `progress(n)` is told after each batch of bids."""
-    from bids.models import FundingRound
-
     total = 0
     last_pk = 0
     while True:

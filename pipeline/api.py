@@ -41,6 +41,7 @@ from councils.models import DISPLAY_NAME_FIELD
 from pipeline.filters import BidFilter, CouncilBidFilter
 from pipeline.pagination import rows_pagination
 from pipeline.selectors import BID_LIST_COLUMNS
+from pipeline.views import package_response, published_package_round
 from projects.choices import ProjectState
 from projects.selectors import project_overview, projects_for_user, public_projects
 
@@ -549,8 +550,6 @@ class OpenDataView(APIView):
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        from pipeline.views import package_response, published_package_round
-
         code = request.query_params.get("round")
         if code and not is_round_code(code):
             raise ValidationError({"round": ["Give a round's short code, like R6"]})

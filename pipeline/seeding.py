@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.choices import AssessmentState
+from assessments.models import Assessment, CriterionScore
 from bids.choices import BidState, CriterionCode, PartnerStatus, Payer, Phase, RoundState
 from bids.models import Bid, BidPartner, BidTransition, CostLine, Criterion, FundingRound, RoundPhase
 from councils.choices import Role
@@ -195,8 +196,6 @@ def seed_programme(
     with_scores: bool = True,
 ) -> SeedResult:
     """Insert `bids` bids spread over `rounds` new rounds (codes `<tag>01`…) and all their related rows."""
-    from assessments.models import Assessment, CriterionScore
-
     rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not security
     now = timezone.now()
     progress = progress or (lambda n: None)
