@@ -5,6 +5,8 @@ import logging
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
+from councils.tasks import password_reset_requested
+
 logger = logging.getLogger(__name__)
 
 
@@ -44,8 +46,6 @@ class GovukPasswordResetForm(PasswordResetForm):
         """Hand the address to a worker, which looks for the account and puts the email in the outbox. The
         request does the same work (one message to the broker) whether or not an account exists, so neither
         the page nor its timing says which; the email goes through the outbox's retries like any other."""
-        from councils.tasks import password_reset_requested
-
         email = self.cleaned_data["email"]
         try:
             password_reset_requested.apply_async(args=(email,))

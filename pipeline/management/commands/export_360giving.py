@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from bids.models import FundingRound
 from pipeline.opendata import package_chunks, package_filename
+from pipeline.opendata_schema import package_errors
 from pipeline.selectors import funded_bids
 
 
@@ -49,8 +50,6 @@ class Command(BaseCommand):
                 progress.update(is_grant)
         self.stdout.write(self.style.SUCCESS(f"Wrote {count:,} grants to {path}"))
         if validate:
-            from pipeline.opendata_schema import package_errors
-
             errors = package_errors(json.loads(path.read_text(encoding="utf-8")))
             if errors:
                 raise CommandError("The file is not valid 360Giving data:\n" + "\n".join(errors[:20]))
