@@ -54,7 +54,7 @@ def _asks_round_openings(user) -> bool:
     return not (user.is_programme_staff or user.is_assessor)
 
 
-def _inbox(request: HttpRequest, form: PreferenceForm | None = None, status: int = 200) -> HttpResponse:
+def _inbox(request: HttpRequest, form: PreferenceForm | None = None) -> HttpResponse:
     page = Paginator(notification_list_for_user(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(notification, subject_of(notification)) for notification in page.object_list]
     if form is None:
@@ -72,7 +72,7 @@ def _inbox(request: HttpRequest, form: PreferenceForm | None = None, status: int
         "unread_count": notification_unread_count(user=request.user),
         "form": form,
     }
-    return render(request, "notifications/notification_list.html", context, status=status)
+    return form_page(request, "notifications/notification_list.html", context, refused=bool(form.errors))
 
 
 @login_required
@@ -124,7 +124,7 @@ def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
 def preference_update_view(request: HttpRequest) -> HttpResponse:
     form = PreferenceForm(request.POST, ask_round_openings=_asks_round_openings(request.user))
     if not form.is_valid():
-        return _inbox(request, form=form, status=400)
+        return _inbox(request, form=form)
     wanted = form.cleaned_data["reminder_emails"] == "yes"
     openings = form.cleaned_data.get("round_opening_emails") or ""
     preference_update(

@@ -86,7 +86,7 @@ def _for_chosen_round(rounds_of: Callable[[], list[FundingRound]]):
             chosen = next((r for r in rounds if str(r.pk) == wanted), None)
             if wanted and chosen is None:
                 context = {"rounds": rounds, "problems": [UNKNOWN_ROUND]}
-                return render(request, "pipeline/unknown_round.html", context, status=400)
+                return form_page(request, "pipeline/unknown_round.html", context, refused=True)
             return view(request, rounds, chosen, *args, **kwargs)
 
         return wrapper
