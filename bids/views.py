@@ -126,8 +126,9 @@ def bid_start(request: HttpRequest) -> HttpResponse:
     rounds = round_list_open()
     councils = Council.objects.filter(pk__in=council_ids)
     single_council = councils.first() if len(council_ids) == 1 else None
-    data = request.POST.copy() if request.method == "POST" else None
+    data = posted(request)
     if data is not None and single_council is not None:
+        data = data.copy()
         data["lead_council"] = str(single_council.pk)
     form = StartBidForm(data, rounds=rounds, councils=councils)
     if not rounds.exists():

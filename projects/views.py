@@ -397,7 +397,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required
 def staff_project_list(request: HttpRequest) -> HttpResponse:
     rounds = list(FundingRound.objects.order_by("-opens_at").values_list("code", "name"))
-    form = ProjectFilterForm(request.GET if request.GET.keys() - {"page"} else None, rounds=rounds)
+    form = ProjectFilterForm(request.GET or None, rounds=rounds)
     filters = accepted_filters(form)
     projects = project_list_for_staff(round_code=filters.get("round", ""), state=filters.get("state", ""))
     page = Paginator(projects, 50).get_page(request.GET.get("page"))
