@@ -3,17 +3,12 @@
 from django.contrib import admin
 
 from assessments.models import Assessment, AssessmentTransition, CriterionScore, ModeratedScore
-from core.admin import HistoryAdmin, HistoryInline
+from core.admin import HistoryAdmin, HistoryInline, NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 
-class CriterionScoreInline(admin.TabularInline):
+class CriterionScoreInline(ReadOnlyInline):
     model = CriterionScore
-    extra = 0
-    can_delete = False
-    readonly_fields = ["criterion", "score", "justification"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ["criterion", "score", "justification"]
 
 
 class AssessmentTransitionInline(HistoryInline):
@@ -21,7 +16,9 @@ class AssessmentTransitionInline(HistoryInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(NotAddedHereAdmin):
+    """Assignment checks own-council conflicts and the per-bid limit: assessors are assigned on the staff pages."""
+
     list_display = ["bid", "assessor", "state", "assigned_at", "submitted_at"]
     list_filter = ["state", "bid__funding_round"]
     list_select_related = ["bid", "assessor"]
@@ -40,29 +37,17 @@ class AssessmentAdmin(admin.ModelAdmin):
     ]
     inlines = [CriterionScoreInline, AssessmentTransitionInline]
 
-    def has_add_permission(self, request) -> bool:
-        # Assignment checks own-council conflicts and the per-bid limit: use the staff pages.
-        return False
-
 
 @admin.register(ModeratedScore)
-class ModeratedScoreAdmin(admin.ModelAdmin):
+class ModeratedScoreAdmin(ReadOnlyAdmin):
     list_display = ["bid", "criterion", "score", "by", "at"]
     list_select_related = ["bid", "criterion", "by"]
-    readonly_fields = ["bid", "criterion", "score", "note", "by", "at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(CriterionScore)
-class CriterionScoreAdmin(admin.ModelAdmin):
+class CriterionScoreAdmin(ReadOnlyAdmin):
     list_display = ["assessment", "criterion", "score"]
     list_select_related = ["assessment__bid", "assessment__assessor", "criterion"]
-    readonly_fields = ["assessment", "criterion", "score", "justification"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(AssessmentTransition)

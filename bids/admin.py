@@ -26,7 +26,7 @@ from bids.models import (
     RoundTransition,
 )
 from bids.selectors import round_locked_settings
-from core.admin import HistoryAdmin, HistoryInline
+from core.admin import HistoryAdmin, HistoryInline, NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.exceptions import ApplicationError
 
 
@@ -148,15 +148,9 @@ class FundingRoundAdmin(admin.ModelAdmin):
         return kwargs
 
 
-class PartnerInline(admin.TabularInline):
+class PartnerInline(ReadOnlyInline):
     model = BidPartner
-    extra = 0
-    can_delete = False
     fields = ["council", "status", "invited_by", "invited_at", "responded_by", "responded_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class CostLineInline(admin.TabularInline):
@@ -212,7 +206,10 @@ def _transition_action(service_name: str, label: str, note_argument: str | None,
 
 
 @admin.register(Bid)
-class BidAdmin(admin.ModelAdmin):
+class BidAdmin(NotAddedHereAdmin):
+    """Bids are started by councils (`bid_create`, which assigns the reference); a bid's content is its council's,
+    shown here and changed only by the lead council through the services."""
+
     list_display = ["reference", "title", "lead_council", "funding_round", "state", "amount_requested", "final_score"]
     list_filter = ["state", "funding_round", "phase", "needs_moderation"]
     search_fields = ["reference", "title", "lead_council__official_name", "lead_council__short_name"]
@@ -239,24 +236,14 @@ class BidAdmin(admin.ModelAdmin):
         # No "withdraw": only the lead council may withdraw its bid.
     ]
 
-    def has_add_permission(self, request) -> bool:
-        return False  # bids are started by councils (bid_create), which assigns the reference
-
     def has_change_permission(self, request, obj=None) -> bool:
-        # A bid's content is its council's: shown here, changed only by the lead council through the service.
         return False
 
 
 @admin.register(BidDocument)
-class BidDocumentAdmin(admin.ModelAdmin):
+class BidDocumentAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "bid", "content_type", "size", "uploaded_at"]
     list_select_related = ["bid"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(BidTransition)
@@ -275,16 +262,10 @@ class BidPartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(CostLine)
-class CostLineAdmin(admin.ModelAdmin):
+class CostLineAdmin(ReadOnlyAdmin):
     list_display = ["bid", "payer", "payer_council", "description", "amount"]
     list_select_related = ["bid", "payer_council"]
     search_fields = ["bid__reference", "description"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(RoundPhase)
@@ -294,15 +275,12 @@ class RoundPhaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(NotAddedHereAdmin):
     """Weights are edited on the round's page, where their total is checked."""
 
     list_display = ["funding_round", "name", "code", "weight", "position"]
     list_select_related = ["funding_round"]
     readonly_fields = ["funding_round", "weight"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(RoundTransition)
@@ -314,7 +292,7 @@ class RoundTransitionAdmin(HistoryAdmin):
 
 
 @admin.register(BidSift)
-class BidSiftAdmin(admin.ModelAdmin):
+class BidSiftAdmin(ReadOnlyAdmin):
     """Sift decisions (recorded from the sift pages, through `bid_sift`)."""
 
     list_display = ["bid", "decision", "by", "at"]
@@ -322,24 +300,12 @@ class BidSiftAdmin(admin.ModelAdmin):
     list_select_related = ["bid", "by"]
     search_fields = ["bid__reference"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Clarification)
-class ClarificationAdmin(admin.ModelAdmin):
+class ClarificationAdmin(ReadOnlyAdmin):
     """Questions to bids' teams and their answers (asked and answered in the service)."""
 
     list_display = ["bid", "status", "asked_at", "reply_by", "answered_at"]
     list_filter = ["status"]
     list_select_related = ["bid"]
     search_fields = ["bid__reference", "question"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

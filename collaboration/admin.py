@@ -1,14 +1,12 @@
 from django.contrib import admin
 
 from collaboration.models import BidTextIndex, JoinRequest, PartnerCall
+from core.admin import NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 
-class JoinRequestInline(admin.TabularInline):
+class JoinRequestInline(ReadOnlyInline):
     model = JoinRequest
-    extra = 0
     fields = ["council", "by", "status", "created_at", "decided_by", "decided_at", "reason"]
-    readonly_fields = fields
-    can_delete = False
 
 
 @admin.register(PartnerCall)
@@ -22,12 +20,19 @@ class PartnerCallAdmin(admin.ModelAdmin):
 
 
 @admin.register(BidTextIndex)
-class BidTextIndexAdmin(admin.ModelAdmin):
+class BidTextIndexAdmin(NotAddedHereAdmin):
     list_display = ["bid", "stale", "indexed_at", "overlap_count"]
     list_filter = ["stale"]
     search_fields = ["bid__reference"]
     fields = ["bid", "stale", "marked_at", "indexed_at", "overlaps", "overlap_count", "text_hash", "version"]
     readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        return False
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(ReadOnlyAdmin):
+    """Councils' requests to join a bid: made and decided in the service (the lead council decides)."""
+
+    list_display = ["call", "council", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["call__bid", "council"]
+    search_fields = ["call__bid__reference", "council__official_name"]

@@ -8,12 +8,16 @@ from django.contrib import admin
 HISTORY_FIELDS = ["at", "transition", "source_state", "target_state", "by", "note"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A model every change of which goes through a service (and its rules): shown, never added, changed or
-    deleted in admin."""
+class NotAddedHereAdmin(admin.ModelAdmin):
+    """A model whose rows only a service creates (with the rules it keeps): never added in admin."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(NotAddedHereAdmin):
+    """A model every change of which goes through a service (and its rules): shown, never added, changed or
+    deleted in admin."""
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -33,13 +37,21 @@ class HistoryAdmin(ReadOnlyAdmin):
         return [self.subject, "transition", "source_state", "target_state", "by", "at"]
 
 
-class HistoryInline(admin.TabularInline):
-    """A state machine's history under its object, oldest first, read-only."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows under their object that only a service writes: shown, never added or deleted here (set `fields`, or
+    `readonly_fields` for every field shown)."""
 
     extra = 0
     can_delete = False
-    fields = HISTORY_FIELDS
-    readonly_fields = HISTORY_FIELDS
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or self.readonly_fields
+
+
+class HistoryInline(ReadOnlyInline):
+    """A state machine's history under its object, oldest first, read-only."""
+
+    fields = HISTORY_FIELDS

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
+from bids.models import CostLine
 from councils.models import User
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def _demo_data(settings):
     settings.DEMO_DATA = True
 
 
-PROJECT_APPS = ("councils", "bids", "assessments", "notifications", "pipeline", "projects")
+PROJECT_APPS = ("councils", "bids", "assessments", "notifications", "pipeline", "projects", "collaboration")
 
 
 def test_every_project_model_is_in_admin():
@@ -65,3 +66,45 @@ def test_admin_transition_action_calls_the_service(client):
     bid.refresh_from_db()
     assert bid.state == BidState.INELIGIBLE
     assert bid.history.last().note == "Out of scope"
+
+
+# Records only the services write, with the rules they keep (costs that add up, documents checked, scores that
+# make up the aggregate, a sift's decision, a clarification's reply, a request to join): the admin shows them and
+# can neither add, change nor delete them.
+SERVICE_OWNED = [
+    "bids.CostLine",
+    "bids.BidDocument",
+    "bids.BidSift",
+    "bids.Clarification",
+    "bids.BidTransition",
+    "assessments.CriterionScore",
+    "assessments.ModeratedScore",
+    "collaboration.JoinRequest",
+    "projects.BudgetLine",
+]
+
+
+def test_the_admin_cannot_add_change_or_delete_what_only_services_write(rf):
+    request = rf.get("/admin/")
+    request.user = User.objects.create_superuser(email="root@example.gov.uk", password="x" * 20)
+    allowed = {
+        label: [
+            name
+            for name in ("add", "change", "delete")
+            if getattr(admin.site._registry[apps.get_model(label)], f"has_{name}_permission")(request)
+        ]
+        for label in SERVICE_OWNED
+    }
+    assert allowed == {label: [] for label in SERVICE_OWNED}
+
+
+def test_a_cost_line_cannot_be_deleted_in_the_admin(client):
+    call_command("seed_demo", stdout=StringIO())
+    client.force_login(User.objects.get(email="admin@demo.localdigital.test"))
+    line = CostLine.objects.first()
+    count = CostLine.objects.count()
+    assert client.get(reverse("admin:bids_costline_add")).status_code == 403
+    assert client.post(reverse("admin:bids_costline_delete", args=[line.pk]), {"post": "yes"}).status_code == 403
+    change = client.get(reverse("admin:bids_costline_change", args=[line.pk]))
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert CostLine.objects.count() == count
