@@ -192,9 +192,6 @@ class RoundTransition(TransitionRecord):
     class Meta:
         ordering = ["funding_round", "at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.funding_round_id}: {self.source_state} → {self.target_state}"
-
 
 class RoundPhase(models.Model):
     """A phase the round funds, with its cap per bid."""
@@ -465,9 +462,6 @@ class BidTransition(TransitionRecord):
 
     class Meta:
         ordering = ["bid", "at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.bid_id}: {self.source_state} → {self.target_state}"
 
 
 class BidSift(models.Model):

@@ -22,6 +22,9 @@ class TransitionRecord(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{getattr(self, f'{self.subject}_id')}: {self.source_state} → {self.target_state}"
+
     @classmethod
     def record(cls, obj: models.Model, transition: str, source: str, by, note: str = "") -> TransitionRecord:
         """The history row of one transition of `obj`, whose state is now the target: what every state machine's

@@ -121,9 +121,6 @@ class ProjectTransition(TransitionRecord):
     class Meta:
         ordering = ["project", "at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.project_id}: {self.source_state} → {self.target_state}"
-
 
 class ProjectCertifier(models.Model):
     """The member of the lead council who certifies the project's monitoring reports (such as its section 151
@@ -281,9 +278,6 @@ class ReportTransition(TransitionRecord):
 
     class Meta:
         ordering = ["report", "at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.report_id}: {self.source_state} → {self.target_state}"
 
 
 class BudgetLine(models.Model):

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
-from bids.models import CostLine
+from bids.models import BidTransition, CostLine
 from councils.models import User
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +108,9 @@ def test_a_cost_line_cannot_be_deleted_in_the_admin(client):
     change = client.get(reverse("admin:bids_costline_change", args=[line.pk]))
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
     assert CostLine.objects.count() == count
+
+
+def test_a_history_row_names_its_object_and_its_states():
+    call_command("seed_demo", stdout=StringIO())
+    row = BidTransition.objects.filter(transition="submit").first()
+    assert str(row) == f"{row.bid_id}: draft → in_review"
