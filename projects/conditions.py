@@ -25,7 +25,7 @@ def no_payment_awaiting_approval(project: Any) -> bool:
     return not project.payments.filter(status=PaymentStatus.PROPOSED).exists()
 
 
-@refusal("The project is not in delivery")
+@refusal("The project is not in delivery, so its reports are closed")
 def project_in_delivery(report: Any) -> bool:
     return report.project.state == ProjectState.IN_DELIVERY
 

@@ -244,14 +244,22 @@ class MonitoringReport(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.submitted_at = timezone.now()
 
     @transition(
-        field=state, source=ReportState.SUBMITTED, target=ReportState.CERTIFIED, permission="projects.certify_report"
+        field=state,
+        source=ReportState.SUBMITTED,
+        target=ReportState.CERTIFIED,
+        conditions=[conditions.project_in_delivery],
+        permission="projects.certify_report",
     )
     def certify(self, *, person) -> None:
         self.certified_by = person
         self.certified_at = timezone.now()
 
     @transition(
-        field=state, source=ReportState.CERTIFIED, target=ReportState.ACCEPTED, permission="projects.accept_report"
+        field=state,
+        source=ReportState.CERTIFIED,
+        target=ReportState.ACCEPTED,
+        conditions=[conditions.project_in_delivery],
+        permission="projects.accept_report",
     )
     def accept(self, *, person) -> None:
         self.accepted_by = person
@@ -261,6 +269,7 @@ class MonitoringReport(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=state,
         source=[ReportState.SUBMITTED, ReportState.CERTIFIED],
         target=ReportState.DRAFT,
+        conditions=[conditions.project_in_delivery],
         permission="projects.return_report",
     )
     def return_to_draft(self, *, message: str) -> None:

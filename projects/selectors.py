@@ -474,7 +474,10 @@ def projects_last_changed() -> datetime | None:
 
 def certify_refusal(*, report: MonitoringReport, user: User) -> str:
     """Why this certifier may not certify this report ("" if they may): a report is certified by someone other
-    than the person who submitted it, so two people vouch for every figure the fund receives."""
+    than the person who submitted it, so two people vouch for every figure the fund receives. Nothing is certified
+    once the project has left delivery."""
+    if report.project.state != ProjectState.IN_DELIVERY:
+        return f"This project is {report.project.get_state_display().lower()}, so its reports are closed"
     if report.submitted_by_id is not None and report.submitted_by_id == getattr(user, "pk", None):
         return (
             "You submitted this report, so someone else must certify it. Ask another member of your council to "

@@ -66,6 +66,7 @@ from projects.selectors import (
 
 # While the schedule may be set or changed.
 SCHEDULE_STATES = (ProjectState.OFFERED, ProjectState.IN_DELIVERY)
+IN_DELIVERY = (ProjectState.IN_DELIVERY,)
 
 
 PROJECT_MACHINE = Machine(
@@ -95,6 +96,13 @@ REPORT_MACHINE = Machine(
 def _require(by: User, perm: str, obj: object, message: str = NO_PERMISSION) -> None:
     if not by.has_perm(perm, obj):
         raise ApplicationError(message)
+
+
+def _require_state(project: Project, states: tuple[str, ...], consequence: str) -> None:
+    """The one rule of what a project's state allows: evidence, payments, reports, changes and the final report
+    only in delivery; the schedule from the offer until delivery ends."""
+    if project.state not in states:
+        raise ApplicationError(f"This project is {project.get_state_display().lower()}, so {consequence}")
 
 
 def _lock(project: Project) -> Project:
@@ -258,8 +266,7 @@ def certifier_appoint(*, project: Project, by: User, user: User, role_title: str
 
 def _require_schedule(project: Project, by: User) -> None:
     _require(by, "projects.manage_schedule", project)
-    if project.state not in SCHEDULE_STATES:
-        raise ApplicationError(f"This project is {project.get_state_display().lower()}, so its schedule is fixed")
+    _require_state(project, SCHEDULE_STATES, "its schedule is fixed")
 
 
 def _check_total(project: Project, total: Decimal) -> None:
@@ -344,10 +351,7 @@ def milestone_submit_evidence(
     try:
         with transaction.atomic():
             locked_project = _lock(project)
-            if locked_project.state != ProjectState.IN_DELIVERY:
-                raise ApplicationError(
-                    f"This project is {locked_project.get_state_display().lower()}, so evidence cannot be submitted"
-                )
+            _require_state(locked_project, IN_DELIVERY, "evidence cannot be submitted")
             locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
             if locked.payment.status != PaymentStatus.SCHEDULED:
                 raise ApplicationError("This milestone's payment is already under way, so its evidence is fixed")
@@ -381,8 +385,7 @@ def payment_propose(*, payment: Payment, by: User) -> Payment:
     with transaction.atomic():
         project = _lock(payment.project)
         locked = Payment.objects.select_for_update().select_related("milestone").get(pk=payment.pk)
-        if project.state != ProjectState.IN_DELIVERY:
-            raise ApplicationError(f"This project is {project.get_state_display().lower()}, so nothing can be paid")
+        _require_state(project, IN_DELIVERY, "nothing can be paid")
         if locked.status != PaymentStatus.SCHEDULED:
             raise ApplicationError(f"This payment is {locked.get_status_display().lower()} already")
         if not locked.milestone.evidence_submitted:
@@ -409,6 +412,7 @@ def payment_approve(*, payment: Payment, by: User, paid_on: date | None = None) 
     with transaction.atomic():
         project = _lock(payment.project)
         locked = Payment.objects.select_for_update().select_related("milestone").get(pk=payment.pk)
+        _require_state(project, IN_DELIVERY, "nothing can be paid")
         if locked.status != PaymentStatus.PROPOSED:
             raise ApplicationError(f"This payment is {locked.get_status_display().lower()}, so it cannot be approved")
         if locked.proposed_by_id == by.pk:
@@ -496,8 +500,7 @@ def report_update(*, report: MonitoringReport, by: User, values: Mapping[str, ob
             raise ApplicationError(
                 f"This report is {locked.get_state_display().lower()}, so it can no longer be changed"
             )
-        if locked.project.state != ProjectState.IN_DELIVERY:
-            raise ApplicationError("The project is not in delivery, so its reports are closed")
+        _require_state(locked.project, IN_DELIVERY, "its reports are closed")
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.drafted_by = by
@@ -708,8 +711,7 @@ def variation_request(
     reasons = required_text(reasons, "Enter the reasons for the change", "reasons")
     with transaction.atomic():
         locked = _lock(project)
-        if locked.state != ProjectState.IN_DELIVERY:
-            raise ApplicationError(f"This project is {locked.get_state_display().lower()}, so it cannot change")
+        _require_state(locked, IN_DELIVERY, "it cannot change")
         clean = _clean_changes(locked, kind, changes)
         variation = Variation.objects.create(project=locked, kind=kind, reasons=reasons, changes=clean, requested_by=by)
         notify(
@@ -749,6 +751,7 @@ def _decide(variation: Variation, by: User, approve: bool, reason: str) -> Varia
         if locked.status != VariationStatus.REQUESTED:
             raise ApplicationError(f"This change has been {locked.get_status_display().lower()} already")
         if approve:
+            _require_state(project, IN_DELIVERY, "the change cannot be made")
             _apply(locked, project)
         locked.status = VariationStatus.APPROVED if approve else VariationStatus.DECLINED
         locked.decided_by, locked.decided_at, locked.decision_reason = by, timezone.now(), reason
@@ -782,8 +785,7 @@ def variation_decline(*, variation: Variation, by: User, reason: str) -> Variati
 
 def _require_final_report(project: Project, by: User) -> None:
     _require(by, "projects.submit_final_report", project)
-    if project.state != ProjectState.IN_DELIVERY:
-        raise ApplicationError(f"This project is {project.get_state_display().lower()}, so its final report is fixed")
+    _require_state(project, IN_DELIVERY, "its final report is fixed")
 
 
 def output_add(*, project: Project, by: User, title: str, url: str, kind: str) -> ProjectOutput:

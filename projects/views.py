@@ -74,6 +74,21 @@ def _refused(request: HttpRequest, template: str, context: dict, form: Any, erro
     return form_page(request, template, {**context, "form": form}, refused=True)
 
 
+# The states a project reaches once its offer is accepted, in order: in delivery, then completed (the final report is
+# in), then closed.
+DELIVERED = (ProjectState.IN_DELIVERY, ProjectState.COMPLETED, ProjectState.CLOSED)
+
+
+def _not_now(request: HttpRequest, project: Project, done: tuple[str, str], consequence: str) -> HttpResponse:
+    """Back to the project's page, saying why a step's page is closed: `done` is the states in which the step has
+    been taken and what to say then; in any other state, what that state means for the step."""
+    states, message = done
+    if project.state not in states:
+        message = f"This project is {project.get_state_display().lower()}, so {consequence}"
+    messages.info(request, message)
+    return redirect("projects:detail", reference=project.reference)
+
+
 def _project(request: HttpRequest, reference: str, perm: str | None = None) -> Project:
     project = project_get_for_user(user=request.user, reference=reference)
     if perm is not None and not request.user.has_perm(perm, project):
@@ -125,8 +140,9 @@ def project_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.accept_offer")
     if project.state != ProjectState.OFFERED:
-        messages.info(request, "The offer has already been accepted")
-        return redirect("projects:detail", reference=project.reference)
+        return _not_now(
+            request, project, (DELIVERED, "The offer has already been accepted"), "its offer cannot be accepted"
+        )
     form = AcceptOfferForm(posted(request), posted_files(request))
     context = _context(request, project, form=form)
     if request.method == "POST" and form.is_valid():
@@ -318,8 +334,9 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
     output = OutputForm(request.POST if request.POST.get("action") == "output" else None)
     context = _context(request, project, lessons=lessons, output_form=output, outputs=list(project.outputs.all()))
     if project.state != ProjectState.IN_DELIVERY:
-        messages.info(request, "The final report has been submitted")
-        return redirect("projects:detail", reference=project.reference)
+        return _not_now(
+            request, project, (DELIVERED[1:], "The final report has been submitted"), "it has no final report to write"
+        )
     if request.method == "POST":
         action = request.POST.get("action")
         try:

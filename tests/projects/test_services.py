@@ -310,6 +310,60 @@ def test_staff_withdraw_with_a_reason(world):
     assert money_by_project()[0][1].due == Decimal("0")
 
 
+def test_once_a_project_is_withdrawn_nothing_waiting_on_it_moves_on(world, staff2, client):
+    """What was in flight when staff withdrew the project (a proposed payment, a submitted and a certified report, a
+    requested change) is refused with the reason, says so on the staff pages, and tells no one anything."""
+    project = accepted(world)
+    payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
+    services.milestone_submit_evidence(milestone=payment.milestone, by=world["lead_user"], evidence="Report link")
+    payment = services.payment_propose(payment=payment, by=world["staff"])
+    first, second = project.reports.order_by("due_date")[:2]
+    submitted = services.report_submit(report=complete_report(first, world["lead_user"]), by=world["lead_user"])
+    certified = services.report_submit(report=complete_report(second, world["lead_user"]), by=world["lead_user"])
+    certified = services.report_certify(report=certified, by=world["officer"])
+    milestone = project.milestones.order_by("due_date").last()
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.DATES,
+        reasons="Supplier started late",
+        changes={str(milestone.pk): milestone.due_date + timedelta(days=14)},
+    )
+    services.project_withdraw(project=project, by=world["staff"], reason="Council pulled out")
+    sent = Notification.objects.count()
+
+    with pytest.raises(ApplicationError, match="This project is withdrawn, so nothing can be paid"):
+        services.payment_approve(payment=payment, by=staff2)
+    with pytest.raises(ApplicationError, match="reports are closed"):
+        services.report_certify(report=submitted, by=world["officer"])
+    with pytest.raises(ApplicationError, match="reports are closed"):
+        services.report_accept(report=certified, by=world["staff"])
+    with pytest.raises(ApplicationError, match="This project is withdrawn, so the change cannot be made"):
+        services.variation_approve(variation=variation, by=world["staff"])
+
+    payment.refresh_from_db()
+    submitted.refresh_from_db()
+    certified.refresh_from_db()
+    milestone.refresh_from_db()
+    assert (payment.status, payment.paid_on) == (PaymentStatus.PROPOSED, None)
+    assert (submitted.state, certified.state) == (ReportState.SUBMITTED, ReportState.CERTIFIED)
+    assert milestone.due_date != variation.changes[str(milestone.pk)]
+    assert Notification.objects.count() == sent
+    # A requested change can still be declined, so it does not wait for ever.
+    services.variation_decline(variation=variation, by=world["staff"], reason="The project is withdrawn")
+
+    client.force_login(staff2)
+    detail = client.get(reverse("projects:staff_detail", args=[project.reference])).content.decode()
+    assert reverse("projects:staff_payment", args=[project.reference, payment.pk]) not in detail
+    page = client.get(reverse("projects:staff_payment", args=[project.reference, payment.pk])).content.decode()
+    assert "This project is withdrawn, so nothing can be paid." in page and 'value="approve"' not in page
+    page = client.get(reverse("projects:staff_report", args=[project.reference, certified.pk])).content.decode()
+    assert "This project is withdrawn, so its reports are closed." in page and 'value="accept"' not in page
+    client.force_login(world["officer"])
+    page = client.get(reverse("projects:report", args=[project.reference, submitted.pk])).content.decode()
+    assert "This project is withdrawn, so its reports are closed" in page and "Certify the report</button>" not in page
+
+
 def test_who_sees_which_projects(world):
     project = world["project"]
     assert list(projects_for_user(world["lead_user"])) == [project]

@@ -371,3 +371,21 @@ def test_choosing_a_kind_of_change_asks_again_with_the_reason_until_one_is_chose
     assert response.status_code == 400 and "Select what you want to change" in response.content.decode()
     assert lead.post(chooser, {"choose-kind": "budget"})["Location"] == chooser + "?kind=budget"
     assert not project.variations.exists()
+
+
+def test_a_closed_step_says_why_from_the_projects_state(world):
+    """The offer and final-report pages send the council back with the reason: the step was taken, or the state
+    the project is in (never "already accepted" for an offer that was withdrawn)."""
+    project = world["project"]
+    lead = client_for(world["lead_user"])
+    page = lead.get(url("final_report", project), follow=True).content.decode()
+    assert "This project is offered, so it has no final report to write" in page
+    accepted(world)
+    page = lead.get(url("accept", project), follow=True).content.decode()
+    assert "The offer has already been accepted" in page
+    services.project_withdraw(project=project, by=world["staff"], reason="Council pulled out")
+    page = lead.get(url("accept", project), follow=True).content.decode()
+    assert "This project is withdrawn, so its offer cannot be accepted" in page
+    page = lead.get(url("final_report", project), follow=True).content.decode()
+    assert "This project is withdrawn, so it has no final report to write" in page
+    assert "already been accepted" not in page and "has been submitted" not in page
