@@ -275,14 +275,23 @@ def _csv_formula_cell(stream: IO[bytes]) -> tuple[int, str] | None:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    for row_number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        for cell in row:
-            stripped = cell.lstrip(" ")
-            if not stripped:
-                continue
-            first = stripped[0]
-            if first in "=@\t\r" or (first in "+-" and not _SIGNED_NUMBER.fullmatch(stripped)):
-                return row_number, {"\t": "a tab", "\r": "a carriage return"}.get(first, first)
+    # newline="": a row may end in CR, LF or CRLF (spreadsheet apps write each), and a quoted cell may hold any.
+    rows = enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1)
+    row_number = 0
+    try:
+        for row_number, row in rows:
+            for cell in row:
+                stripped = cell.lstrip(" ")
+                if not stripped:
+                    continue
+                first = stripped[0]
+                if first in "=@\t\r" or (first in "+-" and not _SIGNED_NUMBER.fullmatch(stripped)):
+                    return row_number, {"\t": "a tab", "\r": "a carriage return"}.get(first, first)
+    except csv.Error as error:  # a cell longer than the csv module reads (128 KiB), a stray quote or NUL
+        raise _refuse(
+            f"Row {row_number + 1} of the CSV file cannot be read ({error}). Save it again as CSV (UTF-8) from "
+            "your spreadsheet app, or upload the spreadsheet as XLSX or ODS"
+        ) from error
     return None
 
 

@@ -50,6 +50,8 @@ def council_load_from_csv(*, path: Path = COUNCILS_CSV, progress: Callable[[int]
 
     parsed = []
     for line_number, row in enumerate(rows, start=2):
+        # A short row's missing cells are None: read every cell as text, so such a row is refused by the checks.
+        row = {name: (value or "") if isinstance(value, str | None) else "" for name, value in row.items()}
         council_type = COUNCIL_TYPE_FROM_CSV.get(row["council_type"].strip())
         code = row["register_code"].strip()
         if not council_type or len(code) != 3 or not row["gss_code"].strip().startswith("E"):

@@ -154,6 +154,12 @@ def test_a_disguised_name_cannot_smuggle_another_extension():
         ("data.csv", b"a\n-2+3+cmd|' /C calc'!A0\n", "cell starting with -"),
         ("data.csv", b'a\n"  =1+1"\n', "cell starting with ="),
         ("data.csv", b"a;b\n1;=1+1\n", "cell starting with ="),
+        # Rows ending in a carriage return only (old Mac spreadsheets), or in a mixture, are read too.
+        ("data.csv", b"a,b\r=1+2,3\r", "Row 2 of the CSV file has a formula (a cell starting with =)"),
+        ("data.csv", b"a,b\r\n1,2\r=3,4\n", "Row 3 of the CSV file has a formula (a cell starting with =)"),
+        # A file the csv module cannot read is refused with the row, never a server error.
+        ("data.csv", b"a,b\n" + b"x" * 140_000 + b",1\n", "Row 2 of the CSV file cannot be read"),
+        ("data.csv", b'a,b\n1,2\n"' + b"y" * 140_000 + b'",1\n', "Row 3 of the CSV file cannot be read"),
         ("budget.xlsx", xlsx(**{"xl/vbaProject.bin": b"\0vba"}), "contains macros"),
         ("letter.docx", docx(**{"word/vbaProject.bin": b"\0vba"}), "contains macros"),
         (
@@ -182,6 +188,8 @@ def test_formula_injection_macros_and_external_links_are_refused(draft, lead_use
     [
         b"council,amount,phone\nBristol,-250,+44 (0)117 922 2000\nBath,-1,000.50,0117\n",
         "name,note\nSam,Café - hello\n".encode(),
+        b"a,b\r1,2\r3,4\r",
+        b"a,b\r\n1,2\r3,4\n",
     ],
 )
 def test_csv_numbers_and_phone_numbers_with_signs_are_not_formulas(content):

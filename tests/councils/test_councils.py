@@ -29,6 +29,18 @@ def test_load_councils_refuses_a_bad_file_and_changes_nothing(tmp_path: Path):
     assert Council.objects.count() == 0
 
 
+def test_load_councils_refuses_a_short_row_and_changes_nothing(tmp_path: Path):
+    bad = tmp_path / "councils.csv"
+    bad.write_text(
+        "register_code,official_name,short_name,gss_code,council_type,region\n"
+        "BST,Bristol City Council,Bristol,E06000023,Unitary authority,South West\n"
+        "XYZ,Nowhere\n"
+    )
+    with pytest.raises(CommandError, match="line 3: not a valid English council row"):
+        call_command("load_councils", path=bad, verbosity=0)
+    assert Council.objects.count() == 0
+
+
 def test_north_somerset_name_has_single_spaces():
     call_command("load_councils", verbosity=0)
     assert Council.objects.get(register_code="NSM").official_name == "North Somerset Council"
