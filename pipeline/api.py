@@ -231,8 +231,9 @@ class CouncilBidDetailSerializer(CouncilBidListSerializer, BidContentSerializer)
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """The filter backend for non-staff callers: a query parameter that is not one of their filters is refused
-    with a 400 saying why, so nobody mistakes an ignored filter for an answer."""
+    """The bid list's filter backend: a query parameter that is not one of the caller's filters is refused with a
+    400 saying why (a council is told which filters are for programme staff only), so nobody mistakes an ignored
+    filter for an answer."""
 
     ALWAYS_ALLOWED = frozenset({"page", "format"})
 
@@ -298,9 +299,7 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
             return True
         return self.request.user.has_perm("bids.view_all_bids")
 
-    @property
-    def filter_backends(self):
-        return [DjangoFilterBackend if self._for_staff() else StrictFilterBackend]
+    filter_backends = [StrictFilterBackend]
 
     @property
     def filterset_class(self):

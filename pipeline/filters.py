@@ -76,6 +76,16 @@ SORT_CHOICES = [(value, label) for value, label in Sort.choices] + [
 ]
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """An id: a whole number, or refused (a decimal one would be truncated by the query, and match another)."""
+
+    field_class = forms.IntegerField
+
+
+# "Needs moderation?" is answered yes or no; anything else is refused, not read as "either".
+MODERATION_CHOICES = [("true", "Yes"), ("false", "No")]
+
+
 class BidFilterForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
@@ -88,7 +98,7 @@ class BidFilterForm(forms.Form):
 class SharedBidFilters(django_filters.FilterSet):
     """The filters, search and sort every caller of the bid list has; `sorter` orders the list."""
 
-    round = django_filters.NumberFilter(field_name="funding_round_id", label="Round")
+    round = WholeNumberFilter(field_name="funding_round_id", label="Round")
     phase = django_filters.ChoiceFilter(choices=Phase.choices, label="Phase")
     lead_council = django_filters.CharFilter(
         field_name="lead_council__register_code", label="Lead council", help_text="The council's register code"
@@ -126,13 +136,18 @@ class BidFilter(SharedBidFilters):
     score_max = django_filters.NumberFilter(
         field_name="final_score", lookup_expr="lte", label="Final score to", **SCORE_BOUNDS
     )
-    needs_moderation = django_filters.BooleanFilter(label="Needs moderation")
+    needs_moderation = django_filters.ChoiceFilter(
+        choices=MODERATION_CHOICES, method="filter_moderation", label="Needs moderation"
+    )
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None)
 
     class Meta:
         model = Bid
         fields: list[str] = []
         form = BidFilterForm
+
+    def filter_moderation(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
+        return queryset.filter(needs_moderation=value == "true")
 
 
 # --- What councils may filter and sort on -----------------------------------------------------------------

@@ -37,7 +37,7 @@ from councils.models import User
 from pipeline import selectors
 from pipeline.choices import DECISION_RESULTS, DECISION_TRANSITIONS, REGIONS, Decision, Sort
 from pipeline.exports import bid_csv_rows, csv_lines, finance_csv_rows
-from pipeline.filters import SORT_CHOICES, BidFilter, search_uses_index
+from pipeline.filters import MODERATION_CHOICES, SORT_CHOICES, BidFilter, search_uses_index
 from pipeline.forms import (
     DECISION_FORMS,
     BatchAwardForm,
@@ -144,22 +144,19 @@ def _delivery_context(funding_round: FundingRound | None) -> dict:
 # --- The bid table and its CSV --------------------------------------------------------------------------
 
 
-def _filtered(request: HttpRequest) -> BidFilter:
+def _filtered(request: HttpRequest, rounds: list[FundingRound]) -> BidFilter:
+    """The table's filters read from the query string, as the table and its CSV both read them. A bad value (an
+    unknown round among them) is in the form's errors, and left out of the query."""
     # Always bound (even to an empty query) so the default sort applies.
     bid_filter = BidFilter(request.GET, queryset=selectors.bid_table_queryset(user=request.user))
-    bid_filter.is_valid()  # populates the form's errors; invalid filters are left out of the query
+    bid_filter.is_valid()
+    chosen = bid_filter.form.cleaned_data.get("round")
+    if chosen is not None and all(r.pk != chosen for r in rounds):
+        bid_filter.form.add_error("round", UNKNOWN_ROUND["message"])
     return bid_filter
 
 
-@staff_required
-@require_GET
-def bid_table(request: HttpRequest) -> HttpResponse:
-    bid_filter = _filtered(request)
-    rounds = selectors.round_list()
-    chosen = bid_filter.form.cleaned_data.get("round")
-    if chosen is not None and all(r.pk != chosen for r in rounds):
-        # Like any other bad filter value: said in the error summary (400) and left out of the query.
-        bid_filter.form.add_error("round", UNKNOWN_ROUND["message"])
+def _table_page(request: HttpRequest, bid_filter: BidFilter, rounds: list[FundingRound]) -> HttpResponse:
     searching = bool(bid_filter.form.is_valid() and bid_filter.form.cleaned_data.get("q"))
     paginator = RowsPaginator(
         bid_filter.qs,
@@ -189,7 +186,7 @@ def bid_table(request: HttpRequest) -> HttpResponse:
             "council_types": COUNCIL_TYPE_CHOICES,
             "regions": REGIONS,
             "values": request.GET,
-            "moderation_choices": [("true", "Yes"), ("false", "No")],
+            "moderation_choices": MODERATION_CHOICES,
             "csv_query": request.GET.urlencode(),
         },
         refused=bool(bid_filter.form.errors),
@@ -198,8 +195,20 @@ def bid_table(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
+def bid_table(request: HttpRequest) -> HttpResponse:
+    rounds = selectors.round_list()
+    return _table_page(request, _filtered(request, rounds), rounds)
+
+
+@staff_required
+@require_GET
 def bid_csv(request: HttpRequest) -> HttpResponse:
-    bid_filter = _filtered(request)
+    """The table's rows as CSV, filtered as the table is. A filter the table refuses is refused here too (the table
+    page, saying why, 400): a download is never wider than the filters it was asked for."""
+    rounds = selectors.round_list()
+    bid_filter = _filtered(request, rounds)
+    if bid_filter.form.errors:
+        return _table_page(request, bid_filter, rounds)
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
     response = StreamingHttpResponse(csv_lines(bid_csv_rows(bid_filter.qs)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="bids-{stamp}.csv"'

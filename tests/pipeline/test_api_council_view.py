@@ -160,3 +160,19 @@ def test_staff_keep_every_field_and_filter(world):
     detail = staff.get(f"/api/bids/{world['bid'].reference}/").json()
     assert detail["state"] == "scored"
     assert "Stella Staffer" in {entry["by"] for entry in detail["history"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"colour": "blue"}, "colour"),
+        ({"ordering": "final_score"}, "ordering"),
+        ({"needs_moderation": "maybe"}, "needs_moderation"),
+        ({"round": "1.5"}, "round"),
+    ],
+)
+def test_staff_are_told_of_a_filter_that_does_not_exist_or_a_value_it_does_not_take(world, params, named):
+    """As councils are: an ignored filter would look like an answer."""
+    response = token_client(world["staff"]).get("/api/bids/", params)
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == [named]
