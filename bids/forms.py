@@ -12,7 +12,7 @@ from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from core.formatting import govuk_date
-from core.forms import DateInput, DateInputsMixin, MoneyField, date_initial
+from core.forms import DateInput, DateInputsMixin, MoneyField, WholeNumberField, date_initial
 from councils.models import Council
 
 # The answers a bid cannot be submitted without; every other question is labelled "(optional)".
@@ -52,11 +52,11 @@ class SectionForm(forms.Form):
     """A task-list section. `version` is the section's edit counter when the page was opened."""
 
     section = ""
-    version = forms.IntegerField(
+    version = WholeNumberField(
         widget=forms.HiddenInput,
         min_value=0,
-        required=False,
         error_messages={
+            "required": "The page was not loaded properly. Go back to the task list and try again",
             "invalid": "The page was not loaded properly. Go back to the task list and try again",
             "min_value": "The page was not loaded properly. Go back to the task list and try again",
         },
@@ -147,7 +147,7 @@ class TimelineForm(DateInputsMixin, SectionForm):
         )
     }
     field_order = ["planned_start_day", "planned_start_month", "planned_start_year"]
-    duration_months = forms.IntegerField(
+    duration_months = WholeNumberField(
         label="How many months will the project take?",
         help_text="Between 1 and 36 months",
         required=False,

@@ -267,7 +267,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
                 bid=bid,
                 by=request.user,
                 section=section,
-                version=form.cleaned_data["version"] or 0,
+                version=form.cleaned_data["version"],
                 values=form.values(),
             )
         except services.EditConflictError as conflict:
@@ -417,7 +417,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
                 bid=bid,
                 by=request.user,
                 section="costs",
-                version=form.cleaned_data["version"] or 0,
+                version=form.cleaned_data["version"],
                 values=form.values(),
             )
         except services.EditConflictError as conflict:

@@ -36,6 +36,22 @@ def apply_problems(form: Any, error: ApplicationError, field_aliases: dict[str, 
         form.add_error(field if field in form.fields else None, problem.message)
 
 
+def typed_digits(text: str) -> bool:
+    """Whether `text` is a whole number typed with the digits 0 to 9. Python's int() also reads other scripts'
+    digits (Arabic-Indic, superscripts), which money and dates refuse: one rule for every number people type."""
+    return text.isascii() and text.isdigit()
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number typed with the digits 0 to 9 (`typed_digits`); the field's 'invalid' message otherwise."""
+
+    def to_python(self, value: Any) -> int | None:
+        text = str(value).strip() if value is not None else ""
+        if text and not typed_digits(text.removeprefix("-")):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class MoneyField(forms.CharField):
     """An amount of money typed in pounds and pence (see `core.money.parse_money`): cleans to a Decimal, or None
     when not required and left blank. `messages` gives the field's own wording for 'required', 'invalid' and
@@ -101,6 +117,8 @@ class DateInput:
             missing = [part for part, value in zip(DATE_PARTS, (day, month, year), strict=True) if not value]
             raise ValueError(f"{self.subject} must include a {' and '.join(missing)}")
         try:
+            if not all(typed_digits(part) for part in (day, month, year)):
+                raise ValueError("not typed with the digits 0 to 9")
             typed = date(int(year), int(month), int(day))
         except (ValueError, OverflowError) as error:
             raise ValueError(f"{self.subject or 'The date'} must be a real date, like {self.example}") from error

@@ -5,6 +5,7 @@ import logging
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
+from core.forms import typed_digits
 from councils.tasks import password_reset_requested
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class TwoFactorCodeForm(forms.Form):
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
-        if not (code.isascii() and code.isdigit() and len(code) == 6):
+        if not (typed_digits(code) and len(code) == 6):
             raise forms.ValidationError("Enter the 6-digit code from your authenticator app, like 123456")
         return code
 

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
 from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, council_state_expression
+from core.forms import WholeNumberField
 from councils.choices import CouncilType
 from councils.selectors import council_ids_named
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
@@ -79,7 +80,7 @@ SORT_CHOICES = [(value, label) for value, label in Sort.choices] + [
 class WholeNumberFilter(django_filters.NumberFilter):
     """An id: a whole number, or refused (a decimal one would be truncated by the query, and match another)."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
 
 # "Needs moderation?" is answered yes or no; anything else is refused, not read as "either".

@@ -10,7 +10,7 @@ from django import forms
 from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
 from bids.services import DEFAULT_CRITERIA
-from core.forms import DateInput, DateInputsMixin, MoneyField, date_initial
+from core.forms import DateInput, DateInputsMixin, MoneyField, WholeNumberField, date_initial
 from pipeline.choices import Decision
 
 
@@ -150,7 +150,7 @@ class RoundForm(DateInputsMixin, forms.Form):
             "positive": "The budget must be more than £0",
         },
     )
-    min_partner_councils = forms.IntegerField(
+    min_partner_councils = WholeNumberField(
         label="Partner councils each bid needs, besides the lead",
         min_value=0,
         max_value=20,
@@ -161,7 +161,7 @@ class RoundForm(DateInputsMixin, forms.Form):
             "max_value": "The number of partner councils must be 20 or fewer",
         },
     )
-    max_bids_led_per_council = forms.IntegerField(
+    max_bids_led_per_council = WholeNumberField(
         label="Bids a council may lead",
         min_value=1,
         max_value=10,
@@ -172,7 +172,7 @@ class RoundForm(DateInputsMixin, forms.Form):
             "max_value": "The number of bids a council may lead must be 10 or fewer",
         },
     )
-    assessors_per_bid = forms.IntegerField(
+    assessors_per_bid = WholeNumberField(
         label="Assessors per bid",
         min_value=1,
         max_value=5,
@@ -355,5 +355,5 @@ class ClarificationAskForm(DateInputsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Enter the question"},
     )
-    proposal = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    proposal = WholeNumberField(required=False, widget=forms.HiddenInput)
     date_inputs = {"reply_by": DateInput(what="the date the answer is needed by")}

@@ -30,7 +30,7 @@ from bids.models import FundingRound
 from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_settings, round_remaining_budget
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
-from core.forms import apply_problems
+from core.forms import apply_problems, typed_digits
 from core.views import form_page, one_of, posted, staff_required
 from councils.choices import CouncilType, Role
 from councils.models import User
@@ -583,7 +583,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
     copy_from = None
     wanted = request.GET.get("copy", "").strip()
     if wanted:
-        copy_from = FundingRound.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        copy_from = FundingRound.objects.filter(pk=int(wanted)).first() if typed_digits(wanted) else None
         if copy_from is None:
             raise Http404("No round to copy")
     return _round_form_page(request, funding_round=None, copy_from=copy_from)
@@ -763,10 +763,22 @@ def clarification_ask(request: HttpRequest, reference: str) -> HttpResponse:
             (c for c in bid.clarifications.all() if str(c.pk) == wanted and c.status == ClarificationStatus.PROPOSED),
             None,
         )
-        if proposal is None:
+        if proposal is None and request.method != "POST":
             messages.info(request, "That proposed question has already been sent or set aside")
             return redirect("pipeline:bid_detail", reference=bid.reference)
-    if request.method == "POST":
+    if request.method == "POST" and wanted and proposal is None:
+        # Sent or set aside meanwhile (or never one of this bid's): nothing is sent, and what was typed is kept, to
+        # send as a question of one's own.
+        data = request.POST.copy()
+        data.pop("proposal", None)
+        form = ClarificationAskForm(data)
+        form.is_valid()
+        form.add_error(
+            "question",
+            "That proposed question has already been sent or set aside. Send this as your own question, or go back "
+            "to the bid",
+        )
+    elif request.method == "POST":
         form = ClarificationAskForm(request.POST)
         if form.is_valid():
             try:

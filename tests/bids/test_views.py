@@ -609,3 +609,18 @@ def test_scientific_notation_is_never_saved_as_an_amount(draft, lead_client, fie
     draft.refresh_from_db()
     assert draft.amount_requested is None
     assert not CostLine.objects.filter(bid=draft).exists()
+
+
+@pytest.mark.parametrize("version", [None, "", "١"])
+def test_a_section_sent_without_its_version_is_refused_as_a_page_not_loaded_properly(draft, lead_client, version):
+    """Not as a colleague's save (there was none): the page was not loaded properly, and nothing is saved."""
+    data = {"problem": "My words.", "user_needs": "Mine."}
+    if version is not None:
+        data["version"] = version
+    response = lead_client.post(section_url(draft, "problem"), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The page was not loaded properly" in page and "A colleague saved" not in page
+    assert "My words." in page
+    draft.refresh_from_db()
+    assert draft.problem == ""

@@ -147,6 +147,7 @@ def test_copying_a_round_fills_in_everything_but_its_name_code_and_dates(staff_c
     assert not re.search(r'<input[^>]*name="opens_at_day"[^>]*value="\d', page)
     assert staff_client.get(reverse("pipeline:round_new"), {"copy": "999999"}).status_code == 404
     assert staff_client.get(reverse("pipeline:round_new"), {"copy": "x"}).status_code == 404
+    assert staff_client.get(reverse("pipeline:round_new"), {"copy": "²"}).status_code == 404  # a digit int() cannot read
 
 
 def test_the_edit_page_explains_what_can_no_longer_change_and_the_service_holds_it(staff_client, small_round, staff):
@@ -324,6 +325,19 @@ def test_staff_ask_questions_and_send_or_set_aside_assessors_proposals(staff_cli
     assert Clarification.objects.get(pk=other.pk).status == ClarificationStatus.DISCARDED
     response = staff_client.post(discard, follow=True)
     assert "already been sent or set aside" in response.content.decode()
+    # Sending a proposal sent meanwhile (or an id that is none of this bid's) sends nothing and keeps the words
+    # typed, to send as one's own question.
+    asked = Clarification.objects.count()
+    for stale in (proposal.pk, other.pk, "99999", "abc"):
+        data = {"question": "Who pays for support?", "proposal": stale, **when}
+        response = staff_client.post(url, data)
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "That proposed question has already been sent or set aside" in page
+        assert "Who pays for support?</textarea>" in page and f'value="{stale}"' not in page
+    assert Clarification.objects.count() == asked
+    assert staff_client.post(url, {"question": "Who pays for support?", **when}).status_code == 302
+    assert Clarification.objects.count() == asked + 1
 
 
 def test_the_lead_council_answers_on_its_page_and_partners_read_it(settings, tmp_path, staff):

@@ -1,0 +1,42 @@
+"""Numbers people type are read with the digits 0 to 9 only, in every kind of field: whole numbers, the parts of
+a date, and (tests/core/test_money.py) money. Python's int() also reads other scripts' digits, which would let
+"١" be 1 in one field and refused in the next."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.forms import DateInput, WholeNumberField, typed_digits
+from pipeline.forms import RoundForm
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2", True), ("2026", True), ("١", False), ("²", False), ("٣", False), ("", False), ("1.5", False), ("-1", False)],
+)
+def test_typed_digits(text, expected):
+    assert typed_digits(text) is expected
+
+
+def test_a_whole_number_in_another_script_is_refused_with_the_fields_message():
+    field = WholeNumberField(min_value=0, error_messages={"invalid": "Enter the number as a whole number, like 2"})
+    assert field.clean("2") == 2
+    assert field.clean(" 3 ") == 3
+    for typed in ("١", "٣", "²", "2.5", "two"):
+        with pytest.raises(Exception, match="Enter the number as a whole number, like 2"):
+            field.clean(typed)
+
+
+def test_a_date_typed_in_another_scripts_digits_is_not_a_real_date():
+    start = DateInput(what="the planned start date", subject="The planned start date")
+    assert start.parse(["1", "4", "2027"]).isoformat() == "2027-04-01"
+    for parts in (["١", "4", "2027"], ["1", "٤", "2027"], ["1", "4", "٢٠٢٧"]):
+        with pytest.raises(ValueError, match="The planned start date must be a real date"):
+            start.parse(parts)
+
+
+def test_the_round_forms_counts_refuse_other_scripts_digits():
+    form = RoundForm(data={"assessors_per_bid": "٢", "min_partner_councils": "١"})
+    form.is_valid()
+    assert form.errors["assessors_per_bid"] == ["Enter the number of assessors as a whole number, like 2"]
+    assert form.errors["min_partner_councils"] == ["Enter the number of partner councils as a whole number, like 2"]
