@@ -147,7 +147,8 @@ def test_copying_a_round_fills_in_everything_but_its_name_code_and_dates(staff_c
     assert not re.search(r'<input[^>]*name="opens_at_day"[^>]*value="\d', page)
     assert staff_client.get(reverse("pipeline:round_new"), {"copy": "999999"}).status_code == 404
     assert staff_client.get(reverse("pipeline:round_new"), {"copy": "x"}).status_code == 404
-    assert staff_client.get(reverse("pipeline:round_new"), {"copy": "²"}).status_code == 404  # a digit int() cannot read
+    # "²" is a digit to str.isdigit() that int() cannot read.
+    assert staff_client.get(reverse("pipeline:round_new"), {"copy": "²"}).status_code == 404
 
 
 def test_the_edit_page_explains_what_can_no_longer_change_and_the_service_holds_it(staff_client, small_round, staff):
