@@ -40,6 +40,7 @@ RANKING_PAGE_SIZE = 50
 
 
 @login_required
+@require_GET
 def assessment_list(request: HttpRequest) -> HttpResponse:
     if not (request.user.is_assessor or request.user.assessments.exists()):
         raise Http404("No page found")
@@ -51,6 +52,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Where an assignment link lands: declaration first, then the scoring form, then the submitted record."""
     assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
@@ -203,11 +205,13 @@ def assessment_propose_question(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/staff_home.html", {"rounds": selectors.rounds_for_staff()})
 
 
 @staff_required
+@require_GET
 def round_overview(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     return render(
@@ -272,6 +276,7 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
 
 
 @staff_required
+@require_GET
 def bid_assessments(request: HttpRequest, reference: str) -> HttpResponse:
     return _bid_page(request, reference)
 
@@ -391,6 +396,7 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
 
 
 @staff_required
+@require_GET
 def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     # A page of RANKING_PAGE_SIZE rows, with the ranks, running totals and funding line of the whole ranking
@@ -422,6 +428,7 @@ def round_panel_pack(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@require_GET
 def round_calibration(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     return render(

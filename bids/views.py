@@ -102,6 +102,7 @@ def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 @login_required
+@require_GET
 def bid_list(request: HttpRequest) -> HttpResponse:
     if request.user.is_programme_staff:
         bids = (
@@ -153,6 +154,7 @@ def bid_start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if request.user.is_programme_staff:
         try:
@@ -385,6 +387,7 @@ def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpR
 
 
 @drafting_view
+@require_GET
 def bid_costs(request: HttpRequest, bid: Bid) -> HttpResponse:
     lines = list(bid.cost_lines.all())
     total = sum((line.amount for line in lines), Decimal("0"))
@@ -523,6 +526,7 @@ def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def bid_document_download(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
     """Serve a document only to those who may see the bid (404 otherwise), always as a download."""
     document = bid_document_get_for_user(user=request.user, reference=reference, document_id=document_id)
@@ -606,6 +610,7 @@ def _submitted_meanwhile(bid: Bid) -> bool:
 
 
 @login_required
+@require_GET
 def bid_submitted(request: HttpRequest, reference: str) -> HttpResponse:
     bid = bid_get_for_user(user=request.user, reference=reference)
     if bid.state == BidState.DRAFT or not request.user.has_perm("bids.edit_bid", bid):

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
 from core.formatting import govuk_time, plural
@@ -48,8 +48,17 @@ CODES_TO_SHOW_SESSION_KEY = "two_factor_codes_to_show"
 
 
 class _RefusedIs400:
-    """Django's sign-in and password views answer a refused form with 200; here, as on every other page
-    (`core.views.form_page`), a page that shows a refusal answers 400."""
+    """Django's sign-in and password views answer a refused form with 200, and take PUT as a POST; here, as on
+    every other page (`core.views.form_page`), a page that shows a refusal answers 400, and a form page takes GET
+    and POST only (405 otherwise)."""
+
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # Before Django's own dispatch: the password-reset link answers an unusable link itself, whatever the method.
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def form_invalid(self, form) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -102,6 +111,7 @@ def _second_factor_page(request: HttpRequest, form, template: str, *, recovery: 
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
@@ -113,6 +123,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
@@ -122,6 +133,7 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Set up (or replace) the authenticator app: its secret as text and a QR code, then a code to confirm it."""
     user = request.user
@@ -164,6 +176,7 @@ def two_factor_qr(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
 def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
     """The new recovery codes, shown once; or (POST, from the account page) make new ones."""
     if request.method == "POST":
@@ -179,6 +192,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_GET
 def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     device = totp_device(user)

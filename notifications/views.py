@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
 from core.formatting import plural
@@ -180,6 +180,7 @@ def staff_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
+@require_http_methods(["GET", "POST"])
 def staff_retry_failed(request: HttpRequest) -> HttpResponse:
     """Send again every message that failed since a moment (after a mail outage longer than the retry window):
     choose, confirm with the count, then retry."""

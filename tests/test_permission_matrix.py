@@ -411,12 +411,15 @@ MATRIX: dict[str, Route] = {
     # Pages for everyone and signing in
     "home": Route(get=same(EVERYONE)),
     "accessibility": Route(get=same(EVERYONE)),
-    "login": Route(get=same(EVERYONE)),
+    "login": Route(get=same(EVERYONE), post=same(EVERYONE), data={"username": "nobody@example.test", "password": "x"}),
     "logout": Route(post=same(EVERYONE)),
     "password_reset": Route(get=same(EVERYONE), post=same(EVERYONE), data={"email": "nobody@example.test"}),
     "password_reset_done": Route(get=same(EVERYONE)),
     "password_reset_confirm": Route(
-        kwargs=lambda w, a, t: {"uidb64": "MQ", "token": "not-a-token"}, get=same(EVERYONE)
+        kwargs=lambda w, a, t: {"uidb64": "MQ", "token": "not-a-token"},
+        get=same(EVERYONE),
+        post=same(EVERYONE),
+        data={"new_password1": "x", "new_password2": "y"},
     ),
     "password_reset_complete": Route(get=same(EVERYONE)),
     # Two-factor sign-in: each signed-in person's own account; the second step's pages for whoever signed in.
@@ -426,7 +429,9 @@ MATRIX: dict[str, Route] = {
     "two_factor_setup": Route(get=same(SIGNED_IN), post=same(SIGNED_IN), data={"code": "000000"}),
     # The QR code exists only while its person is part-way through setting up an app: nobody here is.
     "two_factor_qr": Route(get=same(NOBODY)),
-    "two_factor_recovery_codes": Route(get=same(SIGNED_IN)),
+    # POST makes new codes (from the account page) for those with a second factor (staff and assessors; anyone
+    # else is sent to the second step); GET shows them once.
+    "two_factor_recovery_codes": Route(get=same(SIGNED_IN), post=same(STAFF | ASSESSORS)),
     "two_factor_turn_off": Route(post=same(SIGNED_IN), data={"password": "wrong"}),
     # Councils' bid pages
     "bids:list": Route(get=same(SIGNED_IN)),
@@ -762,3 +767,37 @@ def test_permission_matrix(name, world):
                         f"{method} {url}{where} by {actor}: {got} (HTTP {response.status_code}), expected {wanted}"
                     )
     assert not mismatches, "\n".join(mismatches)
+
+
+def _methods_refused(route: Route) -> tuple[str, ...]:
+    """The methods a route must answer 405 to: DELETE and PUT always (no page takes them), GET on a route that
+    only changes state, POST on a route that only shows something."""
+    refused = ["DELETE", "PUT"]
+    if route.get is None:
+        refused.append("GET")
+    if route.post is None:
+        refused.append("POST")
+    return tuple(refused)
+
+
+@pytest.mark.parametrize("name", sorted(set(MATRIX) - {"admin:index"}))
+def test_a_method_a_route_does_not_take_is_answered_405(name, world):
+    """Sent by someone the route lets in, so the answer is the method's, not the door's: a page that only shows
+    something never answers a DELETE with the page, as if it had done something."""
+    route = MATRIX[name]
+    for target, allowed in {**(route.post or {}), **(route.get or {})}.items():
+        actor = next((a for a in ACTORS if a in allowed), None)
+        if actor is None:
+            continue
+        url = reverse(name, kwargs=route.kwargs(world, actor, target) or None)
+        client = world.clients[actor]
+        wrong = []
+        for method in _methods_refused(route):
+            cookies = copy.deepcopy(client.cookies)
+            with transaction.atomic():
+                response = client.generic(method, url)
+                transaction.set_rollback(True)
+            client.cookies = cookies
+            if response.status_code != 405:
+                wrong.append(f"{method} {url} by {actor}: HTTP {response.status_code}")
+        assert not wrong, "\n".join(wrong)
