@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
@@ -92,6 +93,15 @@ class FundingRound(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-opens_at"]
+        constraints = [
+            # R8 and r8 would be one round to a person, and to the filters that find a round by its code.
+            models.UniqueConstraint(
+                Lower("code"),
+                name="round_code_unique_ignoring_case",
+                violation_error_code="round_code_taken",
+                violation_error_message="A round with this code already exists",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -192,10 +192,15 @@ def _setup_problems(
     try:
         funding_round.full_clean()
     except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            for message in messages:
-                if name == "code" and "already exists" in message:
-                    message = f"A round with the code {funding_round.code} already exists: choose another"
+        taken = Problem(f"A round with the code {funding_round.code} already exists: choose another", field="code")
+        for name, errors in error.error_dict.items():
+            for each in errors:
+                if (name == "code" and each.code == "unique") or each.code == "round_code_taken":
+                    # The same code, or the same in other letters' case (R8, r8): said once, on the code.
+                    if taken not in problems:
+                        problems.append(taken)
+                    continue
+                message = each.message % each.params if each.params else each.message
                 problems.append(Problem(str(message), field=name if name in ROUND_FIELDS else ""))
     problems += round_phase_problems(phase_caps)
     problems += round_criteria_problems(criteria)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.forms import inlineformset_factory
 from django.utils import timezone
 
@@ -205,6 +206,27 @@ def test_every_set_up_rule_is_reported_at_once_each_on_its_field():
     assert ("phases", "Choose at least one of the phases discovery, alpha or beta, each with a cap") in problems
     assert ("criteria", "Give each criterion a different name") in problems
     assert ("criteria", "Criteria weights must total 100%; they total 90%") in problems
+
+
+@pytest.mark.parametrize("code", ["R9", "r9"])
+def test_a_code_taken_in_any_letters_case_is_refused_once_on_the_code(code):
+    """R9 and r9 would be one round to people and to the filters that find a round by its code."""
+    services.round_create(**round_kwargs())
+    with pytest.raises(ApplicationError) as error:
+        services.round_create(**round_kwargs(code=code))
+    assert [(p.field, p.message) for p in error.value.problems] == [
+        ("code", f"A round with the code {code} already exists: choose another")
+    ]
+    assert FundingRound.objects.count() == 1
+
+
+def test_the_database_refuses_a_code_in_other_letters_case():
+    services.round_create(**round_kwargs())
+    existing = FundingRound.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FundingRound.objects.create(
+            name="Copy", code="r9", opens_at=existing.opens_at, closes_at=existing.closes_at, budget=Decimal("1")
+        )
 
 
 def test_set_up_is_for_programme_staff():
