@@ -30,6 +30,13 @@ def has_submitted(user, assessment) -> bool:
     return assessment is not None and assessment.state == AssessmentState.SUBMITTED
 
 
+@rules.predicate
+def is_assessor_or_has_assessed(user) -> bool:
+    """An assessor, or anyone who has been assigned an assessment (kept after their role changes)."""
+    return bool(getattr(user, "is_authenticated", False) and (user.is_assessor or user.assessments.exists()))
+
+
+rules.add_perm("assessments.view_own_assessments", is_assessor_or_has_assessed)
 rules.add_perm("assessments.view_assessment", is_assessment_assessor | is_programme_staff)
 rules.add_perm("assessments.declare_assessment", is_assessment_assessor)
 rules.add_perm("assessments.score_assessment", is_assessment_assessor)

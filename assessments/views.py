@@ -42,7 +42,7 @@ RANKING_PAGE_SIZE = 50
 @login_required
 @require_GET
 def assessment_list(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_assessor or request.user.assessments.exists()):
+    if not request.user.has_perm("assessments.view_own_assessments"):
         raise Http404("No page found")
     return render(
         request,

@@ -104,7 +104,7 @@ def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 @login_required
 @require_GET
 def bid_list(request: HttpRequest) -> HttpResponse:
-    if request.user.is_programme_staff:
+    if request.user.has_perm("bids.view_all_bids"):
         bids = (
             bid_visible_queryset(user=request.user)
             .select_related("funding_round", "lead_council")
@@ -156,7 +156,7 @@ def bid_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    if request.user.is_programme_staff:
+    if request.user.has_perm("bids.view_all_bids"):
         try:
             return redirect(reverse("pipeline:bid_detail", kwargs={"reference": reference}))
         except NoReverseMatch:
@@ -216,7 +216,7 @@ def bid_print(request: HttpRequest, reference: str) -> HttpResponse:
     """The whole bid on one print-friendly page (no navigation, no buttons, no links to follow), for anyone
     who may read it; "Print this page" on the bid and check-answers pages comes here without JavaScript."""
     bid = bid_get_for_drafting(user=request.user, reference=reference)
-    staff = request.user.is_programme_staff
+    staff = request.user.has_perm("bids.view_all_bids")
     return render(
         request,
         "bids/print.html",

@@ -98,7 +98,7 @@ def partner_call_for_user(*, user: User, reference: str) -> CallView:
     )
     is_lead = bid.lead_council_id in council_ids
     is_open = call.status == CallStatus.OPEN and bid.state == BidState.DRAFT
-    if not (is_open or is_lead or my_requests or user.is_programme_staff):
+    if not (is_open or is_lead or my_requests or user.has_perm("bids.view_all_bids")):
         raise Http404("No call for partners found")
     in_bid = set(bid.partners.filter(status__in=("invited", "confirmed")).values_list("council_id", flat=True))
     waiting = {r.council_id for r in my_requests if r.status == RequestStatus.PENDING}
@@ -108,7 +108,7 @@ def partner_call_for_user(*, user: User, reference: str) -> CallView:
             for council in Council.objects.filter(pk__in=council_ids).order_by(DISPLAY_NAME_FIELD)
             if council.is_signatory and council.pk != bid.lead_council_id and council.pk not in in_bid | waiting
         ]
-        if is_open and not user.is_programme_staff
+        if is_open and not user.has_perm("bids.view_all_bids")
         else []
     )
     return CallView(call=call, is_lead=is_lead, my_requests=my_requests, can_ask_for=can_ask_for)
@@ -174,7 +174,7 @@ class SimilarWork:
 def _audience(user: User) -> str:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return ""
-    if user.is_programme_staff:
+    if user.has_perm("bids.view_all_bids"):
         return "staff"
     if is_council_member(user):
         return "council"

@@ -156,8 +156,9 @@ def two_factor_turn_off(*, user: User) -> None:
     """Council users may stop using two-factor sign-in; those who must use it cannot."""
     if two_factor_required(user):
         raise ApplicationError("Your role needs two-factor sign-in, so it cannot be turned off")
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    with transaction.atomic():  # the app and its recovery codes go together, or neither does
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
 
 
 def totp_device_install(*, user: User, key: str) -> TOTPDevice:
