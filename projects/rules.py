@@ -13,8 +13,8 @@ import rules
 
 from bids.choices import PartnerStatus
 from core.rules import is_programme_staff
-from councils.models import Council
 from councils.selectors import user_council_ids
+from projects.selectors import councils_that_may_record_reuse
 
 
 def _project(obj):
@@ -50,12 +50,12 @@ def is_project_certifier(user, obj) -> bool:
 
 @rules.predicate
 def is_other_signatory_member(user, obj) -> bool:
-    """A member of a Declaration signatory council other than the project's lead."""
+    """A member of a Declaration signatory council that does not deliver the project (neither its lead nor a
+    confirmed partner)."""
     project = _project(obj)
-    if project is None:
+    if project is None or not getattr(user, "is_authenticated", False):
         return False
-    others = user_council_ids(user) - {project.lead_council_id}
-    return bool(others) and Council.objects.filter(pk__in=others, declaration_signed_on__isnull=False).exists()
+    return councils_that_may_record_reuse(project=project, user=user).exists()
 
 
 is_project_member = is_project_lead_member | is_project_partner_member

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import PartnerStatus
-from councils.models import User
+from councils.models import Council, User
 from councils.selectors import council_members, user_council_ids
 from projects.choices import PaymentStatus, ProjectState, ReportKind, ReportState, VariationStatus
 from projects.models import (
@@ -484,3 +484,17 @@ def certify_refusal(*, report: MonitoringReport, user: User) -> str:
             "submit it, or choose another certifier"
         )
     return ""
+
+
+def project_council_ids(*, project: Project) -> set[int]:
+    """The councils delivering the project: its lead and its confirmed partners."""
+    partners = project.bid.partners.all()
+    return {project.lead_council_id, *(p.council_id for p in partners if p.status == PartnerStatus.CONFIRMED)}
+
+
+def councils_that_may_record_reuse(*, project: Project, user: User) -> QuerySet[Council]:
+    """The Declaration signatory councils `user` belongs to that do not deliver `project`: those that may say they
+    reuse its outputs (reuse by other councils is the fund's measure, so the project's own do not count)."""
+    return Council.objects.filter(
+        pk__in=user_council_ids(user) - project_council_ids(project=project), declaration_signed_on__isnull=False
+    )

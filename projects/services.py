@@ -56,6 +56,7 @@ from projects.models import (
 )
 from projects.selectors import (
     certify_refusal,
+    councils_that_may_record_reuse,
     project_certifier_user,
     project_lead_members,
     project_partner_members,
@@ -860,8 +861,10 @@ def _tell_councils(project: Project, event: str, **context: object) -> None:
 def reuse_record(*, project: Project, by: User, council: Council, note: str) -> Reuse:
     """A member of a signatory council (not the lead) records that their council reuses the project's outputs."""
     _require(by, "projects.record_reuse", project)
-    if council.pk not in user_council_ids(by) or council.pk == project.lead_council_id or not council.is_signatory:
-        raise _field_error("Choose a Declaration signatory council you belong to", "council")
+    if not councils_that_may_record_reuse(project=project, user=by).filter(pk=council.pk).exists():
+        raise _field_error(
+            "Choose a Declaration signatory council you belong to that is not delivering this project", "council"
+        )
     note = required_text(note, "Say briefly how your council reuses the project's outputs", "note")
     try:
         with transaction.atomic():

@@ -22,8 +22,7 @@ from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import accepted_filters, apply_problems, date_initial
 from core.views import form_page, posted, posted_files, staff_required
-from councils.models import Council
-from councils.selectors import council_members, user_council_ids
+from councils.selectors import council_members
 from projects import services
 from projects.choices import (
     ProjectState,
@@ -50,6 +49,7 @@ from projects.forms import (
 from projects.models import Project
 from projects.selectors import (
     certify_refusal,
+    councils_that_may_record_reuse,
     milestones_with_payments,
     project_get_for_user,
     project_history,
@@ -395,8 +395,8 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404("No project found")
     taken = set(project.reuses.values_list("council_id", flat=True))
     councils = list(
-        Council.objects.filter(pk__in=user_council_ids(request.user) - {project.lead_council_id} - taken)
-        .exclude(declaration_signed_on__isnull=True)
+        councils_that_may_record_reuse(project=project, user=request.user)
+        .exclude(pk__in=taken)
         .order_by("official_name")
     )
     form = ReuseForm(posted(request), councils=councils)

@@ -660,8 +660,9 @@ MATRIX: dict[str, Route] = {
     "projects:output_remove": Route(kwargs=project_kwargs(pk="output"), post=PROJECT_LEAD),
     "projects:reuse": Route(
         kwargs=project_kwargs(),
-        get=per_target(own=WITH_A_COUNCIL - {LEAD}, other=WITH_A_COUNCIL),
-        post=per_target(own=WITH_A_COUNCIL - {LEAD}, other=WITH_A_COUNCIL),
+        # Reuse is by other councils: not the project's lead, nor a confirmed partner (they deliver it).
+        get=per_target(own=WITH_A_COUNCIL - {LEAD, PARTNER}, other=WITH_A_COUNCIL),
+        post=per_target(own=WITH_A_COUNCIL - {LEAD, PARTNER}, other=WITH_A_COUNCIL),
         data={"council": "0", "note": ""},
     ),
     "projects:staff_list": Route(get=same(STAFF)),

@@ -291,6 +291,11 @@ def test_closure_with_outputs_and_reuse_by_another_council(world, staff2):
     assert project.state == ProjectState.CLOSED
     with pytest.raises(ApplicationError, match="permission"):
         services.reuse_record(project=project, by=world["lead_user"], council=world["lead"], note="Ours")
+    # A confirmed partner delivers the project too: its own "reuse" would inflate the fund's measure.
+    partner = world["partner_user"].memberships.get().council
+    assert partner.is_signatory
+    with pytest.raises(ApplicationError, match="permission"):
+        services.reuse_record(project=project, by=world["partner_user"], council=partner, note="Ours too")
     services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="We use the code")
     with pytest.raises(ApplicationError, match="already"):
         services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="Again")

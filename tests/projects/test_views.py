@@ -304,7 +304,8 @@ def test_every_page_renders_for_the_people_it_is_for(world):
         url("report", project, pk=report.pk),
     ):
         assert staff.get(page).status_code == 200, page
-    assert client_for(world["partner_user"]).get(url("reuse", project)).status_code == 200
+    # A confirmed partner delivers the project: it does not record reusing it (reuse is by other councils).
+    assert client_for(world["partner_user"]).get(url("reuse", project)).status_code == 404
 
 
 def test_the_council_list_keeps_its_query_budget(world, django_assert_max_num_queries):
