@@ -404,7 +404,10 @@ def join_request_create(*, call: PartnerCall, council: Council, by: User, messag
         part = "invited to" if status == PartnerStatus.INVITED else "a partner in"
         raise ApplicationError(f"{council} is already {part} this bid")
     with transaction.atomic():
-        PartnerCall.objects.select_for_update().filter(pk=call.pk).first()
+        # Checked again under the call's lock: a call closed (or its bid submitted) meanwhile takes no request.
+        locked = PartnerCall.objects.select_for_update().select_related("bid").filter(pk=call.pk).first()
+        if locked is None or locked.status != CallStatus.OPEN or locked.bid.state != BidState.DRAFT:
+            raise ApplicationError("This call for partners has closed")
         if call.requests.filter(council=council, status=RequestStatus.PENDING).exists():
             raise ApplicationError(f"{council} has already asked to join: the lead council will answer")
         request = JoinRequest.objects.create(call=call, council=council, by=by, message=message)

@@ -16,7 +16,7 @@ from bids import services as bid_services
 from bids.choices import PartnerStatus
 from collaboration import services
 from collaboration.choices import CallStatus, CloseReason, RequestStatus
-from collaboration.models import JoinRequest
+from collaboration.models import JoinRequest, PartnerCall
 from collaboration.selectors import partner_calls_search
 from core.exceptions import ApplicationError
 from councils.models import Membership
@@ -135,6 +135,16 @@ def test_asking_to_join_is_refused_when_the_rules_say_so(world, case, message):
         services.join_request_create(
             call=world["call"], council=council, by=asker, message="" if case == "empty" else "Please"
         )
+
+
+def test_a_call_closed_after_the_page_was_read_takes_no_request(world):
+    """The asker's copy of the call still says open (they read it before the lead closed it): the service checks
+    the call again under its lock."""
+    stale = PartnerCall.objects.get(pk=world["call"].pk)
+    services.partner_call_close(call=world["call"], by=world["lead"], reason=CloseReason.BY_LEAD)
+    with pytest.raises(ApplicationError, match="This call for partners has closed"):
+        services.join_request_create(call=stale, council=world["councils"]["other"], by=world["asker"], message="Hi")
+    assert not JoinRequest.objects.exists()
 
 
 def test_accepting_keeps_the_conflict_of_interest_invariant(world, staff_user):
