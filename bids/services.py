@@ -617,13 +617,20 @@ def partner_respond(*, partner: BidPartner, by: User, confirm: bool) -> BidPartn
             f"You are assigned to assess {partner.bid.reference}, so you cannot answer for {partner.council}. "
             f"Ask a colleague at {partner.council} to answer"
         )
-    if partner.bid.state != BidState.DRAFT:
-        raise ApplicationError("This bid has been submitted, so the invitation can no longer be answered")
     if confirm and not partner.council.is_signatory:
         raise ApplicationError(
             f"{partner.council} has not signed the Local Digital Declaration, so it cannot be a partner"
         )
     with transaction.atomic():
+        # As they are now, under the bid row's lock (submitting updates that row, so it waits), not as read.
+        bid = Bid.objects.select_for_update().get(pk=partner.bid_id)
+        current = BidPartner.objects.filter(pk=partner.pk).values_list("status", flat=True).first()
+        if bid.state != BidState.DRAFT:
+            raise ApplicationError("This bid has been submitted, so the invitation can no longer be answered")
+        if current is None:
+            raise ApplicationError(f"The invitation to {partner.council} has been withdrawn")
+        if current != PartnerStatus.INVITED:
+            raise ApplicationError(f"{partner.council} has already answered this invitation")
         partner.status = PartnerStatus.CONFIRMED if confirm else PartnerStatus.DECLINED
         partner.responded_by, partner.responded_at = by, timezone.now()
         partner.save(update_fields=["status", "responded_by", "responded_at"])

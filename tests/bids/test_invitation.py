@@ -13,6 +13,7 @@ from django.urls import reverse
 from bids import services
 from bids.choices import PartnerStatus, Payer
 from bids.models import BidPartner
+from core.exceptions import ApplicationError
 from tests.factories import make_bid, make_user
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +157,14 @@ def test_the_invitation_page_costs_the_same_queries_with_more_partners_and_lines
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(invitation_url(bid))
+
+
+def test_the_service_answers_an_invitation_once_whatever_the_page_read(bid, councils):
+    """Two colleagues answering at once, each from a page that read the invitation as waiting: the second is told
+    it was answered, and the first answer stands."""
+    first, second = make_user(councils=[councils["p1"]]), make_user(councils=[councils["p1"]])
+    stale = bid.partners.get(council=councils["p1"])
+    services.partner_respond(partner=bid.partners.get(council=councils["p1"]), by=first, confirm=True)
+    with pytest.raises(ApplicationError, match="has already answered this invitation"):
+        services.partner_respond(partner=stale, by=second, confirm=False)
+    assert bid.partners.get(council=councils["p1"]).status == PartnerStatus.CONFIRMED
