@@ -256,12 +256,17 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
         if form.is_valid():
             try:
                 report = services.report_update(report=report, by=request.user, values=form.cleaned_data)
-                if request.POST.get("action") == "submit":
-                    services.report_submit(report=report, by=request.user)
-                    messages.success(request, "Your report has been sent to your certifier")
-                    return redirect("projects:detail", reference=project.reference)
             except ApplicationError as error:
                 return _refused(request, "projects/report.html", context, form, error)
+            if request.POST.get("action") == "submit":
+                try:
+                    services.report_submit(report=report, by=request.user)
+                except ApplicationError as error:
+                    # What was typed is kept (saved as the draft), and the page says so beside what is missing.
+                    messages.info(request, "Your draft has been saved, but it has not been sent")
+                    return _refused(request, "projects/report.html", context, form, error)
+                messages.success(request, "Your report has been sent to your certifier")
+                return redirect("projects:detail", reference=project.reference)
             messages.success(request, "Your draft has been saved")
             return redirect("projects:report", reference=project.reference, pk=report.pk)
         return form_page(request, "projects/report.html", context, refused=True)
@@ -353,7 +358,11 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
                     project=project, by=request.user, lessons_learned=lessons.cleaned_data["lessons_learned"]
                 )
                 if action == "submit":
-                    services.project_complete(project=project, by=request.user)
+                    try:
+                        services.project_complete(project=project, by=request.user)
+                    except ApplicationError:
+                        messages.info(request, "Your lessons learned have been saved, but the report has not been sent")
+                        raise
                     messages.success(request, "Your final report has been sent. The project is completed")
                     return redirect("projects:detail", reference=project.reference)
                 messages.success(request, "Lessons learned saved")

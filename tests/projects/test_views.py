@@ -126,6 +126,10 @@ def test_the_whole_life_through_the_pages(world, staff2):
     report = project.reports.order_by("due_date").first()
     incomplete = lead.post(url("report", project, pk=report.pk), {"action": "submit", "progress": "Some"})
     assert incomplete.status_code == 400 and "Choose a RAG rating" in incomplete.content.decode()
+    # What was typed is kept as the draft, and the page says so.
+    assert "Your draft has been saved, but it has not been sent" in incomplete.content.decode()
+    report.refresh_from_db()
+    assert (report.progress, report.state) == ("Some", ReportState.DRAFT)
     answers = {
         "progress": "Good",
         "spend_to_date": "1,000",
@@ -176,6 +180,9 @@ def test_the_whole_life_through_the_pages(world, staff2):
     # The final report, closure and reuse.
     refused = lead.post(url("final_report", project), {"action": "submit", "lessons_learned": "Test early"})
     assert refused.status_code == 400 and "Add at least one output" in refused.content.decode()
+    assert "Your lessons learned have been saved, but the report has not been sent" in refused.content.decode()
+    project.refresh_from_db()
+    assert project.lessons_learned == "Test early"
     assert (
         lead.post(
             url("final_report", project),
