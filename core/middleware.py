@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
+
+NUL_MESSAGE = "The web address contains a character (NUL) that no page of this service takes"
 
 
 class RefuseNulBytesMiddleware:
@@ -25,6 +27,9 @@ class RefuseNulBytesMiddleware:
         if "\x00" in request.path_info or any(
             "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
         ):
+            if request.path_info.startswith("/api/"):
+                # The read API answers in JSON, as DRF answers its own refusals.
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

@@ -91,6 +91,15 @@ def test_a_nul_byte_in_the_query_string_is_a_bad_request_with_a_message():
     assert "There is a problem with the web address" in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/api/projects/", "/api/bids/", "/api/360giving/"])
+def test_a_nul_byte_sent_to_the_api_is_answered_in_json(path):
+    response = Client().get(path + "?round=%00")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The web address contains a character (NUL) that no page of this service takes"
+    }
+
+
 @pytest.mark.parametrize("code", ["R6%3B", "%2e%2e", "x" * 11, "R 6"])
 def test_the_open_data_api_refuses_a_round_that_is_not_a_code(code):
     response = Client().get(reverse("pipeline:api_360giving") + f"?round={code}")
