@@ -25,6 +25,19 @@ def accepted_filters(form: forms.Form) -> dict[str, Any]:
     return form.cleaned_data
 
 
+class FilterForm(forms.Form):
+    """A list's filters, read from the query string: each takes one value. A filter given twice (`?state=a&state=b`)
+    is refused, saying so, rather than read as its last value."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if hasattr(self.data, "getlist"):
+            for name, field in self.fields.items():
+                if len(self.data.getlist(self.add_prefix(name))) > 1:
+                    self.add_error(name, f"Choose one {str(field.label or name).lower()}, not several")
+        return data
+
+
 def apply_problems(form: Any, error: ApplicationError, field_aliases: dict[str, str] | None = None) -> None:
     """Show each problem inline on its field (through `field_aliases` when the form names it differently),
     or in the error summary when the form has no such field."""

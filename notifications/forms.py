@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from core.forms import DateInput, DateInputsMixin
+from core.forms import DateInput, DateInputsMixin, FilterForm
 from notifications.choices import Event, Failure, Status
 
 # The outbox's status filter: the three states, and failed split by why.
@@ -44,7 +44,7 @@ class PreferenceForm(forms.Form):
             del self.fields["round_opening_emails"]
 
 
-class OutboxFilterForm(forms.Form):
+class OutboxFilterForm(FilterForm):
     status = forms.ChoiceField(
         label="Status",
         choices=[

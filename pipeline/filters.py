@@ -13,14 +13,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
-from django import forms
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
 from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, council_state_expression
-from core.forms import WholeNumberField
+from core.forms import FilterForm, WholeNumberField
 from councils.choices import CouncilType
 from councils.selectors import council_ids_named
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
@@ -87,7 +86,7 @@ class WholeNumberFilter(django_filters.NumberFilter):
 MODERATION_CHOICES = [("true", "Yes"), ("false", "No")]
 
 
-class BidFilterForm(forms.Form):
+class BidFilterForm(FilterForm):
     def clean(self) -> dict:
         data = super().clean()
         low, high = data.get("score_min"), data.get("score_max")
@@ -197,6 +196,7 @@ class CouncilBidFilter(SharedBidFilters):
     class Meta:
         model = Bid
         fields: list[str] = []
+        form = FilterForm
 
     def filter_state(self, queryset: QuerySet[Bid], name: str, value: str) -> QuerySet[Bid]:
         return queryset.alias(council_facing_state=council_state_expression()).filter(council_facing_state=value)

@@ -8,7 +8,7 @@ from django import forms
 
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from core.formatting import govuk_date
-from core.forms import DateInput, DateInputsMixin, MoneyField
+from core.forms import DateInput, DateInputsMixin, FilterForm, MoneyField
 from projects.choices import OutputKind, ProjectState, Rag, VariationKind
 
 AMOUNT_MESSAGES = {
@@ -84,7 +84,7 @@ class MessageForm(forms.Form):
     )
 
 
-class ProjectFilterForm(forms.Form):
+class ProjectFilterForm(FilterForm):
     """Staff's projects list, by round (its code) and status. A round or status that does not exist is refused
     with the reason, never quietly read as "all"."""
 

@@ -190,7 +190,11 @@ def test_staff_filter_the_outbox_by_status_event_and_reference(client, staff_use
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [({"status": "lost"}, "Select a status from the list"), ({"event": "party"}, "Select an event from the list")],
+    [
+        ({"status": "lost"}, "Select a status from the list"),
+        ({"event": "party"}, "Select an event from the list"),
+        ({"status": ["sent", "failed"]}, "Choose one status, not several"),
+    ],
 )
 def test_a_bad_outbox_filter_is_explained_not_a_crash(client, staff_user, query, message):
     add(make_user(), 2)

@@ -169,6 +169,7 @@ def test_staff_keep_every_field_and_filter(world):
         ({"ordering": "final_score"}, "ordering"),
         ({"needs_moderation": "maybe"}, "needs_moderation"),
         ({"round": "1.5"}, "round"),
+        ({"state": ["scored", "draft"]}, "state"),
     ],
 )
 def test_staff_are_told_of_a_filter_that_does_not_exist_or_a_value_it_does_not_take(world, params, named):

@@ -132,6 +132,7 @@ def test_sorting_by_amount_both_ways_and_by_score(staff_client, table):
         ({"round": "1.5"}, "Enter a whole number"),
         ({"round": "999999"}, "Select a round from the list"),
         ({"needs_moderation": "maybe"}, "Select a valid choice"),
+        ({"state": ["scored", "draft"]}, "Choose one status, not several"),
     ],
 )
 # The CSV download refuses what the table refuses (with the table page, saying why): a download is never wider

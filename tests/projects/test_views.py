@@ -239,6 +239,8 @@ def test_junk_in_the_staff_list_filters_is_refused_with_the_reason(world):
     assert page.status_code == 400
     assert "Select a round from the list" in html and "Select a status from the list" in html
     assert "<title>Error: Projects" in html
+    twice = staff.get(reverse("projects:staff_list"), {"state": ["completed", "offered"]})
+    assert twice.status_code == 400 and "Choose one status, not several" in twice.content.decode()
     # A refused filter is left out; one that was accepted still applies.
     mixed = staff.get(reverse("projects:staff_list"), {"round": "zz", "state": "completed"})
     assert mixed.status_code == 400 and world["project"].reference not in mixed.content.decode()
