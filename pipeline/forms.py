@@ -297,6 +297,13 @@ class CriterionForm(forms.Form):
 
 
 class BaseCriterionFormSet(forms.BaseFormSet):
+    # Django's own words ("… has been tampered with … file a bug report") are for developers.
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "missing_management_form": "The page was not loaded properly. Go back to the round and try again",
+        "too_many_forms": "A round can have at most %(num)d criteria",
+    }
+
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         form.fields["DELETE"].label = "Remove this criterion"

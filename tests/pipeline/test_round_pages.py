@@ -136,6 +136,21 @@ def test_every_set_up_rule_is_in_the_error_summary_linked_to_its_field(staff_cli
     assert not FundingRound.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"criteria-TOTAL_FORMS": "abc"}, "The page was not loaded properly. Go back to the round and try again"),
+        ({"criteria-TOTAL_FORMS": "13"}, "A round can have at most 12 criteria"),
+    ],
+)
+def test_a_tampered_criteria_list_is_explained_in_peoples_words(staff_client, overrides, message):
+    response = staff_client.post(reverse("pipeline:round_new"), round_form(**overrides))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page and "tampered" not in page and "bug report" not in page
+    assert not FundingRound.objects.filter(code="R9").exists()
+
+
 def test_copying_a_round_fills_in_everything_but_its_name_code_and_dates(staff_client, small_round):
     page = staff_client.get(reverse("pipeline:round_new"), {"copy": small_round.pk}).content.decode()
     assert f"Starting from {small_round.name}" in page
