@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessments import selectors, services
 from assessments.choices import ACTIVE_STATES, AssessmentState
@@ -40,7 +40,7 @@ RANKING_PAGE_SIZE = 50
 
 
 @login_required
-@require_GET
+@require_safe
 def assessment_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("assessments.view_own_assessments"):
         raise Http404("No page found")
@@ -52,7 +52,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Where an assignment link lands: declaration first, then the scoring form, then the submitted record."""
     assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
@@ -205,13 +205,13 @@ def assessment_propose_question(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     return render(request, "assessments/staff_home.html", {"rounds": selectors.rounds_for_staff()})
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_overview(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     return render(
@@ -276,7 +276,7 @@ def _bid_page(request: HttpRequest, reference: str, *, assign_form: AssignForm |
 
 
 @staff_required
-@require_GET
+@require_safe
 def bid_assessments(request: HttpRequest, reference: str) -> HttpResponse:
     return _bid_page(request, reference)
 
@@ -396,7 +396,7 @@ def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> Htt
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     # A page of RANKING_PAGE_SIZE rows, with the ranks, running totals and funding line of the whole ranking
@@ -417,7 +417,7 @@ def round_ranking(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_panel_pack(request: HttpRequest, pk: int) -> HttpResponse:
     """The decision panel's pack: the bids above the funding line with their scores and the assessors'
     comments, on one page styled to print (each bid on its own sheet)."""
@@ -428,7 +428,7 @@ def round_panel_pack(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_calibration(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = selectors.round_get(pk=pk)
     return render(

@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from bids import services
 from bids.choices import NEXT_PHASE, BidState, ClarificationStatus, PartnerStatus
@@ -102,7 +102,7 @@ def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 @login_required
-@require_GET
+@require_safe
 def bid_list(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm("bids.view_all_bids"):
         bids = (
@@ -154,7 +154,7 @@ def bid_start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if request.user.has_perm("bids.view_all_bids"):
         try:
@@ -211,7 +211,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def bid_print(request: HttpRequest, reference: str) -> HttpResponse:
     """The whole bid on one print-friendly page (no navigation, no buttons, no links to follow), for anyone
     who may read it; "Print this page" on the bid and check-answers pages comes here without JavaScript."""
@@ -387,7 +387,7 @@ def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpR
 
 
 @drafting_view
-@require_GET
+@require_safe
 def bid_costs(request: HttpRequest, bid: Bid) -> HttpResponse:
     lines = list(bid.cost_lines.all())
     total = sum((line.amount for line in lines), Decimal("0"))
@@ -526,7 +526,7 @@ def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def bid_document_download(request: HttpRequest, reference: str, document_id: int) -> FileResponse:
     """Serve a document only to those who may see the bid (404 otherwise), always as a download."""
     document = bid_document_get_for_user(user=request.user, reference=reference, document_id=document_id)
@@ -610,7 +610,7 @@ def _submitted_meanwhile(bid: Bid) -> bool:
 
 
 @login_required
-@require_GET
+@require_safe
 def bid_submitted(request: HttpRequest, reference: str) -> HttpResponse:
     bid = bid_get_for_user(user=request.user, reference=reference)
     if bid.state == BidState.DRAFT or not request.user.has_perm("bids.edit_bid", bid):
@@ -779,7 +779,7 @@ def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpR
 
 
 @login_required
-@require_GET
+@require_safe
 def clarification_attachment(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     """The file sent with an answer, to those who may read the bid's questions (404 otherwise), as a download."""
     clarification = clarification_get_for_user(user=request.user, reference=reference, pk=pk)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from bids.models import Bid
 from bids.views import drafting_view
@@ -23,7 +23,7 @@ PAGE_SIZE = 20
 
 
 @login_required
-@require_GET
+@require_safe
 def call_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("collaboration.browse_calls"):
         raise Http404("Page not found")

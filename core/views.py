@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.datastructures import MultiValueDict
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core.rules import STAFF_PAGES
 
@@ -76,14 +76,14 @@ def start_page_for(user) -> str:
     return reverse("bids:list")
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(start_page_for(request.user))
     return render(request, "core/home.html")
 
 
-@require_GET
+@require_safe
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "core/accessibility.html")
 

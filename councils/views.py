@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import ApplicationError
 from core.formatting import govuk_time, plural
@@ -164,7 +164,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def two_factor_qr(request: HttpRequest) -> HttpResponse:
     """The QR code of the app being set up (an SVG image, served from here so the CSP's img-src 'self' allows it)."""
     device = totp_device(request.user, confirmed=False)
@@ -192,7 +192,7 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     device = totp_device(user)

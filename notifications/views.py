@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import ApplicationError
 from core.formatting import plural
@@ -76,13 +76,13 @@ def _inbox(request: HttpRequest, form: PreferenceForm | None = None) -> HttpResp
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     return _inbox(request)
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notification = notification_get_for_user(user=request.user, pk=pk)
     if notification is None:
@@ -138,7 +138,7 @@ def preference_update_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def staff_list(request: HttpRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
     filters = accepted_filters(form)

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
+from django.views.decorators.http import condition, require_http_methods, require_POST, require_safe
 
 from assessments.selectors import round_decision_warnings
 from assessments.services import assessor_remind
@@ -98,7 +98,7 @@ def _for_chosen_round(rounds_of: Callable[[], list[FundingRound]]):
 
 
 @staff_required
-@require_GET
+@require_safe
 @_for_chosen_round(selectors.round_list)
 def dashboard(request: HttpRequest, rounds: list[FundingRound], funding_round: FundingRound | None) -> HttpResponse:
     # The content is the same for every member of staff, so it is rendered once per version of the data (the
@@ -194,14 +194,14 @@ def _table_page(request: HttpRequest, bid_filter: BidFilter, rounds: list[Fundin
 
 
 @staff_required
-@require_GET
+@require_safe
 def bid_table(request: HttpRequest) -> HttpResponse:
     rounds = selectors.round_list()
     return _table_page(request, _filtered(request, rounds), rounds)
 
 
 @staff_required
-@require_GET
+@require_safe
 def bid_csv(request: HttpRequest) -> HttpResponse:
     """The table's rows as CSV, filtered as the table is. A filter the table refuses is refused here too (the table
     page, saying why, 400): a download is never wider than the filters it was asked for."""
@@ -219,7 +219,7 @@ def bid_csv(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
     page = selectors.staff_bid_page(user=request.user, reference=reference)
     return render(request, "pipeline/bid_detail.html", {"page": page, "bid": page.bid})
@@ -344,7 +344,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def finance_csv(request: HttpRequest) -> HttpResponse:
     """Every scheduled payment of every project, for the finance team."""
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
@@ -420,7 +420,7 @@ def _shared_copy(view):
     return wrapper
 
 
-@require_GET
+@require_safe
 @_public_cache(PUBLIC_PAGE_MAX_AGE)
 @condition(last_modified_func=_open_data_changed)
 @_shared_copy
@@ -450,7 +450,7 @@ def funded(request: HttpRequest, rounds: list[FundingRound], funding_round: Fund
     )
 
 
-@require_GET
+@require_safe
 @_public_cache(PUBLIC_PACKAGE_MAX_AGE)
 @condition(last_modified_func=_open_data_changed)
 def funded_package(request: HttpRequest, code: str | None = None) -> StreamingHttpResponse:
@@ -482,7 +482,7 @@ def package_response(funding_round: FundingRound | None, *, download: bool = Fal
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pipeline/rounds.html", {"rows": selectors.round_rows()})
 
@@ -596,7 +596,7 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound.objects.select_related("decisions_published_by"), pk=pk)
     overview = selectors.round_overview(funding_round=funding_round, user=request.user)
@@ -710,7 +710,7 @@ def round_remind(request: HttpRequest, pk: int, assessor_pk: int) -> HttpRespons
 
 
 @staff_required
-@require_GET
+@require_safe
 def round_sift(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound, pk=pk)
     return render(

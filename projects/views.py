@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bids.models import FundingRound
 from core.exceptions import ApplicationError, Problem
@@ -120,7 +120,7 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def project_list(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm("projects.view_all_projects"):
         return redirect("projects:staff_list")
@@ -129,7 +129,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def project_detail(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference)
     context = _context(request, project, **project_overview(project=project))
@@ -162,14 +162,14 @@ def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def agreement_download(request: HttpRequest, reference: str) -> FileResponse:
     project = _project(request, reference)
     return _file(project.agreement, project.agreement_name, project.agreement_content_type)
 
 
 @login_required
-@require_GET
+@require_safe
 def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     project = _project(request, reference)
     milestone = project.milestones.filter(pk=pk).first()
@@ -425,7 +425,7 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def staff_project_list(request: HttpRequest) -> HttpResponse:
     rounds = list(FundingRound.objects.order_by("-opens_at").values_list("code", "name"))
     form = ProjectFilterForm(request.GET or None, rounds=rounds)
@@ -446,7 +446,7 @@ def _staff_project(request: HttpRequest, reference: str) -> Project:
 
 
 @staff_required
-@require_GET
+@require_safe
 def staff_project_detail(request: HttpRequest, reference: str) -> HttpResponse:
     project = _staff_project(request, reference)
     overview = project_overview(project=project)

@@ -802,3 +802,24 @@ def test_a_method_a_route_does_not_take_is_answered_405(name, world):
             if response.status_code != 405:
                 wrong.append(f"{method} {url} by {actor}: HTTP {response.status_code}")
         assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, r in MATRIX.items() if r.get is not None and r.post is None and n != "admin:index")
+)
+def test_a_page_that_only_shows_answers_head_as_it_answers_get(name, world):
+    """HEAD (what uptime checks and link checkers send) is answered like GET, without the body (require_safe)."""
+    route = MATRIX[name]
+    for target, allowed in route.get.items():
+        actor = next((a for a in ACTORS if a in allowed), None)
+        if actor is None:
+            continue
+        url = reverse(name, kwargs=route.kwargs(world, actor, target) or None)
+        client = world.clients[actor]
+        got = send(client, "GET", url, {}).status_code
+        cookies = copy.deepcopy(client.cookies)
+        with transaction.atomic():
+            head = client.head(url)
+            transaction.set_rollback(True)
+        client.cookies = cookies
+        assert head.status_code == got, (url, actor, head.status_code, got)
