@@ -69,7 +69,7 @@ from bids.selectors import (
 )
 from bids.signals import bid_content_changed, council_joined_bid, round_decisions_published
 from core.exceptions import ApplicationError, Problem
-from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
+from core.formatting import govuk_date, govuk_datetime, money, plural, with_article, word_count
 from core.money import MoneyError, as_amount
 from core.transitions import NO_PERMISSION, required_text
 from councils.models import Council, User
@@ -114,6 +114,10 @@ def _criteria_rows(criteria: Iterable[CriterionRow] | None) -> list[tuple[str, s
     return [(row[0], (row[1] or "").strip(), row[2], (row[3] if len(row) > 3 else "").strip()) for row in criteria]
 
 
+def phase_cap_missing(phase: str) -> str:
+    return f"Enter the most {with_article(Phase(phase).label.lower())} bid may ask for"
+
+
 def round_phase_problems(phase_caps: Mapping[str, Decimal | None]) -> list[Problem]:
     """The rules of a round's phases: at least one, each a phase the fund knows, each with a cap above £0. Used by
     the set-up pages and by Django admin alike."""
@@ -125,7 +129,9 @@ def round_phase_problems(phase_caps: Mapping[str, Decimal | None]) -> list[Probl
         )
     for phase, cap in phase_caps.items():
         if phase in Phase.values and (cap is None or cap <= 0):
-            problems.append(Problem(f"Enter the most a {Phase(phase).label.lower()} bid may ask for", f"cap_{phase}"))
+            problems.append(
+                Problem(f"Enter the most {with_article(Phase(phase).label.lower())} bid may ask for", f"cap_{phase}")
+            )
     return problems
 
 

@@ -62,3 +62,8 @@ def govuk_datetime(value: datetime | None, *, short: bool = False) -> str:
     if value is None or value == "":
         return ""
     return f"{govuk_date(value, short=short)} at {govuk_time(value)}"
+
+
+def with_article(word: str) -> str:
+    """The word with "a" or "an" before it, by its first letter: "a discovery", "an alpha"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -10,6 +10,7 @@ from django import forms
 from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
 from bids.services import DEFAULT_CRITERIA
+from core.formatting import with_article
 from core.forms import DateInput, DateInputsMixin, MoneyField, WholeNumberField, date_initial
 from pipeline.choices import Decision
 
@@ -203,7 +204,7 @@ class RoundForm(DateInputsMixin, forms.Form):
         for phase in Phase:
             self.fields[f"fund_{phase.value}"] = forms.BooleanField(label=f"{phase.label}", required=False)
             self.fields[f"cap_{phase.value}"] = MoneyField(
-                label=f"Most a {phase.label.lower()} bid may ask for, in pounds",
+                label=f"Most {with_article(phase.label.lower())} bid may ask for, in pounds",
                 required=False,
                 messages={
                     "invalid": f"Enter the {phase.label.lower()} cap as a number, like 80000",
@@ -230,7 +231,9 @@ class RoundForm(DateInputsMixin, forms.Form):
             self.add_error(f"fund_{Phase.DISCOVERY}", "Choose at least one phase the round funds")
         for phase in chosen:
             if cleaned.get(f"cap_{phase}") is None and f"cap_{phase}" not in self.errors:
-                self.add_error(f"cap_{phase}", f"Enter the most a {Phase(phase).label.lower()} bid may ask for")
+                self.add_error(
+                    f"cap_{phase}", f"Enter the most {with_article(Phase(phase).label.lower())} bid may ask for"
+                )
         return cleaned
 
     def phase_caps(self) -> dict[str, Decimal]:

@@ -123,7 +123,7 @@ def test_every_set_up_rule_is_in_the_error_summary_linked_to_its_field(staff_cli
         ("#id_opens_at_day", "The date must be a real date, like 27 11 2026"),
         ("#id_closes_at_day", "Enter the closing date, with a day, month and year"),
         ("#id_assessment_deadline_day", "Enter the time on the 24-hour clock, like 09:30 or 14:00"),
-        ("#id_cap_alpha", "Enter the most a alpha bid may ask for"),
+        ("#id_cap_alpha", "Enter the most an alpha bid may ask for"),
         ("#id_criteria-3-weight", "Enter a weight for Open working"),
     }
     assert not FundingRound.objects.exists()
