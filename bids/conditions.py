@@ -254,7 +254,19 @@ def submission_is_complete(bid: Bid) -> bool:
 
 @refusal("an assessor has already submitted an assessment of it")
 def no_assessment_submitted(bid: Bid) -> bool:
-    return not bid.assessments.filter(submitted_at__isnull=False).exists()
+    """Ever: an assessment submitted and then reopened was still submitted, so the assessments' history (which
+    reopening does not clear) is read as well as the assessments themselves."""
+    return not (
+        bid.assessments.filter(submitted_at__isnull=False).exists()
+        or bid.assessment_history.filter(transition="submit").exists()
+    )
+
+
+@refusal("the programme team is making its decisions on this round's bids")
+def decisions_not_begun(bid: Bid) -> bool:
+    """A lead council may withdraw its bid until the round's decisions begin: the same for every bid of the round,
+    so whether one is allowed says nothing a council may not know (a bid's score or unpublished decision)."""
+    return bid.funding_round.state not in (RoundState.DECIDING, RoundState.PUBLISHED)
 
 
 @refusal("its assessments are not all in and moderated")

@@ -347,8 +347,10 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state,
-        source=[BidState.DRAFT, BidState.IN_REVIEW],
+        # Scored too: a council sees a scored bid as in review, and may withdraw it until decisions begin.
+        source=[BidState.DRAFT, BidState.IN_REVIEW, BidState.SCORED],
         target=BidState.WITHDRAWN,
+        conditions=[conditions.decisions_not_begun],
         permission="bids.withdraw_bid",
     )
     def withdraw(self, *, reason: str) -> None:

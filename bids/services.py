@@ -790,13 +790,12 @@ def bid_submit(*, bid: Bid, by: User) -> Bid:
 def bid_withdraw(*, bid: Bid, by: User, reason: str) -> Bid:
     reason = required_text(reason, "Enter why you are withdrawing this bid")
     with transaction.atomic():
-        was_submitted = bid.state == BidState.IN_REVIEW
         BID_MACHINE.run(bid, "withdraw", by=by, note=reason, reason=reason)
         key = f"{Event.BID_WITHDRAWN}:{bid.pk}"
         context = {**bid_snapshot(bid=bid), "reason": reason}
-        notify(event=Event.BID_WITHDRAWN, recipients=bid_partner_members(bid=bid), context=context, key=key)
-        if was_submitted:
-            notify(event=Event.BID_WITHDRAWN, recipients=programme_staff(), context=context, key=key)
+        # Partner members and programme staff hear of every withdrawal, a draft's included.
+        recipients = [*bid_partner_members(bid=bid), *programme_staff()]
+        notify(event=Event.BID_WITHDRAWN, recipients=recipients, context=context, key=key)
     return bid
 
 
