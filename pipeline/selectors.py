@@ -781,6 +781,9 @@ class SiftRow:
     checks: list
     unmet: int
     decision: str
+    # Submitted bids of the same round that look like the same work (the similar-work index): the fund is unlikely
+    # to fund two bids in one service area, so staff see overlaps at the sift.
+    overlaps: int = 0
 
 
 def round_sift_rows(*, funding_round: FundingRound) -> list[SiftRow]:
@@ -788,7 +791,7 @@ def round_sift_rows(*, funding_round: FundingRound) -> list[SiftRow]:
     lead limit's count of other bids is one grouped query for the round, not one per bid)."""
     bids = list(
         funding_round.bids.filter(state=BidState.IN_REVIEW)
-        .select_related("funding_round", "lead_council", "sift")
+        .select_related("funding_round", "lead_council", "sift", "text_index")
         .prefetch_related("partners__council", "cost_lines__payer_council", "funding_round__phases")
         .order_by("number")
     )
@@ -803,9 +806,20 @@ def round_sift_rows(*, funding_round: FundingRound) -> list[SiftRow]:
     for bid in bids:
         checks = bid_sift_checklist(bid=bid, led_elsewhere=led.get(bid.lead_council_id, 1) - 1)
         rows.append(
-            SiftRow(bid=bid, checks=checks, unmet=sum(not c.met for c in checks), decision=bid_sift_decision(bid))
+            SiftRow(
+                bid=bid,
+                checks=checks,
+                unmet=sum(not c.met for c in checks),
+                decision=bid_sift_decision(bid),
+                overlaps=_overlap_count(bid),
+            )
         )
     return rows
+
+
+def _overlap_count(bid: Bid) -> int:
+    index = getattr(bid, "text_index", None)  # (no row yet: the index has not read the bid)
+    return index.overlap_count if index is not None else 0
 
 
 def bid_for_sift(*, reference: str) -> Bid:

@@ -28,6 +28,7 @@ from bids.conditions import round_is_deciding
 from bids.machines import ROUND_MACHINE
 from bids.models import FundingRound
 from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_settings, round_remaining_budget
+from collaboration.selectors import similar_work
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems, typed_digits
@@ -743,6 +744,7 @@ def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
             "form": form,
             "checks": bid_sift_checklist(bid=bid),
             "decision": selectors.bid_sift_decision(bid),
+            "similar": similar_work(bid=bid, user=request.user),
         },
         refused=bool(form.errors),
     )

@@ -149,6 +149,11 @@ def test_the_index_follows_the_text_and_the_round_flags_similar_submitted_bids(
     assert table.count("Possible overlap") == 2
     page = client.get(reverse("pipeline:bid_detail", kwargs={"reference": bids[0].reference})).content.decode()
     assert bids[1].reference in page and "Possible overlap" in page
+    # And at the sift, where the fund's "one bid in a service area" is first weighed.
+    sift = client.get(reverse("pipeline:round_sift", kwargs={"pk": funding_round.pk})).content.decode()
+    assert sift.count("Possible overlap: 1 bid") == 2
+    page = client.get(reverse("pipeline:bid_sift", kwargs={"reference": bids[0].reference})).content.decode()
+    assert 'id="similar-work"' in page and bids[1].reference in page and "Possible overlap" in page
 
     with django_capture_on_commit_callbacks(execute=True):
         bid_services.bid_withdraw(bid=bids[1], by=bids[1].created_by, reason="Joined the other bid")
