@@ -401,10 +401,15 @@ def assessment_submit(
 def _mark_conflicted(*, bid: Bid, council: Council, why: Callable[[Bid], str], assessor: User | None = None) -> list:
     """Lock the bid, then mark conflicted — as the service: history `by` empty, the note saying why — every
     assessment of it not yet conflicted whose assessor belongs to `council` (only `assessor`'s, if given); tell
-    staff of each and take submitted scores out of the bid's result. The bid is locked before its assessments,
-    in the order every other assessment service locks them."""
+    staff of each and take submitted scores out of the bid's result. Only while the bid is being assessed (in
+    review, or returned to draft): a scored or decided bid's assessments are left as they were. The bid is locked
+    before its assessments, in the order every other assessment service locks them."""
     with transaction.atomic():
         bid = _lock_bid(bid)
+        if bid.state not in (BidState.DRAFT, BidState.IN_REVIEW):
+            # Scored or decided: its assessments are the record of how it was judged, which a later membership
+            # does not rewrite (nor the score it gave, nor the decision made on it).
+            return []
         assessments = Assessment.objects.select_for_update(of=("self",)).filter(
             bid_id=bid.pk, assessor__memberships__council_id=council.pk, state__in=ACTIVE_STATES
         )

@@ -135,7 +135,9 @@ class FundingRoundAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         locked = round_locked_settings(funding_round=obj) if obj is not None and obj.pk else {}
-        model_fields = {field.name for field in FundingRound._meta.get_fields()}
+        # The round's own columns: a locked setting kept in related rows (phases, criteria) is locked by its
+        # inline, and a reverse relation cannot be shown as a read-only field.
+        model_fields = {field.name for field in FundingRound._meta.concrete_fields}
         return [*ROUND_LIFECYCLE_FIELDS, *(name for name in locked if name in model_fields)]
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
@@ -253,12 +255,14 @@ class BidTransitionAdmin(HistoryAdmin):
 
 
 @admin.register(BidPartner)
-class BidPartnerAdmin(admin.ModelAdmin):
+class BidPartnerAdmin(ReadOnlyAdmin):
+    """Who takes part in a bid changes only through the services (invitations, answers, joining a call), which keep
+    the partner minimum and the conflict-of-interest rule."""
+
     list_display = ["bid", "council", "status", "invited_at", "responded_by", "responded_at"]
     list_filter = ["status"]
     list_select_related = ["bid", "council", "responded_by"]
     search_fields = ["bid__reference", "council__official_name", "council__short_name"]
-    readonly_fields = ["bid", "council", "status", "invited_by", "invited_at", "responded_by", "responded_at"]
 
 
 @admin.register(CostLine)
@@ -269,18 +273,20 @@ class CostLineAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RoundPhase)
-class RoundPhaseAdmin(admin.ModelAdmin):
+class RoundPhaseAdmin(ReadOnlyAdmin):
+    """Phases and caps are changed on their round's page (here or on the set-up pages), under the round's rules."""
+
     list_display = ["funding_round", "phase", "cap"]
     list_select_related = ["funding_round"]
 
 
 @admin.register(Criterion)
-class CriterionAdmin(NotAddedHereAdmin):
-    """Weights are edited on the round's page, where their total is checked."""
+class CriterionAdmin(ReadOnlyAdmin):
+    """Criteria are changed on their round's page (here or on the set-up pages), where their names, codes and
+    weights are checked together and fixed once assessment starts."""
 
     list_display = ["funding_round", "name", "code", "weight", "position"]
     list_select_related = ["funding_round"]
-    readonly_fields = ["funding_round", "weight"]
 
 
 @admin.register(RoundTransition)

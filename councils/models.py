@@ -91,6 +91,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    def clean(self) -> None:
+        # One address, one account: an address is kept in lower case however it is typed (as the manager
+        # creates accounts), so the uniqueness check sees STAFF@… and staff@… as the same.
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+
     def get_full_name(self) -> str:
         return self.full_name
 

@@ -1,10 +1,14 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from notifications.models import Notification, NotificationPreference
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
+    """The outbox: written by `notify` (with its dedupe key) and sent by the workers; failures are sent again from
+    the outbox's own page. Shown here, never added or changed."""
+
     list_display = (
         "created_at",
         "event",
@@ -20,7 +24,6 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("reference", "recipient__email", "dedupe_key")
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient",)
-    readonly_fields = ("dedupe_key", "created_at", "sent_at", "attempts", "last_error", "failure", "failed_at")
 
 
 @admin.register(NotificationPreference)

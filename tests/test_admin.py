@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
-from bids.models import BidTransition, CostLine
+from bids.models import BidTransition, CostLine, FundingRound
 from councils.models import User
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +43,11 @@ def test_every_admin_page_opens_on_demo_data(client):
         info = (model._meta.app_label, model._meta.model_name)
         changelist = client.get(reverse("admin:{}_{}_changelist".format(*info)))
         assert changelist.status_code == 200, model._meta.label
-        obj = model._default_manager.first()
-        if obj is not None:
+        # Every round (one in each state of the demo: open, assessing, decisions published), the first of the rest.
+        objects = model._default_manager.all() if model is FundingRound else model._default_manager.all()[:1]
+        for obj in objects:
             change = client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
-            assert change.status_code == 200, model._meta.label
+            assert change.status_code == 200, (model._meta.label, obj.pk)
 
 
 def test_admin_transition_action_calls_the_service(client):
@@ -81,6 +82,13 @@ SERVICE_OWNED = [
     "assessments.ModeratedScore",
     "collaboration.JoinRequest",
     "projects.BudgetLine",
+    # Changed on their round's page, under the round's rules (caps, weights, fixed once assessment starts).
+    "bids.RoundPhase",
+    "bids.Criterion",
+    # Who takes part in a bid (the partner minimum, conflicts of interest).
+    "bids.BidPartner",
+    # The outbox (notify's dedupe key; failures are sent again from the outbox's page).
+    "notifications.Notification",
 ]
 
 
@@ -114,3 +122,15 @@ def test_a_history_row_names_its_object_and_its_states():
     call_command("seed_demo", stdout=StringIO())
     row = BidTransition.objects.filter(transition="submit").first()
     assert str(row) == f"{row.bid_id}: draft → in_review"
+
+
+def test_the_admin_keeps_one_account_per_address_whatever_its_case(client):
+    call_command("seed_demo", stdout=StringIO())
+    client.force_login(User.objects.get(email="admin@demo.localdigital.test"))
+    data = {"email": "STAFF@Demo.LocalDigital.test", "full_name": "Copy", "role": "programme_staff"}
+    response = client.post(
+        reverse("admin:councils_user_add"),
+        {**data, "password1": "a-long-passphrase-1", "password2": "a-long-passphrase-1"},
+    )
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+    assert User.objects.filter(email__iexact="staff@demo.localdigital.test").count() == 1

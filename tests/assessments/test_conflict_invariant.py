@@ -172,6 +172,24 @@ def test_joining_a_council_in_the_bid_conflicts_the_assessor_and_its_scores_stop
     ]
 
 
+def test_joining_a_council_later_leaves_a_scored_bids_assessments_as_they_were(funding_round, staff, outbox):
+    """A scored (or decided) bid's assessments are the record of how it was judged: an assessor who joins one of
+    its councils afterwards does not rewrite them, nor the score they gave."""
+    bid = make_in_review_bid(funding_round=funding_round)
+    first, second = assign(bid, [make_assessor(), make_assessor()], by=staff)
+    score_all(first, 4)
+    score_all(second, 4)
+    bid.refresh_from_db()
+    assert bid.state == BidState.SCORED
+    scored = (bid.final_score, bid.criterion_scores)
+    Membership.objects.create(user=second.assessor, council=bid.partners.first().council)
+    second.refresh_from_db()
+    bid.refresh_from_db()
+    assert second.state == AssessmentState.SUBMITTED
+    assert (bid.final_score, bid.criterion_scores) == scored
+    assert outbox.events(Event.CONFLICT_FOUND) == []
+
+
 def test_a_failing_conflict_check_leaves_the_partnership_unconfirmed(world, monkeypatch):
     bid_services.bid_return_for_changes(bid=world["bid"], by=world["staff"], message="Add a partner.")
     partner = bid_services.partner_invite(bid=world["bid"], council=world["council"], by=world["lead_user"])
