@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -1154,6 +1154,10 @@ def clarification_propose(*, bid: Bid, by: User, question: str) -> Clarification
     return clarification
 
 
+# The longest a bid's team may be given to answer a question (a bid is assessed within weeks, not years).
+REPLY_WITHIN_DAYS = 90
+
+
 def clarification_ask(
     *, bid: Bid, by: User, question: str, reply_by: date | None, proposal: Clarification | None = None
 ) -> Clarification:
@@ -1170,6 +1174,10 @@ def clarification_ask(
         problems.append(Problem("Enter the date the answer is needed by", field="reply_by"))
     elif reply_by <= timezone.localdate():
         problems.append(Problem("The reply-by date must be in the future", field="reply_by"))
+    elif reply_by > timezone.localdate() + timedelta(days=REPLY_WITHIN_DAYS):
+        problems.append(
+            Problem(f"The reply-by date must be within {REPLY_WITHIN_DAYS} days, while the bid is assessed", "reply_by")
+        )
     _refuse(problems)
     with transaction.atomic():
         if proposal is not None:

@@ -280,17 +280,37 @@ def _check_total(project: Project, total: Decimal) -> None:
         raise _field_error(message, "amount")
 
 
-def _milestone_values(title: str, due_date: date | None) -> tuple[str, date]:
+# How far after its offer a project's milestones may fall (the fund's projects run for months, not decades).
+MILESTONE_YEARS = 5
+
+
+def _due_date_problem(project: Project, due_date: date) -> str:
+    """Why `due_date` cannot be one of the project's milestone dates ("" if it can): from the day of the offer to
+    MILESTONE_YEARS after it."""
+    first = timezone.localdate(project.offered_at)
+    try:
+        last = first.replace(year=first.year + MILESTONE_YEARS)
+    except ValueError:  # 29 February
+        last = first.replace(year=first.year + MILESTONE_YEARS, day=28)
+    if not first <= due_date <= last:
+        return f"A milestone must be due between the offer, {govuk_date(first)}, and {govuk_date(last)}"
+    return ""
+
+
+def _milestone_values(project: Project, title: str, due_date: date | None) -> tuple[str, date]:
     title = required_text(title, "Enter the milestone's title", "title")
     if due_date is None:
         raise _field_error("Enter the milestone's due date", "due_date")
+    problem = _due_date_problem(project, due_date)
+    if problem:
+        raise _field_error(problem, "due_date")
     return title[:200], due_date
 
 
 def milestone_add(*, project: Project, by: User, title: str, due_date: date | None, amount: object) -> Milestone:
     """Staff add a milestone with the payment due when it is met; the payments never add up to more than the
     award."""
-    title, due_date = _milestone_values(title, due_date)
+    title, due_date = _milestone_values(project, title, due_date)
     amount = _amount(amount)
     with transaction.atomic():
         locked = _lock(project)
@@ -304,7 +324,7 @@ def milestone_add(*, project: Project, by: User, title: str, due_date: date | No
 
 def milestone_change(*, milestone: Milestone, by: User, title: str, due_date: date | None, amount: object) -> Milestone:
     """Staff change a milestone; its payment's amount only while the payment is not yet proposed."""
-    title, due_date = _milestone_values(title, due_date)
+    title, due_date = _milestone_values(milestone.project, title, due_date)
     amount = _amount(amount)
     with transaction.atomic():
         locked = _lock(milestone.project)
@@ -419,6 +439,8 @@ def payment_approve(*, payment: Payment, by: User, paid_on: date | None = None) 
         if locked.proposed_by_id == by.pk:
             raise ApplicationError("You proposed this payment, so another member of the programme team must approve it")
         paid_on = paid_on or timezone.localdate()
+        if paid_on > timezone.localdate():
+            raise _field_error("The day it is paid cannot be in the future: record it once it is paid", "paid_on")
         locked.status, locked.approved_by, locked.approved_at = PaymentStatus.APPROVED, by, timezone.now()
         locked.paid_on = paid_on
         try:
@@ -640,6 +662,10 @@ def _date_changes(project: Project, changes: Mapping[str, object]) -> dict[str, 
         whose="milestones",
         none_changed="Enter at least one new milestone date",
     )
+    for key, value in clean.items():
+        problem = _due_date_problem(project, value)
+        if problem:
+            raise _field_error(problem, f"date_{key}")
     return {key: value.isoformat() for key, value in clean.items()}
 
 

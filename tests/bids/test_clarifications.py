@@ -150,6 +150,10 @@ def test_asking_needs_staff_a_question_a_future_reply_by_date_and_a_bid_in_revie
         ("question", "Enter the question"),
         ("reply_by", "The reply-by date must be in the future"),
     }
+    with pytest.raises(ApplicationError, match="The reply-by date must be within 90 days, while the bid is assessed"):
+        services.clarification_ask(
+            bid=world["bid"], by=world["staff"], question="Q", reply_by=timezone.localdate().replace(year=9999)
+        )
     services.bid_withdraw(bid=world["bid"], by=world["lead"], reason="Paused")
     with pytest.raises(ApplicationError, match="questions are asked about bids in review"):
         ask(world)

@@ -3,7 +3,7 @@ changes, closure and reuse — through the real services and database."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -420,3 +420,33 @@ def test_the_certifier_never_certifies_a_report_they_submitted(world, client):
     client.force_login(world["officer"])
     page = client.get(reverse("projects:report", args=[project.reference, report.pk])).content.decode()
     assert 'id="certify-refusal"' in page and "Certify the report</button>" not in page
+
+
+def test_dates_people_type_for_a_project_are_ones_that_can_be(world, staff2):
+    """A milestone falls between the offer and five years after it (not in 1900), and a payment is recorded as
+    paid on a day that has come (not in 2099)."""
+    project = accepted(world)
+    offered = timezone.localdate(project.offered_at)
+    for due in (date(1900, 1, 1), offered - timedelta(days=1), offered.replace(year=offered.year + 6)):
+        with pytest.raises(ApplicationError, match="A milestone must be due between the offer"):
+            services.milestone_add(project=project, by=world["staff"], title="Late", due_date=due, amount="1")
+    milestone = project.milestones.order_by("due_date").first()
+    with pytest.raises(ApplicationError, match="A milestone must be due between the offer"):
+        services.milestone_change(
+            milestone=milestone, by=world["staff"], title=milestone.title, due_date=date(1900, 1, 1), amount="1"
+        )
+    with pytest.raises(ApplicationError, match="A milestone must be due between the offer"):
+        services.variation_request(
+            project=project,
+            by=world["lead_user"],
+            kind=VariationKind.DATES,
+            reasons="Much later",
+            changes={str(milestone.pk): date(2099, 1, 1)},
+        )
+    payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
+    services.milestone_submit_evidence(milestone=payment.milestone, by=world["lead_user"], evidence="Report link")
+    payment = services.payment_propose(payment=payment, by=world["staff"])
+    with pytest.raises(ApplicationError, match="The day it is paid cannot be in the future"):
+        services.payment_approve(payment=payment, by=staff2, paid_on=date(2099, 1, 1))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PROPOSED
