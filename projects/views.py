@@ -70,6 +70,10 @@ def _choose_action(request: HttpRequest, template: str, context: dict, choices: 
 
 
 def _refused(request: HttpRequest, template: str, context: dict, form: Any, error: ApplicationError) -> HttpResponse:
+    """The page again with the service's refusal: on the form's fields when the form was sent, otherwise (an
+    action that sends no form) in the error summary alone."""
+    if not form.is_bound:
+        return form_page(request, template, {**context, "problems": error.problems}, refused=True)
     apply_problems(form, error)
     return form_page(request, template, {**context, "form": form}, refused=True)
 
@@ -501,10 +505,13 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
     if payment is None:
         raise Http404("No payment")
     payment.project = project
-    form = PaidOnForm(posted(request), initial=date_initial("paid_on", timezone.localdate()))
+    action = request.POST.get("action") if request.method == "POST" else None
+    # The day it is paid is asked only when approving: a refused proposal says why, not "Enter the day it is paid".
+    form = PaidOnForm(
+        request.POST if action == "approve" else None, initial=date_initial("paid_on", timezone.localdate())
+    )
     context = _context(request, project, payment=payment, form=form)
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
             if action == "propose":
                 services.payment_propose(payment=payment, by=request.user)
@@ -512,8 +519,10 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
             elif action == "approve" and form.is_valid():
                 services.payment_approve(payment=payment, by=request.user, paid_on=form.cleaned_data["paid_on"])
                 messages.success(request, f"Payment of {money(payment.amount, pence=True)} approved")
-            else:
+            elif action == "approve":
                 return form_page(request, "projects/staff_payment.html", context, refused=True)
+            else:
+                return _choose_action(request, "projects/staff_payment.html", context, "propose or approve the payment")
         except ApplicationError as error:
             return _refused(request, "projects/staff_payment.html", context, form, error)
         return redirect("projects:staff_detail", reference=project.reference)

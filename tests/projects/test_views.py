@@ -102,6 +102,15 @@ def test_the_whole_life_through_the_pages(world, staff2):
     assert bad_date.status_code == 400 and "real date" in bad_date.content.decode()
     milestone = project.milestones.get()
     payment = milestone.payment
+    # No evidence yet: the payment page does not offer to propose it, and a proposal is refused with that reason
+    # alone (not "Enter the day it is paid", which only approving asks); an unknown action is refused too.
+    early = staff.get(url("staff_payment", project, pk=payment.pk)).content.decode()
+    assert "has not sent evidence for this milestone yet" in early and 'value="propose"' not in early
+    refused = staff.post(url("staff_payment", project, pk=payment.pk), {"action": "propose"})
+    assert refused.status_code == 400 and "has not submitted evidence" in refused.content.decode()
+    assert "Enter the day it is paid" not in refused.content.decode()
+    unknown = staff.post(url("staff_payment", project, pk=payment.pk), {"action": "pay-twice"})
+    assert unknown.status_code == 400 and "Choose what to do: propose or approve the payment" in unknown.content.decode()
     # Evidence, then the payment by two people.
     assert lead.post(url("evidence", project, pk=milestone.pk), {"evidence": ""}).status_code == 400
     assert (
