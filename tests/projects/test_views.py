@@ -110,7 +110,8 @@ def test_the_whole_life_through_the_pages(world, staff2):
     assert refused.status_code == 400 and "has not submitted evidence" in refused.content.decode()
     assert "Enter the day it is paid" not in refused.content.decode()
     unknown = staff.post(url("staff_payment", project, pk=payment.pk), {"action": "pay-twice"})
-    assert unknown.status_code == 400 and "Choose what to do: propose or approve the payment" in unknown.content.decode()
+    assert unknown.status_code == 400
+    assert "Choose what to do: propose or approve the payment" in unknown.content.decode()
     # Evidence, then the payment by two people.
     assert lead.post(url("evidence", project, pk=milestone.pk), {"evidence": ""}).status_code == 400
     assert (
