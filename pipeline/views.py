@@ -340,7 +340,7 @@ def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
             "problems": problems,
             "warnings": round_decision_warnings(funding_round=funding_round),
         },
-        refused=bool(problems),
+        refused=bool(problems or form.errors),
     )
 
 

@@ -611,7 +611,7 @@ def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
             return _refused(request, "projects/staff_withdraw.html", context, form, error)
         messages.success(request, "The project has been withdrawn")
         return redirect("projects:staff_detail", reference=project.reference)
-    return render(request, "projects/staff_withdraw.html", context)
+    return form_page(request, "projects/staff_withdraw.html", context, refused=bool(form.errors))
 
 
 @staff_required

@@ -210,6 +210,8 @@ def test_batch_award_awards_every_bid_above_the_funding_line(staff_client, staff
     url = reverse("pipeline:batch_award", args=[funding_round.pk])
     page = staff_client.get(url).content.decode()
     assert top.reference in page and second.reference in page and below.reference not in page
+    refused = staff_client.post(url, {"conditions": "Quarterly\x00show"})  # a refused field is a refused page
+    assert refused.status_code == 400 and not Bid.objects.filter(state="awarded").exists()
     response = staff_client.post(url, {"conditions": "Quarterly show and tells"})
     assert response.status_code == 302
     states = dict(Bid.objects.filter(funding_round=funding_round).values_list("reference", "state"))

@@ -229,6 +229,7 @@ def test_staff_withdraw_needs_a_reason(world):
     staff = client_for(world["staff"])
     project = world["project"]
     assert staff.post(url("staff_withdraw", project), {"reason": " "}).status_code == 400
+    assert staff.post(url("staff_withdraw", project), {"reason": "a\x00b"}).status_code == 400
     assert staff.post(url("staff_withdraw", project), {"reason": "Pulled out"}).status_code == 302
     assert Project.objects.get(pk=project.pk).state == ProjectState.WITHDRAWN
 
