@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from bids.choices import BidState, PartnerStatus
 from core.exceptions import Problem
-from core.formatting import word_count
 from core.transitions import refusal
 from councils.selectors import user_council_ids
 
@@ -32,7 +31,8 @@ def justification_problem(text: str, criterion_name: str) -> str:
     """The message for an inadequate justification, or "" when it is adequate."""
     if not (text or "").strip():
         return f"Enter a justification for your {criterion_name.lower()} score"
-    if word_count(text) < MIN_JUSTIFICATION_WORDS:
+    # Words with a letter or a digit in them: ". . . . ." is five runs of characters, and no sentence.
+    if sum(1 for word in text.split() if any(ch.isalnum() for ch in word)) < MIN_JUSTIFICATION_WORDS:
         return (
             f"The justification for your {criterion_name.lower()} score must be at least a sentence "
             f"({MIN_JUSTIFICATION_WORDS} words or more)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -33,6 +33,7 @@ from bids.models import Bid, Criterion, FundingRound
 from bids.services import bid_mark_scored
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, plural
+from core.forms import typed_decimal
 from core.transitions import NO_PERMISSION, Machine, required_text
 from councils.models import Council, User
 from councils.selectors import programme_staff
@@ -503,14 +504,11 @@ def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: st
     """Record staff's score for a criterion on which the assessors diverged; it replaces their mean."""
     if not by.has_perm("assessments.moderate"):
         raise ApplicationError(NO_PERMISSION)
-    try:
-        value = Decimal(str(score).strip())
-    except (InvalidOperation, ValueError) as error:
-        raise ApplicationError(
-            "Enter the moderated score as a number from 1 to 5, like 3 or 3.5",
-            problems=[Problem("Enter the moderated score as a number from 1 to 5, like 3 or 3.5", field="score")],
-        ) from error
-    if not value.is_finite() or not Decimal("1") <= value <= Decimal("5"):
+    value = score if isinstance(score, Decimal) else typed_decimal(str(score), places=2)
+    if value is None or not value.is_finite() or value != two_places(value):
+        message = "Enter the moderated score as a number from 1 to 5 with at most two decimal places, like 3 or 3.5"
+        raise ApplicationError(message, problems=[Problem(message, field="score")])
+    if not Decimal("1") <= value <= Decimal("5"):
         message = "The moderated score must be from 1 (poor) to 5 (strong)"
         raise ApplicationError(message, problems=[Problem(message, field="score")])
     note = required_text(note, "Enter a note explaining the moderated score", "note")

@@ -55,6 +55,31 @@ def typed_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+# A number with an optional decimal part, typed with the digits 0 to 9 and a point: not "3.5e0", "+3", "3." or
+# other scripts' digits, which Decimal() reads.
+TYPED_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def typed_decimal(text: str, places: int) -> Decimal | None:
+    """The number typed in `text`, with at most `places` decimal places; None if it is not one."""
+    text = text.strip()
+    if not TYPED_DECIMAL.fullmatch(text):
+        return None
+    value = Decimal(text)
+    return value if -value.as_tuple().exponent <= places else None
+
+
+class DecimalNumberField(forms.DecimalField):
+    """A decimal typed with the digits 0 to 9 and a point (`TYPED_DECIMAL`); the field's 'invalid' message
+    otherwise. Its decimal places are checked as DecimalField checks them."""
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = str(value).strip() if value is not None else ""
+        if text and not TYPED_DECIMAL.fullmatch(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class WholeNumberField(forms.IntegerField):
     """A whole number typed with the digits 0 to 9 (`typed_digits`); the field's 'invalid' message otherwise."""
 

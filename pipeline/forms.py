@@ -11,7 +11,7 @@ from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
 from bids.services import DEFAULT_CRITERIA
 from core.formatting import with_article
-from core.forms import DateInput, DateInputsMixin, MoneyField, WholeNumberField, date_initial
+from core.forms import DateInput, DateInputsMixin, DecimalNumberField, MoneyField, WholeNumberField, date_initial
 from pipeline.choices import Decision
 
 
@@ -269,7 +269,7 @@ class CriterionForm(forms.Form):
     guidance = forms.CharField(
         label="Guidance for assessors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    weight = forms.DecimalField(
+    weight = DecimalNumberField(
         label="Weight, as a percentage",
         required=False,
         min_value=Decimal("0.01"),

@@ -8,6 +8,7 @@ import pytest
 
 from assessments import services
 from assessments.choices import AssessmentState
+from assessments.conditions import justification_problem
 from assessments.models import Assessment, CriterionScore, ModeratedScore
 from assessments.scoring import CriterionInput, aggregate
 from assessments.selectors import assessment_get_for_user, peer_assessments
@@ -269,8 +270,9 @@ def test_divergence_flags_moderation_and_the_moderated_score_replaces_the_mean(s
         services.moderation_record(bid=bid, criterion=deliverability, score="4", note="Fine", by=staff)
     with pytest.raises(ApplicationError, match="from 1 \\(poor\\) to 5"):
         services.moderation_record(bid=bid, criterion=strategic, score="5.5", note="Too high", by=staff)
-    with pytest.raises(ApplicationError, match="Enter the moderated score as a number"):
-        services.moderation_record(bid=bid, criterion=strategic, score="lots", note="x", by=staff)
+    for typed in ("lots", "٣", "𝟑", "3.5e0", "+3", "3.", "3.333", "NaN"):  # the digits 0 to 9, to two places
+        with pytest.raises(ApplicationError, match="Enter the moderated score as a number"):
+            services.moderation_record(bid=bid, criterion=strategic, score=typed, note="x", by=staff)
     with pytest.raises(ApplicationError, match="Enter a note"):
         services.moderation_record(bid=bid, criterion=strategic, score="4.5", note="", by=staff)
     with pytest.raises(ApplicationError, match="permission"):
@@ -346,3 +348,12 @@ def test_a_conflict_does_not_complete_a_bid_short_of_assessors(staff, assessors,
     score_all(third, 4)
     bid.refresh_from_db()
     assert (bid.state, bid.final_score) == (BidState.SCORED, Decimal("75.00"))
+
+
+@pytest.mark.parametrize("text", ["Good.", ". . . . .", "- - - - - -", "ok"])
+def test_a_justification_of_punctuation_is_not_a_sentence(text):
+    assert "at least a sentence" in justification_problem(text, "Strategic fit")
+
+
+def test_a_short_real_sentence_is_a_justification():
+    assert justification_problem("Clear plan, costed in detail.", "Strategic fit") == ""

@@ -4,9 +4,12 @@ a date, and (tests/core/test_money.py) money. Python's int() also reads other sc
 
 from __future__ import annotations
 
-import pytest
+from decimal import Decimal
 
-from core.forms import DateInput, WholeNumberField, typed_digits
+import pytest
+from django.core.exceptions import ValidationError
+
+from core.forms import DateInput, DecimalNumberField, WholeNumberField, typed_decimal, typed_digits
 from pipeline.forms import RoundForm
 
 
@@ -23,7 +26,7 @@ def test_a_whole_number_in_another_script_is_refused_with_the_fields_message():
     assert field.clean("2") == 2
     assert field.clean(" 3 ") == 3
     for typed in ("١", "٣", "²", "2.5", "two"):
-        with pytest.raises(Exception, match="Enter the number as a whole number, like 2"):
+        with pytest.raises(ValidationError, match="Enter the number as a whole number, like 2"):
             field.clean(typed)
 
 
@@ -40,3 +43,19 @@ def test_the_round_forms_counts_refuse_other_scripts_digits():
     form.is_valid()
     assert form.errors["assessors_per_bid"] == ["Enter the number of assessors as a whole number, like 2"]
     assert form.errors["min_partner_councils"] == ["Enter the number of partner councils as a whole number, like 2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("3", "3"), ("33.34", "33.34"), ("3.333", None), ("٣٣.٣٤", None), ("3.5e0", None), ("+3", None), ("3.", None)],
+)
+def test_typed_decimal(text, expected):
+    assert typed_decimal(text, places=2) == (None if expected is None else Decimal(expected))
+
+
+def test_a_decimal_in_another_scripts_digits_is_refused_with_the_fields_message():
+    field = DecimalNumberField(decimal_places=2, error_messages={"invalid": "Enter the weight as a number, like 33.33"})
+    assert field.clean("33.34") == Decimal("33.34")
+    for typed in ("٣٣.٣٤", "١٠٠", "1e2", "+5"):
+        with pytest.raises(ValidationError, match=r"Enter the weight as a number, like 33\.33"):
+            field.clean(typed)
