@@ -135,7 +135,7 @@ def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
     if size == 0:
         raise _refuse("The selected file is empty")
     if size > MAX_DOCUMENT_BYTES:
-        raise _refuse(f"The selected file must be smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+        raise _refuse(f"The selected file must be {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB or smaller")
     extension = PurePath(name).suffix.lower().lstrip(".")
     named_kind = EXTENSIONS.get(extension)
     if named_kind is None:

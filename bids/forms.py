@@ -305,7 +305,7 @@ class InviteForm(forms.Form):
 class DocumentForm(forms.Form):
     file = forms.FileField(
         label="Upload a file",
-        help_text=f"A {ALLOWED_LABEL} file, smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+        help_text=f"A {ALLOWED_LABEL} file, {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB or smaller",
         widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
         error_messages={
             "required": "Select a file",
@@ -372,7 +372,7 @@ class ClarificationAnswerForm(forms.Form):
     attachment = forms.FileField(
         label="Attach a file (optional)",
         required=False,
-        help_text=f"A {ALLOWED_LABEL} file, smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+        help_text=f"A {ALLOWED_LABEL} file, {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB or smaller",
         widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
         error_messages={"empty": "The selected file is empty", "invalid": "Select a file"},
     )

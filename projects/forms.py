@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
+from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL, MAX_DOCUMENT_BYTES
 from core.formatting import govuk_date
 from core.forms import DateInput, DateInputsMixin, FilterForm, MoneyField
 from projects.choices import OutputKind, ProjectState, Rag, VariationKind
@@ -27,7 +27,7 @@ def file_field(label: str) -> forms.FileField:
     return forms.FileField(
         label=label,
         required=False,
-        help_text=f"Optional. {ALLOWED_LABEL}, up to 10MB",
+        help_text=f"Optional. {ALLOWED_LABEL}, {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB or smaller",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
 

@@ -110,7 +110,7 @@ def test_oversize_file_is_refused_and_nothing_is_stored(draft, lead_user, client
     big = PDF + b"0" * (MAX_DOCUMENT_BYTES + 1 - len(PDF))
     response = client.post(documents_url(draft), {"file": SimpleUploadedFile("big.pdf", big)})
     assert response.status_code == 400
-    assert "The selected file must be smaller than 10 MB" in response.content.decode()
+    assert "The selected file must be 10 MB or smaller" in response.content.decode()
     assert not BidDocument.objects.exists()
     assert stored_files(private_media) == []
 
