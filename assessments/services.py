@@ -207,8 +207,14 @@ def assessment_unassign(*, assessment: Assessment, by: User, reason: str) -> Non
         current = Assessment.objects.select_for_update().filter(pk=assessment.pk).first()
         if current is None:
             raise ApplicationError("This assessor has already been unassigned")
-        if current.state == AssessmentState.SUBMITTED:
+        if current.state == AssessmentState.SUBMITTED and bid.state == BidState.IN_REVIEW:
             raise ApplicationError("This assessment has been submitted: reopen it instead of unassigning")
+        if current.state == AssessmentState.SUBMITTED:
+            # Scored or decided: its assessments are the record of how it was judged (and it cannot be reopened).
+            raise ApplicationError(
+                f"This assessment has been submitted and {bid.reference} is {bid.get_state_display().lower()}, "
+                "so it stays on record"
+            )
         if current.state == AssessmentState.CONFLICTED:
             raise ApplicationError("A declared conflict stays on record; assign another assessor instead")
         _record(current, "unassign", current.state, by, reason)
@@ -505,7 +511,7 @@ def moderation_record(*, bid: Bid, criterion: Criterion, score: object, note: st
     if not by.has_perm("assessments.moderate"):
         raise ApplicationError(NO_PERMISSION)
     value = score if isinstance(score, Decimal) else typed_decimal(str(score), places=2)
-    if value is None or not value.is_finite() or value != two_places(value):
+    if value is None or not value.is_finite() or -value.as_tuple().exponent > 2:
         message = "Enter the moderated score as a number from 1 to 5 with at most two decimal places, like 3 or 3.5"
         raise ApplicationError(message, problems=[Problem(message, field="score")])
     if not Decimal("1") <= value <= Decimal("5"):

@@ -146,6 +146,12 @@ def test_a_submitted_assessment_cannot_be_unassigned(funding_round, staff, asses
     score_all(first, 4)
     with pytest.raises(ApplicationError, match="reopen it instead"):
         services.assessment_unassign(assessment=first, by=staff, reason="Changed my mind")
+    # Once the bid is scored it cannot be reopened either: the refusal does not suggest it.
+    score_all(_second, 4)
+    first.refresh_from_db()
+    with pytest.raises(ApplicationError, match=r"is scored, so it stays on record") as refused:
+        services.assessment_unassign(assessment=first, by=staff, reason="Changed my mind")
+    assert "reopen" not in str(refused.value)
 
 
 def test_assignment_waits_for_the_round_to_be_assessing_and_the_bid_to_be_sifted_eligible(
