@@ -672,6 +672,10 @@ def round_move(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         except ApplicationError as error:
             problems = error.problems
             funding_round.refresh_from_db()
+            if funding_round.state == ROUND_STEP_RESULTS[transition]:
+                # Both clicks of a double click in flight at once: the first moved the round on.
+                messages.info(request, ROUND_STEP_DONE[transition].format(name=funding_round.name))
+                return redirect("pipeline:round", pk=pk)
         else:
             messages.success(request, ROUND_STEP_DONE[transition].format(name=funding_round.name))
             return redirect("pipeline:round", pk=pk)

@@ -632,7 +632,7 @@ def _changed(
     clean: dict[str, object] = {}
     for key, value in changes.items():
         if key not in rows:
-            raise ApplicationError(f"Choose {whose} of this project")
+            raise ApplicationError(f"One of the {whose} named is not this project's: it may have been removed")
         if value in (None, ""):
             continue
         value = read(key, value)
@@ -757,7 +757,13 @@ def variation_request(
 
 def _apply(variation: Variation, project: Project) -> None:
     """Apply an approved change to the schedule (checked again: the schedule may have moved since)."""
-    changes = _clean_changes(project, variation.kind, variation.changes)
+    try:
+        changes = _clean_changes(project, variation.kind, variation.changes)
+    except ApplicationError as error:
+        raise ApplicationError(
+            f"The schedule has changed since this was asked for, so it cannot be made as asked ({error.message}). "
+            "Decline it, and the council can ask again"
+        ) from error
     if variation.kind == VariationKind.DATES:
         for pk, value in changes.items():
             Milestone.objects.filter(pk=int(pk), project=project).update(due_date=date.fromisoformat(value))

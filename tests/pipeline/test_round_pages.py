@@ -17,8 +17,10 @@ from assessments import services as assessment_services
 from bids import services as bid_services
 from bids.choices import BidState, ClarificationStatus, RoundState
 from bids.models import Bid, BidSift, Clarification, FundingRound
+from core.exceptions import ApplicationError
 from notifications.choices import Event
 from notifications.models import Notification
+from pipeline import views as pipeline_views
 from tests.factories import award, council_client, make_council, make_round, make_user, start_assessing
 from tests.factories.assessments import assign, make_assessor, make_in_review_bid, make_scored_bid
 
@@ -439,3 +441,22 @@ def test_the_rounds_list_and_the_sift_cost_the_same_queries_for_more_rounds_and_
     for url in pages:
         with django_assert_max_num_queries(small[url]):
             assert staff_client.get(url).status_code == 200
+
+
+def test_the_second_of_two_clicks_in_flight_at_once_shows_the_round_moved_on(staff_client, staff, monkeypatch):
+    """Both requests of a double click read the round before either moved it: the second's service call is refused
+    (the round has moved on), and the page says it is done rather than showing that refusal."""
+    funding_round = make_round(code="DC", budget="200000", assessors_per_bid=1)
+    bid = make_in_review_bid(funding_round=funding_round)
+    bid_services.round_close_early(funding_round=funding_round, by=staff, reason="Enough bids")
+    bid_services.bid_sift(bid=bid, by=staff, eligible=True)
+
+    def first_click_wins(*, funding_round, by):
+        bid_services.round_start_assessing(funding_round=FundingRound.objects.get(pk=funding_round.pk), by=by)
+        raise ApplicationError("This round is assessing, so it cannot be moved on to assessing")
+
+    monkeypatch.setitem(pipeline_views.ROUND_STEP_SERVICES, "start_assessing", first_click_wins)
+    response = staff_client.post(reverse("pipeline:round_move", args=[funding_round.pk, "start-assessing"]))
+    assert response.status_code == 302 and response["Location"] == reverse("pipeline:round", args=[funding_round.pk])
+    funding_round.refresh_from_db()
+    assert funding_round.state == RoundState.ASSESSING

@@ -234,7 +234,7 @@ def test_the_budget_starts_as_the_bids_cost_lines_and_moves_only_by_an_approved_
     for changes, says in (
         ({str(staff_line.pk): "50000"}, "must still add up to £80,000.00; the new amounts add up to £90,000.00"),
         ({str(staff_line.pk): "40000"}, "Enter at least one new amount"),
-        ({"999999": "1"}, "Choose budget lines of this project"),
+        ({"999999": "1"}, "One of the budget lines named is not this project's"),
         ({str(staff_line.pk): "1e9"}, "Enter an amount in pounds"),
     ):
         with pytest.raises(ApplicationError, match=says):
@@ -450,3 +450,23 @@ def test_dates_people_type_for_a_project_are_ones_that_can_be(world, staff2):
         services.payment_approve(payment=payment, by=staff2, paid_on=date(2099, 1, 1))
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PROPOSED
+
+
+def test_a_change_the_schedule_has_overtaken_is_refused_as_such_and_can_be_declined(world):
+    """Asked for while a payment was scheduled; by the time staff decide, the payment has been proposed."""
+    project = accepted(world)
+    first, second = Payment.objects.filter(project=project).order_by("milestone__due_date")
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.MONEY,
+        reasons="More research",
+        changes={str(first.pk): "40000", str(second.pk): "40000"},
+    )
+    services.milestone_submit_evidence(milestone=first.milestone, by=world["lead_user"], evidence="Report link")
+    services.payment_propose(payment=first, by=world["staff"])
+    with pytest.raises(ApplicationError, match="The schedule has changed since this was asked for") as refused:
+        services.variation_approve(variation=variation, by=world["staff"])
+    assert "Decline it, and the council can ask again" in refused.value.message
+    assert Payment.objects.get(pk=first.pk).amount != Decimal("40000")
+    services.variation_decline(variation=variation, by=world["staff"], reason="The payment is already proposed")
