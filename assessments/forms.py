@@ -7,6 +7,7 @@ from django import forms
 from assessments.choices import SCORE_MEANINGS, Recommendation, Score
 from assessments.conditions import MIN_JUSTIFICATION_WORDS
 from bids.models import Criterion
+from core.forms import LongTextField
 
 # The scale, as the score radios' hints and the page's "What the scores mean".
 SCALE_HINTS = {str(score.value): SCORE_MEANINGS[score] for score in Score}
@@ -20,7 +21,7 @@ class DeclarationForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether you have a conflict of interest"},
     )
-    details = forms.CharField(
+    details = LongTextField(
         label="If you have a conflict, describe it",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -45,7 +46,7 @@ class ScoringForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Select fund, fund with conditions or do not fund"},
     )
-    comments = forms.CharField(
+    comments = LongTextField(
         label="Comments on your recommendation",
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -71,7 +72,7 @@ class ScoringForm(forms.Form):
             )
             self.fields[f"score_{criterion.pk}"].option_hints = SCALE_HINTS
             self.fields[f"score_{criterion.pk}"].small = True
-            self.fields[f"justification_{criterion.pk}"] = forms.CharField(
+            self.fields[f"justification_{criterion.pk}"] = LongTextField(
                 label=f"Justification for your {criterion.name.lower()} score",
                 help_text=(
                     f"At least a sentence ({MIN_JUSTIFICATION_WORDS} words or more): what in the bid led you to this "
@@ -105,7 +106,7 @@ class ScoringForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    reason = LongTextField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
     def __init__(self, *args: object, label: str, hint: str = "", **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -140,7 +141,7 @@ class ModerationForm(forms.Form):
         help_text="From 1 (poor) to 5 (strong); you may use a decimal, like 3.5",
         widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
     )
-    note = forms.CharField(
+    note = LongTextField(
         label="Why this score",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -149,7 +150,7 @@ class ModerationForm(forms.Form):
 
 
 class ProposeQuestionForm(forms.Form):
-    question = forms.CharField(
+    question = LongTextField(
         label="What do you want to ask the bid’s team?",
         help_text="Programme staff read it and decide whether to send it. The council is not told who asked.",
         widget=forms.Textarea(attrs={"rows": 5}),

@@ -12,7 +12,7 @@ from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from core.formatting import govuk_date
-from core.forms import DateInput, DateInputsMixin, MoneyField, WholeNumberField, date_initial
+from core.forms import DateInput, DateInputsMixin, LongTextField, MoneyField, WholeNumberField, date_initial
 from councils.models import Council
 
 # The answers a bid cannot be submitted without; every other question is labelled "(optional)".
@@ -87,7 +87,7 @@ class SectionForm(forms.Form):
 
 
 def long_answer(label: str, hint: str = "") -> forms.CharField:
-    return forms.CharField(label=label, help_text=hint, required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    return LongTextField(label=label, help_text=hint, required=False, widget=forms.Textarea(attrs={"rows": 8}))
 
 
 class AboutForm(SectionForm):
@@ -331,7 +331,7 @@ class DeclarationForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(
+    reason = LongTextField(
         label="Why are you withdrawing this bid?",
         help_text="The partner councils and, for a submitted bid, the programme team will see this",
         max_length=2000,
@@ -364,7 +364,7 @@ class NextPhaseForm(forms.Form):
 
 
 class ClarificationAnswerForm(forms.Form):
-    answer = forms.CharField(
+    answer = LongTextField(
         label="Your answer",
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": "Enter your answer"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from bids.choices import Phase
-from core.forms import DateInput, DateInputsMixin, date_initial
+from core.forms import DateInput, DateInputsMixin, LongTextField, date_initial
 from councils.choices import CouncilType
 from councils.models import Council
 
@@ -31,13 +31,13 @@ class PitchForm(DateInputsMixin, forms.Form):
         help_text="Other councils see this, your pitch and your council’s name — never your draft bid",
         error_messages={"max_length": "The title must be 200 characters or fewer"},
     )
-    problem = forms.CharField(
+    problem = LongTextField(
         label="The problem",
         required=False,
         help_text="The shared problem you want to solve, in 150 words or fewer",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    partners_do = forms.CharField(
+    partners_do = LongTextField(
         label="What partners would do",
         required=False,
         help_text="What you would ask of a partner: time, skills, testing with its residents, in 150 words or fewer",
@@ -66,7 +66,7 @@ class JoinRequestForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "Select one of your councils"},
     )
-    message = forms.CharField(
+    message = LongTextField(
         label="Your message to the lead council",
         required=False,
         help_text="What your council would bring, and who to talk to, in 200 words or fewer",
@@ -92,7 +92,7 @@ class AnswerForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether the council joins the bid"},
     )
-    reason = forms.CharField(
+    reason = LongTextField(
         label="If you decline, why?",
         required=False,
         help_text="The council will see this",

@@ -90,6 +90,26 @@ class WholeNumberField(forms.IntegerField):
         return super().to_python(value)
 
 
+# The most any free text typed in a text area may hold: far beyond any answer's word limit or any reason a person
+# writes, and a bound on what is stored and emailed.
+LONG_TEXT_MAX = 10_000
+
+
+class LongTextField(forms.CharField):
+    """Free text typed in a text area, at most LONG_TEXT_MAX characters. The limit is said when it is passed, not
+    enforced by the browser's maxlength (which cuts a paste short without a word, as GOV.UK advises against)."""
+
+    def __init__(self, *, max_length: int = LONG_TEXT_MAX, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 5}))
+        super().__init__(max_length=max_length, **kwargs)
+        self.error_messages["max_length"] = f"Enter {max_length:,} characters or fewer; this has %(show_value)s"
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class MoneyField(forms.CharField):
     """An amount of money typed in pounds and pence (see `core.money.parse_money`): cleans to a Decimal, or None
     when not required and left blank. `messages` gives the field's own wording for 'required', 'invalid' and

@@ -11,12 +11,20 @@ from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
 from bids.services import DEFAULT_CRITERIA
 from core.formatting import with_article
-from core.forms import DateInput, DateInputsMixin, DecimalNumberField, MoneyField, WholeNumberField, date_initial
+from core.forms import (
+    DateInput,
+    DateInputsMixin,
+    DecimalNumberField,
+    LongTextField,
+    MoneyField,
+    WholeNumberField,
+    date_initial,
+)
 from pipeline.choices import Decision
 
 
 class ReturnForm(forms.Form):
-    message = forms.CharField(
+    message = LongTextField(
         label="What does the council need to change?",
         help_text="The lead council's members see this message.",
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -25,7 +33,7 @@ class ReturnForm(forms.Form):
 
 
 class IneligibleForm(forms.Form):
-    reason = forms.CharField(
+    reason = LongTextField(
         label="Why is the bid ineligible?",
         help_text="The lead and partner councils see this reason.",
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -46,7 +54,7 @@ class AwardForm(forms.Form):
             "positive": "The amount awarded must be more than £0",
         },
     )
-    conditions = forms.CharField(
+    conditions = LongTextField(
         label="Conditions of the award (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -54,7 +62,7 @@ class AwardForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    feedback = forms.CharField(
+    feedback = LongTextField(
         label="Feedback for the councils",
         help_text="Explain why the bid is not funded. The lead and partner councils see this.",
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -71,7 +79,7 @@ DECISION_FORMS: dict[str, type[forms.Form]] = {
 
 
 class BatchAwardForm(forms.Form):
-    conditions = forms.CharField(
+    conditions = LongTextField(
         label="Conditions for every award (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
@@ -266,7 +274,7 @@ class CriterionForm(forms.Form):
         max_length=100,
         error_messages={"max_length": "A name must be 100 characters or fewer"},
     )
-    guidance = forms.CharField(
+    guidance = LongTextField(
         label="Guidance for assessors (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     weight = DecimalNumberField(
@@ -331,7 +339,7 @@ CriterionFormSet = forms.formset_factory(
 
 
 class CloseEarlyForm(forms.Form):
-    reason = forms.CharField(
+    reason = LongTextField(
         label="Why are you closing the round early?",
         help_text="Staff and the lead councils of draft bids are told the round has closed.",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -349,7 +357,7 @@ class SiftForm(forms.Form):
             "invalid_choice": "Select whether the bid is eligible",
         },
     )
-    note = forms.CharField(
+    note = LongTextField(
         label="Reason",
         required=False,
         help_text="If it is ineligible, why: the lead and partner councils are told. If it is eligible although a "
@@ -359,7 +367,7 @@ class SiftForm(forms.Form):
 
 
 class ClarificationAskForm(DateInputsMixin, forms.Form):
-    question = forms.CharField(
+    question = LongTextField(
         label="Question for the bid’s team",
         help_text="The lead council’s members answer it in the service. They are not told who suggested it.",
         widget=forms.Textarea(attrs={"rows": 5}),

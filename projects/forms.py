@@ -8,7 +8,7 @@ from django import forms
 
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL, MAX_DOCUMENT_BYTES
 from core.formatting import govuk_date
-from core.forms import DateInput, DateInputsMixin, FilterForm, MoneyField
+from core.forms import DateInput, DateInputsMixin, FilterForm, LongTextField, MoneyField
 from projects.choices import OutputKind, ProjectState, Rag, VariationKind
 
 AMOUNT_MESSAGES = {
@@ -57,7 +57,7 @@ class CertifierForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    evidence = forms.CharField(
+    evidence = LongTextField(
         label="Evidence that the milestone is met",
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="What was delivered, with links where you can",
@@ -67,19 +67,19 @@ class EvidenceForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    progress = forms.CharField(
+    progress = LongTextField(
         label="Progress since the last report", widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
     spend_to_date = forms.CharField(label="Spend to date (£)", required=False, max_length=30)
     spend_planned = forms.CharField(label="Planned spend to date (£)", required=False, max_length=30)
     rag = forms.ChoiceField(label="Overall RAG rating", choices=Rag.choices, widget=forms.RadioSelect, required=False)
-    risks = forms.CharField(label="Risks and issues", widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    outputs = forms.CharField(label="Outputs so far", widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    next_steps = forms.CharField(label="Next steps", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    risks = LongTextField(label="Risks and issues", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    outputs = LongTextField(label="Outputs so far", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    next_steps = LongTextField(label="Next steps", widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
 class MessageForm(forms.Form):
-    message = forms.CharField(
+    message = LongTextField(
         label="What does the council need to change?", widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
 
@@ -123,7 +123,7 @@ class VariationKindForm(forms.Form):
 
 
 class VariationForm(DateInputsMixin, forms.Form):
-    reasons = forms.CharField(label="Why do you need this change?", widget=forms.Textarea(attrs={"rows": 5}))
+    reasons = LongTextField(label="Why do you need this change?", widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args: Any, kind: str, milestones: list, budget_lines: list = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -157,7 +157,7 @@ class VariationForm(DateInputsMixin, forms.Form):
                 )
                 self.rows.append({"milestone": milestone, "name": name, "field": self[name]})
         if kind == VariationKind.SCOPE:
-            self.fields["scope"] = forms.CharField(
+            self.fields["scope"] = LongTextField(
                 label="The new scope", widget=forms.Textarea(attrs={"rows": 5}), required=False
             )
 
@@ -171,7 +171,7 @@ class VariationForm(DateInputsMixin, forms.Form):
 
 
 class LessonsForm(forms.Form):
-    lessons_learned = forms.CharField(label="Lessons learned", widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    lessons_learned = LongTextField(label="Lessons learned", widget=forms.Textarea(attrs={"rows": 6}), required=False)
 
 
 class OutputForm(forms.Form):
@@ -184,7 +184,7 @@ class OutputForm(forms.Form):
 
 class ReuseForm(forms.Form):
     council = forms.ChoiceField(label="Which council reuses it?", widget=forms.RadioSelect)
-    note = forms.CharField(
+    note = LongTextField(
         label="How does your council reuse the outputs?",
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
@@ -209,4 +209,4 @@ class PaidOnForm(DateInputsMixin, forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    reason = LongTextField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), required=False)

@@ -59,3 +59,13 @@ def test_a_decimal_in_another_scripts_digits_is_refused_with_the_fields_message(
     for typed in ("٣٣.٣٤", "١٠٠", "1e2", "+5"):
         with pytest.raises(ValidationError, match=r"Enter the weight as a number, like 33\.33"):
             field.clean(typed)
+
+
+def test_free_text_is_bounded_and_says_so_without_cutting_a_paste_short():
+    from core.forms import LONG_TEXT_MAX, LongTextField
+
+    field = LongTextField(label="Reason")
+    assert field.clean("x" * LONG_TEXT_MAX) == "x" * LONG_TEXT_MAX
+    with pytest.raises(ValidationError, match="Enter 10,000 characters or fewer; this has 100000"):
+        field.clean("x" * 100_000)
+    assert "maxlength" not in field.widget_attrs(field.widget)

@@ -230,6 +230,8 @@ def test_staff_withdraw_needs_a_reason(world):
     project = world["project"]
     assert staff.post(url("staff_withdraw", project), {"reason": " "}).status_code == 400
     assert staff.post(url("staff_withdraw", project), {"reason": "a\x00b"}).status_code == 400
+    long = staff.post(url("staff_withdraw", project), {"reason": "x" * 100_000})
+    assert long.status_code == 400 and "Enter 10,000 characters or fewer" in long.content.decode()
     assert staff.post(url("staff_withdraw", project), {"reason": "Pulled out"}).status_code == 302
     assert Project.objects.get(pk=project.pk).state == ProjectState.WITHDRAWN
 
