@@ -199,7 +199,15 @@ class ReuseForm(forms.Form):
 
 
 class MilestoneForm(DateInputsMixin, forms.Form):
-    title = forms.CharField(label="Milestone", max_length=200, required=False)
+    # Every answer is checked at once, so the error summary lists each missing one together.
+    title = forms.CharField(
+        label="Milestone",
+        max_length=200,
+        error_messages={
+            "required": "Enter the milestone's title",
+            "max_length": "The milestone's title must be 200 characters or fewer",
+        },
+    )
     amount = MoneyField(label="Payment when it is met (£)", required=True, messages=AMOUNT_MESSAGES)
     date_inputs = {"due_date": DateInput(what="the due date")}
 

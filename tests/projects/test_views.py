@@ -89,6 +89,10 @@ def test_the_whole_life_through_the_pages(world, staff2):
         url("staff_milestone_new", project), {"title": "M1", "amount": "90000", **date_fields("due_date", due)}
     )
     assert over.status_code == 400 and "more than the award" in over.content.decode()
+    # Every missing answer at once: the title is not left until the amount is right.
+    both = staff.post(url("staff_milestone_new", project), {"title": "", "amount": "", **date_fields("due_date", due)})
+    assert both.status_code == 400
+    assert "Enter the milestone&#x27;s title" in both.content.decode() and "Enter the payment" in both.content.decode()
     assert (
         staff.post(
             url("staff_milestone_new", project), {"title": "M1", "amount": "30000", **date_fields("due_date", due)}
