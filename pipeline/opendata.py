@@ -21,7 +21,7 @@ from bids.models import BidPartner, FundingRound
 from bids.selectors import lineage_families, published_awards
 from councils.choices import CouncilType
 from councils.models import DISPLAY_NAME_FIELD
-from projects.selectors import projects_modified_at
+from projects.selectors import add_months, projects_modified_at
 
 SCHEMA_VERSION = "1.4"
 
@@ -69,18 +69,6 @@ def _date_time(value: datetime) -> str:
     return timezone.localtime(value).isoformat(timespec="seconds")
 
 
-def _add_months(start, months: int):
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    # Clamp the day (31 January + 1 month → 28/29 February).
-    for day in (start.day, 30, 29, 28):
-        try:
-            return start.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    raise ValueError("unreachable")
-
-
 @dataclass(frozen=True)
 class Place:
     name: str
@@ -126,7 +114,7 @@ def grant_record(
         planned: dict = {"startDate": row["planned_start"].isoformat()}
         if row["duration_months"]:
             planned["duration"] = row["duration_months"]
-            planned["endDate"] = _add_months(row["planned_start"], row["duration_months"]).isoformat()
+            planned["endDate"] = add_months(row["planned_start"], row["duration_months"]).isoformat()
         record["plannedDates"] = [planned]
     if related:
         record["relatedActivity"] = [grant_id(reference) for reference in related]

@@ -55,6 +55,7 @@ from projects.models import (
     Variation,
 )
 from projects.selectors import (
+    add_months,
     certify_refusal,
     councils_that_may_record_reuse,
     project_certifier_user,
@@ -288,10 +289,7 @@ def _due_date_problem(project: Project, due_date: date) -> str:
     """Why `due_date` cannot be one of the project's milestone dates ("" if it can): from the day of the offer to
     MILESTONE_YEARS after it."""
     first = timezone.localdate(project.offered_at)
-    try:
-        last = first.replace(year=first.year + MILESTONE_YEARS)
-    except ValueError:  # 29 February
-        last = first.replace(year=first.year + MILESTONE_YEARS, day=28)
+    last = add_months(first, 12 * MILESTONE_YEARS)
     if not first <= due_date <= last:
         return f"A milestone must be due between the offer, {govuk_date(first)}, and {govuk_date(last)}"
     return ""
