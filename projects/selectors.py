@@ -18,6 +18,7 @@ from django.utils import timezone
 from bids.choices import PartnerStatus
 from councils.models import Council, User
 from councils.selectors import council_members, user_council_ids
+from projects import conditions
 from projects.choices import PaymentStatus, ProjectState, ReportKind, ReportState, VariationStatus
 from projects.models import (
     MonitoringReport,
@@ -476,7 +477,7 @@ def certify_refusal(*, report: MonitoringReport, user: User) -> str:
     """Why this certifier may not certify this report ("" if they may): a report is certified by someone other
     than the person who submitted it, so two people vouch for every figure the fund receives. Nothing is certified
     once the project has left delivery."""
-    if report.project.state != ProjectState.IN_DELIVERY:
+    if not conditions.project_in_delivery(report):
         return f"This project is {report.project.get_state_display().lower()}, so its reports are closed"
     if report.submitted_by_id is not None and report.submitted_by_id == getattr(user, "pk", None):
         return (
