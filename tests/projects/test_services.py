@@ -43,6 +43,17 @@ def complete_report(report: MonitoringReport, by) -> MonitoringReport:
     )
 
 
+def ask_to_even_the_payments(world, project, first, second):
+    """The lead asks to move money between the first two payments so each is £40,000."""
+    return services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.MONEY,
+        reasons="More research",
+        changes={str(first.pk): "40000", str(second.pk): "40000"},
+    )
+
+
 def test_publishing_a_round_makes_one_project_with_an_offer_per_award(world):
     project = world["project"]
     assert project.state == ProjectState.OFFERED
@@ -212,13 +223,7 @@ def test_moving_money_keeps_within_the_award(world):
             reasons="More research",
             changes={str(first.pk): "50000"},
         )
-    variation = services.variation_request(
-        project=project,
-        by=world["lead_user"],
-        kind=VariationKind.MONEY,
-        reasons="More research",
-        changes={str(first.pk): "40000", str(second.pk): "40000"},
-    )
+    variation = ask_to_even_the_payments(world, project, first, second)
     services.variation_approve(variation=variation, by=world["staff"])
     assert sorted(Payment.objects.filter(project=project).values_list("amount", flat=True)) == [
         Decimal("40000"),
@@ -456,13 +461,7 @@ def test_a_change_the_schedule_has_overtaken_is_refused_as_such_and_can_be_decli
     """Asked for while a payment was scheduled; by the time staff decide, the payment has been proposed."""
     project = accepted(world)
     first, second = Payment.objects.filter(project=project).order_by("milestone__due_date")
-    variation = services.variation_request(
-        project=project,
-        by=world["lead_user"],
-        kind=VariationKind.MONEY,
-        reasons="More research",
-        changes={str(first.pk): "40000", str(second.pk): "40000"},
-    )
+    variation = ask_to_even_the_payments(world, project, first, second)
     services.milestone_submit_evidence(milestone=first.milestone, by=world["lead_user"], evidence="Report link")
     services.payment_propose(payment=first, by=world["staff"])
     with pytest.raises(ApplicationError, match="The schedule has changed since this was asked for") as refused:
