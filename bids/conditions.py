@@ -262,7 +262,7 @@ def no_assessment_submitted(bid: Bid) -> bool:
     )
 
 
-@refusal("the programme team is making its decisions on this round's bids")
+@refusal("the programme team is making its decisions on this round’s bids")
 def decisions_not_begun(bid: Bid) -> bool:
     """A lead council may withdraw its bid until the round's decisions begin: the same for every bid of the round,
     so whether one is allowed says nothing a council may not know (a bid's score or unpublished decision)."""

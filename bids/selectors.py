@@ -18,11 +18,13 @@ from bids.conditions import (
     LEAD_LIMIT_CHECK,
     REQUIRED_CONTENT,
     SIFT_CHECKS,
+    decisions_not_begun,
     is_answered,
     lead_limit_problems,
     round_takes_bid,
     submission_problems,
 )
+from bids.machines import BID_MACHINE
 from bids.models import (
     BID_SECTIONS,
     Bid,
@@ -260,6 +262,19 @@ def council_state(state: str, round_state: str) -> str:
     if state == BidState.SCORED or not decision_is_public(state, round_state):
         return BidState.IN_REVIEW
     return state
+
+
+def withdraw_refusal_for_council(*, bid: Bid, user: User) -> str:
+    """Why the lead council cannot withdraw the bid now ("" if it can), in the words a council may be told: the
+    bid's state as councils see it, or (while they see it in review) the rule that decisions have begun, which is the
+    same for every bid of the round, never the bid's score or unpublished decision."""
+    if not BID_MACHINE.refusals(bid, "withdraw", user):
+        return ""
+    shown = council_state(bid.state, bid.funding_round.state)
+    if shown == BidState.IN_REVIEW:
+        reason = decisions_not_begun.refusal
+        return f"{reason[0].upper()}{reason[1:]}, so this bid can no longer be withdrawn"
+    return f"This bid is {BidState(shown).label.lower()}, so it cannot be withdrawn"
 
 
 def council_state_expression() -> Case:

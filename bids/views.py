@@ -37,7 +37,6 @@ from bids.forms import (
     StartBidForm,
     WithdrawForm,
 )
-from bids.machines import BID_MACHINE
 from bids.models import BID_SECTIONS, MAX_DOCUMENTS_PER_BID, Bid
 from bids.panels import bid_panels
 from bids.selectors import (
@@ -56,12 +55,13 @@ from bids.selectors import (
     council_state,
     next_phase_rounds,
     round_list_open,
+    withdraw_refusal_for_council,
 )
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
 from core.views import form_page, one_of, posted, posted_files
-from councils.models import Council, User
+from councils.models import Council
 from councils.selectors import council_search, user_council_ids
 
 # Task-list sections with a page of their own (the rest are the section form page).
@@ -199,7 +199,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "view": bid_council_view(bid=bid, clarifications=clarifications),
             "clarifications": clarifications,
             "is_lead": can_edit,
-            "can_withdraw": can_edit and not _withdraw_refusal(bid, request.user),
+            "can_withdraw": can_edit and not withdraw_refusal_for_council(bid=bid, user=request.user),
             "my_invitations": my_invitations if bid.state == BidState.DRAFT else [],
             # A council only invited sees what it is asked to join, not the supporting documents.
             "hide_documents": not request.user.has_perm("bids.view_bid_documents", bid),
@@ -619,24 +619,13 @@ def bid_submitted(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "bids/submitted.html", {"bid": bid})
 
 
-def _withdraw_refusal(bid: Bid, user: User) -> str:
-    """Why the lead council cannot withdraw the bid now ("" if it can), in the words a council may be told: the
-    bid's state as councils see it, or that the round's decisions have begun (the same for every bid)."""
-    if not BID_MACHINE.refusals(bid, "withdraw", user):
-        return ""
-    shown = council_state(bid.state, bid.funding_round.state)
-    if shown == BidState.IN_REVIEW:
-        return "The programme team is making its decisions on this round’s bids, so this bid can no longer be withdrawn"
-    return f"This bid is {BidState(shown).label.lower()}, so it cannot be withdrawn"
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     bid = bid_get_for_drafting(user=request.user, reference=reference)
     if not request.user.has_perm("bids.withdraw_bid", bid):
         raise Http404("No bid found")
-    refusal = _withdraw_refusal(bid, request.user)
+    refusal = withdraw_refusal_for_council(bid=bid, user=request.user)
     if refusal:
         messages.info(request, refusal)
         return redirect("bids:detail", reference=bid.reference)
@@ -648,7 +637,9 @@ def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
                 services.bid_withdraw(bid=bid, by=request.user, reason=form.cleaned_data["reason"])
             except ApplicationError as error:
                 # Moved on meanwhile: said as the council may be told, never the bid's score or unpublished decision.
-                refusal = _withdraw_refusal(Bid.objects.select_related("funding_round").get(pk=bid.pk), request.user)
+                refusal = withdraw_refusal_for_council(
+                    bid=Bid.objects.select_related("funding_round").get(pk=bid.pk), user=request.user
+                )
                 if refusal:
                     messages.info(request, refusal)
                     return redirect("bids:detail", reference=bid.reference)
