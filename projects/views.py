@@ -78,9 +78,10 @@ def _refused(request: HttpRequest, template: str, context: dict, form: Any, erro
     return form_page(request, template, {**context, "form": form}, refused=True)
 
 
-# The states a project reaches once its offer is accepted, in order: in delivery, then completed (the final report is
-# in), then closed.
-DELIVERED = (ProjectState.IN_DELIVERY, ProjectState.COMPLETED, ProjectState.CLOSED)
+# The states in which a project's final report is in (it completed the project), and those after its offer was
+# accepted.
+REPORTED = (ProjectState.COMPLETED, ProjectState.CLOSED)
+ACCEPTED = (ProjectState.IN_DELIVERY, *REPORTED)
 
 
 def _not_now(request: HttpRequest, project: Project, done: tuple[str, str], consequence: str) -> HttpResponse:
@@ -147,7 +148,7 @@ def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.accept_offer")
     if project.state != ProjectState.OFFERED:
         return _not_now(
-            request, project, (DELIVERED, "The offer has already been accepted"), "its offer cannot be accepted"
+            request, project, (ACCEPTED, "The offer has already been accepted"), "its offer cannot be accepted"
         )
     form = AcceptOfferForm(posted(request), posted_files(request))
     context = _context(request, project, form=form)
@@ -348,7 +349,7 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
     context = _context(request, project, lessons=lessons, output_form=output, outputs=list(project.outputs.all()))
     if project.state != ProjectState.IN_DELIVERY:
         return _not_now(
-            request, project, (DELIVERED[1:], "The final report has been submitted"), "it has no final report to write"
+            request, project, (REPORTED, "The final report has been submitted"), "it has no final report to write"
         )
     if request.method == "POST":
         action = request.POST.get("action")
