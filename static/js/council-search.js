@@ -42,8 +42,14 @@ if (form && input && results && status) {
     }
   };
 
-  input.addEventListener("input", () => {
+  const typed = () => {
     window.clearTimeout(timer);
     timer = window.setTimeout(update, 250);
-  });
+  };
+  input.addEventListener("input", typed);
+  // A module script runs once the page has loaded: someone quick may have typed before it did. Their words are
+  // searched now, as they would have been had the script been listening.
+  if (input.value !== input.defaultValue) {
+    typed();
+  }
 }

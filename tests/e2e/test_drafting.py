@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from bids.choices import BidState, PartnerStatus
 from bids.models import Bid, BidDocument
 from tests.e2e.browser import check, sign_in
-from tests.factories import make_round, make_user
+from tests.factories import make_bid, make_round, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -295,3 +295,27 @@ def test_returned_bid_conflicts_and_errors_are_accessible_and_it_can_be_resubmit
     bid.refresh_from_db()
     assert bid.state == BidState.IN_REVIEW
     assert list(bid.history.values_list("transition", flat=True)) == ["submit", "return_for_changes", "submit"]
+
+
+def test_type_ahead_searches_what_was_typed_before_its_script_ran(new_page, councils):
+    """The type-ahead script is a module: it runs once the page has loaded. Someone who types before then (a
+    quick typist on a slow connection) still gets their words searched: here the script is held back until the
+    council's name has been typed."""
+    lead = make_user(councils=[councils["lead"]], email="lead@leadshire.example.test", name="Lee Lead")
+    bid = make_bid(funding_round=make_round(code="R9"), lead=councils["lead"], by=lead, filled=False)
+    page = new_page()
+    sign_in(page, lead.email)
+    held: list = []
+
+    def hold(route) -> None:  # answered below, once the name has been typed
+        held.append(route)
+
+    page.route("**/js/council-search.js", hold)
+    page.goto(f"/bids/{bid.reference}/partners/", wait_until="commit")
+    page.get_by_label("Council name").fill("Unsigned")
+    expect(page.locator("#council-search-status")).to_have_text("")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#council-search-status")).to_have_text("1 council found")
+    expect(page.locator("#council-results").get_by_text("Unsignedshire Council")).to_be_visible()
+    check(page)
