@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from assessments import selectors, services
 from assessments.choices import ACTIVE_STATES, AssessmentState
@@ -29,7 +29,7 @@ from bids.selectors import bid_clarifications, bid_lineage
 from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.forms import apply_problems
-from core.views import form_page, posted, staff_required
+from core.views import form_methods, form_page, posted, staff_required
 from councils.models import User
 
 # Rows of the ranking on a page.
@@ -82,7 +82,7 @@ def _clarifications_for(request: HttpRequest, assessment: Assessment) -> list:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
     if not request.user.has_perm("assessments.declare_assessment", assessment):
@@ -113,7 +113,7 @@ def assessment_declare(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
     if not request.user.has_perm("assessments.score_assessment", assessment):
@@ -175,7 +175,7 @@ def assessment_score(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def assessment_propose_question(request: HttpRequest, pk: int) -> HttpResponse:
     """An assessor proposes a question for the bid's team; programme staff decide whether to send it (the
     council never learns who asked)."""
@@ -328,7 +328,7 @@ def _reason_page(
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def assessment_unassign(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
     return _reason_page(
@@ -343,7 +343,7 @@ def assessment_unassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_get_for_user(user=request.user, pk=pk)
     return _reason_page(
@@ -358,7 +358,7 @@ def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_moderate(request: HttpRequest, reference: str, criterion_pk: int) -> HttpResponse:
     bid = selectors.staff_bid_get(reference=reference)
     criterion = get_object_or_404(Criterion, pk=criterion_pk, funding_round_id=bid.funding_round_id)

@@ -142,7 +142,7 @@ class FundingRoundAdmin(admin.ModelAdmin):
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if isinstance(inline, CriterionInline) and obj.pk is None and request.method == "GET":
+        if isinstance(inline, CriterionInline) and obj.pk is None and request.method != "POST":
             kwargs["initial"] = [
                 {"code": code, "name": name, "weight": weight, "guidance": guidance, "position": position}
                 for position, (code, name, weight, guidance) in enumerate(services.DEFAULT_CRITERIA)

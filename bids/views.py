@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from bids import services
 from bids.choices import NEXT_PHASE, BidState, ClarificationStatus, PartnerStatus
@@ -60,7 +60,7 @@ from bids.selectors import (
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
-from core.views import form_page, one_of, posted, posted_files
+from core.views import form_methods, form_page, one_of, posted, posted_files
 from councils.models import Council
 from councils.selectors import council_search, user_council_ids
 
@@ -120,7 +120,7 @@ def bid_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_start(request: HttpRequest) -> HttpResponse:
     council_ids = user_council_ids(request.user)
     if not council_ids:
@@ -253,13 +253,13 @@ def _conflict_rows(form_class: type[SectionForm], bid: Bid, current: dict) -> li
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
     form_class = SECTION_FORMS.get(section)
     if form_class is None:
         raise Http404("No such section")
     context: dict[str, Any] = {"bid": bid, "section": section, "section_title": BID_SECTIONS[section][0]}
-    if request.method == "GET":
+    if request.method != "POST":
         context["form"] = form_class(initial=form_class.initial_for(bid), bid=bid)
         return render(request, "bids/section.html", context)
     form = form_class(request.POST, bid=bid)
@@ -299,7 +299,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
     search = CouncilSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
@@ -369,7 +369,7 @@ def _confirm_then(
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpResponse:
     partner = one_of(bid.partners.all(), partner_id, "No such partner")
     return _confirm_then(
@@ -407,10 +407,10 @@ def bid_costs(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
     context: dict[str, Any] = {"bid": bid}
-    if request.method == "GET":
+    if request.method != "POST":
         context["form"] = AmountForm(initial=AmountForm.initial_for(bid), bid=bid)
         return render(request, "bids/cost_amount.html", context)
     form = AmountForm(request.POST, bid=bid)
@@ -446,7 +446,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpResponse:
     context: dict[str, Any] = {"bid": bid, "line": line}
-    if request.method == "GET":
+    if request.method != "POST":
         initial = CostLineForm.initial_for(line) if line else None
         context["form"] = CostLineForm(initial=initial, bid=bid)
         return render(request, "bids/cost_line.html", context)
@@ -467,7 +467,7 @@ def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpRespo
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_cost_add(request: HttpRequest, bid: Bid) -> HttpResponse:
     return _cost_line_form_page(request, bid)
 
@@ -479,13 +479,13 @@ def _cost_line(bid: Bid, line_id: int):
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_cost_change(request: HttpRequest, bid: Bid, line_id: int) -> HttpResponse:
     return _cost_line_form_page(request, bid, _cost_line(bid, line_id))
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_cost_remove(request: HttpRequest, bid: Bid, line_id: int) -> HttpResponse:
     line = _cost_line(bid, line_id)
     return _confirm_then(
@@ -504,7 +504,7 @@ def bid_cost_remove(request: HttpRequest, bid: Bid, line_id: int) -> HttpRespons
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_documents(request: HttpRequest, bid: Bid) -> HttpResponse:
     documents = list(bid.documents.all())
     form = DocumentForm(posted(request), posted_files(request))
@@ -545,7 +545,7 @@ def bid_document_download(request: HttpRequest, reference: str, document_id: int
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> HttpResponse:
     document = one_of(bid.documents.all(), document_id, "No such document")
     document.bid = bid
@@ -565,7 +565,7 @@ def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> Htt
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_check(request: HttpRequest, reference: str) -> HttpResponse:
     """Check answers. Everything that stops the bid being submitted is listed at the top, each linked to where
     it is fixed, before anyone is asked for the declaration; the declaration and button appear once nothing
@@ -620,7 +620,7 @@ def bid_submitted(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     bid = bid_get_for_drafting(user=request.user, reference=reference)
     if not request.user.has_perm("bids.withdraw_bid", bid):
@@ -657,7 +657,7 @@ def bid_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
     """What the council is being asked to join, then the question, once for each of the person's councils that
     is invited (someone in two invited councils answers for each)."""
@@ -714,7 +714,7 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
     """ "Start the next phase" of a funded discovery or alpha: choose an open round that funds it; the new draft
     is pre-filled from this bid and linked to it, and its partners are invited again."""
@@ -749,7 +749,7 @@ def bid_next_phase(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """A question from the programme team about a submitted bid: members of the lead council answer it here
     (with a file if they like); the bid's other readers see the question and its answer. A second answer (a

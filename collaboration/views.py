@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from bids.models import Bid
 from bids.views import drafting_view
@@ -17,7 +17,7 @@ from collaboration.choices import CallStatus, RequestStatus
 from collaboration.forms import AnswerForm, CallSearchForm, JoinRequestForm, PitchForm
 from core.exceptions import ApplicationError
 from core.forms import accepted_filters, apply_problems
-from core.views import form_page, posted
+from core.views import form_methods, form_page, posted
 
 PAGE_SIZE = 20
 
@@ -52,7 +52,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def call_detail(request: HttpRequest, reference: str) -> HttpResponse:
     view = selectors.partner_call_for_user(user=request.user, reference=reference)
     form = JoinRequestForm(posted(request), councils=view.can_ask_for)
@@ -82,7 +82,7 @@ def call_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def call_pitch(request: HttpRequest, bid: Bid) -> HttpResponse:
     """The lead's page for the call: write or change the pitch (which opens the call), and the requests."""
     call = selectors.partner_call_of(bid=bid)
@@ -122,7 +122,7 @@ def call_pitch(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def call_close(request: HttpRequest, bid: Bid) -> HttpResponse:
     call = selectors.partner_call_of(bid=bid)
     if call is None:
@@ -143,7 +143,7 @@ def call_close(request: HttpRequest, bid: Bid) -> HttpResponse:
 
 
 @drafting_view
-@require_http_methods(["GET", "POST"])
+@form_methods
 def request_answer(request: HttpRequest, bid: Bid, request_id: int) -> HttpResponse:
     join_request = selectors.join_request_for_lead(user=request.user, bid=bid, request_id=request_id)
     if join_request.status != RequestStatus.PENDING:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.datastructures import MultiValueDict
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from core.rules import STAFF_PAGES
 
@@ -58,6 +58,12 @@ def posted(request: HttpRequest) -> QueryDict | None:
 def posted_files(request: HttpRequest) -> MultiValueDict | None:
     """The files of a POST (even none), or None for a GET."""
     return request.FILES if request.method == "POST" else None
+
+
+# A page with a form: GET shows it, POST sends it, and HEAD (what uptime checks and link checkers send) is answered
+# as GET is, without the body; anything else is 405. A form view tells sending from showing by
+# `request.method == "POST"`, so a HEAD is only ever shown the form, never taken as sending it.
+form_methods = require_http_methods(["GET", "HEAD", "POST"])
 
 
 def form_page(request: HttpRequest, template: str, context: dict, *, refused: bool) -> HttpResponse:

@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from core.exceptions import ApplicationError
 from core.formatting import govuk_time, plural
 from core.forms import apply_problems
-from core.views import form_page, posted
+from core.views import form_methods, form_page, posted
 from councils import services
 from councils.forms import (
     GovukAuthenticationForm,
@@ -49,10 +49,10 @@ CODES_TO_SHOW_SESSION_KEY = "two_factor_codes_to_show"
 
 class _RefusedIs400:
     """Django's sign-in and password views answer a refused form with 200, and take PUT as a POST; here, as on
-    every other page (`core.views.form_page`), a page that shows a refusal answers 400, and a form page takes GET
-    and POST only (405 otherwise)."""
+    every other page (`core.views.form_page`), a page that shows a refusal answers 400, and a form page takes GET,
+    HEAD (as GET) and POST only (405 otherwise: `core.views.form_methods`)."""
 
-    http_method_names = ["get", "post"]
+    http_method_names = ["get", "head", "post"]
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Before Django's own dispatch: the password-reset link answers an unusable link itself, whatever the method.
@@ -111,7 +111,7 @@ def _second_factor_page(request: HttpRequest, form, template: str, *, recovery: 
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
@@ -123,7 +123,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def two_factor_recovery(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
@@ -133,7 +133,7 @@ def two_factor_recovery(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Set up (or replace) the authenticator app: its secret as text and a QR code, then a code to confirm it."""
     user = request.user
@@ -176,7 +176,7 @@ def two_factor_qr(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
     """The new recovery codes, shown once; or (POST, from the account page) make new ones."""
     if request.method == "POST":

@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from core.exceptions import ApplicationError
 from core.formatting import plural
 from core.forms import accepted_filters, date_initial
-from core.views import form_page, staff_required
+from core.views import form_methods, form_page, staff_required
 from notifications.choices import Channel, Status
 from notifications.forms import OutboxFilterForm, PreferenceForm, RetryFailedForm
 from notifications.models import Notification
@@ -180,7 +180,7 @@ def staff_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def staff_retry_failed(request: HttpRequest) -> HttpResponse:
     """Send again every message that failed since a moment (after a mail outage longer than the retry window):
     choose, confirm with the count, then retry."""

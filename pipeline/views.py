@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import condition, require_http_methods, require_POST, require_safe
+from django.views.decorators.http import condition, require_POST, require_safe
 
 from assessments.selectors import round_decision_warnings
 from assessments.services import assessor_remind
@@ -32,7 +32,7 @@ from collaboration.selectors import similar_work
 from core.exceptions import ApplicationError, Problem
 from core.formatting import money, plural
 from core.forms import apply_problems, typed_digits
-from core.views import form_page, one_of, posted, staff_required
+from core.views import form_methods, form_page, one_of, posted, staff_required
 from councils.choices import CouncilType, Role
 from councils.models import User
 from pipeline import selectors
@@ -245,7 +245,7 @@ SUCCESS = {
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpResponse:
     if decision not in Decision.values:
         raise Http404("Page not found")
@@ -306,7 +306,7 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def batch_award(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound, pk=pk)
     problems = []
@@ -578,7 +578,7 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def round_new(request: HttpRequest) -> HttpResponse:
     """Set up a round, from scratch or (`?copy=<id>`) starting from an earlier round's settings."""
     copy_from = None
@@ -591,7 +591,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _round_form_page(request, funding_round=get_object_or_404(FundingRound, pk=pk), copy_from=None)
 
@@ -605,7 +605,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def round_close(request: HttpRequest, pk: int) -> HttpResponse:
     funding_round = get_object_or_404(FundingRound, pk=pk)
     form = CloseEarlyForm(posted(request))
@@ -654,7 +654,7 @@ ROUND_STEP_DONE = {
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def round_move(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """Move the round on (start assessment, start decisions, publish decisions): GET says what will happen and
     why it may not yet; POST does it. A repeated confirmation (a double click) shows the round."""
@@ -726,7 +726,7 @@ def round_sift(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
     bid = selectors.bid_for_sift(reference=reference)
     form = SiftForm(posted(request))
@@ -758,7 +758,7 @@ def bid_sift(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def clarification_ask(request: HttpRequest, reference: str) -> HttpResponse:
     """Ask the bid's team a question, or send (edited or not) one an assessor proposed (`?proposal=<id>`)."""
     bid = selectors.staff_bid_get(user=request.user, reference=reference)

@@ -15,13 +15,13 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from bids.models import FundingRound
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.forms import accepted_filters, apply_problems, date_initial
-from core.views import form_page, posted, posted_files, staff_required
+from core.views import form_methods, form_page, posted, posted_files, staff_required
 from councils.selectors import council_members
 from projects import services
 from projects.choices import (
@@ -143,7 +143,7 @@ def project_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.accept_offer")
     if project.state != ProjectState.OFFERED:
@@ -184,7 +184,7 @@ def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResp
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.appoint_certifier")
     members = council_members(council_ids=[project.lead_council_id])
@@ -206,7 +206,7 @@ def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     project = _project(request, reference, "projects.submit_evidence")
     milestone = project.milestones.select_related("payment").filter(pk=pk).first()
@@ -231,7 +231,7 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     report = report_get_for_user(user=request.user, reference=reference, pk=pk)
     project = report.project
@@ -294,7 +294,7 @@ def report_certify(request: HttpRequest, reference: str, pk: int) -> HttpRespons
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.request_variation")
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
@@ -338,7 +338,7 @@ def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def final_report(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.submit_final_report")
     lessons = LessonsForm(
@@ -402,7 +402,7 @@ def output_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
     project = public_projects().filter(reference=reference).first()
     if project is None or not request.user.has_perm("projects.record_reuse", project):
@@ -461,7 +461,7 @@ def staff_project_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None) -> HttpResponse:
     project = _staff_project(request, reference)
     milestone = None
@@ -499,7 +499,7 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     project = _staff_project(request, reference)
     payment = project.payments.select_related("milestone", "proposed_by", "approved_by").filter(pk=pk).first()
@@ -531,7 +531,7 @@ def staff_payment(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     report = report_get_for_user(user=request.user, reference=reference, pk=pk)
     project = report.project
@@ -559,7 +559,7 @@ def staff_report(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     variation = variation_get_for_user(user=request.user, reference=reference, pk=pk)
     project = variation.project
@@ -600,7 +600,7 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@form_methods
 def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     project = _staff_project(request, reference)
     form = ReasonForm(posted(request))

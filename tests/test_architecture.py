@@ -99,3 +99,19 @@ def test_django_fsm_private_metadata_is_read_in_one_place():
         str(path.relative_to(ROOT)) for app in APPS for path in _sources(app) if "_django_fsm" in path.read_text()
     ]
     assert readers == ["core/transitions.py"]
+
+
+def test_a_view_tells_sending_from_showing_by_post():
+    """Form pages take HEAD as GET (`core.views.form_methods`), which is safe only while a view asks "was this a
+    POST?": a view that asked "was this a GET?" would take a HEAD, which carries no CSRF token, as sending."""
+    askers = []
+    for app in APPS:
+        for path in _sources(app):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if (
+                    isinstance(node, ast.Compare)
+                    and ast.unparse(node.left) == "request.method"
+                    and any(isinstance(c, ast.Constant) and c.value in ("GET", "HEAD") for c in node.comparators)
+                ):
+                    askers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert askers == []
