@@ -26,7 +26,7 @@ from bids.models import (
     RoundTransition,
 )
 from bids.selectors import round_locked_settings
-from core.admin import HistoryAdmin, HistoryInline, NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import HistoryAdmin, HistoryInline, NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 from core.exceptions import ApplicationError
 
 
@@ -123,7 +123,7 @@ ROUND_LIFECYCLE_FIELDS = [
 
 
 @admin.register(FundingRound)
-class FundingRoundAdmin(admin.ModelAdmin):
+class FundingRoundAdmin(ServiceAdmin):
     """Rounds are set up and moved on from the programme pages (/pipeline/rounds/); here an administrator sees
     them, and may change what the round's state still allows (the same rules: fixed settings are read-only)."""
 

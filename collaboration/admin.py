@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from collaboration.models import BidTextIndex, JoinRequest, PartnerCall
-from core.admin import NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline
+from core.admin import NotAddedHereAdmin, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
 
 class JoinRequestInline(ReadOnlyInline):
@@ -10,7 +10,7 @@ class JoinRequestInline(ReadOnlyInline):
 
 
 @admin.register(PartnerCall)
-class PartnerCallAdmin(admin.ModelAdmin):
+class PartnerCallAdmin(ServiceAdmin):
     list_display = ["bid", "title", "status", "join_by", "opened_at", "closed_reason"]
     list_filter = ["status", "closed_reason"]
     search_fields = ["bid__reference", "title"]

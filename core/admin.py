@@ -3,12 +3,34 @@ through the services), and records that only services may change are shown read-
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 
 HISTORY_FIELDS = ["at", "transition", "source_state", "target_state", "by", "note"]
 
 
-class NotAddedHereAdmin(admin.ModelAdmin):
+class RefusesUnknownRows:
+    """An action sent with rows that are not rows of the list (a tampered form, or a stale one whose row has
+    gone) is refused with a message, and nothing is done: Django's admin would put an id that is not a number
+    straight into the query (a server error), and act on the rows that remain of the others."""
+
+    def response_action(self, request, queryset):
+        try:
+            ids = {self.model._meta.pk.to_python(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)}
+        except ValidationError:
+            ids = None
+        if ids is None or queryset.filter(pk__in=ids).count() != len(ids):
+            self.message_user(request, "Those rows were not recognised. Choose them again.", messages.ERROR)
+            return None  # the changelist is shown again, with the message
+        return super().response_action(request, queryset)
+
+
+class ServiceAdmin(RefusesUnknownRows, admin.ModelAdmin):
+    """Every model's admin in this service starts here."""
+
+
+class NotAddedHereAdmin(ServiceAdmin):
     """A model whose rows only a service creates (with the rules it keeps): never added in admin."""
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core.admin import RefusesUnknownRows, ServiceAdmin
 from councils.models import Council, Membership, User
 
 
 @admin.register(Council)
-class CouncilAdmin(admin.ModelAdmin):
+class CouncilAdmin(ServiceAdmin):
     list_display = [
         "official_name",
         "short_name",
@@ -26,7 +27,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(RefusesUnknownRows, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "role", "is_active"]
     list_filter = ["role", "is_active"]
@@ -42,7 +43,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceAdmin):
     list_display = ["user", "council", "joined_at"]
     autocomplete_fields = ["user", "council"]
     search_fields = ["user__email", "council__official_name", "council__short_name"]

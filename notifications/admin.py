@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ServiceAdmin
 from notifications.models import Notification, NotificationPreference
 
 
@@ -27,7 +27,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(ServiceAdmin):
     list_display = ("user", "reminder_emails", "updated_at")
     list_select_related = ("user",)
     raw_id_fields = ("user",)

@@ -134,3 +134,30 @@ def test_the_admin_keeps_one_account_per_address_whatever_its_case(client):
     )
     assert response.status_code == 200 and "already exists" in response.content.decode()
     assert User.objects.filter(email__iexact="staff@demo.localdigital.test").count() == 1
+
+
+def test_every_admin_refuses_an_action_on_rows_that_cannot_be_ids(client):
+    """A tampered (or stale) changelist form: Django's admin would put `abc` into the query and answer 500, and
+    act on what remains of a selection whose rows have gone. Every admin of the service refuses both with a
+    message and changes nothing."""
+    from core.admin import RefusesUnknownRows
+
+    call_command("seed_demo", stdout=StringIO())
+    client.force_login(User.objects.get(email="admin@demo.localdigital.test"))
+    counts = {model: model._default_manager.count() for model in admin.site._registry}
+    tried = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in PROJECT_APPS:
+            continue
+        assert isinstance(model_admin, RefusesUnknownRows), model._meta.label
+        request = client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")).wsgi_request
+        first = model._default_manager.order_by("pk").first()
+        for action in model_admin.get_actions(request):
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            for rows in (["abc"], [first.pk if first else 1, 2**70]):
+                response = client.post(url, {"action": action, "_selected_action": rows, "index": "0"}, follow=True)
+                assert response.status_code == 200, (model._meta.label, action, rows)
+                assert "Those rows were not recognised" in response.content.decode(), (model._meta.label, action, rows)
+            tried.append(action)
+    assert "delete_selected" in tried and "bid_mark_ineligible" in tried
+    assert counts == {model: model._default_manager.count() for model in admin.site._registry}
