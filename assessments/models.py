@@ -158,6 +158,8 @@ class AssessmentTransition(TransitionRecord):
     )
     source_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
     target_state = models.CharField(max_length=20, choices=AssessmentState.choices, blank=True)
+    # On an unassignment, the id the deleted assessment had: its pages tell the assessor it was taken away.
+    unassigned_assessment_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["bid", "at", "pk"]

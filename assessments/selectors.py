@@ -27,6 +27,7 @@ from assessments.scoring import Aggregate, CriterionInput, aggregate, two_places
 from bids.choices import BidState, CriterionCode, PartnerStatus, RoundState, SiftDecision
 from bids.models import Bid, BidPartner, Criterion, FundingRound
 from bids.selectors import round_remaining_budget
+from core.exceptions import Gone
 from core.formatting import plural
 from councils.choices import Role
 from councils.models import User
@@ -68,9 +69,31 @@ def assessment_get_for_user(*, user: User, pk: int) -> Assessment:
         .filter(pk=pk)
         .first()
     )
+    if assessment is None:
+        _refuse_as_unassigned(user=user, pk=pk)
     if assessment is None or not user.has_perm("assessments.view_assessment", assessment):
         raise Http404("No assessment found")
     return assessment
+
+
+def _refuse_as_unassigned(*, user: User, pk: int) -> None:
+    """An assessment that was this assessor's and was unassigned (which deletes it) says so to them, and to no
+    one else: its history keeps the id it had."""
+    unassigned = (
+        AssessmentTransition.objects.filter(transition="unassign", assessor=user, unassigned_assessment_id=pk)
+        .select_related("bid")
+        .first()
+    )
+    if unassigned is not None:
+        raise Gone(
+            heading="You are no longer assessing this bid",
+            explanation=(
+                f"The programme team has taken {unassigned.bid.reference} off your assessments, so you do not "
+                "need to finish it. Anything you had saved or just sent for it has not been kept."
+            ),
+            link_text="Go to your assessments",
+            link_url=reverse("assessments:list"),
+        )
 
 
 def bid_content_for_assessment(*, assessment: Assessment, user: User) -> Bid:

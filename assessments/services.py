@@ -60,6 +60,7 @@ def _record(assessment: Assessment, transition: str, source: str, by: User | Non
         transition=transition,
         source_state=source,
         target_state=assessment.state if transition != "unassign" else "",
+        unassigned_assessment_id=assessment.pk if transition == "unassign" else None,
         by=by,
         note=note,
     )
@@ -218,6 +219,12 @@ def assessment_unassign(*, assessment: Assessment, by: User, reason: str) -> Non
         if current.state == AssessmentState.CONFLICTED:
             raise ApplicationError("A declared conflict stays on record; assign another assessor instead")
         _record(current, "unassign", current.state, by, reason)
+        notify(
+            event=Event.ASSESSOR_UNASSIGNED,
+            recipients=[current.assessor],
+            context={**_snapshot(bid), "assessments_path": reverse("assessments:list")},
+            key=f"{Event.ASSESSOR_UNASSIGNED}:{current.pk}",
+        )
         current.delete()
         _refresh_bid_scores(bid)
 

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "councils.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefuseNulBytesMiddleware",
+    "core.middleware.GonePagesMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PrivateResponsesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import Http404
 
 
 @dataclass
@@ -38,3 +39,16 @@ class ApplicationError(Exception):
             for message in messages
         ]
         return cls(problems[0].message, problems=problems)
+
+
+class Gone(Http404):
+    """A page that was the user's and has been taken from them (an assessment unassigned from its assessor): it
+    is answered 410 with what happened and where to go (`core.middleware.GonePagesMiddleware`), not as an
+    address mistyped. Raise it only to the person the page was for: it says the page existed."""
+
+    def __init__(self, *, heading: str, explanation: str, link_text: str, link_url: str) -> None:
+        super().__init__(heading)
+        self.heading = heading
+        self.explanation = explanation
+        self.link_text = link_text
+        self.link_url = link_url

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from core.exceptions import Gone
+
 NUL_MESSAGE = "The web address contains a character (NUL) that no page of this service takes"
 
 
@@ -32,6 +34,22 @@ class RefuseNulBytesMiddleware:
                 return JsonResponse({"detail": NUL_MESSAGE}, status=400)
             return render(request, "400.html", status=400)
         return self.get_response(request)
+
+
+class GonePagesMiddleware:
+    """A view's `core.exceptions.Gone` is answered 410 with its own words (with DEBUG on too, where Django would
+    show its technical 404 page)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Gone):
+            return render(request, "410.html", {"gone": exception}, status=410)
+        return None
 
 
 class PrivateResponsesMiddleware:

@@ -11,6 +11,7 @@ class Event(models.TextChoices):
     BID_WITHDRAWN = "bid_withdrawn", "Withdrawn"
     BID_INELIGIBLE = "bid_ineligible", "Ineligible"
     ASSESSOR_ASSIGNED = "assessor_assigned", "Assessor assigned"
+    ASSESSOR_UNASSIGNED = "assessor_unassigned", "Assessor unassigned"
     CONFLICT_DECLARED = "conflict_declared", "Conflict declared"
     CONFLICT_FOUND = "conflict_found", "Conflict found"
     MODERATION_NEEDED = "moderation_needed", "Moderation needed"

@@ -251,6 +251,46 @@ def test_staff_bulk_assign_unassign_and_reopen_through_the_pages(client, staff, 
     assert "Overloaded this month" in page and "Please check the costs again" in page
 
 
+def test_an_unassigned_assessor_is_told_by_email_and_by_the_page_they_send_their_scores_to(client, staff, outbox):
+    """Unassigning deletes the assessment. Its assessor hears of it, and their open score page, sent after,
+    says what happened (410) instead of "Page not found"; to anyone else the address is still not found."""
+    from assessments import services
+    from notifications.choices import Event
+
+    funding_round = make_round()
+    bid = make_in_review_bid(funding_round=funding_round)
+    assessor, other = make_assessor(), make_assessor()
+    [assessment] = assign(bid, [assessor], by=staff)
+    score_all(assessment, 4, submit=False)
+    criteria = list(funding_round.criteria.all())
+    client.force_login(assessor)
+    score_url = reverse("assessments:score", args=[assessment.pk])
+    assert client.get(score_url).status_code == 200
+
+    services.assessment_unassign(assessment=assessment, by=staff, reason="Off sick for a month")
+    [call] = outbox.events(Event.ASSESSOR_UNASSIGNED)
+    assert call["recipients"] == [assessor]
+    assert call["context"]["reference"] == bid.reference
+    assert "Off sick" not in str(call["context"])  # staff's reason is their record, not a message
+
+    for method, url in (
+        ("post", score_url),
+        ("get", reverse("assessments:detail", args=[assessment.pk])),
+        ("get", reverse("assessments:declare", args=[assessment.pk])),
+    ):
+        response = getattr(client, method)(url, scoring_post(criteria) if method == "post" else None)
+        page = response.content.decode()
+        assert response.status_code == 410, (method, url)
+        assert "You are no longer assessing this bid" in page
+        assert f"The programme team has taken {bid.reference} off your assessments" in page
+        assert reverse("assessments:list") in page
+    assert not Assessment.objects.filter(pk=assessment.pk).exists()
+
+    for someone in (other, staff):
+        client.force_login(someone)
+        assert client.get(reverse("assessments:detail", args=[assessment.pk])).status_code == 404
+
+
 def test_staff_moderate_a_divergent_criterion_through_the_page(client, staff, outbox):
     funding_round = make_round(assessors_per_bid=2)
     bid = make_in_review_bid(funding_round=funding_round)

@@ -95,3 +95,27 @@ def test_assessor_declares_scores_fixes_an_error_submits_and_staff_see_the_ranki
     staff_page.get_by_role("link", name=f"Assignment and moderation for {funding_round.name}").click()
     expect(staff_page.get_by_role("heading", name="Assignment and moderation")).to_be_visible()
     assert_accessible(staff_page)
+
+
+def test_an_assessor_unassigned_while_scoring_is_told_when_they_send(new_page):
+    """Staff unassign an assessor whose score page is open; what they send is answered with what happened."""
+    from assessments import services
+
+    funding_round = make_round(assessors_per_bid=1)
+    bid = make_in_review_bid(funding_round=funding_round)
+    staff = make_user(role=Role.PROGRAMME_STAFF, email="staff@fund.example.test", name="Priya Shah")
+    assessor = make_user(role=Role.ASSESSOR, email="assessor@example.test", name="Helen Wright")
+    [assessment] = assign(bid, [assessor], by=staff)
+    services.assessment_declare(assessment=assessment, by=assessor, conflict=False, details="")
+
+    page = new_page()
+    sign_in(page, assessor.email)
+    page.goto(f"/assessments/{assessment.pk}/score/")
+    services.assessment_unassign(assessment=assessment, by=staff, reason="Reassigned to balance the load")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save as draft").click()
+    expect(page.get_by_role("heading", name="You are no longer assessing this bid")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Go to your assessments").click()
+    expect(page.get_by_role("heading", name="Your assessments")).to_be_visible()
+    assert bid.reference not in page.locator("main").inner_text()
