@@ -32,6 +32,8 @@ if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A form refused for its CSRF token gets a page that says why in words (signed in again in another tab).
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

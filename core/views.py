@@ -98,6 +98,23 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", status=404)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """What Django could not read: a form with more fields or data than any page takes, or an address no page
+    uses. Rendered without context processors, as the 500 page is: the request may be too broken for them."""
+    context = {"service_name": settings.SERVICE_NAME, "form_sent": request.method == "POST"}
+    return HttpResponse(loader.get_template("400.html").render(context), status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent from a page older than the person's sign-in (they signed in again, or out, in another tab), or
+    with cookies blocked: said in words, with the way back, instead of Django's developer page."""
+    return render(request, "403_csrf.html", {"cookies_blocked": "cookie not set" in reason.lower()}, status=403)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that might fail again: a plain render of a static template.
     return HttpResponse(loader.get_template("500.html").render({"service_name": settings.SERVICE_NAME}), status=500)

@@ -1,0 +1,76 @@
+"""The pages Django answers itself (a form it cannot read, a refused CSRF token, a permission it refuses) are the
+service's own GOV.UK pages and say what happened, never Django's developer pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import make_bid, make_round, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def draft(councils):
+    lead = make_user(councils=[councils["lead"]])
+    bid = make_bid(funding_round=make_round(), lead=councils["lead"], by=lead, filled=False)
+    return lead, f"/bids/{bid.reference}/about/", bid
+
+
+def test_a_form_sent_from_a_page_older_than_the_sign_in_says_so_and_saves_nothing(draft):
+    lead, url, bid = draft
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(lead)
+    client.get(url)  # the page, with its token
+    stale = client.cookies["csrftoken"].value
+    client.force_login(lead)  # signed in again, in another tab: a new token
+    client.cookies["csrftoken"] = "x" * 32  # the other tab's cookie now holds a different secret
+    response = client.post(url, {"title": "Lost title", "csrfmiddlewaretoken": stale})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Your form could not be sent" in page and "Nothing from it has been saved" in page
+    assert "opened before you last signed in or out" in page
+    assert 'class="govuk-template' in page
+    bid.refresh_from_db()
+    assert bid.title != "Lost title"
+
+
+def test_a_form_sent_without_the_cookie_says_to_allow_cookies(draft):
+    lead, url, _bid = draft
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(lead)
+    response = client.post(url, {"title": "x"})
+    assert response.status_code == 403
+    assert "allows cookies from this website" in response.content.decode()
+
+
+def test_a_form_with_more_fields_than_any_page_takes_is_refused_in_words(draft, settings):
+    lead, url, bid = draft
+    client = Client()
+    client.force_login(lead)
+    response = client.post(
+        url, {"title": "Too much", **{f"field{i}": "x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)}}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "The form could not be sent" in page and "none of it has been saved" in page
+    assert "web address" not in page
+    bid.refresh_from_db()
+    assert bid.title != "Too much"
+    # An address with as many parameters is a problem with the address.
+    response = client.get("/bids/?" + "&".join(f"f{i}=x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)))
+    assert response.status_code == 400
+    assert "There is a problem with the web address" in response.content.decode()
+
+
+def test_a_page_the_account_may_not_use_is_the_services_403():
+    clerk = make_user(email="clerk@council.example.test")
+    clerk.is_staff = True  # into the Django admin, with no model permissions
+    clerk.save()
+    client = Client()
+    client.force_login(clerk)
+    response = client.get("/django-admin/bids/bid/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "You cannot use this page" in page and 'class="govuk-template' in page
