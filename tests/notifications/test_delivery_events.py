@@ -225,6 +225,23 @@ def test_assessor_assigned_reaches_the_assessor_with_the_due_date(mailer, client
     )
 
 
+def test_assessor_unassigned_reaches_the_assessor(mailer, client, people, funding_round):
+    bid = submitted(people, funding_round)
+    assessor = make_assessor(name="Ada Assessor")
+    [assessment] = assign(bid, [assessor], by=people["staff"])
+    assessment_services.assessment_unassign(assessment=assessment, by=people["staff"], reason="Balancing the load")
+
+    messages = delivered(mailer, Event.ASSESSOR_UNASSIGNED, [assessor])
+    check_message(
+        client,
+        messages,
+        assessor,
+        reference=bid.reference,
+        says=["You do not need to finish assessing it", "Your assessments:"],
+    )
+    assert "Balancing the load" not in body_text(messages[assessor.email])
+
+
 def test_conflict_declared_reaches_programme_staff(mailer, client, people, funding_round):
     bid = submitted(people, funding_round)
     assessor = make_assessor(name="Ada Assessor")
