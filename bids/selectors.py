@@ -21,6 +21,8 @@ from bids.conditions import (
     decisions_not_begun,
     is_answered,
     lead_limit_problems,
+    round_is_open,
+    round_open_problems,
     round_takes_bid,
     submission_problems,
 )
@@ -436,6 +438,34 @@ def bid_council_view(
     )
 
 
+@dataclass(frozen=True)
+class DraftDeadline:
+    """When a draft's round stops taking it, as its lead council sees it: a countdown only while the round is
+    open, and once it has closed, when (early, or at its closing time) and whether the bid may still be sent."""
+
+    label: str  # "Round closes" or "Round closed"
+    at: datetime  # the closing time, or when the round actually closed
+    note: str  # "9 days left", "closes today", or what the closing means for this bid
+    can_submit: bool
+
+
+def draft_deadline(*, bid: Bid, at: datetime | None = None) -> DraftDeadline:
+    at = at or timezone.now()
+    funding_round = bid.funding_round
+    if round_is_open(bid, at):
+        days = (funding_round.closes_at - at).days
+        note = "closes today" if days == 0 else f"{plural(days, 'day')} left"
+        return DraftDeadline("Round closes", funding_round.closes_at, note, can_submit=True)
+    closed_at = funding_round.closed_at or funding_round.closes_at
+    if round_takes_bid(bid, at):  # returned for changes, and the round has not yet moved to decisions
+        note = "as this bid was returned for changes, you can still send it again"
+        return DraftDeadline("Round closed", closed_at, note, can_submit=True)
+    [problem] = round_open_problems(bid, at)
+    if at < funding_round.opens_at or funding_round.state == RoundState.UPCOMING:
+        return DraftDeadline("Round opens", funding_round.opens_at, problem.message, can_submit=False)
+    return DraftDeadline("Round closed", closed_at, "this bid can no longer be submitted", can_submit=False)
+
+
 @dataclass
 class BidRow:
     """One row of a council member's "Your bids" page, with display values worked out here, not per row."""
@@ -446,7 +476,7 @@ class BidRow:
     state: str
     next_step: str
     next_step_url_name: str = ""
-    days_left: int | None = None
+    deadline: DraftDeadline | None = None
     invitation_pending: bool = False
 
 
@@ -489,8 +519,7 @@ def bid_list_for_member(*, user: User, at: datetime | None = None) -> list[BidRo
             next_step="",
         )
         if bid.state == BidState.DRAFT:
-            delta = bid.funding_round.closes_at - at
-            row.days_left = max(delta.days, 0) if delta.total_seconds() > 0 else None
+            row.deadline = draft_deadline(bid=bid, at=at)
         _fill_next_step(row, mine, at)
         rows.append(row)
     return rows

@@ -17,7 +17,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from bids import services
@@ -53,6 +52,7 @@ from bids.selectors import (
     bid_visible_queryset,
     clarification_get_for_user,
     council_state,
+    draft_deadline,
     next_phase_rounds,
     round_list_open,
     withdraw_refusal_for_council,
@@ -178,7 +178,7 @@ def bid_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 "tasks": tasks,
                 "completed": sum(task.status == "completed" for task in tasks),
                 "round_problems": round_problems,
-                "days_left": _days_left(bid),
+                "deadline": draft_deadline(bid=bid),
                 "lineage": bid_lineage(bid=bid, user=request.user),
                 "panels": bid_panels(request=request, bid=bid, page="task_list"),
             },
@@ -228,11 +228,6 @@ def bid_print(request: HttpRequest, reference: str) -> HttpResponse:
             "document_count": len(bid.documents.all()),
         },
     )
-
-
-def _days_left(bid: Bid) -> int | None:
-    remaining = bid.funding_round.closes_at - timezone.now()
-    return remaining.days if remaining.total_seconds() > 0 else None
 
 
 # --- Sections -------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.dispatch import receiver
 
 from bids.choices import BidState
+from bids.conditions import round_takes_bid
 from bids.panels import Panel
 from bids.signals import bid_content_changed, bid_page_panels, bid_state_changed
 from collaboration import selectors, services
@@ -46,6 +47,7 @@ def task_list_panel(sender, bid, user=None, page="", **kwargs) -> Panel | None:
         {
             "bid": bid,
             **selectors.call_panel(bid=bid),
+            "round_takes_bid": round_takes_bid(bid),
             "similar": selectors.similar_work(bid=bid, user=user),
             "indexed": selectors.vectors_ready(bid=bid),
         },

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
-from bids.choices import BidState
+from bids.choices import BidState, RoundState
+from bids.conditions import RESUBMISSION_ROUND_STATES, round_takes_bid
 from bids.models import Bid
 from bids.selectors import council_state, lineage_links, published_awards
 from collaboration.choices import CallStatus, MatchKind, RequestStatus
@@ -33,9 +36,22 @@ OVERLAP_EXCLUDED_STATES = (BidState.WITHDRAWN, BidState.INELIGIBLE)
 SIMILAR_LIMIT = 10
 
 
-def open_calls() -> QuerySet[PartnerCall]:
-    """Calls other councils can answer: open, on a bid still in draft."""
-    return PartnerCall.objects.filter(status=CallStatus.OPEN, bid__state=BidState.DRAFT)
+def open_calls(at: datetime | None = None) -> QuerySet[PartnerCall]:
+    """Calls other councils can answer (`call_is_open`, as a query)."""
+    at = at or timezone.now()
+    round_open = Q(
+        bid__funding_round__state=RoundState.OPEN,
+        bid__funding_round__opens_at__lte=at,
+        bid__funding_round__closes_at__gt=at,
+    )
+    returned = Q(bid__submitted_at__isnull=False, bid__funding_round__state__in=RESUBMISSION_ROUND_STATES)
+    return PartnerCall.objects.filter(round_open | returned, status=CallStatus.OPEN, bid__state=BidState.DRAFT)
+
+
+def call_is_open(call: PartnerCall, at: datetime | None = None) -> bool:
+    """Other councils may ask to join, and the lead take them in: the call is open, on a draft its round still
+    takes (`bids.conditions.round_takes_bid`: a draft the round no longer takes can never be submitted)."""
+    return call.status == CallStatus.OPEN and call.bid.state == BidState.DRAFT and round_takes_bid(call.bid, at)
 
 
 def is_council_member(user: User) -> bool:
@@ -97,7 +113,7 @@ def partner_call_for_user(*, user: User, reference: str) -> CallView:
         call.requests.filter(council_id__in=council_ids).select_related("council").order_by("-created_at")
     )
     is_lead = bid.lead_council_id in council_ids
-    is_open = call.status == CallStatus.OPEN and bid.state == BidState.DRAFT
+    is_open = call_is_open(call)
     if not (is_open or is_lead or my_requests or user.has_perm("bids.view_all_bids")):
         raise Http404("No call for partners found")
     in_bid = set(bid.partners.filter(status__in=("invited", "confirmed")).values_list("council_id", flat=True))

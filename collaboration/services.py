@@ -22,12 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bids.choices import BidState, PartnerStatus
+from bids.conditions import round_takes_bid
 from bids.models import Bid, FundingRound
 from bids.selectors import bid_lead_members
 from bids.services import partner_add_confirmed
 from collaboration.choices import CallStatus, CloseReason, RequestStatus
 from collaboration.models import BidTextIndex, JoinRequest, PartnerCall
-from collaboration.selectors import OVERLAP_EXCLUDED_STATES
+from collaboration.selectors import OVERLAP_EXCLUDED_STATES, call_is_open
 from collaboration.similarity import (
     BID_PARTS,
     PITCH_PARTS,
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 PITCH_WORD_LIMIT = 150
 MESSAGE_WORD_LIMIT = 200
+CALL_CLOSED = "This call for partners has closed"
 SWEEP_AFTER_SECONDS = 60
 SWEEP_BATCH = 200
 REBUILD_BATCH = 64
@@ -292,6 +294,8 @@ def _require_lead(bid: Bid, by: User) -> None:
         raise ApplicationError("Only members of the lead council can look for partners for this bid")
     if bid.state != BidState.DRAFT:
         raise ApplicationError("This bid has been submitted, so its call for partners has closed")
+    if not round_takes_bid(bid):
+        raise ApplicationError(f"{bid.funding_round.name} is not open for bids, so this bid cannot look for partners")
 
 
 def partner_call_save(
@@ -393,8 +397,8 @@ def join_request_create(*, call: PartnerCall, council: Council, by: User, messag
     bid = call.bid
     if council.pk not in user_council_ids(by):
         raise ApplicationError(f"You are not a member of {council}, so you cannot ask for it to join")
-    if call.status != CallStatus.OPEN or bid.state != BidState.DRAFT:
-        raise ApplicationError("This call for partners has closed")
+    if not call_is_open(call):
+        raise ApplicationError(CALL_CLOSED)
     if council.pk == bid.lead_council_id:
         raise ApplicationError(f"{council} leads this bid")
     if not council.is_signatory:
@@ -405,9 +409,9 @@ def join_request_create(*, call: PartnerCall, council: Council, by: User, messag
         raise ApplicationError(f"{council} is already {part} this bid")
     with transaction.atomic():
         # Checked again under the call's lock: a call closed (or its bid submitted) meanwhile takes no request.
-        locked = PartnerCall.objects.select_for_update().select_related("bid").filter(pk=call.pk).first()
-        if locked is None or locked.status != CallStatus.OPEN or locked.bid.state != BidState.DRAFT:
-            raise ApplicationError("This call for partners has closed")
+        locked = PartnerCall.objects.select_for_update().select_related("bid__funding_round").filter(pk=call.pk).first()
+        if locked is None or not call_is_open(locked):
+            raise ApplicationError(CALL_CLOSED)
         if call.requests.filter(council=council, status=RequestStatus.PENDING).exists():
             raise ApplicationError(f"{council} has already asked to join: the lead council will answer")
         request = JoinRequest.objects.create(call=call, council=council, by=by, message=message)
@@ -458,10 +462,14 @@ def join_request_accept(*, request: JoinRequest, by: User) -> JoinRequest:
     if request.by is None:
         raise ApplicationError("The person who asked no longer has an account: ask the council to ask again")
     with transaction.atomic():
-        locked = JoinRequest.objects.select_for_update().select_related("call__bid", "council").get(pk=request.pk)
+        locked = (
+            JoinRequest.objects.select_for_update()
+            .select_related("call__bid__funding_round", "council")
+            .get(pk=request.pk)
+        )
         _require_pending(locked, by)
-        if locked.call.status != CallStatus.OPEN:
-            raise ApplicationError("This call for partners has closed")
+        if not call_is_open(locked.call):
+            raise ApplicationError(CALL_CLOSED)
         partner_add_confirmed(bid=locked.call.bid, council=locked.council, by=by, confirmed_by=request.by)
         _answer(locked, by, RequestStatus.ACCEPTED, "")
     return locked

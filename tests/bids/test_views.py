@@ -275,6 +275,32 @@ def test_unknown_section_is_404(draft, lead_client):
     assert lead_client.get(section_url(draft, "nonsense")).status_code == 404
 
 
+def test_a_drafts_deadline_counts_down_only_while_its_round_takes_it(funding_round, councils, lead_client, staff_user):
+    """One reading of the round's deadline (`bids.selectors.draft_deadline`) for the task list and "Your bids":
+    days left while the round is open; once it has closed, when, and that the bid can no longer be submitted
+    (no countdown, no "Check your answers"); a bid returned for changes may still be sent again."""
+    draft = make_bid(funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"], councils["p2"]])
+    returned = make_submitted_bid(
+        funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"], councils["p2"]]
+    )
+    page = lead_client.get(url("bids:detail", draft)).content.decode()
+    assert "Round closes" in page and "days left" in page and "Check your answers" in page
+
+    services.round_close_early(funding_round=funding_round, by=staff_user, reason="The budget was withdrawn")
+    services.bid_return_for_changes(bid=returned, by=staff_user, message="Add the costs of your partners")
+    page = lead_client.get(url("bids:detail", draft)).content.decode()
+    assert "days left" not in page and "Round closes" not in page
+    assert "Round closed" in page and "this bid can no longer be submitted" in page
+    assert "Check your answers" not in page
+    page = lead_client.get(url("bids:detail", returned)).content.decode()
+    assert "as this bid was returned for changes, you can still send it again" in page
+    assert "Check your answers" in page
+    listing = lead_client.get(reverse("bids:list")).content.decode()
+    assert "days left" not in listing
+    assert "This bid can no longer be submitted" in listing
+    assert "As this bid was returned for changes, you can still send it again" in listing
+
+
 def test_task_list_query_count_does_not_grow_with_partners_costs_or_documents(
     funding_round, councils, lead_user, lead_client, django_assert_num_queries, settings, tmp_path
 ):

@@ -147,6 +147,42 @@ def test_a_call_closed_after_the_page_was_read_takes_no_request(world):
     assert not JoinRequest.objects.exists()
 
 
+def test_a_call_on_a_draft_its_round_no_longer_takes_is_closed_to_everyone(world, client, staff_user):
+    """A round closed (early, here) takes no more bids: its drafts' calls leave the list, take no request, and
+    a request already made cannot be accepted; the lead can neither open a call nor is offered one."""
+    request = services.join_request_create(
+        call=world["call"], council=world["councils"]["other"], by=world["asker"], message="We would like to join."
+    )
+    bid_services.round_close_early(funding_round=world["round"], by=staff_user, reason="Budget withdrawn")
+    world["bid"].refresh_from_db()
+    assert list(partner_calls_search()) == []
+    with pytest.raises(ApplicationError, match="This call for partners has closed"):
+        services.join_request_create(
+            call=world["call"],
+            council=world["councils"]["p1"],
+            by=make_user(councils=[world["councils"]["p1"]]),
+            message="Us too.",
+        )
+    with pytest.raises(ApplicationError, match="This call for partners has closed"):
+        services.join_request_accept(request=request, by=world["lead"])
+    assert not world["bid"].partners.filter(council=world["councils"]["other"]).exists()
+    with pytest.raises(ApplicationError, match="Round PC1 is not open for bids, so this bid cannot look for partners"):
+        services.partner_call_save(
+            bid=world["bid"],
+            by=world["lead"],
+            title="Again",
+            problem="P",
+            partners_do="D",
+            join_by=timezone.localdate() + timedelta(days=5),
+        )
+    client.force_login(world["asker"])
+    assert client.get(reverse("collaboration:calls")).content.decode().count("Shared taxi licensing") == 0
+    client.force_login(world["lead"])
+    page = client.get(reverse("bids:detail", args=[world["bid"].reference])).content.decode()
+    assert "is not open for bids, so this bid cannot look for partners" in page
+    assert "Look for partner councils" not in page and "Manage your call" not in page
+
+
 def test_accepting_keeps_the_conflict_of_interest_invariant(world, staff_user):
     """An assessor of the bid works for the council that asks; when the lead accepts, their assessment becomes
     conflicted in the same transaction (bids.signals.council_joined_bid), as for any confirmation."""
