@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.RefuseNulBytesMiddleware",
     "core.middleware.GonePagesMiddleware",
+    "core.middleware.SignedOutFormMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PrivateResponsesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

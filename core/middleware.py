@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from core.exceptions import Gone
@@ -50,6 +52,26 @@ class GonePagesMiddleware:
         if isinstance(exception, Gone):
             return render(request, "410.html", {"gone": exception}, status=410)
         return None
+
+
+SIGNED_OUT_MESSAGE = "You were signed out, so what you sent has not been saved. Sign in, then send it again."
+
+
+class SignedOutFormMiddleware:
+    """A form sent by someone no longer signed in (they signed out in another tab, or their session ended) is
+    sent to the sign-in page like any page; here the sign-in page also says that what they sent was not saved,
+    instead of losing it without a word."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "POST" and response.status_code == 302 and not request.user.is_authenticated:
+            location = urlsplit(response.headers.get("Location", ""))
+            if location.path == resolve_url(settings.LOGIN_URL) and "next" in parse_qs(location.query):
+                messages.warning(request, SIGNED_OUT_MESSAGE)
+        return response
 
 
 class PrivateResponsesMiddleware:

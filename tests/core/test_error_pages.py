@@ -74,3 +74,20 @@ def test_a_page_the_account_may_not_use_is_the_services_403():
     assert response.status_code == 403
     page = response.content.decode()
     assert "You cannot use this page" in page and 'class="govuk-template' in page
+
+
+def test_a_form_sent_after_signing_out_is_not_lost_without_a_word(draft):
+    lead, url, bid = draft
+    client = Client()
+    client.force_login(lead)
+    client.post("/sign-out/")  # in another tab
+    response = client.post(url, {"title": "Typed after signing out"}, follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith("/sign-in/?next=")
+    assert "You were signed out, so what you sent has not been saved" in page
+    bid.refresh_from_db()
+    assert bid.title != "Typed after signing out"
+    # Signing out itself, or opening a page while signed out, is not a form lost.
+    client.force_login(lead)
+    assert "has not been saved" not in client.post("/sign-out/", follow=True).content.decode()
+    assert "has not been saved" not in client.get(url, follow=True).content.decode()
