@@ -21,6 +21,7 @@ within bounds (at most 100 MB uncompressed and 100 times the file's size, so a 2
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import unicodedata
@@ -207,7 +208,7 @@ def _open_within_bounds(stream: IO[bytes], size: int, kind: DocumentKind) -> zip
     megabytes = MAX_UNCOMPRESSED_BYTES // (1024 * 1024)
     expands = f"The selected file would expand to {declared // (1024 * 1024):,} MB when opened"
     if declared > MAX_UNCOMPRESSED_BYTES:
-        raise _refuse(f"{expands}. {kind.a_label} must expand to less than {megabytes} MB")
+        raise _refuse(f"{expands}, and {kind.a_label} must expand to less than {megabytes} MB")
     if declared > max(RATIO_FLOOR_BYTES, size * MAX_COMPRESSION_RATIO):
         raise _refuse(
             f"{expands}, {declared // max(size, 1):,} times its size. No ordinary document is compressed that much: "
@@ -230,7 +231,31 @@ _MACRO_PARTS = re.compile(
     re.IGNORECASE,
 )
 _XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_XLSX_FORMULA_TEXT = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>(.*?)</(?:\w+:)?f>", re.DOTALL)
 _ODS_FORMULA = re.compile(rb"table:formula\s*=")
+_ODS_FORMULA_TEXT = re.compile(rb"table:formula\s*=\s*\"([^\"]*)\"")
+# What a formula may not do, read outside its string literals: run a program (DDE: `cmd|' /C calc'!A0`), read
+# another workbook (`[1]Sheet1!A1`, `'C:\dir\[book.xlsx]Sheet1'!A1`, ODS `'file:///…'#$Sheet1.A1`), or call out
+# to the network or to code (WEBSERVICE, RTD, CALL, REGISTER, SQL.REQUEST, DDE).
+_FORMULA_STRING = re.compile(r'"(?:[^"]|"")*"')
+_FORMULA_CALLS_OUT = re.compile(
+    r"(?<![\w.])(?:_xlfn\.)?(?:WEBSERVICE|RTD|CALL|REGISTER(?:\.ID)?|SQL\.REQUEST|DDE|DDEAUTO)\s*\(", re.IGNORECASE
+)
+_FORMULA_OTHER_BOOK = re.compile(r"\[[^\[\]]+\][\w .\-]*'?!")
+_FORMULA_OTHER_FILE = re.compile(r"'(?:file|https?|ftp|smb):", re.IGNORECASE)
+
+
+def formula_reaches_out(formula: str) -> bool:
+    """Whether a spreadsheet formula reaches outside its workbook: a program (DDE), another file, or the network."""
+    bare = _FORMULA_STRING.sub('""', formula)
+    return (
+        "|" in bare
+        or _FORMULA_CALLS_OUT.search(bare) is not None
+        or _FORMULA_OTHER_BOOK.search(bare) is not None
+        or _FORMULA_OTHER_FILE.search(bare) is not None
+    )
+
+
 _ODS_EXTERNAL = re.compile(rb"table:dde-source|office:dde-source|table:table-source|table:dde-link|office:dde")
 
 
@@ -252,11 +277,24 @@ def _office_formulas(archive: zipfile.ZipFile, kind: DocumentKind) -> bool:
     if kind == XLSX:
         if any(name.startswith("xl/externalLinks/") for name in names):
             raise _refuse(external)
-        sheets = [name for name in names if name.startswith("xl/worksheets/") and name.endswith(".xml")]
-        return any(_XLSX_FORMULA.search(_read_part(archive, name)) for name in sheets)
+        sheets = [name for name in names if name.startswith("xl/") and name.endswith(".xml")]
+        has_formulas = False
+        for name in sheets:
+            part = _read_part(archive, name)
+            if name.startswith(("xl/worksheets/", "xl/chartsheets/")) and _XLSX_FORMULA.search(part):
+                has_formulas = True
+            formulas = _XLSX_FORMULA_TEXT.findall(part)
+            if name == "xl/workbook.xml":  # defined names are formulas too
+                formulas += re.findall(rb"<(?:\w+:)?definedName\b[^>]*>(.*?)</(?:\w+:)?definedName>", part, re.DOTALL)
+            if any(formula_reaches_out(html.unescape(f.decode("utf-8", "replace"))) for f in formulas):
+                raise _refuse(external)
+        return has_formulas
     if kind == ODS:
         content = _read_part(archive, "content.xml")
-        if _ODS_EXTERNAL.search(content):
+        formulas = _ODS_FORMULA_TEXT.findall(content)
+        if _ODS_EXTERNAL.search(content) or any(
+            formula_reaches_out(html.unescape(f.decode("utf-8", "replace"))) for f in formulas
+        ):
             raise _refuse(external)
         return _ODS_FORMULA.search(content) is not None
     return False

@@ -145,6 +145,7 @@ class Milestone(models.Model):
     evidence_file_name = models.CharField(max_length=255, blank=True)
     evidence_file_content_type = models.CharField(max_length=100, blank=True)
     evidence_file_size = models.PositiveIntegerField(null=True, blank=True)
+    evidence_file_has_formulas = models.BooleanField(default=False, editable=False)
     submitted_by = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True)
 

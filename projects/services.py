@@ -380,6 +380,7 @@ def milestone_submit_evidence(
                 locked.evidence_file_name = checked.name
                 locked.evidence_file_content_type = checked.kind.content_type
                 locked.evidence_file_size = upload.size
+                locked.evidence_file_has_formulas = checked.has_formulas
             locked.evidence, locked.submitted_by, locked.submitted_at = evidence, by, timezone.now()
             locked.save()
     except Exception:

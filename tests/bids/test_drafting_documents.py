@@ -4,7 +4,6 @@ served only to those who may see the bid, always as a download."""
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from bids.documents import sniff_document
 from bids.models import MAX_DOCUMENT_BYTES, BidDocument
 from core.exceptions import ApplicationError
 from tests.factories import make_user
+from tests.factories.documents import zipped
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,6 @@ PNG = (
 )
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program cannot be run"
-
-
-def zipped(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 DOCX = zipped({"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<r/>", "word/document.xml": b"<w:document/>"})

@@ -17,6 +17,7 @@ from projects.choices import PaymentStatus, ProjectState, ReportState, Variation
 from projects.models import Payment, Project
 from tests.factories import award, client_for, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
+from tests.factories.documents import xlsx_with_formula
 from tests.factories.projects import accepted
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,30 @@ def test_a_disguised_agreement_is_refused_with_nothing_saved(world):
     page = client_for(world["lead_user"]).post(url("accept", project), {"confirm": "on", "agreement": fake})
     assert page.status_code == 400
     assert Project.objects.get(pk=project.pk).state == ProjectState.OFFERED
+
+
+def test_milestone_evidence_that_is_a_spreadsheet_with_formulas_is_marked_and_one_reaching_out_refused(
+    world, staff2, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    project = world["project"]
+    lead, staff = client_for(world["lead_user"]), client_for(world["staff"])
+    lead.post(url("accept", project), {"confirm": "on"})
+    staff.post(
+        url("staff_milestone_new", project),
+        {"title": "M1", "amount": "1", **date_fields("due_date", timezone.localdate() + timedelta(days=30))},
+    )
+    milestone = project.milestones.get()
+
+    def sheet(formula: str) -> SimpleUploadedFile:
+        return SimpleUploadedFile("spend.xlsx", xlsx_with_formula(formula))
+
+    evidence_url = url("evidence", project, pk=milestone.pk)
+    refused = lead.post(evidence_url, {"evidence": "Spend", "evidence_file": sheet("cmd|' /C calc'!A0")})
+    assert refused.status_code == 400 and "links to other files or programs" in refused.content.decode()
+    assert lead.post(evidence_url, {"evidence": "Spend", "evidence_file": sheet("SUM(A2:A9)")}).status_code == 302
+    for client, page in ((lead, url("detail", project)), (staff, url("staff_detail", project))):
+        assert "Contains formulas" in client.get(page).content.decode()
 
 
 def test_the_whole_life_through_the_pages(world, staff2):
