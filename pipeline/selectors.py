@@ -562,19 +562,21 @@ def rounds_with_awards() -> list[FundingRound]:
 
 def open_data_last_modified() -> datetime | None:
     """When what the public funded-projects pages and the 360Giving packages show may last have changed: the
-    latest save of any bid (every change to a bid, its decision included, saves it and its `updated_at`), the
-    latest bid transition and the latest round transition (publishing a round's decisions is one): three
-    index-only MAX lookups. And since the pages show each project's state, outputs and reuse, and a grant's
-    `dateModified` follows its project, the latest change to any project (`projects_last_changed`, one query).
+    latest save of a bid in a round whose decisions are published (every change to a bid, its decision
+    included, saves it and its `updated_at`), the latest transition of such a bid, and of such a round
+    (publishing a round's decisions is one): three MAX lookups. And since the pages show each project's state,
+    outputs and reuse, and a grant's `dateModified` follows its project, the latest change to any project
+    (`projects_last_changed`, one query).
 
-    Conservative: a change to any bid (a draft in an open round too) counts, so a copy is sometimes revalidated
-    when it need not be, never kept when it should not be. A council's renaming is not seen (the pages' Cache-
-    Control max-age bounds how long that shows late). Whatever the public pages come to show must add its own
-    latest change here."""
+    Only published rounds count: the public pages show nothing else, and the header is public, so a change to
+    any other bid (a draft being written) must neither show in it nor make caches fetch the pages again. A
+    council's renaming is not seen (the pages' Cache-Control max-age bounds how long that shows late).
+    Whatever the public pages come to show must add its own latest change here."""
+    published = RoundState.PUBLISHED
     latest = [
-        Bid.objects.aggregate(at=Max("updated_at"))["at"],
-        BidTransition.objects.aggregate(at=Max("at"))["at"],
-        RoundTransition.objects.aggregate(at=Max("at"))["at"],
+        Bid.objects.filter(funding_round__state=published).aggregate(at=Max("updated_at"))["at"],
+        BidTransition.objects.filter(bid__funding_round__state=published).aggregate(at=Max("at"))["at"],
+        RoundTransition.objects.filter(funding_round__state=published).aggregate(at=Max("at"))["at"],
         projects_last_changed(),
     ]
     known = [at for at in latest if at is not None]

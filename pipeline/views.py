@@ -379,7 +379,9 @@ def _public_cache(max_age: int):
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             response = view(request, *args, **kwargs)
             if response.status_code in (200, 304):
-                patch_cache_control(response, public=True, max_age=max_age, must_revalidate=max_age == 0)
+                # (Django writes a directive given False as `must-revalidate=False`, which no cache understands.)
+                revalidate = {"must_revalidate": True} if max_age == 0 else {}
+                patch_cache_control(response, public=True, max_age=max_age, **revalidate)
             return response
 
         return wrapper

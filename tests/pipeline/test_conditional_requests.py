@@ -66,6 +66,28 @@ def test_public_page_is_sent_again_once_a_bid_has_changed(client, awarded, url):
     assert response["Last-Modified"] != stamp
 
 
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_a_draft_being_written_in_another_round_changes_nothing_public(client, awarded, url):  # noqa: F811
+    """The header is public: a draft's save, and a round opening, are not the public pages' changes, so they
+    neither show in Last-Modified nor make caches fetch the pages again."""
+    from bids import services as bid_services
+    from tests.factories import make_bid, make_council, make_round
+
+    stamp = client.get(url)["Last-Modified"]
+    draft = make_bid(funding_round=make_round(code="OX"), lead=make_council("OXL", "Oxdale"), filled=False)
+    Bid.objects.filter(pk=draft.pk).update(updated_at=timezone.now() + timedelta(minutes=1))
+    bid_services.bid_update(bid=Bid.objects.get(pk=draft.pk), by=draft.lead_council.members.first(), title="Draft")
+    response = client.get(url, HTTP_IF_MODIFIED_SINCE=stamp)
+    assert response.status_code == 304
+    assert client.get(url)["Last-Modified"] == stamp
+
+
+@pytest.mark.parametrize("url", PUBLIC_URLS)
+def test_cache_control_holds_only_directives_caches_understand(client, awarded, url):  # noqa: F811
+    directives = [part.strip() for part in client.get(url)["Cache-Control"].split(",")]
+    assert all("=" not in part or part.startswith("max-age=") for part in directives), directives
+
+
 def test_an_older_copy_is_sent_again(client, awarded):  # noqa: F811
     long_ago = http_date((timezone.now() - timedelta(days=365)).timestamp())
     assert client.get(reverse("pipeline:funded"), HTTP_IF_MODIFIED_SINCE=long_ago).status_code == 200
