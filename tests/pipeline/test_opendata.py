@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -144,6 +145,25 @@ def test_grant_without_planned_start_omits_planned_dates(client, awarded):
     grant = next(g for g in package["grants"] if g["id"].endswith(awarded["second"].reference))
     assert "plannedDates" not in grant
     assert package_errors(package) == []
+
+
+def test_export_command_refuses_a_path_it_cannot_write_in_one_line_and_keeps_the_old_file(awarded, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="is a folder: give a file name"):
+        call_command("export_360giving", "--output", str(tmp_path), verbosity=0)
+    with pytest.raises(CommandError, match="There is no folder"):
+        call_command("export_360giving", "--output", str(tmp_path / "missing" / "grants.json"), verbosity=0)
+    # A folder no file can be made in, whoever runs it (/proc); the file named there is left as it was.
+    before = Path("/proc/version").read_text()
+    with pytest.raises(CommandError, match="Could not write /proc/version"):
+        call_command("export_360giving", "--output", "/proc/version", verbosity=0)
+    assert Path("/proc/version").read_text() == before
+    # A round code in any case; a round not yet published is said to be so.
+    call_command("export_360giving", "--round", "od", "--output", str(tmp_path / "od.json"), verbosity=0)
+    make_round(code="UP")
+    with pytest.raises(CommandError, match="Round UP's decisions are not published yet"):
+        call_command("export_360giving", "--round", "UP", "--output", str(tmp_path / "up.json"), verbosity=0)
 
 
 def test_export_command_refuses_when_nothing_is_awarded_and_writes_nothing(tmp_path):
