@@ -80,8 +80,23 @@ class DecimalNumberField(forms.DecimalField):
         return super().to_python(value)
 
 
+# The largest whole number a database column of this service holds (PostgreSQL's bigint, SQLite's INTEGER): a
+# number beyond it is refused by the form, never sent to the database (where it is an error, or on SQLite a crash).
+LARGEST_STORED = 2**63 - 1
+
+
 class WholeNumberField(forms.IntegerField):
-    """A whole number typed with the digits 0 to 9 (`typed_digits`); the field's 'invalid' message otherwise."""
+    """A whole number typed with the digits 0 to 9 (`typed_digits`); the field's 'invalid' message otherwise.
+    Without bounds of its own, it is held to what the database stores."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_value", LARGEST_STORED)
+        kwargs.setdefault("min_value", -LARGEST_STORED)
+        super().__init__(**kwargs)
+        if self.max_value == LARGEST_STORED:
+            self.error_messages.setdefault("max_value", "Enter a smaller number")
+        if self.min_value == -LARGEST_STORED:
+            self.error_messages.setdefault("min_value", "Enter a larger number")
 
     def to_python(self, value: Any) -> int | None:
         text = str(value).strip() if value is not None else ""
