@@ -377,7 +377,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "pipeline.pagination.PageNumbers",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pipeline.negotiation.FormatNegotiation",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
@@ -95,6 +95,9 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        # The API answers in JSON, as DRF answers its own 404s.
+        return JsonResponse({"detail": "Not found: the API's addresses are described at /api/schema/"}, status=404)
     return render(request, "404.html", status=404)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -50,5 +50,11 @@ class TwoFactorMiddleware:
         match = request.resolver_match
         if match is not None and match.url_name in OPEN_BEFORE_SECOND_STEP and not match.namespace:
             return None
+        if request.path_info.startswith("/api/"):
+            # A program reading the API cannot follow the sign-in pages: it is told, in JSON, as DRF refuses.
+            return JsonResponse(
+                {"detail": "Finish signing in first: the code from your authenticator app has not been entered"},
+                status=403,
+            )
         target = "two_factor_challenge" if state == HAS_DEVICE else "two_factor_setup"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django_filters import utils as filter_utils
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -235,11 +236,9 @@ class StrictFilterBackend(DjangoFilterBackend):
     400 saying why (a council is told which filters are for programme staff only), so nobody mistakes an ignored
     filter for an answer."""
 
-    ALWAYS_ALLOWED = frozenset({"page", "format"})
-
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        allowed = set(filterset_class.base_filters) | self.ALWAYS_ALLOWED
+        allowed = set(filterset_class.base_filters) | TakesOnlyItsParameters.ALWAYS_TAKEN | {"page"}
         staff_only = set(BidFilter.base_filters) - allowed
         refused = {}
         for name in request.query_params:
@@ -253,7 +252,14 @@ class StrictFilterBackend(DjangoFilterBackend):
                 refused[name] = [f"‘{name}’ is not a filter of this list. Use: {', '.join(sorted(allowed))}"]
         if refused:
             raise ValidationError(refused)
-        return super().filter_queryset(request, queryset, view)
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None and not filterset.is_valid():
+            raise filter_utils.translate_validation(filterset.errors)
+        chosen = filterset.form.cleaned_data.get("round") if filterset is not None else None
+        if chosen is not None and not FundingRound.objects.filter(pk=chosen).exists():
+            # As the table refuses it: an unknown round would look like a round with no bids.
+            raise ValidationError({"round": [f"No round has the id {chosen}: the rounds are listed at /api/rounds/"]})
+        return filterset.qs if filterset is not None else queryset
 
 
 class RoundPhaseSerializer(serializers.ModelSerializer):
@@ -286,7 +292,28 @@ class RoundSerializer(serializers.ModelSerializer):
 # --- Views ----------------------------------------------------------------------------------------------
 
 
-class BidViewSet(viewsets.ReadOnlyModelViewSet):
+class TakesOnlyItsParameters:
+    """Every API view: a query parameter it does not take is refused with a 400 naming it, never ignored (an
+    ignored parameter looks like an answer). `format` (JSON, or `api` for the browsable pages) is taken by all."""
+
+    ALWAYS_TAKEN = frozenset({"format"})
+
+    def taken_parameters(self) -> tuple[str, ...] | None:
+        """What this request may carry besides `format`; None where the view checks its own (a list's filters)."""
+        return ()
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        taken = self.taken_parameters()
+        if taken is None:
+            return
+        unknown = sorted(set(request.query_params) - set(taken) - self.ALWAYS_TAKEN)
+        if unknown:
+            use = f"Use: {', '.join(sorted(taken))}" if taken else "It takes none"
+            raise ValidationError({name: [f"‘{name}’ is not a parameter of this address. {use}"] for name in unknown})
+
+
+class BidViewSet(TakesOnlyItsParameters, viewsets.ReadOnlyModelViewSet):
     """Bids the caller may see. Staff: every field, the staff table's filters (`q` searches) and `sort`.
     Everyone else: the council-facing view, with filters and sorts on what councils may see only."""
 
@@ -300,6 +327,9 @@ class BidViewSet(viewsets.ReadOnlyModelViewSet):
         return self.request.user.has_perm("bids.view_all_bids")
 
     filter_backends = [StrictFilterBackend]
+
+    def taken_parameters(self) -> tuple[str, ...] | None:
+        return None if self.action == "list" else ()
 
     @property
     def filterset_class(self):
@@ -354,9 +384,12 @@ STAFF_PAGINATION = rows_pagination(LIST_FIELDS)
 COUNCIL_PAGINATION = rows_pagination(COUNCIL_LIST_FIELDS)
 
 
-class RoundViewSet(viewsets.ReadOnlyModelViewSet):
+class RoundViewSet(TakesOnlyItsParameters, viewsets.ReadOnlyModelViewSet):
     queryset = FundingRound.objects.prefetch_related("phases").order_by("-opens_at")
     serializer_class = RoundSerializer
+
+    def taken_parameters(self) -> tuple[str, ...]:
+        return ("page",) if self.action == "list" else ()
 
 
 # --- Projects (after the award) ---------------------------------------------------------------------------
@@ -477,10 +510,12 @@ class ProjectFilterSerializer(serializers.Serializer):
     def validate_round(self, value: str) -> str:
         if not is_round_code(value):
             raise serializers.ValidationError("Give a round's short code, like R6")
+        if not FundingRound.objects.filter(code__iexact=value).exists():
+            raise serializers.ValidationError(f"No round has the code {value}: the rounds are listed at /api/rounds/")
         return value
 
 
-class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+class ProjectViewSet(TakesOnlyItsParameters, viewsets.ReadOnlyModelViewSet):
     """Funded projects. Anyone (no sign-in needed) gets the public record of every project, as on /funded/:
     state, award, partners, outputs and the councils reusing them. A project's own councils and programme staff
     also get its delivery (`delivery`: the offer, money, budget lines, milestones and payments, reports,
@@ -492,12 +527,12 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "reference"
     lookup_value_regex = BID_REFERENCE
 
+    def taken_parameters(self) -> tuple[str, ...]:
+        return (*ProjectFilterSerializer().fields, "page") if self.action == "list" else ()
+
     def _filters(self) -> dict:
-        allowed = set(ProjectFilterSerializer().fields) | {"page"}
-        unknown = sorted(set(self.request.query_params) - allowed)
-        if unknown:
-            raise ValidationError({name: ["Not a filter of this list"] for name in unknown})
-        params = ProjectFilterSerializer(data={k: v for k, v in self.request.query_params.items() if k != "page"})
+        taken = set(ProjectFilterSerializer().fields)
+        params = ProjectFilterSerializer(data={k: v for k, v in self.request.query_params.items() if k in taken})
         params.is_valid(raise_exception=True)
         return params.validated_data
 
@@ -538,11 +573,14 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(data)
 
 
-class OpenDataView(APIView):
+class OpenDataView(TakesOnlyItsParameters, APIView):
     """The awarded grants as a 360Giving package: all rounds, or one with `?round=<code>`. Public."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+
+    def taken_parameters(self) -> tuple[str, ...]:
+        return ("round",)
 
     @extend_schema(
         parameters=[OpenApiParameter("round", OpenApiTypes.STR, description="A round's short code, e.g. R6")],

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+from core.forms import typed_digits
 
 
 class RowsPaginator(Paginator):
@@ -67,6 +70,20 @@ class RowsPaginator(Paginator):
         return self._get_page(self._rows(bottom, top), number, self)
 
 
+class PageNumbers(PageNumberPagination):
+    """The API's pages: `page` is a whole number from 1 (or `last`), refused with a 400 saying so otherwise; a
+    page past the last is not found (404), as DRF answers."""
+
+    def get_page_number(self, request, paginator):
+        number = super().get_page_number(request, paginator)
+        if number in self.last_page_strings:
+            return number
+        text = str(number)
+        if not typed_digits(text) or int(text) < 1:
+            raise ValidationError({self.page_query_param: ["Enter a page number: a whole number from 1"]})
+        return number
+
+
 def rows_pagination(fields: tuple[str, ...]) -> type[PageNumberPagination]:
     """A DRF pagination class whose pages are plain rows of `fields`."""
 
@@ -75,7 +92,7 @@ def rows_pagination(fields: tuple[str, ...]) -> type[PageNumberPagination]:
 
     _Paginator.fields = fields
 
-    class RowsPagination(PageNumberPagination):
+    class RowsPagination(PageNumbers):
         django_paginator_class = _Paginator
 
     return RowsPagination

@@ -101,9 +101,12 @@ def test_people_who_must_use_two_factor_set_it_up_before_anything_else(role):
     response = sign_in(client, user.email)
     page = client.get(response.url, follow=True)
     assert page.redirect_chain[-1][0].startswith(reverse("two_factor_setup"))
-    for url in ("/pipeline/", "/assessments/", "/notifications/", "/api/bids/", "/django-admin/"):
+    for url in ("/pipeline/", "/assessments/", "/notifications/", "/django-admin/"):
         blocked = client.get(url)
         assert blocked.status_code == 302 and blocked.url.startswith(reverse("two_factor_setup")), url
+    # The API is read by programs, which cannot follow the sign-in pages: refused in JSON.
+    blocked = client.get("/api/bids/")
+    assert blocked.status_code == 403 and "authenticator app" in blocked.json()["detail"]
 
     setup = client.get(reverse("two_factor_setup"))
     html = setup.content.decode()

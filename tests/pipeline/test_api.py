@@ -115,3 +115,43 @@ def test_openapi_schema_describes_the_bids_endpoint_and_its_filters(db):
     parameters = {p["name"] for p in schema["paths"]["/api/bids/"]["get"]["parameters"]}
     assert {"state", "round", "q", "region", "score_min", "needs_moderation", "sort", "page"} <= parameters
     assert "/api/360giving/" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/bids/{ref}/",
+        "/api/bids/{ref}/similar/",
+        "/api/rounds/",
+        "/api/projects/",
+        "/api/360giving/",
+    ],
+)
+def test_every_address_refuses_a_parameter_it_does_not_take(bids, path):
+    """As the bid list does: an ignored parameter would look like an answer."""
+    staff = token_client(make_user(role=Role.PROGRAMME_STAFF))
+    response = staff.get(path.format(ref=bids["own"].reference), {"colour": "blue"})
+    assert response.status_code == 400, response.content
+    assert "‘colour’ is not a parameter of this address" in response.json()["colour"][0]
+
+
+def test_the_api_answers_in_json_with_the_reason_for_pages_formats_rounds_and_addresses(bids):
+    staff = token_client(make_user(role=Role.PROGRAMME_STAFF))
+    for page in ("abc", "0", "-1", "1.5", "²"):
+        response = staff.get("/api/bids/", {"page": page})
+        assert response.status_code == 400, (page, response.content)
+        assert response.json() == {"page": ["Enter a page number: a whole number from 1"]}
+    assert staff.get("/api/rounds/", {"page": "abc"}).status_code == 400
+    assert staff.get("/api/bids/", {"page": "99"}).status_code == 404  # past the last page: not found
+    wrong_format = staff.get("/api/bids/", {"format": "xml"})
+    assert wrong_format.status_code == 406 and "‘xml’ is not a format of this API" in wrong_format.json()["detail"]
+    for path in ("/api/bids/", "/api/projects/", "/api/rounds/"):
+        assert staff.get(path, {"format": "json"}).status_code == 200, path
+    unknown_round = staff.get("/api/bids/", {"round": bids["round"].pk + 1000})
+    assert unknown_round.status_code == 400 and "No round has the id" in unknown_round.json()["round"][0]
+    unknown_code = staff.get("/api/projects/", {"round": "R99"})
+    assert unknown_code.status_code == 400 and "No round has the code R99" in unknown_code.json()["round"][0]
+    assert staff.get("/api/projects/", {"round": "ap"}).status_code == 200
+    for path in ("/api/", "/api/nothing-here/", "/api/bids/LDF-AP-9999/"):
+        response = staff.get(path)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", path
