@@ -226,6 +226,10 @@ def seed_programme(
                     and state not in (BidState.DRAFT, BidState.WITHDRAWN)
                 ):
                     state = BidState.IN_REVIEW if rng.random() < 0.7 else BidState.SCORED
+                # An older round has published its decisions, which it does only once every bid it assessed is
+                # decided: none of its bids is still in review or scored (drafts never sent stay drafts).
+                elif not only_state and state in (BidState.IN_REVIEW, BidState.SCORED):
+                    state = BidState.NOT_FUNDED
                 lead = councils[rng.randrange(len(councils))]
                 phase = phases[rng.randrange(3)]
                 amount = Decimal(rng.randrange(20, int(PHASE_CAPS[phase] / 1000) + 1) * 1000)
@@ -233,8 +237,13 @@ def seed_programme(
                 path = _path(state, rng)
                 submitted = created + timedelta(days=rng.randrange(1, 9)) if path and path[0][0] == "submit" else None
                 decided = None
-                if state in (BidState.AWARDED, BidState.NOT_FUNDED, BidState.INELIGIBLE, BidState.WITHDRAWN):
-                    decided = (submitted or created) + timedelta(days=rng.randrange(10, 90), hours=rng.randrange(24))
+                hours = timedelta(hours=rng.randrange(24))
+                if state in (BidState.AWARDED, BidState.NOT_FUNDED):  # decided after assessment, before publishing
+                    decided = funding_round.closes_at + timedelta(days=rng.randrange(35, 55)) + hours
+                elif state == BidState.INELIGIBLE:  # at the sift, once the round has closed
+                    decided = min(funding_round.closes_at + timedelta(days=rng.randrange(1, 5)) + hours, now)
+                elif state == BidState.WITHDRAWN:
+                    decided = min((submitted or created) + timedelta(days=rng.randrange(1, 10)) + hours, now)
                 scored = state in (BidState.SCORED, BidState.AWARDED, BidState.NOT_FUNDED)
                 in_review = state == BidState.IN_REVIEW
                 # Each criterion's mean on the 1–5 scale; the final score is its 0–100 equivalent.

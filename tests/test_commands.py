@@ -52,6 +52,31 @@ def test_seed_demo_loads_every_state_and_is_idempotent():
     assert len(open_rounds) == 1
 
 
+def test_demo_and_scale_data_keep_the_order_things_happen_in():
+    """What the demo and the benchmark data show could have happened: a published round holds no bid still in
+    review or scored; a decision comes after the round closed and before it was published; a project is offered
+    on publication, accepted after; a payment is proposed, approved, then paid."""
+    from bids.choices import RoundState
+    from bids.models import BidTransition
+    from pipeline.seeding import seed_programme
+
+    call_command("seed_demo", stdout=StringIO())
+    seed_programme(bids=400, rounds=3, tag="ORD", with_scores=False)
+    for funding_round in FundingRound.objects.filter(state=RoundState.PUBLISHED):
+        bids = funding_round.bids.all()
+        assert not bids.filter(state__in=(BidState.IN_REVIEW, BidState.SCORED)).exists(), funding_round.code
+        for bid in bids.filter(state__in=(BidState.AWARDED, BidState.NOT_FUNDED)):
+            assert funding_round.closes_at <= bid.decided_at <= funding_round.decisions_published_at, bid.reference
+    project = Project.objects.get()
+    published = project.bid.funding_round.decisions_published_at
+    assert project.offered_at == published and project.accepted_at > published
+    for payment in project.payments.filter(paid_on__isnull=False):
+        assert published < payment.proposed_at <= payment.approved_at
+        assert payment.approved_at.date() <= payment.paid_on
+    award = BidTransition.objects.get(bid=project.bid, transition="award")
+    assert award.at <= published
+
+
 def test_demo_users_can_sign_in(client):
     call_command("seed_demo", stdout=StringIO())
     response = client.post(

@@ -16,10 +16,13 @@ import hashlib
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import ExpressionWrapper, F
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -34,10 +37,45 @@ from councils.services import totp_device_install
 from councils.signin import two_factor_required
 from projects import services as project_services
 from projects.choices import ProjectState, VariationKind
-from projects.models import Project
+from projects.models import Payment, Project
 
 DEMO_PASSWORD = "localdigital-demo"  # noqa: S105 - documented demo login, never used in production
 DEMO_EMAIL_DOMAIN = "demo.localdigital.test"
+
+
+# How long ago Round 6 published its decisions (and offered its project), so its project is months into delivery.
+ROUND_6_PUBLISHED_DAYS_AGO = 110
+
+
+def _backdate_round(funding_round: FundingRound, delta: timedelta) -> None:
+    """Move a round's whole recorded life `delta` earlier: every date and time of the round and of every record
+    that hangs off it (its history, bids, their partners, documents, sifts, questions, assessments, scores…),
+    found through the models' own relations, so a record added later moves too."""
+    paths = ("funding_round", "bid__funding_round", "assessment__bid__funding_round")
+    for model in django_apps.get_models():
+        if model is FundingRound:
+            lookup = "pk"
+        else:
+            lookup = next((path for path in paths if _has_path(model, path)), None)
+            if lookup is None:
+                continue
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, (models.DateField, models.DateTimeField))]
+        if fields:
+            model.objects.filter(**{lookup: funding_round.pk}).update(
+                **{f.attname: ExpressionWrapper(F(f.attname) - delta, output_field=f) for f in fields}
+            )
+
+
+def _has_path(model, path: str) -> bool:
+    for name in path.split("__"):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if not field.is_relation or field.many_to_many or field.one_to_many:
+            return False
+        model = field.related_model
+    return model is FundingRound
 
 
 def demo_totp_key(email: str) -> str:
@@ -316,6 +354,9 @@ class Command(BaseCommand):
             feedback="The bid did not show enough evidence of demand from other councils.",
         )
         services.round_publish_decisions(funding_round=FundingRound.objects.get(pk=rounds["R6"].pk), by=staff)
+        # Round 6's project is months into delivery (`_projects`): its round's whole life moves back in time with
+        # it, so the award comes before the offer, and the offer before the payments.
+        _backdate_round(rounds["R6"], timedelta(days=ROUND_6_PUBLISHED_DAYS_AGO))
 
     def _projects(self, people: dict[str, User]) -> None:
         """Round 6's award is a project in delivery: the offer accepted, a certifier, a schedule of three
@@ -329,7 +370,8 @@ class Command(BaseCommand):
         lead, officer = people["lead@bristol.demo.localdigital.test"], people["officer@bristol.demo.localdigital.test"]
         staff, admin = people["staff@demo.localdigital.test"], people["admin@demo.localdigital.test"]
         with transaction.atomic():
-            Project.objects.filter(pk=project.pk).update(offered_at=timezone.now() - timedelta(days=100))
+            # The offer is made when the round's decisions are published.
+            Project.objects.filter(pk=project.pk).update(offered_at=project.bid.funding_round.decisions_published_at)
             project.refresh_from_db()
             project = project_services.offer_accept(project=project, by=lead, conditions_confirmed=True)
             Project.objects.filter(pk=project.pk).update(accepted_at=timezone.now() - timedelta(days=95))
@@ -355,6 +397,10 @@ class Command(BaseCommand):
             payment = milestones[0].payment
             payment = project_services.payment_propose(payment=payment, by=staff)
             project_services.payment_approve(payment=payment, by=admin, paid_on=today - timedelta(days=20))
+            # Proposed and approved before it was paid (the services stamp them now).
+            Payment.objects.filter(pk=payment.pk).update(
+                proposed_at=timezone.now() - timedelta(days=23), approved_at=timezone.now() - timedelta(days=21)
+            )
             reports = list(project.reports.order_by("due_date"))
             answers = {
                 "progress": "Discovery finished: 14 interviews with Blue Badge holders and 3 councils' teams.",
