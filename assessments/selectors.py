@@ -437,17 +437,17 @@ def staff_next_step(*, bid: Bid, scoring: BidScoring) -> NextStep:
             )
         if active < funding_round.assessors_per_bid:
             needed = plural(funding_round.assessors_per_bid - active, "more assessor")
-            return NextStep(f"Assign {needed}.", "Assign assessors", assessments_url)
+            return NextStep(f"Assign {needed}.", "Assign assessors", f"{assessments_url}#assign")
         if bid.needs_moderation:
             return NextStep(
                 "The assessors disagree: record a moderated score for each flagged criterion.",
                 "Moderate the scores",
-                assessments_url,
+                f"{assessments_url}#scores",
             )
         if scoring.waiting_for:
             waiting = plural(len(scoring.waiting_for), "assessment")
-            return NextStep(f"Waiting for {waiting}.", "See who is assessing it", assessments_url)
-        return NextStep("Every assessment is in.", "See the scores", assessments_url)
+            return NextStep(f"Waiting for {waiting}.", "See who is assessing it", f"{assessments_url}#assessors")
+        return NextStep("Every assessment is in.", "See the scores", f"{assessments_url}#scores")
     if bid.state == BidState.SCORED:
         if funding_round.state != RoundState.DECIDING:
             return NextStep(

@@ -31,7 +31,10 @@ def test_an_in_review_bid_without_assessors_links_to_assigning_them(staff_client
     assert f'href="{reverse("pipeline:bid_sift", args=[in_review_bid.reference])}"' in step
     start_assessing(in_review_bid.funding_round, by=staff)
     step = next_step(staff_client.get(reverse("pipeline:bid_detail", args=[in_review_bid.reference])).content.decode())
-    assert "Assign 2 more assessors" in step and f'href="{assign_url}"' in step
+    # The step lands on the page's assigning section (on that page itself, a link to the page alone would only
+    # reload it and drop a keyboard user back at the top).
+    assert "Assign 2 more assessors" in step and f'href="{assign_url}#assign"' in step
+    assert 'id="assign"' in staff_client.get(assign_url).content.decode()
 
 
 def test_after_moderation_the_bid_pages_point_to_the_ranking(staff_client, staff):
@@ -43,6 +46,7 @@ def test_after_moderation_the_bid_pages_point_to_the_ranking(staff_client, staff
     bid.refresh_from_db()
     page = staff_client.get(reverse("pipeline:bid_detail", args=[bid.reference])).content.decode()
     assert "Moderate the scores" in next_step(page)
+    assert f'href="{reverse("assessments:bid", args=[bid.reference])}#scores"' in next_step(page)
     strategic = funding_round.criteria.get(code="strategic_fit")
     moderation_record(bid=bid, criterion=strategic, score="4", note="Agreed at panel", by=staff)
     ranking_url = reverse("assessments:ranking", args=[funding_round.pk])
