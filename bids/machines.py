@@ -4,6 +4,7 @@ messages and the history row each transition writes. Services run them; selector
 
 from __future__ import annotations
 
+from bids.choices import RoundState
 from bids.models import Bid, BidTransition, RoundTransition
 from bids.signals import bid_state_changed
 from core.transitions import Machine
@@ -43,4 +44,10 @@ ROUND_MACHINE = Machine(
         "publish_decisions": "published",
     },
     record=RoundTransition.record,
+    state_words={
+        RoundState.OPEN: "is open for bids",
+        RoundState.ASSESSING: "is being assessed",
+        RoundState.DECIDING: "is deciding",
+        RoundState.PUBLISHED: "has published its decisions",
+    },
 )

@@ -11,7 +11,7 @@ becomes "This bid changed while you were working on it…") and records the hist
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
@@ -72,6 +72,12 @@ class Machine:
     noun: str
     past: Mapping[str, str]
     record: Callable[..., object]  # (instance, transition, source_state, by, note) → the history row
+    # How a refusal says the state a label does not read well after "is" in ("This round has published its
+    # decisions"); any other state reads "is <its label>" ("This bid is draft").
+    state_words: Mapping[str, str] = field(default_factory=dict)
+
+    def in_state(self, instance: Any, method: Any) -> str:
+        return self.state_words.get(_state(instance, method), f"is {state_label(instance, method)}")
 
     @property
     def stale_message(self) -> str:
@@ -86,7 +92,7 @@ class Machine:
         method = getattr(instance, name)
         if not can_proceed(method, check_conditions=False):
             raise ApplicationError(
-                f"This {self.noun} is {state_label(instance, method)}, so it cannot be {self.past[name]}"
+                f"This {self.noun} {self.in_state(instance, method)}, so it cannot be {self.past[name]}"
             )
         # Permission is asked on its own (django-fsm's has_transition_perm also requires the conditions) so
         # that a permitted person hears which rules are unmet rather than "no permission".

@@ -665,6 +665,15 @@ def round_move(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         raise Http404("Page not found")
     funding_round = get_object_or_404(FundingRound, pk=pk)
     problems: list[Problem] = []
+    states = list(RoundState.values)
+    if request.method != "POST" and states.index(funding_round.state) >= states.index(ROUND_STEP_RESULTS[transition]):
+        # The step is done (Back to its page after confirming, or an old link): said so, on the round's page.
+        if funding_round.state == ROUND_STEP_RESULTS[transition]:
+            messages.info(request, ROUND_STEP_DONE[transition].format(name=funding_round.name))
+        else:
+            now_at = funding_round.get_state_display()
+            messages.info(request, f"{funding_round.name} has already moved past this step: it is now at “{now_at}”")
+        return redirect("pipeline:round", pk=pk)
     if request.method == "POST":
         if funding_round.state == ROUND_STEP_RESULTS[transition]:
             messages.info(request, ROUND_STEP_DONE[transition].format(name=funding_round.name))

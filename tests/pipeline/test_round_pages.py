@@ -291,6 +291,13 @@ def test_staff_move_the_round_on_from_its_page_and_publish_in_one_step(staff_cli
     assert funding_round.state == RoundState.PUBLISHED and funding_round.decisions_published_by == staff
     assert "Decisions published on" in overview(staff_client, funding_round)
     assert staff_client.get(reverse("pipeline:round_move", args=[funding_round.pk, "nonsense"])).status_code == 404
+    # Back to a step's page once it is done, or past it: the round's page says so; nothing reads "not yet".
+    again = staff_client.get(publish, follow=True).content.decode()
+    assert "decisions are published: the councils are being told" in again and "You cannot do this yet" not in again
+    passed = staff_client.get(move, follow=True).content.decode()
+    assert "has already moved past this step: it is now at “Decisions published”" in passed
+    with pytest.raises(ApplicationError, match="This round has published its decisions, so it cannot be published"):
+        bid_services.round_publish_decisions(funding_round=funding_round, by=staff)
 
 
 def test_staff_sift_each_bid_from_its_checklist(staff_client, staff):
