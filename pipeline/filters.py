@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from bids.choices import BidState, Phase
 from bids.models import Bid, BidPartner
 from bids.selectors import COUNCIL_HIDDEN_FIELDS, COUNCIL_STATE_CHOICES, council_state_expression
-from core.forms import FilterForm, WholeNumberField
+from core.forms import DecimalNumberField, FilterForm, WholeNumberField
 from councils.choices import CouncilType
 from councils.selectors import council_ids_named
 from pipeline.choices import REGIONS, SORT_FIELDS, Sort
@@ -82,6 +82,18 @@ class WholeNumberFilter(django_filters.NumberFilter):
     field_class = WholeNumberField
 
 
+class ScoreFilter(django_filters.NumberFilter):
+    """One end of the final-score range: a number from 0 to 100 typed with the digits 0 to 9 and a point, refused
+    otherwise with a message that names which end."""
+
+    field_class = DecimalNumberField
+
+    def __init__(self, *, end: str, **kwargs) -> None:
+        message = f"Enter the final score ‘{end}’ as a number from 0 to 100"
+        kwargs["error_messages"] = {"invalid": message, "min_value": message, "max_value": message}
+        super().__init__(field_name="final_score", **SCORE_BOUNDS, **kwargs)
+
+
 # "Needs moderation?" is answered yes or no; anything else is refused, not read as "either".
 MODERATION_CHOICES = [("true", "Yes"), ("false", "No")]
 
@@ -130,12 +142,8 @@ class BidFilter(SharedBidFilters):
     """Programme staff's filters: every state, and the final score and moderation too."""
 
     state = django_filters.ChoiceFilter(choices=BidState.choices, label="Status")
-    score_min = django_filters.NumberFilter(
-        field_name="final_score", lookup_expr="gte", label="Final score from", **SCORE_BOUNDS
-    )
-    score_max = django_filters.NumberFilter(
-        field_name="final_score", lookup_expr="lte", label="Final score to", **SCORE_BOUNDS
-    )
+    score_min = ScoreFilter(lookup_expr="gte", label="Final score from", end="from")
+    score_max = ScoreFilter(lookup_expr="lte", label="Final score to", end="to")
     needs_moderation = django_filters.ChoiceFilter(
         choices=MODERATION_CHOICES, method="filter_moderation", label="Needs moderation"
     )

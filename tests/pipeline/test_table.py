@@ -124,9 +124,10 @@ def test_sorting_by_amount_both_ways_and_by_score(staff_client, table):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"score_min": "abc"}, "Enter a number"),
+        ({"score_min": "abc"}, "Enter the final score ‘from’ as a number from 0 to 100"),
+        ({"score_min": "5e1"}, "Enter the final score ‘from’ as a number from 0 to 100"),
         ({"score_min": "80", "score_max": "20"}, "must be the same as or more than"),
-        ({"score_max": "101"}, "less than or equal to 100"),
+        ({"score_max": "101"}, "Enter the final score ‘to’ as a number from 0 to 100"),
         ({"state": "exploded"}, "Select a valid choice"),
         ({"sort": "password"}, "Select a valid choice"),
         ({"round": "1.5"}, "Enter a whole number"),
