@@ -26,9 +26,10 @@ def money(amount: Decimal | int | str | None, *, pence: bool = False) -> str:
 
 
 def plural(count: int, singular: str, plural_form: str = "") -> str:
-    """'1 bid', '3 bids'; `plural_form` for irregular words ('1 person', '2 people')."""
+    """'1 bid', '3 bids', '1,200 bids' (GOV.UK style: a comma in numbers over 999); `plural_form` for irregular
+    words ('1 person', '2 people')."""
     word = singular if count == 1 else (plural_form or f"{singular}s")
-    return f"{count} {word}"
+    return f"{count:,} {word}"
 
 
 def word_count(text: str | None) -> int:

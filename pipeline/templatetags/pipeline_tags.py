@@ -114,7 +114,9 @@ _ROW = 30
 def funnel_svg(steps) -> SafeString:
     """A horizontal bar per stage reached; role="img" with <title>/<desc> giving every figure in words."""
     height = _ROW * len(steps)
-    description = " ".join(f"{step.label}: {step.count:,} bids ({step.percent}% of all bids)." for step in steps)
+    description = " ".join(
+        f"{step.label}: {plural(step.count, 'bid')} ({step.percent}% of all bids)." for step in steps
+    )
     bars = []
     for index, step in enumerate(steps):
         y = index * _ROW

@@ -47,5 +47,14 @@ def test_plural_and_word_count():
     assert plural(1, "bid") == "1 bid"
     assert plural(0, "bid") == "0 bids"
     assert plural(2, "person", "people") == "2 people"
+    assert plural(12_500, "bid") == "12,500 bids"  # GOV.UK style: a comma in numbers over 999
     assert word_count("  one two\nthree\tfour  ") == 4
     assert word_count(None) == 0
+
+
+def test_the_funnels_words_say_one_bid_not_one_bids():
+    from pipeline.selectors import FunnelStep
+    from pipeline.templatetags.pipeline_tags import funnel_svg
+
+    svg = funnel_svg([FunnelStep("Started (draft)", 3, 100), FunnelStep("Scored", 1, 33)])
+    assert "Scored: 1 bid (33% of all bids)." in svg and "Started (draft): 3 bids" in svg

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from bids.models import Bid
 from collaboration.services import similarity_index_rebuild
+from core.formatting import plural
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Indexed {result['bids']:,} bids and {result['calls']:,} calls for partners in {elapsed:.1f}s; "
-                f"{result['overlaps_changed']:,} bids' overlap flags changed"
+                f"Indexed {plural(result['bids'], 'bid')} and {plural(result['calls'], 'call')} for partners in "
+                f"{elapsed:.1f}s; overlap flags changed on {plural(result['overlaps_changed'], 'bid')}"
             )
         )

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from bids.choices import RoundState
 from bids.models import FundingRound
+from core.formatting import plural
 from pipeline.opendata import package_chunks, package_filename
 from pipeline.opendata_schema import package_errors
 from pipeline.selectors import funded_bids
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         except OSError as error:
             partial.unlink(missing_ok=True)
             raise CommandError(f"Could not write {path}: {error.strerror or error}") from error
-        self.stdout.write(self.style.SUCCESS(f"Wrote {count:,} grants to {path}"))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {plural(count, 'grant')} to {path}"))
         if validate:
             errors = package_errors(json.loads(path.read_text(encoding="utf-8")))
             if errors:
