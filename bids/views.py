@@ -64,6 +64,9 @@ from core.views import form_methods, form_page, one_of, posted, posted_files
 from councils.models import Council
 from councils.selectors import council_search, user_council_ids
 
+# The most councils a partner search shows: past that, it asks for more of the name.
+COUNCIL_RESULTS = 20
+
 # Task-list sections with a page of their own (the rest are the section form page).
 OWN_PAGE_SECTIONS = {"partners": "bids:partners", "costs": "bids:costs", "documents": "bids:documents"}
 
@@ -318,13 +321,14 @@ def bid_partners(request: HttpRequest, bid: Bid) -> HttpResponse:
             "is_lead": council.pk == bid.lead_council_id,
             "partner": partner_by_council.get(council.pk),
         }
-        for council in council_search(query=query)
+        for council in council_search(query=query, limit=COUNCIL_RESULTS + 1)
     ]
     context = {
         "bid": bid,
         "search": search,
         "query": query,
-        "results": results,
+        "results": results[:COUNCIL_RESULTS],
+        "more_results": len(results) > COUNCIL_RESULTS,
         "invite_error": invite_error,
         "partners": list(bid.partners.all()),
         "partner_problems": [p for p in bid_submission_problems(bid=bid) if p.section == "partners"],

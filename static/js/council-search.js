@@ -12,7 +12,7 @@ if (form && input && results && status) {
 
   const update = async () => {
     const query = input.value.trim();
-    if (query.length < 2) {
+    if (query.length === 0) {
       return;
     }
     if (controller) {
@@ -29,8 +29,13 @@ if (form && input && results && status) {
       }
       results.innerHTML = await response.text();
       const count = results.querySelectorAll("[data-council-row]").length;
+      const more = results.querySelector("[data-more-results]") !== null;
       status.textContent =
-        count === 0 ? `No councils match ${query}` : `${count} council${count === 1 ? "" : "s"} found`;
+        count === 0
+          ? `No councils match ${query}`
+          : more
+            ? `The first ${count} councils found: type more of the name to find others`
+            : `${count} council${count === 1 ? "" : "s"} found`;
       // Keep the address in step, so Back and a reload show the same results.
       url.searchParams.delete("partial");
       window.history.replaceState(null, "", url);

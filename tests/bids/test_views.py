@@ -340,6 +340,24 @@ def test_partner_search_works_without_javascript_and_marks_non_signatories(draft
     assert partial.count("data-council-row") == 3
 
 
+def test_partner_search_says_what_it_found_in_the_title_and_when_it_shows_only_the_first(draft, lead_client):
+    """Without JavaScript the results come as a new page: its title says what was found (the first thing a
+    screen reader reads); a search matching more councils than it shows says so, and asks for more of the name."""
+    from bids.views import COUNCIL_RESULTS
+    from tests.factories import make_council
+
+    for n in range(COUNCIL_RESULTS + 2):
+        make_council(f"M{n:02d}", f"Manyton {n}")
+    page = lead_client.get(url("bids:partners", draft), {"q": "Unsigned"}).content.decode()
+    assert "<title>1 council matching ‘Unsigned’ – Partners" in page
+    page = lead_client.get(url("bids:partners", draft), {"q": "Manyton"}).content.decode()
+    assert f"<title>{COUNCIL_RESULTS}+ councils matching ‘Manyton’ – Partners" in page
+    assert f"The first {COUNCIL_RESULTS} councils matching ‘Manyton’: type more of the name" in page
+    assert page.count("data-council-row") == COUNCIL_RESULTS
+    page = lead_client.get(url("bids:partners", draft), {"q": "Nowhereton"}).content.decode()
+    assert "<title>No councils matching ‘Nowhereton’ – Partners" in page
+
+
 def test_inviting_a_partner_and_the_partner_confirming(draft, councils, lead_client, client):
     response = lead_client.post(url("bids:partners", draft), {"council": councils["p1"].pk})
     assert response.status_code == 302
