@@ -284,6 +284,8 @@ def _morning(task: str, *, minute: int) -> dict:
 # Periodic sweeps, never long countdowns (a countdown past the visibility timeout is delivered again and again).
 CELERY_BEAT_SCHEDULE: dict = {
     "notifications-sweep-pending": _periodic("notifications.sweep_pending", 60.0, expires=55),
+    # Password-reset requests whose message the broker lost (councils.tasks.PASSWORD_RESET_SWEEP_AFTER).
+    "councils-sweep-password-resets": _periodic("councils.sweep_password_resets", 60.0, expires=55),
     # Rounds open and close at their times: within a minute of them (a bid is judged by the closing time
     # itself, whether or not this has run yet).
     "bids-open-and-close-rounds": _periodic("bids.open_and_close_rounds", 60.0, expires=55),

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from core.admin import RefusesUnknownRows, ServiceAdmin
-from councils.models import Council, Membership, User
+from core.admin import ReadOnlyAdmin, RefusesUnknownRows, ServiceAdmin
+from councils.models import Council, Membership, PasswordResetRequest, User
 
 
 @admin.register(Council)
@@ -47,3 +47,12 @@ class MembershipAdmin(ServiceAdmin):
     list_display = ["user", "council", "joined_at"]
     autocomplete_fields = ["user", "council"]
     search_fields = ["user__email", "council__official_name", "council__short_name"]
+
+
+@admin.register(PasswordResetRequest)
+class PasswordResetRequestAdmin(ReadOnlyAdmin):
+    """Requests a worker has not yet handled (normally none for more than a moment): a queue, not a record.
+    The address is not listed: it may be anyone's, account or not."""
+
+    list_display = ["requested_at"]
+    fields = ["requested_at"]

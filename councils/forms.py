@@ -6,7 +6,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
 from core.forms import typed_digits
-from councils.tasks import password_reset_requested
+from councils.services import password_reset_handle, password_reset_request
+from councils.tasks import password_reset_handle_task
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +45,17 @@ class GovukPasswordResetForm(PasswordResetForm):
     )
 
     def save(self, **kwargs: object) -> None:
-        """Hand the address to a worker, which looks for the account and puts the email in the outbox. The
-        request does the same work (one message to the broker) whether or not an account exists, so neither
-        the page nor its timing says which; the email goes through the outbox's retries like any other."""
-        email = self.cleaned_data["email"]
+        """Record the request and hand it to a worker, which looks for the account and puts the email in the
+        outbox. The request does the same work (one row written, one message to the broker) whether or not an
+        account exists, so neither the page nor its timing says which; the row outlives a broker that loses the
+        message (the sweep handles it), and the email goes through the outbox's retries like any other."""
+        request = password_reset_request(email=self.cleaned_data["email"])
         try:
-            password_reset_requested.apply_async(args=(email,))
+            password_reset_handle_task.apply_async(args=(request.pk,))
         except Exception:
-            # The broker is down: do the work here rather than lose the email (the timing differs only then).
-            logger.warning("Could not queue a password reset; sending it from the request", exc_info=True)
-            password_reset_requested(email)
+            # The broker is down: do the work here rather than wait for the sweep (the timing differs only then).
+            logger.warning("Could not queue a password reset; handling it from the request", exc_info=True)
+            password_reset_handle(request_id=request.pk)
 
 
 class GovukSetPasswordForm(SetPasswordForm):

@@ -132,3 +132,16 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.council}"
+
+
+class PasswordResetRequest(models.Model):
+    """Someone asked for a password-reset email for this address: kept until a worker has looked for the account
+    and put the email in the outbox (`councils.services.password_reset_handle`), so a request never waits only in
+    the broker, which may lose it. Written for every request, account or not, so the request's work says nothing
+    of whether one exists; removed once handled."""
+
+    email = models.EmailField(max_length=254)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Password reset asked for at {self.requested_at:%Y-%m-%d %H:%M}"

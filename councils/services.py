@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.exceptions import ApplicationError, Problem
 from core.formatting import plural
 from councils.choices import COUNCIL_TYPE_FROM_CSV
-from councils.models import Council, User
+from councils.models import Council, PasswordResetRequest, User
 from councils.signin import recovery_device, totp_device, two_factor_required
 from notifications.choices import Event
 from notifications.services import notify
@@ -175,11 +176,37 @@ def totp_device_install(*, user: User, key: str) -> TOTPDevice:
 # --- Account emails ---------------------------------------------------------------------------------------
 
 
+def password_reset_request(*, email: str) -> PasswordResetRequest:
+    """Record that a reset was asked for (the request's only work, the same whether or not an account exists);
+    a worker then handles it (`password_reset_handle`), or the sweep does if the broker lost the message."""
+    return PasswordResetRequest.objects.create(email=email)
+
+
+def password_reset_handle(*, request_id: int) -> int:
+    """Look for the account, put its email in the outbox, and forget the request, in one transaction: a request
+    is handled once, by whichever of the worker and the sweep locks it first."""
+    with transaction.atomic():
+        request = PasswordResetRequest.objects.select_for_update(skip_locked=True).filter(pk=request_id).first()
+        if request is None:
+            return 0
+        sent = password_reset_send(email=request.email)
+        request.delete()
+    return sent
+
+
+def password_reset_sweep(*, older_than: timedelta) -> int:
+    """Handle every request still waiting after `older_than` (the broker lost its message, or no worker ran)."""
+    waiting = PasswordResetRequest.objects.filter(requested_at__lt=timezone.now() - older_than).values_list(
+        "pk", flat=True
+    )
+    return sum(password_reset_handle(request_id=pk) for pk in list(waiting))
+
+
 def password_reset_send(*, email: str) -> int:
     """Put a password-reset email in the outbox for each active account with this address (none, usually one).
 
-    Runs in a worker (councils.tasks.password_reset_requested), never in the request, so the page's response is
-    the same — in content and in time — whether or not an account exists."""
+    Runs in a worker (through `password_reset_handle`), never in the request, so the page's response is the same
+    — in content and in time — whether or not an account exists."""
     from django.contrib.auth.forms import PasswordResetForm
 
     sent = 0
