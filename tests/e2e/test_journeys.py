@@ -215,7 +215,7 @@ def test_assessors_and_staff_find_documents_next_steps_warnings_and_the_panel_pa
     expect(staff_page.locator("#next-step")).to_contain_text("Assign 2 more assessors")
     check(staff_page)
     staff_page.locator("#next-step").get_by_role("link", name="Assign assessors").click()
-    staff_page.wait_for_url(f"**/assessments/staff/bids/{bid.reference}/")
+    staff_page.wait_for_url(f"**/assessments/staff/bids/{bid.reference}/#assign")  # at the section that assigns
     check(staff_page)
     first, second = make_assessor(name="Ann Assessor", email="ann@assess.example.test"), make_assessor()
     [mine, theirs] = assign(bid, [first, second], by=staff)

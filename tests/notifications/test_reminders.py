@@ -200,6 +200,7 @@ def test_beat_runs_the_sweeps_and_the_reminders_by_registered_task_name():
     tasks = {entry["task"] for entry in schedule.values()}
     assert tasks == {
         "notifications.sweep_pending",
+        "councils.sweep_password_resets",
         "bids.open_and_close_rounds",
         "bids.send_round_closing_reminders",
         "bids.send_clarification_reminders",
