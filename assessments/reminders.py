@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments.choices import AssessmentState
 from assessments.models import Assessment
 from bids.choices import BidState
-from core.formatting import govuk_date
+from core.formatting import deadline_day, govuk_date
 from notifications.choices import Event
 from notifications.services import notify
 
@@ -64,7 +64,7 @@ def assessment_reminders_send(*, now: datetime | None = None) -> int:
                         "title": bid.title or "Untitled bid",
                         "round": bid.funding_round.name,
                         "due_date": local_deadline.isoformat(),
-                        "due_date_display": govuk_date(deadline),
+                        "due_date_display": govuk_date(deadline_day(deadline)),
                         "assessment_path": reverse("assessments:detail", kwargs={"pk": assessment.pk}),
                     },
                     key=f"{event}:{assessment.pk}:{deadline.isoformat()}",

@@ -32,7 +32,7 @@ from bids.choices import BidState, PartnerStatus, RoundState, SiftDecision
 from bids.models import Bid, Criterion, FundingRound
 from bids.services import bid_mark_scored
 from core.exceptions import ApplicationError, Problem
-from core.formatting import govuk_date, plural
+from core.formatting import deadline_day, govuk_date, plural
 from core.forms import typed_decimal
 from core.transitions import NO_PERMISSION, Machine, required_text
 from councils.models import Council, User
@@ -139,7 +139,7 @@ def assessment_assign(*, bid: Bid, assessor: User, by: User) -> Assessment:
             context={
                 **_snapshot(bid),
                 "due_date": timezone.localtime(due).isoformat() if due else "",
-                "due_date_display": govuk_date(due),
+                "due_date_display": govuk_date(deadline_day(due)) if due else "",
                 "assessment_path": assessment_path(assessment),
             },
             key=f"{Event.ASSESSOR_ASSIGNED}:{assessment.pk}",
@@ -246,7 +246,7 @@ def assessor_remind(*, funding_round: FundingRound, assessor: User, by: User) ->
             recipients=[assessor],
             context={
                 "round": funding_round.name,
-                "due_date_display": govuk_date(deadline),
+                "due_date_display": govuk_date(deadline_day(deadline)) if deadline else "",
                 "overdue": bool(deadline and deadline < timezone.now()),
                 "assessments": [
                     {

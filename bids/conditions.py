@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from bids.choices import NEXT_PHASE, BidState, PartnerStatus, Payer, RoundState
 from core.exceptions import Problem
-from core.formatting import govuk_date, govuk_datetime, money, plural, word_count
+from core.formatting import govuk_date, govuk_datetime, govuk_deadline, money, plural, word_count
 from core.transitions import refusal
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def round_open_problems(bid: Bid, at: datetime) -> list[Problem]:
     if funding_round.close_reason and funding_round.closed_at:
         message = f"{funding_round.name} closed early, on {govuk_datetime(funding_round.closed_at)}"
         return [Problem(message, section="round")]
-    return [Problem(f"{funding_round.name} closed on {govuk_datetime(funding_round.closes_at)}", section="round")]
+    return [Problem(f"{funding_round.name} closed on {govuk_deadline(funding_round.closes_at)}", section="round")]
 
 
 def missing_answer_problems(bid: Bid, at: datetime) -> list[Problem]:
@@ -322,14 +322,14 @@ def opening_time_reached(funding_round: FundingRound) -> bool:
     return funding_round.opens_at <= timezone.now()
 
 
-@refusal(lambda funding_round: f"its closing time, {govuk_datetime(funding_round.closes_at)}, has passed")
+@refusal(lambda funding_round: f"its closing time, {govuk_deadline(funding_round.closes_at)}, has passed")
 def closing_time_not_reached(funding_round: FundingRound) -> bool:
     return timezone.now() < funding_round.closes_at
 
 
 @refusal(
     lambda funding_round: (
-        f"it closes at {govuk_datetime(funding_round.closes_at)}; to close it before then, close it early and say why"
+        f"it closes at {govuk_deadline(funding_round.closes_at)}; to close it before then, close it early and say why"
     )
 )
 def closing_time_reached(funding_round: FundingRound) -> bool:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from bids.choices import BidState, ClarificationStatus, RoundState
 from bids.models import Clarification, FundingRound
 from bids.selectors import bid_lead_members, bid_snapshot
-from core.formatting import govuk_date, govuk_time
+from core.formatting import deadline_moment, govuk_date, govuk_time
 from notifications.choices import Event
 from notifications.services import notify
 
@@ -36,7 +36,8 @@ def reminder_window(days_left: int) -> int | None:
 
 
 def closes_at_display(closes_at: datetime) -> str:
-    return f"{govuk_time(closes_at)} on {timezone.localtime(closes_at).strftime('%A')} {govuk_date(closes_at)}"
+    moment = deadline_moment(closes_at)
+    return f"{govuk_time(moment)} on {moment.strftime('%A')} {govuk_date(moment)}"
 
 
 def round_closing_reminders_send(*, now: datetime | None = None) -> int:

@@ -69,7 +69,7 @@ from bids.selectors import (
 )
 from bids.signals import bid_content_changed, council_joined_bid, round_decisions_published
 from core.exceptions import ApplicationError, Problem
-from core.formatting import govuk_date, govuk_datetime, money, plural, with_article, word_count
+from core.formatting import govuk_date, govuk_datetime, govuk_deadline, money, plural, with_article, word_count
 from core.money import MoneyError, as_amount
 from core.transitions import NO_PERMISSION, required_text
 from councils.models import Council, User
@@ -370,7 +370,7 @@ def _round_snapshot(funding_round: FundingRound) -> dict:
         "round": funding_round.name,
         "round_code": funding_round.code,
         "closes_at": funding_round.closes_at.isoformat(),
-        "closes_at_display": govuk_datetime(funding_round.closes_at),
+        "closes_at_display": govuk_deadline(funding_round.closes_at),
     }
 
 

@@ -42,7 +42,7 @@ from collaboration.similarity import (
     to_bytes,
 )
 from core.exceptions import ApplicationError, Problem
-from core.formatting import govuk_date, word_count
+from core.formatting import deadline_day, govuk_date, word_count
 from core.transitions import required_text
 from councils.models import Council, User
 from councils.selectors import council_members, user_council_ids
@@ -319,7 +319,7 @@ def partner_call_save(
     for name, label in (("problem", "problem"), ("partners_do", "what partners would do")):
         if word_count(values[name]) > PITCH_WORD_LIMIT:
             problems.append(Problem(f"Describe {label} in {PITCH_WORD_LIMIT} words or fewer", field=name))
-    closes = timezone.localdate(bid.funding_round.closes_at)
+    closes = deadline_day(bid.funding_round.closes_at)
     if join_by is None:
         problems.append(Problem("Enter the date by which partners should join", field="join_by"))
     elif join_by < timezone.localdate():

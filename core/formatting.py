@@ -6,7 +6,7 @@ Dates and times are GOV.UK style and always in Europe/London ("27 November 2026 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -63,6 +63,27 @@ def govuk_datetime(value: datetime | None, *, short: bool = False) -> str:
     if value is None or value == "":
         return ""
     return f"{govuk_date(value, short=short)} at {govuk_time(value)}"
+
+
+def deadline_moment(value: datetime) -> datetime:
+    """A deadline as people read one, in Europe/London: one at midnight is shown as 11:59pm the day before, so
+    nobody takes "21 December at midnight" for the end of the 21st (GOV.UK style)."""
+    local = timezone.localtime(value)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return local - timedelta(minutes=1)
+    return local
+
+
+def govuk_deadline(value: datetime | None, *, short: bool = False) -> str:
+    """'20 December 2026 at 11:59pm' for a deadline of midnight at the start of the 21st (`deadline_moment`)."""
+    if value is None or value == "":
+        return ""
+    return govuk_datetime(deadline_moment(value), short=short)
+
+
+def deadline_day(value: datetime) -> date:
+    """The last day something due at `value` can be done on (the day before, for a deadline at midnight)."""
+    return deadline_moment(value).date()
 
 
 def with_article(word: str) -> str:

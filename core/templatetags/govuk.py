@@ -41,6 +41,18 @@ def govuk_datetime_filter(value, style: str = "") -> str:
     return formatting.govuk_datetime(value, short=style == "short")
 
 
+@register.filter(name="govuk_deadline")
+def govuk_deadline_filter(value, style: str = "") -> str:
+    """{{ round.closes_at|govuk_deadline }} → 20 December 2026 at 11:59pm for a deadline of midnight."""
+    return formatting.govuk_deadline(value, short=style == "short")
+
+
+@register.filter(name="govuk_deadline_day")
+def govuk_deadline_day_filter(value, style: str = "") -> str:
+    """{{ round.closes_at|govuk_deadline_day }} → the last day something due then can be done on."""
+    return formatting.govuk_date(formatting.deadline_day(value), short=style == "short") if value else ""
+
+
 @register.simple_tag
 def tag(text: str, colour: str = "") -> SafeString:
     return format_html('<strong class="govuk-tag{}">{}</strong>', f" govuk-tag--{colour}" if colour else "", text)

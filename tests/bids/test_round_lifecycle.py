@@ -135,7 +135,7 @@ def test_a_bid_is_judged_by_the_closing_time_whether_or_not_beat_has_run(db):
         assert funding_round.state == RoundState.OPEN
         with pytest.raises(ApplicationError) as error:
             services.bid_submit(bid=late, by=late.created_by)
-        assert "Round 9 closed on 1 May 2027 at midnight" in [p.message for p in error.value.problems]
+        assert "Round 9 closed on 30 April 2027 at 11:59pm" in [p.message for p in error.value.problems]
         with pytest.raises(ApplicationError, match="not open for bids"):
             services.bid_create(funding_round=funding_round, lead_council=lead, by=late.created_by)
 
@@ -199,7 +199,7 @@ def test_before_its_opening_time_a_round_cannot_be_opened(db):
     with time_machine.travel(at("2027-02-15 10:00"), tick=False):
         with pytest.raises(ApplicationError, match="cannot be opened yet: it opens at 1 March 2027 at 9am"):
             services.round_open(funding_round=funding_round)
-        with pytest.raises(ApplicationError, match="cannot be closed yet: it closes at 1 May 2027 at midnight"):
+        with pytest.raises(ApplicationError, match="cannot be closed yet: it closes at 30 April 2027 at 11:59pm"):
             services.round_close(funding_round=funding_round)
 
 

@@ -278,3 +278,21 @@ def test_the_call_list_costs_the_same_queries_at_any_size(world, client, django_
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert response.status_code == 200 and "26 open calls" in response.content.decode()
+
+
+def test_partners_join_by_the_rounds_last_day_which_for_a_midnight_close_is_the_day_before(world):
+    """A round closing at midnight at the start of a day takes no bid on that day: a call's join-by date is on
+    or before the day before, and the message names that day."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from bids.models import FundingRound
+
+    closing_day = timezone.localdate() + timedelta(days=10)
+    midnight = datetime.combine(closing_day, time(0, 0), tzinfo=ZoneInfo("Europe/London"))
+    FundingRound.objects.filter(pk=world["round"].pk).update(closes_at=midnight)
+    bid = type(world["bid"]).objects.get(pk=world["bid"].pk)
+    pitch = {"title": "Again", "problem": "P", "partners_do": "D"}
+    with pytest.raises(ApplicationError, match="must be on or before"):
+        services.partner_call_save(bid=bid, by=world["lead"], join_by=closing_day, **pitch)
+    services.partner_call_save(bid=bid, by=world["lead"], join_by=closing_day - timedelta(days=1), **pitch)

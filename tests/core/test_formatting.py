@@ -58,3 +58,21 @@ def test_the_funnels_words_say_one_bid_not_one_bids():
 
     svg = funnel_svg([FunnelStep("Started (draft)", 3, 100), FunnelStep("Scored", 1, 33)])
     assert "Scored: 1 bid (33% of all bids)." in svg and "Started (draft): 3 bids" in svg
+
+
+def test_a_deadline_at_midnight_reads_as_the_last_minute_of_the_day_before():
+    """GOV.UK style: "21 December at midnight" is read as the end of the 21st, a day late. Only deadlines are
+    shown so; an event at midnight is still shown at midnight."""
+    from zoneinfo import ZoneInfo
+
+    from core.formatting import deadline_day, govuk_datetime, govuk_deadline
+
+    london = ZoneInfo("Europe/London")
+    midnight = datetime(2026, 12, 21, 0, 0, tzinfo=london)
+    assert govuk_deadline(midnight) == "20 December 2026 at 11:59pm"
+    assert deadline_day(midnight).isoformat() == "2026-12-20"
+    assert govuk_datetime(midnight) == "21 December 2026 at midnight"
+    five = datetime(2026, 12, 21, 17, 0, tzinfo=london)
+    assert govuk_deadline(five) == "21 December 2026 at 5pm" and deadline_day(five).isoformat() == "2026-12-21"
+    summer = datetime(2027, 6, 1, 0, 0, tzinfo=london)  # midnight in British Summer Time is 23:00 UTC
+    assert govuk_deadline(summer) == "31 May 2027 at 11:59pm"
