@@ -149,3 +149,33 @@ def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_serv
         context.close()
     assert explained > 50, f"only {explained} answers were checked: has the permission matrix lost its forms?"
     assert not failures, "\n".join(failures)
+
+
+def test_every_page_a_person_may_open_has_a_title_of_its_own(settings, tmp_path):
+    """A page's title is the first thing a screen reader says and what a browser's tabs and history show: no two
+    pages one person can open share one (WCAG 2.4.2). Two bids, two projects, a list's second page, the council's
+    and the programme team's view of one project: each says which it is."""
+    from collections import defaultdict
+
+    settings.MEDIA_ROOT = tmp_path
+    world = build_world()
+    clients = {}
+    for actor in ACTORS:
+        clients[actor] = Client()
+        if actor != ANONYMOUS:
+            clients[actor].force_login(world.users[actor])
+    titled: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for actor, url in pages(world):
+        response = clients[actor].get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        title = " ".join(re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)[1].split())
+        titled[actor][title].add(urlsplit(url).path)
+    shared = [
+        f"{actor}: {title!r} on {sorted(paths)}"
+        for actor, titles in titled.items()
+        for title, paths in titles.items()
+        if len(paths) > 1
+    ]
+    assert sum(len(titles) for titles in titled.values()) > 100
+    assert not shared, "\n".join(shared)

@@ -157,6 +157,9 @@ def test_pagination_shows_fifty_rows_a_page(staff_client, db):
     second = staff_client.get(reverse("pipeline:bids"), {"q": "LDF-PG", "page": 2})
     assert len(references(second)) == 10
     assert not set(references(first)) & set(references(second))
+    # Each page of the list has its own title (the first needs no number).
+    assert "<title>Bids – " in first.content.decode()
+    assert "<title>Bids (page 2 of 2) – " in second.content.decode()
     assert staff_client.get(reverse("pipeline:bids"), {"page": "999"}).status_code == 200
 
 
