@@ -535,10 +535,12 @@ def _fill_next_step(row: BidRow, mine: BidPartner | None, at: datetime) -> None:
             BidState.IN_REVIEW: "None: the fund is assessing the bid",
             BidState.SCORED: "None: the fund is assessing the bid",
             BidState.AWARDED: "None: the bid was awarded funding",
-            BidState.NOT_FUNDED: "None: read the feedback",
-            BidState.INELIGIBLE: "None: read the reason",
+            BidState.NOT_FUNDED: "Read the feedback",
+            BidState.INELIGIBLE: "Read the reason",
             BidState.WITHDRAWN: "None: the bid was withdrawn",
         }[row.state]
+        if row.state in (BidState.NOT_FUNDED, BidState.INELIGIBLE):
+            row.next_step_url_name = "bids:detail"  # where the feedback or the reason is
         return
     if not row.is_lead:
         if mine is not None and mine.status == PartnerStatus.INVITED:

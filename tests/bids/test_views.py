@@ -668,3 +668,18 @@ def test_a_section_sent_without_its_version_is_refused_as_a_page_not_loaded_prop
     assert "My words." in page
     draft.refresh_from_db()
     assert draft.problem == ""
+
+
+def test_a_decided_bids_row_links_to_the_reason_or_the_feedback(funding_round, councils, client, staff_user):
+    """'Read the reason' with nothing to follow was a dead end: it links to the bid, where the reason is."""
+
+    lead_member = make_user(councils=[councils["lead"]])
+    bid = make_submitted_bid(
+        funding_round=funding_round, lead=councils["lead"], partners=[councils["p1"], councils["p2"]]
+    )
+    services.round_close_early(funding_round=funding_round, by=staff_user, reason="Enough bids")
+    services.bid_sift(bid=Bid.objects.get(pk=bid.pk), by=staff_user, eligible=False, note="Out of scope for this fund")
+    client.force_login(lead_member)
+    page = client.get(reverse("bids:list")).content.decode()
+    assert f'href="{url("bids:detail", bid)}">Read the reason' in page
+    assert "Out of scope for this fund" in client.get(url("bids:detail", bid)).content.decode()
