@@ -166,6 +166,12 @@ def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
         raise _refuse(
             f"The selected file is not really {named_kind.a_label}: its content is not a {ALLOWED_LABEL} file"
         )
+    if kind == CSV and named_kind != CSV:
+        # Text with no signature reads as a CSV to this check, but a person named it otherwise: say what it is.
+        raise _refuse(
+            f"The selected file’s name ends in .{extension} but it contains plain text, not {named_kind.a_label}. "
+            f"Choose the {named_kind.label} file itself, or a CSV file ending in .csv"
+        )
     if kind != named_kind:
         raise _refuse(
             f"The selected file’s name ends in .{extension} but it contains {kind.a_label}. "

@@ -81,6 +81,11 @@ def test_each_allowed_type_is_accepted_and_stored_privately(
         ("data.csv", "naïve".encode("latin-1"), "The selected file is not really a CSV"),
         ("data.csv", PDF, "name ends in .csv but it contains a PDF"),
         ("photo.png", JPEG, "name ends in .png but it contains a JPEG"),
+        (
+            "report.pdf",
+            b"Just some notes typed in a text editor\n",
+            "name ends in .pdf but it contains plain text, not a PDF",
+        ),
         ("empty.pdf", b"", "The selected file is empty"),
     ],
 )
