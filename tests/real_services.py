@@ -9,7 +9,9 @@ import contextlib
 import email
 import email.policy
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +23,8 @@ from aiosmtpd.controller import Controller
 from celery.signals import task_postrun
 from django.conf import settings as django_settings
 from django.db import connections
+
+from tests.environment import REQUIRE_REAL_SERVICES
 
 TEST_SITE_URL = "http://testserver"
 
@@ -88,6 +92,33 @@ def celery_worker(celery_worker, celery_app):
 
 
 # --- SMTP -----------------------------------------------------------------------------------------------
+
+
+def redis_server(port: int, folder) -> subprocess.Popen:
+    """A redis-server of a test's own on `port` (no saving), once it answers; the test stops it. Fails (with
+    REQUIRE_REAL_SERVICES) or skips where there is no redis-server."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if REQUIRE_REAL_SERVICES:
+            pytest.fail("This test needs redis-server")
+        pytest.skip("needs redis-server")
+    server = subprocess.Popen(  # noqa: S603 — a fixed binary with fixed arguments
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis(port=port, socket_timeout=1).ping()
+            return server
+        except redis.exceptions.ConnectionError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -56,14 +56,20 @@ def pages(world) -> list[tuple[str, str]]:
     return found
 
 
-def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    world = build_world()
-    clients, contexts = {}, {}
+def signed_in_clients(world) -> dict[str, Client]:
+    """A Django test client for each kind of person, signed in (past the second step too: tests/conftest.py)."""
+    clients = {}
     for actor in ACTORS:
         clients[actor] = Client()
         if actor != ANONYMOUS:
-            clients[actor].force_login(world.users[actor])  # past the second step too (tests/conftest.py)
+            clients[actor].force_login(world.users[actor])
+    return clients
+
+
+def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    world = build_world()
+    clients, contexts = signed_in_clients(world), {}
     csp_errors: list[str] = []
     failures: list[str] = []
     checked = 0
@@ -115,11 +121,7 @@ def test_every_form_sent_empty_explains_itself_and_passes_axe(browser, live_serv
     Chromium at the live server's address."""
     settings.MEDIA_ROOT = tmp_path
     world = build_world()
-    clients = {}
-    for actor in ACTORS:
-        clients[actor] = Client()
-        if actor != ANONYMOUS:
-            clients[actor].force_login(world.users[actor])
+    clients = signed_in_clients(world)
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -159,11 +161,7 @@ def test_every_page_a_person_may_open_has_a_title_of_its_own(settings, tmp_path)
 
     settings.MEDIA_ROOT = tmp_path
     world = build_world()
-    clients = {}
-    for actor in ACTORS:
-        clients[actor] = Client()
-        if actor != ANONYMOUS:
-            clients[actor].force_login(world.users[actor])
+    clients = signed_in_clients(world)
     titled: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for actor, url in pages(world):
         response = clients[actor].get(url)

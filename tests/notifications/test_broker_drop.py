@@ -9,39 +9,17 @@ SIGKILL and started again on the same port."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 from celery import Celery
 
-from tests.environment import REQUIRE_REAL_SERVICES
-from tests.real_services import free_port
+from tests.real_services import free_port, redis_server
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def start_redis(binary: str, port: int, folder: Path) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603 — a fixed binary with fixed arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import redis
-
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(port=port, socket_timeout=1).ping()
-            return server
-        except redis.exceptions.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def wait_for_log(log: Path, text: str, *, count: int = 1, timeout: float = 30.0) -> None:
@@ -53,14 +31,9 @@ def wait_for_log(log: Path, text: str, *, count: int = 1, timeout: float = 30.0)
 
 
 def test_a_worker_holding_a_message_survives_redis_dropping_and_reconnects(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if REQUIRE_REAL_SERVICES:
-            pytest.fail("This test needs redis-server")
-        pytest.skip("needs redis-server")
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    server = start_redis(binary, port, tmp_path)
+    server = redis_server(port, tmp_path)
     log = tmp_path / "worker.log"
     env = {
         **os.environ,
@@ -85,7 +58,7 @@ def test_a_worker_holding_a_message_survives_redis_dropping_and_reconnects(tmp_p
         wait_for_log(log, "Task collaboration.refresh_overlaps[")  # received, and held
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
-        server = start_redis(binary, port, tmp_path)
+        server = redis_server(port, tmp_path)
         wait_for_log(log, f"Connected to redis://:**@127.0.0.1:{port}/0", count=2)
         time.sleep(1)
         assert worker.poll() is None, log.read_text()[-3000:]

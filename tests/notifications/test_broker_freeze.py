@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
-import subprocess
 import threading
 import time
 
@@ -22,9 +20,8 @@ from bids.choices import BidState
 from bids.models import Bid
 from notifications.choices import Status
 from notifications.models import Notification
-from tests.environment import REQUIRE_REAL_SERVICES
 from tests.factories import make_bid, make_user
-from tests.real_services import free_port
+from tests.real_services import free_port, redis_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,30 +32,10 @@ RESPONSE_BOUND_SECONDS = 3.0
 @pytest.fixture
 def frozen_redis(tmp_path):
     """A redis-server of the test's own, answering first and then frozen with SIGSTOP; its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if REQUIRE_REAL_SERVICES:
-            pytest.fail("This test needs redis-server")
-        pytest.skip("needs redis-server")
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 — a fixed binary with fixed arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp_path],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = redis_server(port, tmp_path)
     url = f"redis://127.0.0.1:{port}/0"
     try:
-        import redis
-
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(url, socket_timeout=1).ping()
-                break
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
         yield server, url
     finally:
         os.kill(server.pid, signal.SIGCONT)
