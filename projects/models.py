@@ -55,6 +55,7 @@ class Project(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     agreement_name = models.CharField(max_length=255, blank=True)
     agreement_content_type = models.CharField(max_length=100, blank=True)
     agreement_size = models.PositiveIntegerField(null=True, blank=True)
+    agreement_has_formulas = models.BooleanField(default=False, editable=False)
 
     # The final report and the end of the project
     lessons_learned = models.TextField(blank=True)

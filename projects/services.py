@@ -221,6 +221,7 @@ def offer_accept(
                 locked.agreement_name = checked.name
                 locked.agreement_content_type = checked.kind.content_type
                 locked.agreement_size = upload.size
+                locked.agreement_has_formulas = checked.has_formulas
             PROJECT_MACHINE.run(locked, "accept_offer", by=by, note="Offer and conditions accepted", person=by)
             reports_schedule_refresh(project=locked)
             notify(

@@ -69,28 +69,32 @@ def test_a_disguised_agreement_is_refused_with_nothing_saved(world):
     assert Project.objects.get(pk=project.pk).state == ProjectState.OFFERED
 
 
-def test_milestone_evidence_that_is_a_spreadsheet_with_formulas_is_marked_and_one_reaching_out_refused(
+def test_agreements_and_evidence_with_formulas_are_marked_and_a_spreadsheet_reaching_out_refused(
     world, staff2, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     project = world["project"]
     lead, staff = client_for(world["lead_user"]), client_for(world["staff"])
-    lead.post(url("accept", project), {"confirm": "on"})
+
+    def sheet(formula: str) -> SimpleUploadedFile:
+        return SimpleUploadedFile("spend.xlsx", xlsx_with_formula(formula))
+
+    # The signed agreement, as a spreadsheet with formulas, is marked too.
+    lead.post(url("accept", project), {"confirm": "on", "agreement": sheet("SUM(B1:B2)")})
+    for client, page in ((lead, url("detail", project)), (staff, url("staff_detail", project))):
+        assert client.get(page).content.decode().count("Contains formulas") == 1
     staff.post(
         url("staff_milestone_new", project),
         {"title": "M1", "amount": "1", **date_fields("due_date", timezone.localdate() + timedelta(days=30))},
     )
     milestone = project.milestones.get()
 
-    def sheet(formula: str) -> SimpleUploadedFile:
-        return SimpleUploadedFile("spend.xlsx", xlsx_with_formula(formula))
-
     evidence_url = url("evidence", project, pk=milestone.pk)
     refused = lead.post(evidence_url, {"evidence": "Spend", "evidence_file": sheet("cmd|' /C calc'!A0")})
     assert refused.status_code == 400 and "links to other files or programs" in refused.content.decode()
     assert lead.post(evidence_url, {"evidence": "Spend", "evidence_file": sheet("SUM(A2:A9)")}).status_code == 302
     for client, page in ((lead, url("detail", project)), (staff, url("staff_detail", project))):
-        assert "Contains formulas" in client.get(page).content.decode()
+        assert client.get(page).content.decode().count("Contains formulas") == 2
 
 
 def test_the_whole_life_through_the_pages(world, staff2):
