@@ -69,6 +69,9 @@ from projects.selectors import (
 # While the schedule may be set or changed.
 SCHEDULE_STATES = (ProjectState.OFFERED, ProjectState.IN_DELIVERY)
 IN_DELIVERY = (ProjectState.IN_DELIVERY,)
+# The last payment often follows the final report: a completed project still pays what was proposed, and closes
+# only once nothing waits (`project_close`).
+PAYABLE = (ProjectState.IN_DELIVERY, ProjectState.COMPLETED)
 
 
 PROJECT_MACHINE = Machine(
@@ -406,7 +409,7 @@ def payment_propose(*, payment: Payment, by: User) -> Payment:
     with transaction.atomic():
         project = _lock(payment.project)
         locked = Payment.objects.select_for_update().select_related("milestone").get(pk=payment.pk)
-        _require_state(project, IN_DELIVERY, "nothing can be paid")
+        _require_state(project, PAYABLE, "nothing can be paid")
         if locked.status != PaymentStatus.SCHEDULED:
             raise ApplicationError(f"This payment is {locked.get_status_display().lower()} already")
         if not locked.milestone.evidence_submitted:
@@ -433,7 +436,7 @@ def payment_approve(*, payment: Payment, by: User, paid_on: date | None = None) 
     with transaction.atomic():
         project = _lock(payment.project)
         locked = Payment.objects.select_for_update().select_related("milestone").get(pk=payment.pk)
-        _require_state(project, IN_DELIVERY, "nothing can be paid")
+        _require_state(project, PAYABLE, "nothing can be paid")
         if locked.status != PaymentStatus.PROPOSED:
             raise ApplicationError(f"This payment is {locked.get_status_display().lower()}, so it cannot be approved")
         if locked.proposed_by_id == by.pk:
@@ -441,6 +444,11 @@ def payment_approve(*, payment: Payment, by: User, paid_on: date | None = None) 
         paid_on = paid_on or timezone.localdate()
         if paid_on > timezone.localdate():
             raise _field_error("The day it is paid cannot be in the future: record it once it is paid", "paid_on")
+        proposed_on = timezone.localdate(locked.proposed_at)
+        if paid_on < proposed_on:
+            raise _field_error(
+                f"The day it is paid cannot be before it was proposed, on {govuk_date(proposed_on)}", "paid_on"
+            )
         locked.status, locked.approved_by, locked.approved_at = PaymentStatus.APPROVED, by, timezone.now()
         locked.paid_on = paid_on
         try:

@@ -117,6 +117,7 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict:
         "project": project,
         "is_lead": user.has_perm("projects.accept_offer", project),
         "is_staff_user": user.has_perm("projects.view_all_projects"),
+        "payable": project.state in services.PAYABLE,
         **extra,
     }
 

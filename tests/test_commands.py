@@ -71,8 +71,10 @@ def test_demo_and_scale_data_keep_the_order_things_happen_in():
     published = project.bid.funding_round.decisions_published_at
     assert project.offered_at == published and project.accepted_at > published
     for payment in project.payments.filter(paid_on__isnull=False):
-        assert published < payment.proposed_at <= payment.approved_at
+        assert published < payment.milestone.submitted_at <= payment.proposed_at <= payment.approved_at
         assert payment.approved_at.date() <= payment.paid_on
+    offered, accepted = (project.history.get(transition=name).at for name in ("offer", "accept_offer"))
+    assert (offered, accepted) == (project.offered_at, project.accepted_at)
     award = BidTransition.objects.get(bid=project.bid, transition="award")
     assert award.at <= published
 

@@ -280,6 +280,38 @@ def test_a_declined_change_changes_nothing_and_needs_a_reason(world):
     assert variation.status == "declined"
 
 
+def test_a_payment_proposed_before_the_final_report_is_paid_after_it_and_the_project_then_closes(world, staff2, client):
+    """The last payment often follows the final report. A payment proposed before the project was completed is
+    approved after it (the project could otherwise never be paid or closed), on a day not before its proposal."""
+    project = accepted(world)
+    payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
+    services.milestone_submit_evidence(milestone=payment.milestone, by=world["lead_user"], evidence="Report link")
+    payment = services.payment_propose(payment=payment, by=world["staff"])
+    services.output_add(
+        project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
+    )
+    services.final_report_update(project=project, by=world["lead_user"], lessons_learned="Start research early")
+    project = services.project_complete(project=project, by=world["lead_user"])
+    with pytest.raises(ApplicationError, match="A payment is waiting for approval"):
+        services.project_close(project=project, by=world["staff"])
+
+    client.force_login(staff2)
+    detail = client.get(reverse("projects:staff_detail", args=[project.reference])).content.decode()
+    assert reverse("projects:staff_payment", args=[project.reference, payment.pk]) in detail
+    page = client.get(reverse("projects:staff_payment", args=[project.reference, payment.pk])).content.decode()
+    assert 'value="approve"' in page
+    client.force_login(world["staff"])  # who proposed it is told so, not offered the form
+    page = client.get(reverse("projects:staff_payment", args=[project.reference, payment.pk])).content.decode()
+    assert "You proposed this payment" in page and 'value="approve"' not in page
+
+    before = timezone.localdate(payment.proposed_at) - timedelta(days=1)
+    with pytest.raises(ApplicationError, match="cannot be before it was proposed"):
+        services.payment_approve(payment=payment, by=staff2, paid_on=before)
+    payment = services.payment_approve(payment=payment, by=staff2, paid_on=timezone.localdate())
+    assert payment.status == PaymentStatus.APPROVED
+    assert services.project_close(project=project, by=world["staff"]).state == ProjectState.CLOSED
+
+
 def test_closure_with_outputs_and_reuse_by_another_council(world, staff2):
     project = accepted(world)
     with pytest.raises(ApplicationError, match="Add at least one output"):

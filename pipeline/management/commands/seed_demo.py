@@ -37,7 +37,7 @@ from councils.services import totp_device_install
 from councils.signin import two_factor_required
 from projects import services as project_services
 from projects.choices import ProjectState, VariationKind
-from projects.models import Payment, Project
+from projects.models import Milestone, Payment, Project
 
 DEMO_PASSWORD = "localdigital-demo"  # noqa: S105 - documented demo login, never used in production
 DEMO_EMAIL_DOMAIN = "demo.localdigital.test"
@@ -376,6 +376,9 @@ class Command(BaseCommand):
             project = project_services.offer_accept(project=project, by=lead, conditions_confirmed=True)
             Project.objects.filter(pk=project.pk).update(accepted_at=timezone.now() - timedelta(days=95))
             project.refresh_from_db()
+            # Its history says so too: offered when the decisions were published, accepted days later.
+            project.history.filter(transition="offer").update(at=project.offered_at)
+            project.history.filter(transition="accept_offer").update(at=project.accepted_at)
             project_services.certifier_appoint(project=project, by=lead, user=officer, role_title="Section 151 officer")
             today = timezone.localdate()
             share = (project.award_amount / 3).quantize(Decimal("0.01"))
@@ -394,13 +397,14 @@ class Command(BaseCommand):
                 by=lead,
                 evidence="Findings and research report: https://example.org/blue-badge/discovery",
             )
-            payment = milestones[0].payment
+            Milestone.objects.filter(pk=milestones[0].pk).update(submitted_at=timezone.now() - timedelta(days=25))
+            payment = Payment.objects.get(pk=milestones[0].payment.pk)
             payment = project_services.payment_propose(payment=payment, by=staff)
+            # Proposed and approved before it was paid, three weeks ago (the services stamp them now).
+            Payment.objects.filter(pk=payment.pk).update(proposed_at=timezone.now() - timedelta(days=23))
+            payment.refresh_from_db()
             project_services.payment_approve(payment=payment, by=admin, paid_on=today - timedelta(days=20))
-            # Proposed and approved before it was paid (the services stamp them now).
-            Payment.objects.filter(pk=payment.pk).update(
-                proposed_at=timezone.now() - timedelta(days=23), approved_at=timezone.now() - timedelta(days=21)
-            )
+            Payment.objects.filter(pk=payment.pk).update(approved_at=timezone.now() - timedelta(days=21))
             reports = list(project.reports.order_by("due_date"))
             answers = {
                 "progress": "Discovery finished: 14 interviews with Blue Badge holders and 3 councils' teams.",
