@@ -5,6 +5,7 @@ wrong passwords."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import django_otp
 import qrcode
@@ -78,8 +79,12 @@ class PasswordResetConfirmView(_RefusedIs400, auth_views.PasswordResetConfirmVie
 
 
 def _next(request: HttpRequest) -> str:
+    """Where to go after the second step: a path of this service (anything else, a bare word or another site,
+    goes to the start page; a bare word would be taken by `redirect` as a URL name and fail)."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, require_https=request.is_secure()):
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, require_https=request.is_secure()
+    ):
         return wanted
     return reverse(settings.LOGIN_REDIRECT_URL)
 
@@ -116,7 +121,7 @@ def two_factor_challenge(request: HttpRequest) -> HttpResponse:
     if is_verified(request):
         return redirect(_next(request))
     if totp_device(request.user) is None:
-        return redirect(f"{reverse('two_factor_setup')}?next={_next(request)}")
+        return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': _next(request)})}")
     form = TwoFactorCodeForm(posted(request))
     return _second_factor_page(request, form, "registration/two_factor_challenge.html", recovery=False)
 

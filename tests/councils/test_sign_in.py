@@ -165,6 +165,19 @@ def test_with_an_app_the_code_is_asked_for_after_the_password():
     assert client.get("/pipeline/").status_code == 200
 
 
+@pytest.mark.parametrize("wanted", ["874113", "pipeline", "https://elsewhere.example/", "//elsewhere.example/"])
+def test_after_the_second_step_a_next_that_is_not_a_path_here_goes_to_the_start_page(wanted):
+    """A crafted `next` (a bare word was taken as a URL name: a server error, with the code used up; another
+    site) sends the person to their start page once the code is right."""
+    staff = make_user(role=Role.PROGRAMME_STAFF, email="staff@example.test")
+    device = make_totp_device(staff)
+    client = Client()
+    sign_in(client, staff.email)
+    passed = client.post(f"{reverse('two_factor_challenge')}?next=%2F", {"code": totp_code(device), "next": wanted})
+    assert passed.status_code == 302 and passed.url.startswith("/") and not passed.url.startswith("//")
+    assert "elsewhere" not in passed.url and wanted not in passed.url
+
+
 def test_wrong_codes_are_slowed_down():
     staff = make_user(role=Role.PROGRAMME_STAFF, email="staff@example.test")
     device = make_totp_device(staff)
