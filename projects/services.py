@@ -7,11 +7,13 @@ state, `rules` permission, the conditions' reasons, `save()` and the history row
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -829,14 +831,32 @@ def _require_final_report(project: Project, by: User) -> None:
     _require_state(project, IN_DELIVERY, "its final report is fixed")
 
 
+def _public_host(host: str) -> bool:
+    """A name other councils can reach: not localhost, not an IP address, and with a dot (`github.com`)."""
+    host = host.lower().rstrip(".")
+    if not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal")) or "." not in host:
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    return False
+
+
 def output_add(*, project: Project, by: User, title: str, url: str, kind: str) -> ProjectOutput:
     _require_final_report(project, by)
     title = required_text(title, "Enter the output's title", "title")
     url = required_text(url, "Enter the link to the output", "url")
+    if not url.lower().startswith("https://"):
+        raise _field_error("Enter a link starting https://", "url")
     try:
-        URLValidator(schemes=["http", "https"])(url)
+        URLValidator(schemes=["https"])(url)
     except ValidationError as error:
-        raise _field_error("Enter a link starting https://", "url") from error
+        raise _field_error("Enter the whole link to a public web page, like https://github.com/…", "url") from error
+    if not _public_host(urlsplit(url).hostname or ""):
+        # Outputs are published for every council to reuse: a link only the author's machine or network can
+        # open is no output.
+        raise _field_error("Enter a link to a public web page, not a local or private address", "url")
     if kind not in OutputKind.values:
         raise _field_error("Choose what kind of output it is", "kind")
     return ProjectOutput.objects.create(project=project, title=title[:200], url=url[:500], kind=kind, added_by=by)

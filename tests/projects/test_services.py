@@ -318,6 +318,15 @@ def test_closure_with_outputs_and_reuse_by_another_council(world, staff2):
         services.project_complete(project=project, by=world["lead_user"])
     with pytest.raises(ApplicationError, match="https"):
         services.output_add(project=project, by=world["lead_user"], title="Code", url="ftp://x", kind=OutputKind.CODE)
+    # Published for every council to reuse: https, and an address others can reach.
+    for url, message in (
+        ("http://github.com/x/y", "starting https://"),
+        ("https://localhost/x", "not a local or private address"),
+        ("https://192.168.1.10/x", "not a local or private address"),
+        ("https://intranet/x", "public web page"),
+    ):
+        with pytest.raises(ApplicationError, match=message):
+            services.output_add(project=project, by=world["lead_user"], title="Code", url=url, kind=OutputKind.CODE)
     services.output_add(
         project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
     )
