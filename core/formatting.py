@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
@@ -84,6 +84,14 @@ def govuk_deadline(value: datetime | None, *, short: bool = False) -> str:
 def deadline_day(value: datetime) -> date:
     """The last day something due at `value` can be done on (the day before, for a deadline at midnight)."""
     return deadline_moment(value).date()
+
+
+def percent(part: Decimal | int, whole: Decimal | int) -> int:
+    """`part` as a whole percentage of `whole`, halves rounded up as people expect (120,000 of 180,000 is 67),
+    never truncated; 0 of nothing."""
+    if not whole or whole <= 0:
+        return 0
+    return int((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 def with_article(word: str) -> str:

@@ -46,6 +46,7 @@ from bids.selectors import (
     round_history,
 )
 from collaboration.selectors import SimilarWork, similar_work
+from core.formatting import percent
 from councils.models import DISPLAY_NAME_FIELD, Council, User
 from notifications.selectors import notification_list_for_staff
 from pipeline.choices import DECISION_TRANSITIONS, Decision
@@ -327,7 +328,7 @@ def dashboard_get(
         ("Awarded", counts[BidState.AWARDED]),
     ]
     top = max(total.count, 1)
-    funnel = [FunnelStep(label, count, round(100 * count / top)) for label, count in funnel_counts]
+    funnel = [FunnelStep(label, count, percent(count, top)) for label, count in funnel_counts]
 
     budget = sum((r.budget for r in scope), ZERO)
     awarded = figures[f"{BidState.AWARDED.value}__awarded"] or ZERO
@@ -342,7 +343,7 @@ def dashboard_get(
         budget=budget,
         awarded=awarded,
         remaining=remaining,
-        awarded_percent=min(100, round(100 * awarded / budget)) if budget else 0,
+        awarded_percent=min(100, percent(awarded, budget)),
         median_days_to_decision=round(median.total_seconds() / 86400, 1) if median is not None else None,
         decided_count=sum(counts[state] for state in DECIDED_STATES),
         past_deadline=figures["past_deadline"],
@@ -678,8 +679,8 @@ class RoundBudget:
         """(awarded, recommended) as whole percentages of the budget, for the bar."""
         if not self.budget:
             return 0, 0
-        awarded = min(100, round(100 * self.awarded / self.budget))
-        return awarded, min(100 - awarded, round(100 * self.recommended / self.budget))
+        awarded = min(100, percent(self.awarded, self.budget))
+        return awarded, min(100 - awarded, percent(self.recommended, self.budget))
 
 
 @dataclass

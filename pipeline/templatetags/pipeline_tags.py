@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from bids.choices import BidState, Phase, RoundState
 from core.choices import choice_label, status_tag
-from core.formatting import govuk_date, money, plural
+from core.formatting import govuk_date, money, percent, plural
 from councils.models import DISPLAY_NAME_FIELD
 
 register = template.Library()
@@ -248,8 +248,8 @@ def round_budget_svg(budget) -> SafeString:
 def paid_svg(awarded: Decimal, paid: Decimal, due: Decimal, scope: str) -> SafeString:
     """The money awarded to funded projects as a bar: paid (green) and the rest (grey), every figure in words in
     the description (and in the summary list beside it)."""
-    percent = int(paid * 100 / awarded) if awarded > 0 else 0
-    width = 800 * min(max(percent, 0), 100) // 100
+    paid_percent = percent(paid, awarded)
+    width = 800 * min(max(paid_percent, 0), 100) // 100
     return format_html(
         '<svg class="app-chart" role="img" aria-labelledby="paid-title paid-desc" viewBox="0 0 800 56" '
         'width="100%" xmlns="http://www.w3.org/2000/svg" focusable="false">'
@@ -262,10 +262,10 @@ def paid_svg(awarded: Decimal, paid: Decimal, due: Decimal, scope: str) -> SafeS
         scope,
         money(awarded),
         money(paid),
-        percent,
+        paid_percent,
         money(due),
         width,
         money(paid),
-        percent,
+        paid_percent,
         money(due),
     )

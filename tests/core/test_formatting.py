@@ -76,3 +76,12 @@ def test_a_deadline_at_midnight_reads_as_the_last_minute_of_the_day_before():
     assert govuk_deadline(five) == "21 December 2026 at 5pm" and deadline_day(five).isoformat() == "2026-12-21"
     summer = datetime(2027, 6, 1, 0, 0, tzinfo=london)  # midnight in British Summer Time is 23:00 UTC
     assert govuk_deadline(summer) == "31 May 2027 at 11:59pm"
+
+
+def test_a_percentage_rounds_halves_up_and_never_truncates():
+    from decimal import Decimal
+
+    from core.formatting import percent
+
+    assert percent(Decimal("120000"), Decimal("180000")) == 67  # was shown as 66
+    assert percent(1, 8) == 13 and percent(1, 3) == 33 and percent(5, 0) == 0
