@@ -24,7 +24,8 @@ _TYPED = re.compile(
 
 class MoneyError(ValueError):
     """An amount that is not pounds and pence. `code` says which way: 'invalid', 'pence',
-    'positive' (a minus sign) or 'too_large'."""
+    'positive' (a minus sign: the parser takes £0 and more; a field that needs more than £0 says so) or
+    'too_large'."""
 
     def __init__(self, message: str, code: str = "invalid") -> None:
         super().__init__(message)
@@ -37,7 +38,7 @@ def parse_money(text: str) -> Decimal:
     match = _TYPED.fullmatch(typed)
     if match is None:
         if typed.startswith("-") and _TYPED.fullmatch(typed[1:].strip()):
-            raise MoneyError("Enter an amount more than £0", code="positive")
+            raise MoneyError("Enter an amount of £0 or more, without a minus sign", code="positive")
         if re.fullmatch(r"£?\s*[0-9,]+\.[0-9]+", typed, flags=re.ASCII):
             raise MoneyError("Enter pence as two digits, like 75000.50", code="pence")
         raise MoneyError("Enter an amount in pounds, like 75000 or 75000.50")
