@@ -266,6 +266,11 @@ def council_state(state: str, round_state: str) -> str:
     return state
 
 
+def no_longer_a_draft(bid: Bid) -> str:
+    """Why a bid can no longer be changed, in words its council may be told: withdrawn, or sent."""
+    return "This bid has been withdrawn" if bid.state == BidState.WITHDRAWN else "This bid has been submitted"
+
+
 def withdraw_refusal_for_council(*, bid: Bid, user: User) -> str:
     """Why the lead council cannot withdraw the bid now ("" if it can), in the words a council may be told: the
     bid's state as councils see it, or (while they see it in review) the rule that decisions have begun, which is the

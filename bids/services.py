@@ -61,6 +61,7 @@ from bids.selectors import (
     bid_sift_checklist,
     bid_snapshot,
     bid_submission_problems,
+    no_longer_a_draft,
     round_awarded_total,
     round_draft_leads,
     round_locked_settings,
@@ -557,7 +558,7 @@ def _require_editable(bid: Bid, by: User) -> None:
     if not by.has_perm("bids.edit_bid", bid):
         raise ApplicationError("Only members of the lead council can change this bid")
     if bid.state != BidState.DRAFT:
-        raise ApplicationError("This bid has been submitted, so it can no longer be changed")
+        raise ApplicationError(f"{no_longer_a_draft(bid)}, so it can no longer be changed")
 
 
 def _set_content(bid: Bid, values: dict[str, object]) -> None:

@@ -54,6 +54,7 @@ from bids.selectors import (
     council_state,
     draft_deadline,
     next_phase_rounds,
+    no_longer_a_draft,
     round_list_open,
     withdraw_refusal_for_council,
 )
@@ -95,7 +96,7 @@ def drafting_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         if not request.user.has_perm("bids.edit_bid", bid):
             raise Http404("No bid found")
         if bid.state != BidState.DRAFT:
-            messages.info(request, "This bid has been submitted, so it can no longer be changed")
+            messages.info(request, f"{no_longer_a_draft(bid)}, so it can no longer be changed")
             return redirect("bids:detail", reference=bid.reference)
         return view(request, bid, **kwargs)
 
@@ -576,7 +577,7 @@ def bid_check(request: HttpRequest, reference: str) -> HttpResponse:
     if bid.state != BidState.DRAFT:
         if request.method == "POST" and bid.submitted_at is not None:
             return redirect("bids:submitted", reference=bid.reference)
-        messages.info(request, "This bid has been submitted, so it can no longer be changed")
+        messages.info(request, f"{no_longer_a_draft(bid)}, so it can no longer be changed")
         return redirect("bids:detail", reference=bid.reference)
     blockers = linked_problems(bid, bid_submission_problems(bid=bid))
     form = DeclarationForm(posted(request), bid=bid)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from bids.choices import BidState, PartnerStatus
 from bids.conditions import round_takes_bid
 from bids.models import Bid, FundingRound
-from bids.selectors import bid_lead_members
+from bids.selectors import bid_lead_members, no_longer_a_draft
 from bids.services import partner_add_confirmed
 from collaboration.choices import CallStatus, CloseReason, RequestStatus
 from collaboration.models import BidTextIndex, JoinRequest, PartnerCall
@@ -293,7 +293,7 @@ def _require_lead(bid: Bid, by: User) -> None:
     if not by.has_perm("collaboration.manage_call", bid):
         raise ApplicationError("Only members of the lead council can look for partners for this bid")
     if bid.state != BidState.DRAFT:
-        raise ApplicationError("This bid has been submitted, so its call for partners has closed")
+        raise ApplicationError(f"{no_longer_a_draft(bid)}, so its call for partners has closed")
     if not round_takes_bid(bid):
         raise ApplicationError(f"{bid.funding_round.name} is not open for bids, so this bid cannot look for partners")
 

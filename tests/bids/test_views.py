@@ -14,6 +14,7 @@ from django.urls import reverse
 from bids import services
 from bids.choices import BidState, PartnerStatus, Payer
 from bids.models import Bid, BidPartner, BidTransition, CostLine
+from core.exceptions import ApplicationError
 from councils.choices import Role
 from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user
 
@@ -683,3 +684,17 @@ def test_a_decided_bids_row_links_to_the_reason_or_the_feedback(funding_round, c
     page = client.get(reverse("bids:list")).content.decode()
     assert f'href="{url("bids:detail", bid)}">Read the reason' in page
     assert "Out of scope for this fund" in client.get(url("bids:detail", bid)).content.decode()
+
+
+def test_a_withdrawn_drafts_pages_say_it_was_withdrawn_not_submitted(draft, lead_user, lead_client):
+    services.bid_withdraw(bid=draft, by=lead_user, reason="Our partners could not commit staff")
+    response = lead_client.get(section_url(draft, "about"), follow=True)
+    page = response.content.decode()
+    assert "This bid has been withdrawn, so it can no longer be changed" in page
+    assert "has been submitted" not in page
+    with pytest.raises(ApplicationError, match="This bid has been withdrawn, so its call for partners has closed"):
+        from collaboration import services as collaboration_services
+
+        collaboration_services.partner_call_save(
+            bid=Bid.objects.get(pk=draft.pk), by=lead_user, title="T", problem="P", partners_do="D", join_by=None
+        )
