@@ -605,7 +605,9 @@ def staff_variation(request: HttpRequest, reference: str, pk: int) -> HttpRespon
 def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     project = _staff_project(request, reference)
     form = ReasonForm(posted(request))
-    context = _context(request, project, form=form)
+    # A completed, closed or withdrawn project cannot be withdrawn: the page says so rather than offer the form.
+    refusals = services.PROJECT_MACHINE.refusals(project, "withdraw", request.user)
+    context = _context(request, project, form=form, refusals=refusals)
     if request.method == "POST" and form.is_valid():
         try:
             services.project_withdraw(project=project, by=request.user, reason=form.cleaned_data["reason"])

@@ -300,6 +300,8 @@ def test_a_payment_proposed_before_the_final_report_is_paid_after_it_and_the_pro
     assert reverse("projects:staff_payment", args=[project.reference, payment.pk]) in detail
     page = client.get(reverse("projects:staff_payment", args=[project.reference, payment.pk])).content.decode()
     assert 'value="approve"' in page
+    page = client.get(reverse("projects:staff_withdraw", args=[project.reference])).content.decode()
+    assert "This project is completed, so it cannot be withdrawn." in page and "<form" not in page.split("<main")[1]
     client.force_login(world["staff"])  # who proposed it is told so, not offered the form
     page = client.get(reverse("projects:staff_payment", args=[project.reference, payment.pk])).content.decode()
     assert "You proposed this payment" in page and 'value="approve"' not in page
