@@ -25,6 +25,7 @@ from core.views import form_methods, form_page, posted, posted_files, staff_requ
 from councils.selectors import council_members
 from projects import services
 from projects.choices import (
+    PaymentStatus,
     ProjectState,
     ReportState,
     VariationKind,
@@ -214,6 +215,10 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
     if milestone is None:
         raise Http404("No milestone")
     milestone.project = project
+    if request.method != "POST" and milestone.payment.status != PaymentStatus.SCHEDULED:
+        # Once its payment is under way the evidence is fixed: the page says so rather than offer a form.
+        messages.info(request, f"The payment for ‘{milestone.title}’ is under way, so its evidence is fixed")
+        return redirect("projects:detail", reference=project.reference)
     form = EvidenceForm(posted(request), posted_files(request), initial={"evidence": milestone.evidence})
     context = _context(request, project, form=form, milestone=milestone)
     if request.method == "POST" and form.is_valid():

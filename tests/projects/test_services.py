@@ -287,6 +287,11 @@ def test_a_payment_proposed_before_the_final_report_is_paid_after_it_and_the_pro
     payment = Payment.objects.filter(project=project).order_by("milestone__due_date").first()
     services.milestone_submit_evidence(milestone=payment.milestone, by=world["lead_user"], evidence="Report link")
     payment = services.payment_propose(payment=payment, by=world["staff"])
+    # Its evidence is fixed now: the council's evidence page says so rather than offer a form that is refused.
+    client.force_login(world["lead_user"])
+    evidence = reverse("projects:evidence", args=[project.reference, payment.milestone.pk])
+    page = client.get(evidence, follow=True).content.decode()
+    assert "is under way, so its evidence is fixed" in page and 'name="evidence"' not in page
     services.output_add(
         project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
     )
