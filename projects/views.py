@@ -414,11 +414,14 @@ def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
     if project is None or not request.user.has_perm("projects.record_reuse", project):
         raise Http404("No project found")
     taken = set(project.reuses.values_list("council_id", flat=True))
-    councils = list(
-        councils_that_may_record_reuse(project=project, user=request.user)
-        .exclude(pk__in=taken)
-        .order_by("official_name")
-    )
+    mine = list(councils_that_may_record_reuse(project=project, user=request.user).order_by("official_name"))
+    councils = [council for council in mine if council.pk not in taken]
+    sent = request.POST.get("council") if request.method == "POST" else None
+    already = next((c for c in mine if str(c.pk) == sent and c.pk in taken), None)
+    if already is not None:
+        # Sent again (Back and resend, or a double click): it is recorded, which is what was asked.
+        messages.info(request, f"{already} is already listed as reusing this project’s outputs")
+        return redirect("projects:reuse", reference=project.reference)
     form = ReuseForm(posted(request), councils=councils)
     context = _context(request, project, form=form, councils=councils)
     if request.method == "POST" and form.is_valid():

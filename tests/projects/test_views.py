@@ -253,6 +253,10 @@ def test_the_whole_life_through_the_pages(world, staff2):
         other.post(url("reuse", project), {"council": str(world["other"].pk), "note": "We use it"}).status_code == 302
     )
     assert project.reuses.get().council == world["other"]
+    # Sent again (Back and resend): it is recorded, as asked, and said so; not "Choose your council".
+    again = other.post(url("reuse", project), {"council": str(world["other"].pk), "note": "We use it"}, follow=True)
+    assert "Otherham Council is already listed as reusing" in again.content.decode()
+    assert project.reuses.count() == 1
     assert client_for(world["lead_user"]).get(url("reuse", project)).status_code == 404
     staff_page = staff.get(url("staff_detail", project)).content.decode()
     assert "Reused by Otherham Council" in staff_page
