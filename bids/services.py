@@ -546,7 +546,9 @@ def _amount(value: Decimal | int | str, invalid: str = "Enter the amount in poun
     try:
         return as_amount(value)
     except MoneyError as error:
-        raise _amount_refused(invalid if error.code == "invalid" else str(error)) from error
+        # Every amount a bid holds (requested, a cost line, an award) is more than £0: a minus sign is refused so.
+        words = {"invalid": invalid, "positive": "Enter an amount more than £0"}
+        raise _amount_refused(words.get(error.code, str(error))) from error
 
 
 def _amount_refused(message: str) -> ApplicationError:

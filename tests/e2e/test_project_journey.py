@@ -179,8 +179,11 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     check(staff_page)
     delivered(mailer, Event.PAYMENT_PROPOSED, [staff2])
     staff_page.get_by_role("link", name="Approve payment for Discovery findings published").click()
-    staff_page.get_by_role("button", name="Approve the payment").click()
-    expect(staff_page.locator(".govuk-error-summary")).to_contain_text("another member of the programme team")
+    # The one who proposed it is told another must approve it, and is not offered the button.
+    expect(staff_page.locator("main")).to_contain_text(
+        "You proposed this payment, so another member of the programme team must approve it"
+    )
+    assert staff_page.get_by_role("button", name="Approve the payment").count() == 0
     check(staff_page)
     staff2_page = new_page()
     sign_in(staff2_page, staff2.email)
