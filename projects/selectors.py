@@ -104,7 +104,10 @@ def project_overview(*, project: Project) -> dict:
     budget_lines = list(project.budget_lines.select_related("payer_council"))
     now = today()
     for report in reports:
-        report.is_overdue = report.state == ReportState.DRAFT and report.due_date < now
+        # Reports are due only while the project is in delivery (as on the staff list and in the reminders).
+        report.is_overdue = (
+            project.state == ProjectState.IN_DELIVERY and report.state == ReportState.DRAFT and report.due_date < now
+        )
     return {
         "milestones": milestones,
         "reports": reports,

@@ -74,6 +74,8 @@ IN_DELIVERY = (ProjectState.IN_DELIVERY,)
 # The last payment often follows the final report: a completed project still pays what was proposed, and closes
 # only once nothing waits (`project_close`).
 PAYABLE = (ProjectState.IN_DELIVERY, ProjectState.COMPLETED)
+# While a certifier may be chosen: reports are certified only in delivery, so once it ends the choice means nothing.
+CERTIFIER_STATES = SCHEDULE_STATES
 
 
 PROJECT_MACHINE = Machine(
@@ -256,6 +258,7 @@ def certifier_appoint(*, project: Project, by: User, user: User, role_title: str
     if project.lead_council_id not in user_council_ids(user) or not user.is_active:
         raise _field_error(f"The certifier must be a member of {project.lead_council}", "user")
     with transaction.atomic():
+        _require_state(_lock(project), CERTIFIER_STATES, "its reports no longer need a certifier")
         certifier, _created = ProjectCertifier.objects.update_or_create(
             project=project,
             defaults={

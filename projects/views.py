@@ -119,6 +119,7 @@ def _context(request: HttpRequest, project: Project, **extra: Any) -> dict:
         "is_lead": user.has_perm("projects.accept_offer", project),
         "is_staff_user": user.has_perm("projects.view_all_projects"),
         "payable": project.state in services.PAYABLE,
+        "certifier_open": project.state in services.CERTIFIER_STATES,
         **extra,
     }
 
@@ -189,6 +190,8 @@ def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResp
 @form_methods
 def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.appoint_certifier")
+    if project.state not in services.CERTIFIER_STATES:
+        return _not_now(request, project, ((), ""), "its reports no longer need a certifier")
     members = council_members(council_ids=[project.lead_council_id])
     current = getattr(project, "certifier", None)
     initial = {"user": str(current.user_id), "role_title": current.role_title} if current else None

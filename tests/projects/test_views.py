@@ -449,3 +449,25 @@ def test_a_closed_step_says_why_from_the_projects_state(world):
     page = lead.get(url("final_report", project), follow=True).content.decode()
     assert "This project is withdrawn, so it has no final report to write" in page
     assert "already been accepted" not in page and "has been submitted" not in page
+
+
+def test_once_delivery_ends_reports_are_not_overdue_and_the_certifier_is_fixed(world):
+    """A withdrawn (or completed) project's draft reports will never be due: no "Overdue" tag on either view, no
+    link to change who certifies, and the certifier page and service say why."""
+    project = accepted(world)
+    report = project.reports.order_by("due_date").first()
+    type(report).objects.filter(pk=report.pk).update(due_date=timezone.localdate() - timedelta(days=3))
+    lead, staff = client_for(world["lead_user"]), client_for(world["staff"])
+    assert "Overdue" in lead.get(url("detail", project)).content.decode()
+    services.project_withdraw(project=project, by=world["staff"], reason="Council pulled out")
+    for client, page in ((lead, "detail"), (staff, "staff_detail")):
+        html = client.get(url(page, project)).content.decode()
+        assert "Overdue" not in html
+        assert url("certifier", project) not in html
+    refused = lead.get(url("certifier", project), follow=True).content.decode()
+    assert "This project is withdrawn, so its reports no longer need a certifier" in refused
+    sent = lead.post(url("certifier", project), {"user": str(world["lead_user"].pk)}, follow=True)
+    assert "no longer need a certifier" in sent.content.decode()
+    with pytest.raises(services.ApplicationError, match="no longer need a certifier"):
+        services.certifier_appoint(project=project, by=world["staff"], user=world["lead_user"])
+    assert Project.objects.get(pk=project.pk).certifier.user == world["officer"]
