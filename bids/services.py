@@ -705,10 +705,6 @@ def bid_continue(*, earlier: Bid, funding_round: FundingRound, by: User) -> Bid:
     next_phase = NEXT_PHASE[earlier.phase]
     if not funding_round.phases.filter(phase=next_phase).exists():
         raise ApplicationError(f"{funding_round.name} does not fund {Phase(next_phase).label.lower()} projects")
-    live = earlier.continuations.exclude(state__in=[BidState.WITHDRAWN, BidState.INELIGIBLE, BidState.NOT_FUNDED])
-    current = live.order_by("pk").first()
-    if current is not None:
-        raise ApplicationError(f"This project is already continued in {current.reference}")
     outputs = (
         f"This {Phase(next_phase).label.lower()} builds on {earlier.reference}, the funded "
         f"{earlier.get_phase_display().lower()} of the same project ({earlier.funding_round.name})."
@@ -716,6 +712,12 @@ def bid_continue(*, earlier: Bid, funding_round: FundingRound, by: User) -> Bid:
     if earlier.outputs_and_reuse.strip():
         outputs += f" What it produced: {earlier.outputs_and_reuse.strip()}"
     with transaction.atomic():
+        # The earlier bid's row is locked, so two clicks at once (or two colleagues) start one draft between them.
+        Bid.objects.select_for_update().filter(pk=earlier.pk).first()
+        live = earlier.continuations.exclude(state__in=[BidState.WITHDRAWN, BidState.INELIGIBLE, BidState.NOT_FUNDED])
+        current = live.order_by("pk").first()
+        if current is not None:
+            raise ApplicationError(f"This project is already continued in {current.reference}")
         bid = bid_create(funding_round=funding_round, lead_council=earlier.lead_council, by=by)
         bid.title = earlier.title
         bid.summary = earlier.summary

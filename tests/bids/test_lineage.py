@@ -19,6 +19,7 @@ from core.exceptions import ApplicationError
 from notifications.choices import Event
 from notifications.models import Notification
 from pipeline.opendata_schema import package_errors
+from tests.concurrency import at_once, refusals
 from tests.factories import award, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_scored_bid, make_staff
 
@@ -142,3 +143,19 @@ def test_funded_phases_point_at_each_other_in_the_360giving_package_which_stays_
 
     funded = client.get(reverse("pipeline:funded")).content.decode()
     assert "Project phases" in funded and "55,000 awarded" in funded
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_on_start_the_next_phase_start_one_draft(require_postgres, discovery):
+    """A double click (or two colleagues) on "Start the next phase": the earlier bid's row lock lets one draft
+    start; the other is told where the project is already continued."""
+    next_round = make_round(code="LN5")
+
+    def start() -> object:
+        return services.bid_continue(earlier=discovery, funding_round=next_round, by=discovery.created_by)
+
+    outcomes = at_once(start, start)
+    started = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    assert len(started) == 1
+    assert refusals(outcomes) == [f"This project is already continued in {started[0].reference}"]
+    assert discovery.continuations.count() == 1
