@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from assessments import services
 from assessments.models import Assessment
 from bids.choices import BidState
 from bids.models import Bid, BidTransition
+from tests.concurrency import at_once
 from tests.factories import make_round
 from tests.factories.assessments import JUSTIFICATION, assign, make_assessor, make_in_review_bid, make_staff
 
@@ -36,25 +36,13 @@ def test_two_assessors_submitting_at_once_mark_the_bid_scored_exactly_once(requi
                 recommendation="fund",
                 comments="Well evidenced.",
             )
-        barrier = threading.Barrier(2)
-        errors: list[BaseException] = []
 
-        def submit(pk: int, barrier: threading.Barrier = barrier, errors: list = errors) -> None:
-            try:
-                assessment = Assessment.objects.select_related("bid__funding_round", "assessor").get(pk=pk)
-                barrier.wait(timeout=10)
-                services.assessment_submit(assessment=assessment, by=assessment.assessor)
-            except BaseException as error:  # reported to the main thread
-                errors.append(error)
-            finally:
-                connection.close()
+        def submit(pk: int) -> None:
+            assessment = Assessment.objects.select_related("bid__funding_round", "assessor").get(pk=pk)
+            services.assessment_submit(assessment=assessment, by=assessment.assessor)
 
-        threads = [threading.Thread(target=submit, args=(a.pk,)) for a in assessments]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert errors == []
+        outcomes = at_once(*(partial(submit, a.pk) for a in assessments))
+        assert outcomes == [None, None]
         bid = Bid.objects.get(pk=bid.pk)
         assert bid.state == BidState.SCORED
         assert bid.final_score == Decimal("75.00")

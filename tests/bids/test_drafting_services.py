@@ -3,16 +3,16 @@ each refuses people who may not edit and bids that are no longer drafts, changin
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from bids import services
 from bids.choices import BidState, Payer
 from bids.models import Bid, BidPartner, CostLine
 from core.exceptions import ApplicationError
+from tests.concurrency import at_once
 from tests.factories import make_bid, make_submitted_bid
 
 pytestmark = pytest.mark.django_db
@@ -80,29 +80,13 @@ def test_section_update_rechecks_the_state_under_the_lock(draft, lead_user):
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_saves_of_the_same_version_let_exactly_one_win(require_postgres, draft, lead_user):
     """Both editors opened the page at version 0 and press Save at the same moment (PostgreSQL row lock)."""
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def save(title: str) -> None:
-        try:
-            barrier.wait()
-            services.bid_section_update(
-                bid=Bid.objects.get(pk=draft.pk), by=lead_user, section="about", version=0, values={"title": title}
-            )
-            outcomes.append("saved")
-        except services.EditConflictError:
-            outcomes.append("conflict")
-        except Exception as error:  # a thread's exception is otherwise lost
-            outcomes.append(repr(error))
-        finally:
-            connection.close()
+    def save(title: str) -> Bid:
+        bid = Bid.objects.get(pk=draft.pk)
+        return services.bid_section_update(bid=bid, by=lead_user, section="about", version=0, values={"title": title})
 
-    threads = [threading.Thread(target=save, args=(title,)) for title in ("A", "B")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["conflict", "saved"]
+    outcomes = at_once(partial(save, "A"), partial(save, "B"))
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Bid", "EditConflictError"]
     draft.refresh_from_db()
     assert draft.section_versions == {"about": 1}
 

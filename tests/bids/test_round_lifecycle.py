@@ -8,7 +8,6 @@ and told (and published) only when the round publishes them, in one step that ap
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from councils.choices import Role
 from notifications.choices import Event
 from notifications.models import Notification
 from notifications.services import preference_update
+from tests.concurrency import at_once
 from tests.factories import (
     award,
     decline,
@@ -100,23 +100,12 @@ def test_beat_opens_and_closes_the_round_at_its_times_once_even_when_run_twice(s
 @pytest.mark.django_db(transaction=True)
 def test_two_beat_runs_at_once_open_the_round_once(require_postgres):
     funding_round = new_round()
-    barrier = threading.Barrier(2)
-    outcomes: list[tuple[int, int]] = []
 
-    def run() -> None:
-        try:
-            with time_machine.travel(at("2027-03-01 09:00:30"), tick=False):
-                barrier.wait(timeout=5)
-                outcomes.append(services.rounds_open_and_close_due())
-        finally:
-            connection.close()
+    def run() -> tuple[int, int]:
+        with time_machine.travel(at("2027-03-01 09:00:30"), tick=False):
+            return services.rounds_open_and_close_due()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == [(0, 0), (1, 0)]
+    assert sorted(at_once(run, run)) == [(0, 0), (1, 0)]
     assert history(funding_round) == [("open", "upcoming", "open")]
 
 

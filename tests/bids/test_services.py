@@ -3,12 +3,11 @@ stale saves, concurrent awards, and the history row each transition writes."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from bids import selectors, services
@@ -16,6 +15,7 @@ from bids.choices import BidState, PartnerStatus, Payer
 from bids.models import Bid, BidTransition, FundingRound
 from core.exceptions import ApplicationError
 from councils.choices import Role
+from tests.concurrency import at_once, refusals
 from tests.factories import make_bid, make_council, make_round, make_submitted_bid, make_user, start_deciding
 
 pytestmark = pytest.mark.django_db
@@ -470,26 +470,11 @@ def test_two_staff_awarding_at_once_never_overspend(require_postgres):
         bids.append(scored(bid, staff[0], deciding=False))
     start_deciding(small, by=staff[0])
 
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
+    def award(bid: Bid, user) -> Bid:
+        return services.bid_award(bid=Bid.objects.get(pk=bid.pk), by=user, amount="60000")
 
-    def award(bid: Bid, user) -> None:
-        try:
-            barrier.wait(timeout=5)
-            services.bid_award(bid=Bid.objects.get(pk=bid.pk), by=user, amount="60000")
-            outcomes.append("awarded")
-        except ApplicationError as error:
-            outcomes.append(str(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=award, args=(bid, user)) for bid, user in zip(bids, staff, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert outcomes.count("awarded") == 1
-    assert any("would overspend" in outcome for outcome in outcomes)
+    refused = refusals(at_once(*(partial(award, bid, user) for bid, user in zip(bids, staff, strict=True))))
+    assert len(refused) == 1 and "would overspend" in refused[0]
     assert Bid.objects.filter(state=BidState.AWARDED).count() == 1
     assert selectors.round_remaining_budget(funding_round=small) == Decimal("10000.00")
 

@@ -4,14 +4,13 @@ the broker being down. Real worker, real SMTP server, real broker (Redis in CI).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from kombu import pools
 
@@ -21,6 +20,7 @@ from notifications.choices import Event, Status
 from notifications.models import Notification
 from notifications.services import notification_deliver, notification_sweep, notify
 from notifications.tasks import deliver_notification
+from tests.concurrency import at_once
 from tests.factories import make_submitted_bid, make_user
 from tests.real_services import SmtpSink, free_port, wait_for, wait_settled
 
@@ -168,23 +168,11 @@ def test_concurrent_deliveries_of_one_row_send_one_message(require_postgres, smt
         dedupe_key="concurrent:1",
         reference="LDF-R1-0002",
     )
-    outcomes = []
-    start = threading.Barrier(2)
 
-    def deliver():
-        start.wait()
-        try:
-            outcomes.append(notification_deliver(notification_id=notification.pk).status)
-        finally:
-            connection.close()
+    def deliver() -> str:
+        return notification_deliver(notification_id=notification.pk).status
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-
-    assert sorted(outcomes) == ["busy", Status.SENT]  # the second found it claimed and left it
+    assert sorted(at_once(deliver, deliver)) == ["busy", Status.SENT]  # the second found it claimed and left it
     assert len(smtp_sink.messages) == 1
     notification.refresh_from_db()
     assert notification.attempts == 1

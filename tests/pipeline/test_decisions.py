@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections
 from django.urls import reverse
 
 from bids.choices import BidState
@@ -16,6 +14,7 @@ from core.exceptions import ApplicationError
 from councils.choices import Role
 from notifications.models import Notification
 from pipeline.services import round_batch_award
+from tests.concurrency import at_once, refusals
 from tests.factories import award, council_client, make_council, make_round, make_user, start_deciding
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
@@ -168,28 +167,13 @@ def test_two_concurrent_awards_on_a_budget_that_affords_one_make_one_award(requi
     first, second = scored_pair(funding_round, make_council("CC1", "Concur One"), make_council("CC2", "Concur Two"))
     staff = make_user(role=Role.PROGRAMME_STAFF)
     start_deciding(funding_round, by=staff)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def award(bid_pk: int) -> None:
-        try:
-            bid = Bid.objects.select_related("funding_round", "lead_council").get(pk=bid_pk)
-            barrier.wait()
-            bid_award(bid=bid, by=staff, amount=Decimal("60000"))
-            outcomes.append("awarded")
-        except ApplicationError as error:
-            outcomes.append(error.message)
-        finally:
-            close_old_connections()
+    def award(bid_pk: int) -> Bid:
+        bid = Bid.objects.select_related("funding_round", "lead_council").get(pk=bid_pk)
+        return bid_award(bid=bid, by=staff, amount=Decimal("60000"))
 
-    threads = [threading.Thread(target=award, args=(bid.pk,)) for bid in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes, key=len)[0] == "awarded"
-    assert outcomes.count("awarded") == 1
-    assert any("would overspend" in outcome for outcome in outcomes)
+    refused = refusals(at_once(lambda: award(first.pk), lambda: award(second.pk)))
+    assert len(refused) == 1 and "would overspend" in refused[0]
     assert Bid.objects.filter(funding_round=funding_round, state=BidState.AWARDED).count() == 1
 
 
