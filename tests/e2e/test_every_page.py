@@ -1,5 +1,6 @@
 """Every page of the service, for every kind of person who may see it, in real Chromium: axe-core finds no
-WCAG 2.2 AA violation, and no page breaks the Content-Security-Policy.
+WCAG 2.2 AA violation, nothing scrolls the page sideways at 320 pixels wide, and no page breaks the
+Content-Security-Policy.
 
 The pages and who may open them come from the permission matrix (`tests/test_permission_matrix.py`: every named
 route, each actor, their own and other people's objects), on its world of a returned draft with partners of every
@@ -66,6 +67,37 @@ def signed_in_clients(world) -> dict[str, Client]:
     return clients
 
 
+REFLOW = """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const problems = [];
+  const page = document.documentElement;
+  if (page.scrollWidth > window.innerWidth) {
+    // The outermost elements reaching past the screen's edge: what to fix.
+    const past = [...document.body.querySelectorAll("*")].filter((e) => e.getBoundingClientRect().right > innerWidth + 1);
+    const outer = past.filter((e) => !past.includes(e.parentElement)).map((e) => `${e.tagName}.${e.className}`);
+    problems.push(`the page is ${page.scrollWidth}px wide: ${outer.slice(0, 4).join(", ")}`);
+  }
+  for (const box of document.querySelectorAll(".app-table-wrap")) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    const named = box.getAttribute("aria-label") || document.getElementById(box.getAttribute("aria-labelledby"));
+    if (scrolls && (box.tabIndex !== 0 || box.getAttribute("role") !== "region" || !named)) {
+      problems.push("a table that scrolls is not a named region the keyboard can reach");
+    }
+  }
+  done(problems);
+})))"""
+
+
+def reflow_problems(page) -> list[str]:
+    """At 320 CSS pixels wide (WCAG 1.4.10, a 1280px screen zoomed to 400%), nothing scrolls the page sideways:
+    a wide table scrolls in its own box, which the keyboard can reach."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    try:
+        return page.evaluate(REFLOW)
+    finally:
+        page.set_viewport_size(size)
+
+
 def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     world = build_world()
@@ -105,6 +137,7 @@ def test_every_page_passes_axe_for_everyone_who_may_see_it(browser, live_server,
             violations = axe_violations(page)
             if violations:
                 failures.append(f"{url} as {actor}: {violations}")
+            failures.extend(f"{url} as {actor}: {problem}" for problem in reflow_problems(page))
             checked += 1
     finally:
         for page in contexts.values():
