@@ -72,7 +72,8 @@ REFLOW = """() => new Promise((done) => requestAnimationFrame(() => requestAnima
   const page = document.documentElement;
   if (page.scrollWidth > window.innerWidth) {
     // The outermost elements reaching past the screen's edge: what to fix.
-    const past = [...document.body.querySelectorAll("*")].filter((e) => e.getBoundingClientRect().right > innerWidth + 1);
+    const all = [...document.body.querySelectorAll("*")];
+    const past = all.filter((e) => e.getBoundingClientRect().right > innerWidth + 1);
     const outer = past.filter((e) => !past.includes(e.parentElement)).map((e) => `${e.tagName}.${e.className}`);
     problems.push(`the page is ${page.scrollWidth}px wide: ${outer.slice(0, 4).join(", ")}`);
   }
