@@ -108,6 +108,7 @@ def project_overview(*, project: Project) -> dict:
         report.is_overdue = (
             project.state == ProjectState.IN_DELIVERY and report.state == ReportState.DRAFT and report.due_date < now
         )
+    budget_total = sum((line.amount for line in budget_lines), Decimal("0"))
     return {
         "milestones": milestones,
         "reports": reports,
@@ -115,7 +116,10 @@ def project_overview(*, project: Project) -> dict:
         "outputs": outputs,
         "reuses": reuses,
         "budget_lines": budget_lines,
-        "budget_total": sum((line.amount for line in budget_lines), Decimal("0")),
+        "budget_total": budget_total,
+        # A copy of the bid's costs comes to what was asked for; where less was awarded, the council brings the
+        # budget down to the award with a change to its lines.
+        "budget_over_award": budget_total - project.award_amount if budget_lines else Decimal("0"),
         "money": project_money(project=project),
     }
 

@@ -709,7 +709,8 @@ def _read_line_amount(key: str, value: object) -> Decimal:
 
 
 def _budget_changes(project: Project, changes: Mapping[str, object]) -> dict[str, str]:
-    """New amounts for budget lines: money moves between them, so together they still come to what they do now."""
+    """New amounts for budget lines: together they come to the award. Money moves between them; where less was
+    awarded than the bid asked for, the budget (a copy of the bid's costs) comes down to the award this way."""
     lines = {str(line.pk): line for line in project.budget_lines.all()}
     clean = _changed(
         lines,
@@ -719,11 +720,11 @@ def _budget_changes(project: Project, changes: Mapping[str, object]) -> dict[str
         whose="budget lines",
         none_changed="Enter at least one new amount",
     )
-    now = sum((line.amount for line in lines.values()), Decimal("0"))
+    award = project.award_amount
     new = sum((clean.get(key, line.amount) for key, line in lines.items()), Decimal("0"))
-    if new != now:
+    if new != award:
         raise _field_error(
-            f"The budget lines must still add up to {money(now, pence=True)}; the new amounts add up to "
+            f"The budget lines must add up to the award of {money(award, pence=True)}; the new amounts add up to "
             f"{money(new, pence=True)}",
             "changes",
         )

@@ -234,7 +234,7 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     lead_page.locator(f"#id_line_{first_line.pk}").fill(str(first_line.amount + 5000))
     lead_page.get_by_label("Why do you need this change?").fill("More of our own staff time, less supplier time.")
     lead_page.get_by_role("button", name="Send the request").click()
-    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("must still add up to")
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("must add up to the award of")
     check(lead_page)
     lead_page.locator(f"#id_line_{second_line.pk}").fill(str(second_line.amount - 5000))
     lead_page.get_by_role("button", name="Send the request").click()

@@ -237,7 +237,7 @@ def test_the_budget_starts_as_the_bids_cost_lines_and_moves_only_by_an_approved_
     staff_line, supplier_line = project.budget_lines.order_by("pk")
     assert [(line.payer, line.description, line.amount) for line in (staff_line, supplier_line)] == bid_lines
     for changes, says in (
-        ({str(staff_line.pk): "50000"}, "must still add up to £80,000.00; the new amounts add up to £90,000.00"),
+        ({str(staff_line.pk): "50000"}, "must add up to the award of £80,000.00; the new amounts add up to £90,000.00"),
         ({str(staff_line.pk): "40000"}, "Enter at least one new amount"),
         ({"999999": "1"}, "One of the budget lines named is not this project's"),
         ({str(staff_line.pk): "1e9"}, "Enter an amount in pounds"),

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects import services
-from projects.choices import PaymentStatus, ProjectState, ReportState, VariationStatus
+from projects.choices import PaymentStatus, ProjectState, ReportState, VariationKind, VariationStatus
 from projects.models import Payment, Project
 from tests.factories import award, client_for, make_council, make_round, make_user, publish_decisions
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
@@ -394,12 +394,12 @@ def test_a_council_asks_to_move_money_between_budget_lines_and_staff_see_it(worl
     page = lead.get(url("detail", project)).content.decode()
     assert 'id="budget"' in page and "Budget lines, £80,000 in all" in page and "Supplier" in page
     form = lead.get(url("variation_new", project) + "?kind=budget").content.decode()
-    assert f'name="line_{staff_line.pk}"' in form and "must still add up to £80,000" in form
+    assert f'name="line_{staff_line.pk}"' in form and "must add up to the award, £80,000" in form
     refused = lead.post(
         url("variation_new", project),
         {"kind": "budget", "reasons": "More staff time", f"line_{staff_line.pk}": "60000"},
     )
-    assert refused.status_code == 400 and "must still add up to £80,000.00" in refused.content.decode()
+    assert refused.status_code == 400 and "must add up to the award of £80,000.00" in refused.content.decode()
     assert not project.variations.exists()
     lead.post(
         url("variation_new", project),
@@ -471,3 +471,41 @@ def test_once_delivery_ends_reports_are_not_overdue_and_the_certifier_is_fixed(w
     with pytest.raises(services.ApplicationError, match="no longer need a certifier"):
         services.certifier_appoint(project=project, by=world["staff"], user=world["lead_user"])
     assert Project.objects.get(pk=project.pk).certifier.user == world["officer"]
+
+
+def test_where_less_was_awarded_than_asked_the_budget_comes_down_to_the_award(staff):
+    """The budget starts as the bid's costs (£80,000); awarded £60,000.50, the page says the lines are over the
+    award, and a change to the lines must bring them to the award: the budget can never stay above it."""
+    funding_round = make_round(code="PB", budget="500000")
+    lead = make_council("PBL", "Partshire")
+    partners = [make_council("PBA", "Partown"), make_council("PBB", "Parby")]
+    bid = make_scored_bid(
+        funding_round=funding_round,
+        bid=make_in_review_bid(funding_round=funding_round, lead=lead, partners=partners, amount="80000"),
+    )
+    award(bid, amount=Decimal("60000.50"), by=staff)
+    publish_decisions(funding_round, by=staff)
+    project = Project.objects.get(bid=bid)
+    lead_user = lead.members.first()
+    lead = client_for(lead_user)
+    page = lead.get(url("detail", project)).content.decode()
+    assert "The budget lines add up to £80,000, £19,999.50 more than the award of £60,000.50" in page
+    services.offer_accept(project=project, by=lead_user, conditions_confirmed=True)
+    first, second = project.budget_lines.order_by("pk")
+    form = lead.get(url("variation_new", project), {"kind": "budget"}).content.decode()
+    assert "must add up to the award, £60,000.50" in form and "They add up to £80,000 now" in form
+    keep_total = {"kind": "budget", "reasons": "Less supplier time", f"line_{first.pk}": "30000"}
+    keep_total[f"line_{second.pk}"] = "50000"
+    refused = lead.post(url("variation_new", project) + "?kind=budget", keep_total)
+    assert refused.status_code == 400
+    assert "must add up to the award of £60,000.50; the new amounts add up to £80,000.00" in refused.content.decode()
+    variation = services.variation_request(
+        project=project,
+        by=lead_user,
+        kind=VariationKind.BUDGET,
+        reasons="Less supplier time",
+        changes={str(second.pk): "20000.50"},
+    )
+    services.variation_approve(variation=variation, by=staff)
+    assert sum(project.budget_lines.values_list("amount", flat=True)) == Decimal("60000.50")
+    assert "budget-over-award" not in lead.get(url("detail", project)).content.decode()
