@@ -11,6 +11,8 @@ from bids.choices import PartnerStatus, Payer, Phase
 from bids.conditions import REQUIRED_CONTENT, earliest_start
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
+from bids.selectors import cost_line_now
+from core.editing import SeenField, fingerprint
 from core.formatting import govuk_date
 from core.forms import DateInput, DateInputsMixin, LongTextField, MoneyField, WholeNumberField, date_initial
 from councils.models import Council
@@ -223,6 +225,8 @@ SECTION_FORMS: dict[str, type[SectionForm]] = {
 
 
 class CostLineForm(forms.Form):
+    # What the page showed of a line being changed (`core.editing`).
+    seen = SeenField()
     payer = forms.ChoiceField(
         label="Who spends this money?",
         widget=forms.RadioSelect,
@@ -268,7 +272,8 @@ class CostLineForm(forms.Form):
     def initial_for(line) -> dict:
         payer = f"partner:{line.payer_council_id}" if line.payer == Payer.PARTNER else line.payer
         amount = f"{line.amount:.2f}".removesuffix(".00")
-        return {"payer": payer, "description": line.description, "amount": amount}
+        seen = fingerprint(cost_line_now(line=line))
+        return {"payer": payer, "description": line.description, "amount": amount, "seen": seen}
 
     def service_kwargs(self) -> dict:
         payer = self.cleaned_data["payer"]

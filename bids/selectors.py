@@ -830,6 +830,27 @@ def round_assessment_started(*, funding_round: FundingRound) -> bool:
     return Bid.objects.filter(funding_round=funding_round, assessments__state__in=("in_progress", "submitted")).exists()
 
 
+def cost_line_now(*, line: CostLine) -> dict[str, object]:
+    """A cost line as saved: what its page showed, fingerprinted (`core.editing`)."""
+    return {
+        "payer": line.payer,
+        "payer_council_id": line.payer_council_id,
+        "description": line.description,
+        "amount": line.amount,
+    }
+
+
+def round_settings_now(*, funding_round: FundingRound) -> dict[str, object]:
+    """Every setting of the round as saved, by the names `ROUND_SETTINGS` gives them (phases as {phase: cap},
+    criteria as rows): what the set-up page showed, fingerprinted (`core.editing`), and what a conflict shows."""
+    values: dict[str, object] = {
+        name: getattr(funding_round, name) for name in ROUND_SETTINGS if name not in ("phases", "criteria")
+    }
+    values["phases"] = {row.phase: row.cap for row in funding_round.phases.order_by("phase")}
+    values["criteria"] = [(c.code, c.name, c.weight, c.guidance) for c in funding_round.criteria.order_by("pk")]
+    return values
+
+
 def round_locked_settings(*, funding_round: FundingRound) -> dict[str, str]:
     """Setting → why it can no longer change (settings not named here may change, within the rules
     `round_update` explains: a closing time in the future, a budget no lower than what is awarded)."""

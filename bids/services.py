@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -61,15 +59,18 @@ from bids.selectors import (
     bid_sift_checklist,
     bid_snapshot,
     bid_submission_problems,
+    cost_line_now,
     no_longer_a_draft,
     round_awarded_total,
     round_draft_leads,
     round_locked_settings,
     round_opening_recipients,
     round_remaining_budget,
+    round_settings_now,
 )
 from bids.signals import bid_content_changed, council_joined_bid, round_decisions_published
-from core.exceptions import ApplicationError, Problem
+from core.editing import require_unchanged
+from core.exceptions import ApplicationError, EditConflictError, Problem
 from core.formatting import govuk_date, govuk_datetime, govuk_deadline, money, plural, with_article, word_count
 from core.money import MoneyError, as_amount
 from core.transitions import NO_PERMISSION, required_text
@@ -283,13 +284,16 @@ def round_update(
     by: User,
     phase_caps: Mapping[str, Decimal] | None = None,
     criteria: Iterable[CriterionRow] | None = None,
+    seen: str | None = None,
     **changes: object,
 ) -> FundingRound:
     """Change a round's settings, within what its state allows (`bids.selectors.round_locked_settings`: the
     code, opening time and bid rules are fixed once it opens; the closing time and phases once it closes; the
     criteria and scoring once assessment starts; everything once decisions are published). The closing time
     may move while the round is open but not into the past; caps may rise while it is open but not fall; the
-    budget may rise, or fall no lower than what is already awarded. A refusal changes nothing."""
+    budget may rise, or fall no lower than what is already awarded. A refusal changes nothing. `seen` is the
+    fingerprint of the settings the page showed: a save made since (in another tab, by a colleague) is never
+    undone without a word (`core.editing`)."""
     if not by.has_perm("bids.manage_round"):
         raise ApplicationError(NO_PERMISSION)
     unknown = set(changes) - set(ROUND_FIELDS)
@@ -297,6 +301,7 @@ def round_update(
         raise ApplicationError(f"A round has no setting {', '.join(sorted(unknown))}")
     with transaction.atomic():
         locked = FundingRound.objects.select_for_update().get(pk=funding_round.pk)
+        require_unchanged(seen=seen, current=round_settings_now(funding_round=locked), message=ROUND_CONFLICT)
         cannot_change = round_locked_settings(funding_round=locked)
         current_caps = {row.phase: row.cap for row in locked.phases.all()}
         current_criteria = [(c.code, c.name, c.weight, c.guidance) for c in locked.criteria.all()]
@@ -334,6 +339,11 @@ def round_update(
         RoundTransition.record(locked, "update", locked.state, by, f"Changed: {', '.join(labels)}")
     return locked
 
+
+ROUND_CONFLICT = (
+    "Someone saved this round’s settings after you opened this page, so your changes have not been saved. "
+    "What is saved now is shown below; your changes are still in the form: check them and save again."
+)
 
 ROUND_SETTING_LABELS = {
     "name": "name",
@@ -892,14 +902,6 @@ def bid_decline(*, bid: Bid, by: User, feedback: str) -> Bid:
 # submit, or by someone who has since left the council, cannot change it.
 
 
-@dataclass
-class EditConflictError(ApplicationError):
-    """A colleague saved the section since the page was opened: nothing was saved."""
-
-    current: dict = dataclass_field(default_factory=dict)
-    version: int = 0
-
-
 EDIT_CONFLICT_MESSAGE = (
     "A colleague saved this section after you opened it, so your changes have not been saved. "
     "Their answers are shown below. Your answers are still in the form: check them and save again."
@@ -980,20 +982,45 @@ def _cost_line_payer_council(bid: Bid, payer: str, payer_council: Council | None
     return payer_council
 
 
+COST_LINE_CONFLICT = (
+    "A colleague changed this cost line after you opened it, so your changes have not been saved. Their cost "
+    "line is shown below. Your changes are still in the form: check them and save again."
+)
+
+
 def cost_line_change(
-    *, line: CostLine, by: User, payer: str, description: str, amount: Decimal, payer_council: Council | None = None
+    *,
+    line: CostLine,
+    by: User,
+    payer: str,
+    description: str,
+    amount: Decimal,
+    payer_council: Council | None = None,
+    seen: str | None = None,
 ) -> CostLine:
+    """Change a draft's cost line. `seen` is the fingerprint of the line the page showed: a colleague's change
+    since is never undone without a word, and a line a colleague removed is not brought back (`core.editing`)."""
     _require_editable(line.bid, by)
-    line.payer = payer
-    line.payer_council = _cost_line_payer_council(line.bid, payer, payer_council)
-    line.description = description
-    line.amount = _amount(amount)
+    changed = CostLine(
+        pk=line.pk,
+        bid=line.bid,
+        payer=payer,
+        payer_council=_cost_line_payer_council(line.bid, payer, payer_council),
+        description=description,
+        amount=_amount(amount),
+    )
     try:
-        line.full_clean()
+        changed.full_clean(validate_unique=False)  # the line's own id is its only unique value
     except ValidationError as error:
         raise ApplicationError.from_validation_error(error) from error
     with transaction.atomic():
-        line.save()
+        locked = CostLine.objects.select_for_update().filter(pk=line.pk, bid=line.bid).first()
+        if locked is None:
+            raise ApplicationError("A colleague has removed this cost line, so your changes have not been saved")
+        require_unchanged(seen=seen, current=cost_line_now(line=locked), message=COST_LINE_CONFLICT)
+        changed.save(force_update=True)
+    for name in ("payer", "payer_council", "description", "amount"):
+        setattr(line, name, getattr(changed, name))
     return line
 
 

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_safe
 
 from bids import services
-from bids.choices import NEXT_PHASE, BidState, ClarificationStatus, PartnerStatus
+from bids.choices import NEXT_PHASE, BidState, ClarificationStatus, PartnerStatus, Payer
 from bids.conditions import can_be_continued
 from bids.forms import (
     SECTION_FORMS,
@@ -58,7 +58,8 @@ from bids.selectors import (
     round_list_open,
     withdraw_refusal_for_council,
 )
-from core.exceptions import ApplicationError, Problem
+from core.editing import seen_after_conflict
+from core.exceptions import ApplicationError, EditConflictError, Gone, Problem
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
 from core.views import form_methods, form_page, one_of, posted, posted_files
@@ -371,7 +372,7 @@ def _confirm_then(
 @drafting_view
 @form_methods
 def bid_partner_remove(request: HttpRequest, bid: Bid, partner_id: int) -> HttpResponse:
-    partner = one_of(bid.partners.all(), partner_id, "No such partner")
+    partner = _on_the_bid(bid, bid.partners.all(), partner_id, "This council is no longer a partner", "bids:partners")
     return _confirm_then(
         request,
         bid,
@@ -444,6 +445,20 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
     return form_page(request, "bids/cost_amount.html", context, refused=True)
 
 
+def _cost_line_rows(bid: Bid, saved: dict) -> list[tuple[str, str]]:
+    """A colleague's saved cost line, as summary-list rows."""
+    if saved["payer"] == Payer.PARTNER:
+        payer = next((str(p.council) for p in bid.partners.all() if p.council_id == saved["payer_council_id"]), "")
+        payer = f"Partner council ({payer})"
+    else:
+        payer = Payer(saved["payer"]).label
+    return [
+        ("Who spends this money?", payer),
+        ("What is it for?", saved["description"]),
+        ("Amount", money(saved["amount"], pence=True)),
+    ]
+
+
 def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpResponse:
     context: dict[str, Any] = {"bid": bid, "line": line}
     if request.method != "POST":
@@ -456,7 +471,14 @@ def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpRespo
             if line is None:
                 services.cost_line_add(bid=bid, by=request.user, **form.service_kwargs())
             else:
-                services.cost_line_change(line=line, by=request.user, **form.service_kwargs())
+                kwargs = form.service_kwargs()
+                services.cost_line_change(line=line, by=request.user, seen=form.cleaned_data["seen"], **kwargs)
+        except EditConflictError as conflict:
+            # What was typed stays; a second save is a deliberate one over the colleague's line.
+            form = CostLineForm(seen_after_conflict(request.POST, conflict), bid=bid)
+            form.is_valid()
+            form.add_error(None, conflict.message)
+            context["conflict_rows"] = _cost_line_rows(bid, conflict.current)
         except ApplicationError as error:
             apply_problems(form, error, {"payer_council": "payer"})
         else:
@@ -472,8 +494,26 @@ def bid_cost_add(request: HttpRequest, bid: Bid) -> HttpResponse:
     return _cost_line_form_page(request, bid)
 
 
+def _on_the_bid(bid: Bid, rows: Any, pk: int, heading: str, back: str) -> Any:
+    """One of the draft's partners, cost lines or documents, named in the address. One no longer there (a
+    colleague removed it while this page was open) is answered 410 saying so, never as a mistyped address: these
+    pages are only for people who may edit the draft, so nothing is said of any other bid."""
+    try:
+        return one_of(rows, pk, heading)
+    except Http404:
+        raise Gone(
+            heading=f"{heading} on {bid.reference}",
+            explanation="A colleague may have removed it. Anything you sent about it has not been saved.",
+            link_text=f"Back to {BACK_TO[back]}",
+            link_url=reverse(back, args=[bid.reference]),
+        ) from None
+
+
+BACK_TO = {"bids:partners": "partners", "bids:costs": "costs", "bids:documents": "documents"}
+
+
 def _cost_line(bid: Bid, line_id: int):
-    line = one_of(bid.cost_lines.all(), line_id, "No such cost line")
+    line = _on_the_bid(bid, bid.cost_lines.all(), line_id, "This cost line is no longer", "bids:costs")
     line.bid = bid
     return line
 
@@ -547,7 +587,7 @@ def bid_document_download(request: HttpRequest, reference: str, document_id: int
 @drafting_view
 @form_methods
 def bid_document_delete(request: HttpRequest, bid: Bid, document_id: int) -> HttpResponse:
-    document = one_of(bid.documents.all(), document_id, "No such document")
+    document = _on_the_bid(bid, bid.documents.all(), document_id, "This document is no longer", "bids:documents")
     document.bid = bid
     return _confirm_then(
         request,

@@ -41,6 +41,15 @@ class ApplicationError(Exception):
         return cls(problems[0].message, problems=problems)
 
 
+@dataclass
+class EditConflictError(ApplicationError):
+    """Someone saved the thing being edited after this page was opened, so nothing was saved: `current` is what
+    is saved now, and `version` what a deliberate second save sends (`core.editing`)."""
+
+    current: dict = field(default_factory=dict)
+    version: int | str = 0
+
+
 class Gone(Http404):
     """A page that was the user's and has been taken from them (an assessment unassigned from its assessor): it
     is answered 410 with what happened and where to go (`core.middleware.GonePagesMiddleware`), not as an

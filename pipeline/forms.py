@@ -10,6 +10,7 @@ from django import forms
 from bids.choices import CriterionCode, Phase
 from bids.models import FundingRound
 from bids.services import DEFAULT_CRITERIA
+from core.editing import SeenField
 from core.formatting import with_article
 from core.forms import (
     DateInput,
@@ -135,6 +136,8 @@ class RoundForm(DateInputsMixin, forms.Form):
 
     date_inputs = ROUND_MOMENTS
 
+    # What the page showed of a round being changed (`core.editing`).
+    seen = SeenField()
     name = forms.CharField(
         label="Name of the round",
         max_length=100,

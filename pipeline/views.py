@@ -27,10 +27,17 @@ from bids.choices import BidState, ClarificationStatus, Phase, RoundState, SiftD
 from bids.conditions import round_is_deciding
 from bids.machines import ROUND_MACHINE
 from bids.models import FundingRound
-from bids.selectors import bid_sift_checklist, lineage_for_bids, round_locked_settings, round_remaining_budget
+from bids.selectors import (
+    bid_sift_checklist,
+    lineage_for_bids,
+    round_locked_settings,
+    round_remaining_budget,
+    round_settings_now,
+)
 from collaboration.selectors import similar_work
-from core.exceptions import ApplicationError, Problem
-from core.formatting import money, plural
+from core.editing import fingerprint, seen_after_conflict
+from core.exceptions import ApplicationError, EditConflictError, Problem
+from core.formatting import govuk_datetime, money, plural
 from core.forms import apply_problems, typed_digits
 from core.views import form_methods, form_page, one_of, posted, staff_required
 from councils.choices import CouncilType, Role
@@ -522,11 +529,34 @@ def _spare_rows(initial: list[dict]) -> list[dict]:
     return [*initial, {}, {}]
 
 
+def _round_setting_rows(saved: dict, sent: dict) -> list[tuple[str, str]]:
+    """The settings saved by someone else that differ from what this page sent, as summary-list rows."""
+    rows = []
+    for name, value in saved.items():
+        if name not in sent or sent[name] == value:
+            continue
+        if name == "phases":
+            shown = "; ".join(f"{Phase(phase).label} up to {money(cap)}" for phase, cap in value.items())
+        elif name == "criteria":
+            shown = "; ".join(f"{row[1]}, {row[2].normalize():f}%" for row in value)
+        elif name == "budget":
+            shown = money(value)
+        elif hasattr(value, "tzinfo"):
+            shown = govuk_datetime(value)
+        else:
+            shown = str(value)
+        rows.append((bid_services.ROUND_SETTING_LABELS.get(name, name).capitalize(), shown))
+    return rows
+
+
 def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None, copy_from: FundingRound | None):
     locked = round_locked_settings(funding_round=funding_round) if funding_round else {}
     source = funding_round or copy_from
     initial = round_initial(source, copy=funding_round is None) if source else {}
+    if funding_round is not None:
+        initial["seen"] = fingerprint(round_settings_now(funding_round=funding_round))
     criteria_locked = "criteria" in locked
+    conflict_rows: list[tuple[str, str]] = []
     if request.method == "POST":
         form = RoundForm(request.POST, initial=initial, locked=locked)
         formset = None if criteria_locked else CriterionFormSet(request.POST, prefix="criteria")
@@ -546,8 +576,16 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
                         by=request.user,
                         phase_caps=phase_caps,
                         criteria=criteria,
+                        seen=form.cleaned_data["seen"],
                         **settings,
                     )
+            except EditConflictError as conflict:
+                sent = {**settings, "phases": phase_caps, "criteria": criteria}
+                conflict_rows = _round_setting_rows(conflict.current, {k: v for k, v in sent.items() if v is not None})
+                # What was typed stays; a second save is a deliberate one over what is saved now.
+                form = RoundForm(seen_after_conflict(request.POST, conflict), initial=initial, locked=locked)
+                form.is_valid()
+                form.add_error(None, conflict.message)
             except ApplicationError as error:
                 _apply_round_problems(form, formset, error)
             else:
@@ -574,6 +612,7 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
             "criteria": list(funding_round.criteria.all()) if funding_round and criteria_locked else [],
             "phases": [(form[f"fund_{phase}"], form[f"cap_{phase}"]) for phase in Phase.values],
             "problems": problems,
+            "conflict_rows": conflict_rows,
         },
         refused=bool(problems),
     )

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL, MAX_DOCUMENT_BYTES
+from core.editing import SeenField
 from core.formatting import govuk_date
 from core.forms import DateInput, DateInputsMixin, FilterForm, LongTextField, MoneyField
 from projects.choices import OutputKind, ProjectState, Rag, VariationKind
@@ -67,6 +68,8 @@ class EvidenceForm(forms.Form):
 
 
 class ReportForm(forms.Form):
+    # What the page showed of the draft (`core.editing`).
+    seen = SeenField()
     progress = LongTextField(
         label="Progress since the last report", widget=forms.Textarea(attrs={"rows": 5}), required=False
     )

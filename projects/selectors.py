@@ -124,6 +124,15 @@ def project_overview(*, project: Project) -> dict:
     }
 
 
+# A monitoring report's answers, as its form names them.
+REPORT_ANSWERS = ("progress", "spend_to_date", "spend_planned", "rag", "risks", "outputs", "next_steps")
+
+
+def report_answers_now(*, report: MonitoringReport) -> dict[str, object]:
+    """A draft report's answers as saved: what its page showed, fingerprinted (`core.editing`)."""
+    return {name: getattr(report, name) for name in REPORT_ANSWERS}
+
+
 def project_history(*, project: Project) -> list[ProjectTransition]:
     return list(project.history.select_related("by").order_by("at", "pk"))
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from bids.choices import BidState
 from bids.documents import document_check
 from bids.models import Bid, FundingRound
+from core.editing import require_unchanged
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.money import MoneyError, as_amount
@@ -64,6 +65,7 @@ from projects.selectors import (
     project_lead_members,
     project_partner_members,
     project_snapshot,
+    report_answers_now,
     report_due_dates,
     scheduled_total,
 )
@@ -501,8 +503,17 @@ REPORT_TEXT_FIELDS = ("progress", "risks", "outputs", "next_steps")
 ZERO_POUNDS = re.compile(r"£?\s*0+(\.0{1,2})?")
 
 
-def report_update(*, report: MonitoringReport, by: User, values: Mapping[str, object]) -> MonitoringReport:
-    """A lead member saves the draft (every answer optional until it is submitted)."""
+REPORT_CONFLICT = (
+    "A colleague saved this report after you opened it, so your changes have not been saved. Their answers are "
+    "shown below. Your answers are still in the form: check them and save again."
+)
+
+
+def report_update(
+    *, report: MonitoringReport, by: User, values: Mapping[str, object], seen: str | None = None
+) -> MonitoringReport:
+    """A lead member saves the draft (every answer optional until it is submitted). `seen` is the fingerprint of
+    the answers the page showed: a colleague's save since is never undone without a word (`core.editing`)."""
     _require(by, "projects.edit_report", report.project)
     problems = []
     changes: dict[str, object] = {}
@@ -537,6 +548,7 @@ def report_update(*, report: MonitoringReport, by: User, values: Mapping[str, ob
                 f"This report is {locked.get_state_display().lower()}, so it can no longer be changed"
             )
         _require_state(locked.project, IN_DELIVERY, "its reports are closed")
+        require_unchanged(seen=seen, current=report_answers_now(report=locked), message=REPORT_CONFLICT)
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.drafted_by = by

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from bids.models import FundingRound
-from core.exceptions import ApplicationError, Problem
+from core.editing import fingerprint, seen_after_conflict
+from core.exceptions import ApplicationError, EditConflictError, Problem
 from core.formatting import govuk_date, money
 from core.forms import accepted_filters, apply_problems, date_initial
 from core.views import form_methods, form_page, posted, posted_files, staff_required
@@ -27,6 +28,7 @@ from projects import services
 from projects.choices import (
     PaymentStatus,
     ProjectState,
+    Rag,
     ReportState,
     VariationKind,
     VariationStatus,
@@ -58,6 +60,7 @@ from projects.selectors import (
     project_overview,
     projects_for_user,
     public_projects,
+    report_answers_now,
     report_get_for_user,
     variation_get_for_user,
 )
@@ -68,6 +71,20 @@ def _choose_action(request: HttpRequest, template: str, context: dict, choices: 
     return form_page(
         request, template, {**context, "problems": [Problem(f"Choose what to do: {choices}")]}, refused=True
     )
+
+
+def _report_answer_rows(answers: dict) -> list[tuple[str, str]]:
+    """A report's saved answers as summary-list rows, labelled as its form labels them."""
+    rows = []
+    for name, value in answers.items():
+        if name in ("spend_to_date", "spend_planned"):
+            shown = "" if value is None else money(value, pence=True)
+        elif name == "rag":
+            shown = Rag(value).label if value else ""
+        else:
+            shown = value or ""
+        rows.append((ReportForm.base_fields[name].label, shown))
+    return rows
 
 
 def _refused(request: HttpRequest, template: str, context: dict, form: Any, error: ApplicationError) -> HttpResponse:
@@ -249,7 +266,8 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
         and project.state == ProjectState.IN_DELIVERY
         and request.user.has_perm("projects.edit_report", project)
     )
-    initial = {name: getattr(report, name) for name in ReportForm.base_fields}
+    answers = report_answers_now(report=report)
+    initial: dict[str, object] = {**answers, "seen": fingerprint(answers)}
     for name in ("spend_to_date", "spend_planned"):
         initial[name] = "" if initial[name] is None else f"{initial[name]:.2f}"
     form = ReportForm(posted(request), initial=initial) if editable else None
@@ -268,8 +286,18 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
             messages.info(request, "This report can no longer be changed")
             return redirect("projects:report", reference=project.reference, pk=report.pk)
         if form.is_valid():
+            values = dict(form.cleaned_data)
             try:
-                report = services.report_update(report=report, by=request.user, values=form.cleaned_data)
+                report = services.report_update(report=report, by=request.user, values=values, seen=values.pop("seen"))
+            except EditConflictError as conflict:
+                # What was typed stays; a second save is a deliberate one over the colleague's answers.
+                form = ReportForm(seen_after_conflict(request.POST, conflict), initial=initial)
+                form.is_valid()
+                form.add_error(None, conflict.message)
+                rows = _report_answer_rows(conflict.current)
+                return form_page(
+                    request, "projects/report.html", {**context, "form": form, "conflict_rows": rows}, refused=True
+                )
             except ApplicationError as error:
                 return _refused(request, "projects/report.html", context, form, error)
             if request.POST.get("action") == "submit":

@@ -3,6 +3,7 @@ costs, check answers and submit, after submission, returned for changes, withdra
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -270,6 +271,39 @@ def test_edit_conflict_does_not_overwrite_a_colleagues_save(draft, councils, cli
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.problem == "My words." and draft.section_versions["problem"] == 2
+
+
+def test_a_cost_line_changed_or_removed_by_a_colleague_is_never_overwritten_or_brought_back(
+    draft, councils, client, lead_user
+):
+    """Two lead members open the same cost line. One saves; the other's save from the page opened before is
+    refused with the colleague's line shown and what was typed kept. A line the colleague removed says so (410),
+    and is not brought back by a save."""
+    line = services.cost_line_add(bid=draft, by=lead_user, payer="supplier", description="Agency", amount="40000")
+    change = url("bids:cost_change", draft, line_id=line.pk)
+    colleague = make_user(councils=[councils["lead"]])
+    client.force_login(lead_user)
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', client.get(change).content.decode()).group(1)
+    client.force_login(colleague)
+    sam = {"payer": "supplier", "description": "Agency (Sam)", "amount": "45000", "seen": seen}
+    first = client.post(change, sam)
+    assert first.status_code == 302, first.content.decode()
+    client.force_login(lead_user)
+    refused = client.post(change, {"payer": "lead", "description": "Agency (Jo)", "amount": "50000", "seen": seen})
+    html = refused.content.decode()
+    assert refused.status_code == 400
+    assert "A colleague changed this cost line after you opened it" in html
+    assert "Agency (Sam)" in html and "£45,000.00" in html and 'value="Agency (Jo)"' in html
+    line.refresh_from_db()
+    assert (line.description, line.amount) == ("Agency (Sam)", Decimal("45000"))
+    services.cost_line_remove(line=line, by=colleague)
+    gone = client.post(change, {"payer": "lead", "description": "Agency (Jo)", "amount": "50000"})
+    assert gone.status_code == 410
+    assert f"This cost line is no longer on {draft.reference}" in gone.content.decode()
+    assert not CostLine.objects.exists()
+    with pytest.raises(ApplicationError, match="A colleague has removed this cost line"):
+        services.cost_line_change(line=line, by=lead_user, payer="lead", description="Back", amount="1")
+    assert not CostLine.objects.exists()
 
 
 def test_unknown_section_is_404(draft, lead_client):

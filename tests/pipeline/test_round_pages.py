@@ -191,6 +191,33 @@ def test_the_edit_page_explains_what_can_no_longer_change_and_the_service_holds_
     assert "the discovery phase cannot be removed or its cap lowered below £80,000" in response.content.decode()
 
 
+def test_a_save_from_a_page_opened_before_a_colleagues_save_never_undoes_it(staff_client, staff):
+    """Two tabs on a round's settings: one raises the budget and saves; the other, opened before, renames the round
+    and saves. Nothing is saved from the second: it says so, shows the budget saved since beside the form, which
+    keeps the new name; a deliberate second save goes through."""
+    staff_client.post(reverse("pipeline:round_new"), round_form())
+    funding_round = FundingRound.objects.get(code="R9")
+    url = reverse("pipeline:round_edit", args=[funding_round.pk])
+    opened = staff_client.get(url).content.decode()
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', opened).group(1)
+    other_tab = round_form(budget="3000000", seen=seen)
+    assert staff_client.post(url, other_tab).status_code == 302
+    refused = staff_client.post(url, round_form(name="Round 9, renamed", seen=seen))
+    html = refused.content.decode()
+    assert refused.status_code == 400
+    assert "Someone saved this round’s settings after you opened this page" in html
+    assert re.search(r"Budget</dt>\s*<dd[^>]*>£3,000,000", html)
+    assert 'value="Round 9, renamed"' in html
+    funding_round.refresh_from_db()
+    assert (funding_round.name, funding_round.budget) == ("Local Digital Fund Round 9", Decimal("3000000"))
+    again = re.search(r'name="seen" value="([0-9a-f]+)"', html).group(1)
+    assert again != seen
+    saved = staff_client.post(url, round_form(name="Round 9, renamed", budget="3000000", seen=again))
+    assert saved.status_code == 302
+    funding_round.refresh_from_db()
+    assert (funding_round.name, funding_round.budget) == ("Round 9, renamed", Decimal("3000000"))
+
+
 def test_once_assessing_the_criteria_are_shown_not_edited(staff_client, small_round, staff):
     make_in_review_bid(funding_round=small_round)
     start_assessing(small_round, by=staff)

@@ -4,6 +4,7 @@ budget."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -509,3 +510,27 @@ def test_where_less_was_awarded_than_asked_the_budget_comes_down_to_the_award(st
     services.variation_approve(variation=variation, by=staff)
     assert sum(project.budget_lines.values_list("amount", flat=True)) == Decimal("60000.50")
     assert "budget-over-award" not in lead.get(url("detail", project)).content.decode()
+
+
+def test_a_report_saved_from_a_page_opened_before_a_colleagues_save_never_undoes_it(world):
+    """Two lead members open the same draft report; the first saves every answer, the second (on the page opened
+    before) saves a line of progress. Nothing of the second is saved: the page says so, shows the colleague's
+    answers and keeps what was typed; a deliberate second save goes through."""
+    project = accepted(world)
+    report = project.reports.order_by("due_date").first()
+    page_url = url("report", project, pk=report.pk)
+    sam, jo = client_for(world["lead_user"]), client_for(world["officer"])
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', jo.get(page_url).content.decode()).group(1)
+    full = {"progress": "Sam's careful progress", "spend_to_date": "75000", "spend_planned": "80000", "rag": "amber"}
+    assert sam.post(page_url, {**full, "risks": "Hosting", "action": "save", "seen": seen}).status_code == 302
+    refused = jo.post(page_url, {"progress": "Jo's short note", "action": "save", "seen": seen})
+    html = refused.content.decode()
+    assert refused.status_code == 400
+    assert "A colleague saved this report after you opened it" in html
+    assert "Sam&#x27;s careful progress" in html and "£75,000.00" in html and "Jo&#x27;s short note" in html
+    report.refresh_from_db()
+    assert (report.progress, report.spend_to_date, report.rag) == ("Sam's careful progress", Decimal("75000"), "amber")
+    again = re.search(r'name="seen" value="([0-9a-f]+)"', html).group(1)
+    assert jo.post(page_url, {**full, "progress": "Both notes", "action": "save", "seen": again}).status_code == 302
+    report.refresh_from_db()
+    assert report.progress == "Both notes"
