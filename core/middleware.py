@@ -90,3 +90,21 @@ class PrivateResponsesMiddleware:
             response.headers.pop("Expires", None)
         patch_vary_headers(response, ("Cookie", "Authorization"))
         return response
+
+
+class MethodNotAllowedPagesMiddleware:
+    """An address that only takes a form (a button's action), opened in the browser, was answered 405 with an
+    empty page. It is answered 405 with a page saying what the address is for and where to go, keeping the Allow
+    header; the API's JSON answers are left as they are."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.path_info.startswith("/api/"):
+            return response
+        page = render(request, "405.html", status=405)
+        if "Allow" in response.headers:
+            page.headers["Allow"] = response.headers["Allow"]
+        return page

@@ -10,6 +10,25 @@ from core.transitions import refusal
 from projects.choices import PaymentStatus, ProjectState
 
 
+def milestones_without_evidence(project: Any) -> list[Problem]:
+    """The final report comes once the work is done: a schedule set, and evidence sent for each milestone (a
+    milestone the project will not meet is changed or taken out of the schedule with the programme team first)."""
+    milestones = list(project.milestones.order_by("due_date", "pk"))
+    if not milestones:
+        return [Problem("The programme team has not set this project’s milestones yet, so it cannot be completed")]
+    missing = [milestone.title for milestone in milestones if not milestone.evidence_submitted]
+    if not missing:
+        return []
+    named = ", ".join(f"‘{title}’" for title in missing)
+    verb = "has" if len(missing) == 1 else "have"
+    return [Problem(f"Send the evidence for every milestone before the final report: {named} {verb} none yet")]
+
+
+@refusal(milestones_without_evidence)
+def every_milestone_evidenced(project: Any) -> bool:
+    return not milestones_without_evidence(project)
+
+
 @refusal("Add at least one output to the final report")
 def final_report_has_outputs(project: Any) -> bool:
     return project.outputs.exists()

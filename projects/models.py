@@ -84,7 +84,11 @@ class Project(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=state,
         source=ProjectState.IN_DELIVERY,
         target=ProjectState.COMPLETED,
-        conditions=[conditions.final_report_has_outputs, conditions.final_report_has_lessons],
+        conditions=[
+            conditions.every_milestone_evidenced,
+            conditions.final_report_has_outputs,
+            conditions.final_report_has_lessons,
+        ],
         permission="projects.submit_final_report",
     )
     def complete(self) -> None:

@@ -207,12 +207,17 @@ def report_due_dates(*, project: Project) -> dict[date, str]:
     return dict(sorted(dates.items()))
 
 
+# Nothing more is paid on a withdrawn or closed project, so nothing is still due on it: what was not paid is
+# released (the one rule for every "still due" figure: a project's page, the lists, the dashboard, the API).
+NOTHING_DUE = (ProjectState.WITHDRAWN, ProjectState.CLOSED)
+
+
 @dataclass(frozen=True)
 class Money:
     awarded: Decimal
     scheduled: Decimal
     paid: Decimal
-    due: Decimal  # awarded less paid, for a live or completed project (nothing is due on a withdrawn one)
+    due: Decimal  # awarded less paid, for a project still to be paid (`NOTHING_DUE`: none on the others)
 
 
 def _money_annotations() -> dict:
@@ -222,15 +227,15 @@ def _money_annotations() -> dict:
     }
 
 
-def _as_money(awarded: Decimal, scheduled: Decimal, paid: Decimal, withdrawn: bool) -> Money:
-    return Money(awarded=awarded, scheduled=scheduled, paid=paid, due=ZERO if withdrawn else awarded - paid)
+def _as_money(awarded: Decimal, scheduled: Decimal, paid: Decimal, state: str) -> Money:
+    return Money(awarded=awarded, scheduled=scheduled, paid=paid, due=ZERO if state in NOTHING_DUE else awarded - paid)
 
 
 def project_money(*, project: Project) -> Money:
     totals = Payment.objects.filter(project=project).aggregate(
         scheduled=_money(Sum("amount")), paid=_money(Sum("amount", filter=Q(status=PaymentStatus.APPROVED)))
     )
-    return _as_money(project.award_amount, totals["scheduled"], totals["paid"], project.state == ProjectState.WITHDRAWN)
+    return _as_money(project.award_amount, totals["scheduled"], totals["paid"], project.state)
 
 
 def money_by_project(projects: QuerySet[Project] | None = None) -> list[tuple[Project, Money]]:
@@ -243,7 +248,7 @@ def money_by_project(projects: QuerySet[Project] | None = None) -> list[tuple[Pr
                 project.award_amount,
                 project.scheduled_total,
                 project.paid_total,
-                project.state == ProjectState.WITHDRAWN,
+                project.state,
             ),
         )
         for project in projects.order_by("reference")
@@ -361,12 +366,11 @@ def delivery_summary(*, round_ids: list[int] | None = None) -> dict:
         .order_by()
     )
     for row in rows:  # one row per state
-        live = row["state"] != ProjectState.WITHDRAWN
+        live = row["state"] not in NOTHING_DUE
         counts[row["state"]] = row["n"]
         totals["awarded"] += row["awarded"]
         totals["paid"] += row["paid_total"]
         if live:
-            # Nothing more is due on a withdrawn project.
             totals["awarded_live"] += row["awarded"]
             totals["paid_live"] += row["paid_total"]
         totals["spent"] += row["spent"]
@@ -447,7 +451,7 @@ def money_by_round(*, round_ids: list[int] | None = None) -> list[dict]:
         .annotate(
             projects=Count("pk"),
             awarded=_money(Sum("award_amount")),
-            awarded_live=_money(Sum("award_amount", filter=~Q(state=ProjectState.WITHDRAWN))),
+            awarded_live=_money(Sum("award_amount", filter=~Q(state__in=NOTHING_DUE))),
         )
         .order_by("-bid__funding_round__opens_at")
     }
@@ -457,7 +461,7 @@ def money_by_round(*, round_ids: list[int] | None = None) -> list[dict]:
         .values("project__bid__funding_round_id")
         .annotate(
             all_paid=_money(Sum("amount")),
-            live_paid=_money(Sum("amount", filter=~Q(project__state=ProjectState.WITHDRAWN))),
+            live_paid=_money(Sum("amount", filter=~Q(project__state__in=NOTHING_DUE))),
         )
         .order_by()
         .values_list("project__bid__funding_round_id", "all_paid", "live_paid")

@@ -33,6 +33,7 @@ from projects.choices import (
     VariationKind,
     VariationStatus,
 )
+from projects.conditions import milestones_without_evidence
 from projects.forms import (
     AcceptOfferForm,
     CertifierForm,
@@ -57,6 +58,7 @@ from projects.selectors import (
     project_get_for_user,
     project_history,
     project_list_for_staff,
+    project_money,
     project_overview,
     projects_for_user,
     public_projects,
@@ -304,8 +306,13 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
                 try:
                     services.report_submit(report=report, by=request.user)
                 except ApplicationError as error:
-                    # What was typed is kept (saved as the draft), and the page says so beside what is missing.
+                    # What was typed is kept (saved as the draft), and the page says so beside what is missing;
+                    # its next save is based on the draft just saved.
                     messages.info(request, "Your draft has been saved, but it has not been sent")
+                    data = request.POST.copy()
+                    data["seen"] = fingerprint(report_answers_now(report=report))
+                    form = ReportForm(data, initial=initial)
+                    form.is_valid()
                     return _refused(request, "projects/report.html", context, form, error)
                 messages.success(request, "Your report has been sent to your certifier")
                 return redirect("projects:detail", reference=project.reference)
@@ -383,7 +390,14 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
         initial={"lessons_learned": project.lessons_learned},
     )
     output = OutputForm(request.POST if request.POST.get("action") == "output" else None)
-    context = _context(request, project, lessons=lessons, output_form=output, outputs=list(project.outputs.all()))
+    context = _context(
+        request,
+        project,
+        lessons=lessons,
+        output_form=output,
+        outputs=list(project.outputs.all()),
+        not_yet=milestones_without_evidence(project),
+    )
     if project.state != ProjectState.IN_DELIVERY:
         return _not_now(
             request, project, (REPORTED, "The final report has been submitted"), "it has no final report to write"
@@ -658,13 +672,20 @@ def staff_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required
-@require_POST
+@form_methods
 def staff_close(request: HttpRequest, reference: str) -> HttpResponse:
+    """Closing cannot be undone, so it is asked for on a page of its own: what it means, or why not yet."""
     project = _staff_project(request, reference)
-    try:
-        services.project_close(project=project, by=request.user)
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "The project has been closed")
-    return redirect("projects:staff_detail", reference=project.reference)
+    refusals = services.PROJECT_MACHINE.refusals(project, "close", request.user)
+    if request.method == "POST" and not refusals:
+        try:
+            services.project_close(project=project, by=request.user)
+        except ApplicationError as error:
+            refusals = error.problems
+        else:
+            messages.success(request, "The project has been closed")
+            return redirect("projects:staff_detail", reference=project.reference)
+    context = _context(request, project, refusals=refusals, money=project_money(project=project))
+    if request.method == "POST":
+        return form_page(request, "projects/staff_close.html", {**context, "problems": refusals}, refused=True)
+    return form_page(request, "projects/staff_close.html", context, refused=False)

@@ -685,7 +685,7 @@ MATRIX: dict[str, Route] = {
     "projects:staff_withdraw": Route(
         kwargs=project_kwargs(), get=PROJECT_STAFF, post=PROJECT_STAFF, data={"reason": ""}
     ),
-    "projects:staff_close": Route(kwargs=project_kwargs(), post=PROJECT_STAFF),
+    "projects:staff_close": Route(kwargs=project_kwargs(), get=PROJECT_STAFF, post=PROJECT_STAFF),
     # Django admin: its own permission system; only the index is checked (staff/superuser accounts only).
     "admin:index": Route(get=same(frozenset({ADMINISTRATOR}))),
 }

@@ -91,3 +91,25 @@ def test_a_form_sent_after_signing_out_is_not_lost_without_a_word(draft):
     client.force_login(lead)
     assert "has not been saved" not in client.post("/sign-out/", follow=True).content.decode()
     assert "has not been saved" not in client.get(url, follow=True).content.decode()
+
+
+def test_every_address_that_only_takes_a_form_opened_in_the_browser_says_what_it_is():
+    """Every route of the permission matrix that takes a POST and no GET, opened with GET by someone allowed to
+    post to it: a 405 GOV.UK page saying nothing was changed, with its Allow header and the security headers,
+    never an empty page."""
+    from tests.e2e.test_every_page import signed_in_clients
+    from tests.test_permission_matrix import MATRIX, build_world, first_allowed_posts
+
+    world = build_world()
+    clients = signed_in_clients(world)
+    checked = 0
+    for name, actor, url, _route in first_allowed_posts(world):
+        if MATRIX[name].get is not None or name.startswith("admin:"):
+            continue
+        response = clients[actor].get(url)
+        assert response.status_code == 405, (name, response.status_code)
+        page = response.content.decode()
+        assert "This page cannot be opened on its own" in page and "nothing has been changed" in page, name
+        assert "POST" in response["Allow"] and "Content-Security-Policy" in response, name
+        checked += 1
+    assert checked >= 10

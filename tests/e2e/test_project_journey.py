@@ -247,7 +247,7 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     check(staff_page)
     staff_page.get_by_role("button", name="Approve the change").click()
     expect(staff_page.locator(".govuk-notification-banner")).to_contain_text("the budget updated")
-    expect(staff_page.locator("#budget + table")).to_contain_text(money(first_line.amount + 5000))
+    expect(staff_page.locator("#budget + .app-table-wrap table")).to_contain_text(money(first_line.amount + 5000))
     check(staff_page)
 
     # The final report with its outputs; staff close the project.
@@ -269,6 +269,9 @@ def test_a_project_from_award_to_closure_and_reuse(new_page, mailer, settings, t
     delivered(mailer, Event.PROJECT_COMPLETED, [staff, staff2])
     staff_page.goto(f"/pipeline/projects/{project.reference}/")
     staff_page.get_by_role("button", name="Close the project").click()
+    expect(staff_page.locator(".govuk-warning-text")).to_contain_text("You cannot undo this")
+    check(staff_page)
+    staff_page.get_by_role("button", name="Yes, close the project").click()
     expect(staff_page.locator("#project-state")).to_have_text("Closed")
     check(staff_page)
     closed = delivered(mailer, Event.PROJECT_CLOSED, [lead, officer, *partner_members])

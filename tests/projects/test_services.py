@@ -17,7 +17,14 @@ from notifications.models import Notification
 from projects import services
 from projects.choices import OutputKind, PaymentStatus, ProjectState, Rag, ReportState, VariationKind
 from projects.models import MonitoringReport, Payment, Project
-from projects.selectors import money_by_project, money_by_round, projects_for_user, public_projects
+from projects.selectors import (
+    delivery_summary,
+    money_by_project,
+    money_by_round,
+    project_money,
+    projects_for_user,
+    public_projects,
+)
 from tests.factories.projects import accepted
 
 pytestmark = pytest.mark.django_db
@@ -296,6 +303,8 @@ def test_a_payment_proposed_before_the_final_report_is_paid_after_it_and_the_pro
         project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
     )
     services.final_report_update(project=project, by=world["lead_user"], lessons_learned="Start research early")
+    last = project.milestones.order_by("due_date").last()
+    services.milestone_submit_evidence(milestone=last, by=world["lead_user"], evidence="Alpha report link")
     project = services.project_complete(project=project, by=world["lead_user"])
     with pytest.raises(ApplicationError, match="A payment is waiting for approval"):
         services.project_close(project=project, by=world["staff"])
@@ -338,10 +347,19 @@ def test_closure_with_outputs_and_reuse_by_another_council(world, staff2):
         project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
     )
     services.final_report_update(project=project, by=world["lead_user"], lessons_learned="Start user research early")
+    # Not before the work is done: evidence for every milestone first.
+    message = "Send the evidence for every milestone before the final report: ‘Discovery done’, ‘Alpha done’ have"
+    with pytest.raises(ApplicationError, match=message):
+        services.project_complete(project=project, by=world["lead_user"])
+    for milestone in project.milestones.order_by("due_date"):
+        services.milestone_submit_evidence(milestone=milestone, by=world["lead_user"], evidence="Findings link")
     project = services.project_complete(project=project, by=world["lead_user"])
     assert project.state == ProjectState.COMPLETED
     project = services.project_close(project=project, by=world["staff"])
     assert project.state == ProjectState.CLOSED
+    # Nothing more is paid on a closed project, so none of its £80,000 unpaid is still due anywhere.
+    assert money_by_project()[0][1].due == project_money(project=project).due == Decimal("0")
+    assert money_by_round()[0]["due"] == delivery_summary()["due"] == Decimal("0")
     with pytest.raises(ApplicationError, match="permission"):
         services.reuse_record(project=project, by=world["lead_user"], council=world["lead"], note="Ours")
     # A confirmed partner delivers the project too: its own "reuse" would inflate the fund's measure.
@@ -355,6 +373,17 @@ def test_closure_with_outputs_and_reuse_by_another_council(world, staff2):
     public = public_projects().get(pk=project.pk)
     assert [r.council for r in public.reuses.all()] == [world["other"]]
     assert [t.transition for t in project.history.all()] == ["offer", "accept_offer", "complete", "close"]
+
+
+def test_a_project_without_milestones_cannot_be_completed(world):
+    project = services.offer_accept(project=world["project"], by=world["lead_user"], conditions_confirmed=True)
+    services.output_add(
+        project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind=OutputKind.CODE
+    )
+    services.final_report_update(project=project, by=world["lead_user"], lessons_learned="Start early")
+    with pytest.raises(ApplicationError, match="has not set this project’s milestones yet"):
+        services.project_complete(project=project, by=world["lead_user"])
+    assert Project.objects.get(pk=project.pk).state == ProjectState.IN_DELIVERY
 
 
 def test_staff_withdraw_with_a_reason(world):

@@ -534,3 +534,24 @@ def test_a_report_saved_from_a_page_opened_before_a_colleagues_save_never_undoes
     assert jo.post(page_url, {**full, "progress": "Both notes", "action": "save", "seen": again}).status_code == 302
     report.refresh_from_db()
     assert report.progress == "Both notes"
+
+
+def test_closing_a_project_is_asked_for_on_a_page_of_its_own(world):
+    """Closing cannot be undone: the staff page links to a page saying what it means (the unpaid money is no
+    longer due); before the final report it says why not, and a POST then changes nothing."""
+    project = accepted(world)
+    staff = client_for(world["staff"])
+    early = staff.get(url("staff_close", project)).content.decode()
+    assert "This project is in delivery, so it cannot be closed" in early and "Yes, close the project" not in early
+    assert staff.post(url("staff_close", project)).status_code == 400
+    for milestone in project.milestones.all():
+        services.milestone_submit_evidence(milestone=milestone, by=world["lead_user"], evidence="Findings")
+    services.output_add(project=project, by=world["lead_user"], title="Code", url="https://github.com/x/y", kind="code")
+    services.final_report_update(project=project, by=world["lead_user"], lessons_learned="Start early")
+    services.project_complete(project=project, by=world["lead_user"])
+    assert url("staff_close", project) in staff.get(url("staff_detail", project)).content.decode()
+    page = staff.get(url("staff_close", project)).content.decode()
+    assert "£80,000 of the award of £80,000 has not been paid" in page and "You cannot undo this" in page
+    assert Project.objects.get(pk=project.pk).state == ProjectState.COMPLETED
+    assert staff.post(url("staff_close", project)).status_code == 302
+    assert Project.objects.get(pk=project.pk).state == ProjectState.CLOSED
