@@ -331,6 +331,14 @@ def milestone_add(*, project: Project, by: User, title: str, due_date: date | No
     return milestone
 
 
+def _date_fixed(milestone: Milestone) -> str:
+    """Why a milestone's date may no longer move ('' if it may): once its evidence is in, the date it was met by
+    is history, and its payment and report follow from it."""
+    if milestone.evidence_submitted:
+        return f"‘{milestone.title}’ has its evidence in, so its date is fixed"
+    return ""
+
+
 def milestone_change(*, milestone: Milestone, by: User, title: str, due_date: date | None, amount: object) -> Milestone:
     """Staff change a milestone; its payment's amount only while the payment is not yet proposed."""
     title, due_date = _milestone_values(milestone.project, title, due_date)
@@ -340,6 +348,8 @@ def milestone_change(*, milestone: Milestone, by: User, title: str, due_date: da
         _require_schedule(locked, by)
         milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
         payment = Payment.objects.select_for_update().get(milestone=milestone)
+        if due_date != milestone.due_date and _date_fixed(milestone):
+            raise _field_error(_date_fixed(milestone), "due_date")
         if amount != payment.amount:
             if payment.status != PaymentStatus.SCHEDULED:
                 raise _field_error(
@@ -688,7 +698,7 @@ def _date_changes(project: Project, changes: Mapping[str, object]) -> dict[str, 
         none_changed="Enter at least one new milestone date",
     )
     for key, value in clean.items():
-        problem = _due_date_problem(project, value)
+        problem = _date_fixed(milestones[key]) or _due_date_problem(project, value)
         if problem:
             raise _field_error(problem, f"date_{key}")
     return {key: value.isoformat() for key, value in clean.items()}

@@ -237,6 +237,8 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
     if milestone is None:
         raise Http404("No milestone")
     milestone.project = project
+    if request.method != "POST" and project.state not in services.IN_DELIVERY:
+        return _not_now(request, project, ((), ""), "evidence cannot be submitted")
     if request.method != "POST" and milestone.payment.status != PaymentStatus.SCHEDULED:
         # Once its payment is under way the evidence is fixed: the page says so rather than offer a form.
         messages.info(request, f"The payment for ‘{milestone.title}’ is under way, so its evidence is fixed")

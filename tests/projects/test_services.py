@@ -546,3 +546,39 @@ def test_a_change_the_schedule_has_overtaken_is_refused_as_such_and_can_be_decli
     assert "Decline it, and the council can ask again" in refused.value.message
     assert Payment.objects.get(pk=first.pk).amount != Decimal("40000")
     services.variation_decline(variation=variation, by=world["staff"], reason="The payment is already proposed")
+
+
+def test_a_milestone_with_its_evidence_in_keeps_its_date(world):
+    """A met milestone's date is history: neither a change asked for by the council nor staff may move it (a paid
+    milestone had been moved a month later, leaving its old report behind and a new one due)."""
+    project = accepted(world)
+    met, later = project.milestones.order_by("due_date")
+    services.milestone_submit_evidence(milestone=met, by=world["lead_user"], evidence="Findings link")
+    with pytest.raises(ApplicationError, match="‘Discovery done’ has its evidence in, so its date is fixed"):
+        services.variation_request(
+            project=project,
+            by=world["lead_user"],
+            kind=VariationKind.DATES,
+            reasons="Late",
+            changes={str(met.pk): met.due_date + timedelta(days=30)},
+        )
+    with pytest.raises(ApplicationError, match="has its evidence in, so its date is fixed"):
+        services.milestone_change(
+            milestone=met,
+            by=world["staff"],
+            title=met.title,
+            due_date=met.due_date + timedelta(days=30),
+            amount="30000",
+        )
+    renamed = services.milestone_change(
+        milestone=met, by=world["staff"], title="Discovery findings", due_date=met.due_date, amount="30000"
+    )
+    assert renamed.title == "Discovery findings"
+    variation = services.variation_request(
+        project=project,
+        by=world["lead_user"],
+        kind=VariationKind.DATES,
+        reasons="Late",
+        changes={str(later.pk): later.due_date + timedelta(days=7)},
+    )
+    assert list(variation.changes) == [str(later.pk)]

@@ -202,7 +202,16 @@ def test_the_whole_life_through_the_pages(world, staff2):
     assert staff.post(url("staff_report", project, pk=report.pk), {"action": "accept"}).status_code == 302
     report.refresh_from_db()
     assert report.state == ReportState.ACCEPTED and report.spend_to_date == Decimal("1000")
-    # A change of dates, approved.
+    # A change of dates: a met milestone's date is fixed; one still to come moves, once approved.
+    fixed = lead.post(
+        url("variation_new", project),
+        {"kind": "dates", "reasons": "Late", **date_fields(f"date_{milestone.pk}", due + timedelta(days=10))},
+    )
+    assert fixed.status_code == 400 and "‘M1’ has its evidence in, so its date is fixed" in fixed.content.decode()
+    second = {"title": "M2", "amount": "20000", **date_fields("due_date", due + timedelta(days=30))}
+    assert staff.post(url("staff_milestone_new", project), second).status_code == 302
+    milestone = project.milestones.get(title="M2")
+    due = milestone.due_date
     assert lead.get(url("variation_new", project) + "?kind=dates").status_code == 200
     new_due = due + timedelta(days=10)
     assert lead.post(url("variation_new", project), {"kind": "dates", "reasons": ""}).status_code == 400
@@ -221,6 +230,7 @@ def test_the_whole_life_through_the_pages(world, staff2):
     variation.refresh_from_db()
     milestone.refresh_from_db()
     assert variation.status == VariationStatus.APPROVED and milestone.due_date == new_due
+    assert lead.post(url("evidence", project, pk=milestone.pk), {"evidence": "Alpha report"}).status_code == 302
     # The final report, closure and reuse.
     refused = lead.post(url("final_report", project), {"action": "submit", "lessons_learned": "Test early"})
     assert refused.status_code == 400 and "Add at least one output" in refused.content.decode()
@@ -450,6 +460,9 @@ def test_a_closed_step_says_why_from_the_projects_state(world):
     page = lead.get(url("final_report", project), follow=True).content.decode()
     assert "This project is withdrawn, so it has no final report to write" in page
     assert "already been accepted" not in page and "has been submitted" not in page
+    milestone = project.milestones.first()
+    page = lead.get(url("evidence", project, pk=milestone.pk), follow=True).content.decode()
+    assert "This project is withdrawn, so evidence cannot be submitted" in page and 'name="evidence"' not in page
 
 
 def test_once_delivery_ends_reports_are_not_overdue_and_the_certifier_is_fixed(world):
