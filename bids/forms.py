@@ -338,7 +338,7 @@ class DeclarationForm(forms.Form):
 class WithdrawForm(forms.Form):
     reason = LongTextField(
         label="Why are you withdrawing this bid?",
-        help_text="The partner councils and, for a submitted bid, the programme team will see this",
+        help_text="The partner councils and the programme team will see this",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={

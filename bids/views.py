@@ -59,7 +59,7 @@ from bids.selectors import (
     withdraw_refusal_for_council,
 )
 from core.editing import seen_after_conflict
-from core.exceptions import ApplicationError, EditConflictError, Gone, Problem
+from core.exceptions import ApplicationError, EditConflictError, Gone, Problem, Refused
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
 from core.views import form_methods, form_page, one_of, posted, posted_files
@@ -717,7 +717,13 @@ def invitation_respond(request: HttpRequest, reference: str) -> HttpResponse:
         if partner is None and not wanted and len(invitation.partners) == 1:
             partner = invitation.partners[0]
         if partner is None:
-            messages.info(request, "That invitation has already been answered")
+            # The page named an invitation that is no longer waiting while one still is: the lead took the
+            # council off and invited it again, or the page was opened for another of the person's councils.
+            messages.info(
+                request,
+                f"{bid.lead_council} changed its invitation after you opened this page, so your answer has not "
+                "been saved. Answer it again below",
+            )
             return redirect("bids:invitation", reference=bid.reference)
         answer = request.POST.get("answer")
         if answer not in ("confirm", "decline"):
@@ -798,7 +804,7 @@ def clarification_answer(request: HttpRequest, reference: str, pk: int) -> HttpR
     bid = clarification.bid
     may_answer = request.user.has_perm("bids.answer_clarification", bid)
     if request.method == "POST" and not may_answer:
-        raise Http404("No question found")
+        raise Refused(f"Members of {bid.lead_council} answer this question")
     if request.method == "POST" and clarification.status != ClarificationStatus.ASKED:
         messages.info(request, "This question has already been answered")
         return redirect("bids:detail", reference=bid.reference)

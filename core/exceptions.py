@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404
 
 
@@ -48,6 +48,15 @@ class EditConflictError(ApplicationError):
 
     current: dict = field(default_factory=dict)
     version: int | str = 0
+
+
+class Refused(PermissionDenied):
+    """Someone may see the page but not do what they sent (a partner council answering the lead's question):
+    answered 403 with `reason`, in their words, not as a page that does not exist."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Gone(Http404):

@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.exceptions import Refused
 from core.rules import STAFF_PAGES
 
 T = TypeVar("T")
@@ -109,7 +110,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    reason = exception.reason if isinstance(exception, Refused) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -134,6 +134,23 @@ def test_answering_twice_says_it_was_answered_instead_of_an_error(bid, councils,
     assert bid.partners.get(council=councils["p1"]).status == PartnerStatus.CONFIRMED
 
 
+def test_an_answer_to_an_invitation_the_lead_sent_again_says_so_and_is_not_lost_silently(
+    bid, councils, client, lead_user
+):
+    """The lead took the council off and invited it again while its member had the page open: the answer names
+    the old invitation, so it is not saved, and the member is told to answer again (not "already answered")."""
+    member = make_user(councils=[councils["p1"]])
+    client.force_login(member)
+    old = bid.partners.get(council=councils["p1"])
+    services.partner_remove(partner=old, by=lead_user)
+    services.partner_invite(bid=bid, council=councils["p1"], by=lead_user)
+    page = client.post(invitation_url(bid), {"partner": str(old.pk), "answer": "confirm"}, follow=True)
+    html = page.content.decode()
+    assert f"{councils['lead']} changed its invitation after you opened this page" in html
+    assert "already answered" not in html
+    assert bid.partners.get(council=councils["p1"]).status == PartnerStatus.INVITED
+
+
 def test_the_invitation_page_costs_the_same_queries_with_more_partners_and_lines(
     bid, councils, lead_user, client, django_assert_max_num_queries
 ):

@@ -410,7 +410,10 @@ def test_the_lead_council_answers_on_its_page_and_partners_read_it(settings, tmp
     assert response.status_code == 400 and "Enter your answer" in response.content.decode()
     partner_page = partner_client.get(url).content.decode()
     assert "Send your answer" not in partner_page
-    assert partner_client.post(url, {"answer": "Us"}).status_code == 404
+    # A partner may read the question, so sending an answer is refused with the reason, not "Page not found".
+    refused = partner_client.post(url, {"answer": "Us"})
+    assert refused.status_code == 403
+    assert f"Members of {bid.lead_council} answer this question" in refused.content.decode()
     pdf = SimpleUploadedFile("hosting.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
     assert lead_client.post(url, {"answer": "Questionham hosts it.", "attachment": pdf}).status_code == 302
     partner_page = partner_client.get(reverse("bids:detail", args=[bid.reference])).content.decode()
