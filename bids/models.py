@@ -110,7 +110,9 @@ class FundingRound(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         errors = {}
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             errors["closes_at"] = "The closing date must be after the opening date"
-        if self.closes_at and self.assessment_deadline and self.assessment_deadline <= self.closes_at:
+        # A round closed early closed when it did, not at the closing time it had.
+        closed = min(self.closed_at, self.closes_at) if self.closed_at and self.closes_at else self.closes_at
+        if closed and self.assessment_deadline and self.assessment_deadline <= closed:
             errors["assessment_deadline"] = "The assessment deadline must be after the round closes"
         if errors:
             raise ValidationError(errors)

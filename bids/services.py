@@ -149,9 +149,15 @@ def round_criteria_problems(criteria: list[tuple[str, str, Decimal | None, str]]
         problems.append(Problem("Enter a name for every criterion", "criteria"))
     if len({name.lower() for name in names}) != len(names):
         problems.append(Problem("Give each criterion a different name", "criteria"))
-    unknown_codes = {code for code, *_rest in criteria} - set(CriterionCode.values)
+    codes = [code for code, *_rest in criteria]
+    unknown_codes = set(codes) - set(CriterionCode.values)
     if unknown_codes:
         problems.append(Problem("Choose what each criterion assesses from the list", "criteria"))
+    for code in CriterionCode.values:
+        # The ranking breaks ties on the value-for-money criterion: each kind but "other" is assessed once.
+        if code != CriterionCode.OTHER and codes.count(code) > 1:
+            what = CriterionCode(code).label.lower()
+            problems.append(Problem(f"Only one criterion can assess {what}", "criteria"))
     if any(weight is None or weight <= 0 for _code, _name, weight, _guidance in criteria):
         problems.append(Problem("Give every criterion a weight of more than 0%", "criteria"))
     elif criteria:
@@ -210,9 +216,18 @@ def _setup_problems(
                     continue
                 message = each.message % each.params if each.params else each.message
                 problems.append(Problem(str(message), field=name if name in ROUND_FIELDS else ""))
+    same_name = FundingRound.objects.filter(name__iexact=funding_round.name).exclude(pk=funding_round.pk)
+    if funding_round.name and same_name.exists():
+        # Rounds are chosen by name in every filter: two of one name could not be told apart.
+        problems.append(Problem(f"A round called {funding_round.name} already exists: choose another name", "name"))
     problems += round_phase_problems(phase_caps)
     problems += round_criteria_problems(criteria)
     return problems
+
+
+OPENING_IN_THE_PAST = (
+    "The opening time must be in the future. To open the round straight away, enter a time a few minutes from now"
+)
 
 
 def _refuse(problems: list[Problem]) -> None:
@@ -270,6 +285,9 @@ def round_create(
     problems = _setup_problems(funding_round, phase_caps, criteria_rows)
     if closes_at and closes_at <= timezone.now():
         problems.append(Problem("The closing time must be in the future", "closes_at"))
+    if by is not None and opens_at and opens_at <= timezone.now():
+        # Set up on the pages (demo data may be set in the past): beat would open it at once, so say so.
+        problems.append(Problem(OPENING_IN_THE_PAST, "opens_at"))
     _refuse(problems)
     with transaction.atomic():
         funding_round.save()
@@ -324,6 +342,8 @@ def round_update(
             problems = _setup_problems(locked, caps, rows)
         if "closes_at" in changed and "closes_at" not in cannot_change and locked.closes_at <= timezone.now():
             problems.append(Problem("The closing time must be in the future", "closes_at"))
+        if "opens_at" in changed and "opens_at" not in cannot_change and locked.opens_at <= timezone.now():
+            problems.append(Problem(OPENING_IN_THE_PAST, "opens_at"))
         if "phases" in changed:
             problems += round_open_cap_problems(locked, caps)
         if "budget" in changed:

@@ -284,6 +284,7 @@ class RoundSerializer(serializers.ModelSerializer):
             "min_partner_councils",
             "max_bids_led_per_council",
             "state",
+            "closed_at",
             "decisions_published_at",
             "phases",
         ]

@@ -118,6 +118,13 @@ def round_initial(funding_round: FundingRound, *, copy: bool = False) -> dict:
     return initial
 
 
+def round_defaults() -> dict:
+    """A new round's rules as the fund set them (the model's defaults: two partner councils, two bids led per
+    council, two assessors per bid, the divergence threshold), filled in for staff to change."""
+    names = ("min_partner_councils", "max_bids_led_per_council", "assessors_per_bid", "divergence_threshold")
+    return {name: FundingRound._meta.get_field(name).get_default() for name in names}
+
+
 def criteria_initial(funding_round: FundingRound | None) -> list[dict]:
     rows = (
         [(c.code, c.name, c.weight, c.guidance) for c in funding_round.criteria.all()]

@@ -55,6 +55,7 @@ from pipeline.forms import (
     RoundForm,
     SiftForm,
     criteria_initial,
+    round_defaults,
     round_initial,
 )
 from pipeline.opendata import package_chunks, package_filename
@@ -552,7 +553,7 @@ def _round_setting_rows(saved: dict, sent: dict) -> list[tuple[str, str]]:
 def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None, copy_from: FundingRound | None):
     locked = round_locked_settings(funding_round=funding_round) if funding_round else {}
     source = funding_round or copy_from
-    initial = round_initial(source, copy=funding_round is None) if source else {}
+    initial = round_initial(source, copy=funding_round is None) if source else round_defaults()
     if funding_round is not None:
         initial["seen"] = fingerprint(round_settings_now(funding_round=funding_round))
     criteria_locked = "criteria" in locked
