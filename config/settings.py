@@ -141,6 +141,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "councils.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "councils.signin.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count against the address as it is kept (lower case), however it was typed.
+AXES_USERNAME_CALLABLE = "councils.signin.lockout_username"
 AXES_VERBOSE = False
 # How many reverse proxies in front of the service append to X-Forwarded-For (0: use the connection's address).
 # Behind one load balancer set 1, or every visitor shares the proxy's address for the lock-out.

@@ -11,6 +11,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from councils.choices import Role
+from councils.models import normalize_email_address
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -60,6 +61,14 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The account a sign-in attempt counts against for the lock-out (django-axes' AXES_USERNAME_CALLABLE): the
+    address typed, in the form addresses are kept in, so failures as Bob@… and bob@… count as one account's."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    typed = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    return normalize_email_address(typed) if isinstance(typed, str) else typed
 
 
 def remember_two_factor_state(sender, request: HttpRequest | None, user: User, **kwargs) -> None:

@@ -58,6 +58,15 @@ def test_wrong_passwords_from_one_address_lock_that_address_out_for_every_accoun
     assert sign_in(Client(REMOTE_ADDR="198.51.100.7"), people[10].email).status_code == 302
 
 
+def test_wrong_passwords_count_against_the_account_whatever_case_the_address_is_typed_in(settings):
+    user = make_user(email="bob@council.example.test")
+    cases = ["Bob@council.example.test", "bob@council.example.test", "BOB@COUNCIL.EXAMPLE.TEST"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        # From a new address each time, so only the account's count can reach the limit.
+        sign_in(Client(REMOTE_ADDR=f"198.51.100.{attempt + 1}"), cases[attempt % 3], "wrong")
+    assert sign_in(Client(REMOTE_ADDR="203.0.113.50"), user.email).status_code == 429
+
+
 def test_django_admin_sign_in_is_locked_out_too():
     admin = make_user(role=Role.ADMIN, email="admin@example.test")
     admin.is_staff = admin.is_superuser = True
