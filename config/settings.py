@@ -76,12 +76,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "councils.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "core.middleware.RefuseNulBytesMiddleware",
     "core.middleware.GonePagesMiddleware",
     "core.middleware.SignedOutFormMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PrivateResponsesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After the security headers' middleware, so its refusals carry them.
+    "core.middleware.RefuseUnreadableRequestsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
