@@ -3,7 +3,8 @@
 `sniff_document` reads the upload's first bytes (and, for zip containers, the names of the files inside)
 and returns the allowed kind it is, or raises ApplicationError with a message a council officer understands.
 Office files are zip containers, so a zip's inner markers decide between DOCX, XLSX, ODT and ODS; a CSV is
-plain UTF-8 text with no NUL bytes that no binary signature matches.
+text that no binary signature matches, in an encoding spreadsheet apps save CSV in (`csv_text`): UTF-8 (with or
+without a byte order mark), UTF-16 with a byte order mark, or Windows-1252.
 
 `document_check` adds what the stored document needs: a file name cleaned of control and bidi-override
 characters (U+202E makes "report\u202eexe.pdf" look like "reportfdp.exe"), office containers opened in full
@@ -20,6 +21,7 @@ within bounds (at most 100 MB uncompressed and 100 times the file's size, so a 2
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -118,17 +120,41 @@ def _zip_kind(stream: IO[bytes]) -> DocumentKind | None:
         stream.seek(0)
 
 
-def _is_utf8_text(stream: IO[bytes]) -> bool:
+# Control characters no text a spreadsheet app saves holds (tab, line feed and carriage return are the only ones).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CSV_AS_TEXT = (
+    "The selected file cannot be read as text. Save it from your spreadsheet app as ‘CSV UTF-8’ and upload it "
+    "again, or upload the spreadsheet as XLSX or ODS"
+)
+
+
+def _decoded(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def csv_text(stream: IO[bytes]) -> str | None:
+    """The upload's text, in any encoding spreadsheet apps save CSV files in, or None if it is not such text.
+
+    Excel for Windows saves "CSV UTF-8" in UTF-8 with a byte order mark, "CSV (Comma delimited)" in Windows-1252
+    and "Unicode Text" in UTF-16 with a byte order mark; other apps save UTF-8. A byte order mark says which; without
+    one, text that reads as UTF-8 is UTF-8, and anything else is read as Windows-1252 — which gives a character for
+    almost any byte, so there the text must also hold no control characters, as binary data would."""
     stream.seek(0)
     data = stream.read(MAX_DOCUMENT_BYTES + 1)
     stream.seek(0)
-    if b"\x00" in data:
-        return False
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return True
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _decoded(data, "utf-16")
+        plausible = text is not None and not _CONTROL_CHARACTERS.search(text)
+    else:
+        text = _decoded(data, "utf-8-sig")
+        plausible = text is not None and "\x00" not in text
+        if text is None:
+            text = _decoded(data, "cp1252")
+            plausible = text is not None and not _CONTROL_CHARACTERS.search(text)
+    return text if plausible else None
 
 
 def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
@@ -149,7 +175,9 @@ def sniff_document(*, name: str, size: int, stream: IO[bytes]) -> DocumentKind:
     kind: DocumentKind | None
     if guessed is None:
         # No binary signature: the only allowed kind without one is CSV (plain text).
-        kind = CSV if _is_utf8_text(stream) else None
+        kind = CSV if csv_text(stream) is not None else None
+        if kind is None and named_kind == CSV:
+            raise _refuse(CSV_AS_TEXT)
     elif guessed.extension == "pdf":
         kind = PDF
     elif guessed.extension == "png":
@@ -310,11 +338,8 @@ def _office_formulas(archive: zipfile.ZipFile, kind: DocumentKind) -> bool:
 _SIGNED_NUMBER = re.compile(r"[+-][0-9 .,()%]+")
 
 
-def _csv_formula_cell(stream: IO[bytes]) -> tuple[int, str] | None:
+def _csv_formula_cell(text: str) -> tuple[int, str] | None:
     """The first cell a spreadsheet app would run as a formula: (row number, its first character)."""
-    stream.seek(0)
-    text = stream.read(MAX_DOCUMENT_BYTES + 1).decode("utf-8-sig")
-    stream.seek(0)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
@@ -333,8 +358,8 @@ def _csv_formula_cell(stream: IO[bytes]) -> tuple[int, str] | None:
                     return row_number, {"\t": "a tab", "\r": "a carriage return"}.get(first, first)
     except csv.Error as error:  # a cell longer than the csv module reads (128 KiB), a stray quote or NUL
         raise _refuse(
-            f"Row {row_number + 1} of the CSV file cannot be read ({error}). Save it again as CSV (UTF-8) from "
-            "your spreadsheet app, or upload the spreadsheet as XLSX or ODS"
+            f"Row {row_number + 1} of the CSV file cannot be read ({error}). Save it again from your spreadsheet "
+            "app as ‘CSV UTF-8’, or upload the spreadsheet as XLSX or ODS"
         ) from error
     return None
 
@@ -352,7 +377,10 @@ def document_check(*, name: str, size: int, stream: IO[bytes]) -> CheckedDocumen
         finally:
             stream.seek(0)
     elif kind == CSV:
-        cell = _csv_formula_cell(stream)
+        text = csv_text(stream)
+        if text is None:  # sniff_document has read it as text already
+            raise _refuse(CSV_AS_TEXT)
+        cell = _csv_formula_cell(text)
         if cell is not None:
             row, first = cell
             raise _refuse(

@@ -76,13 +76,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "councils.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "core.middleware.RefuseNulBytesMiddleware",
     "core.middleware.GonePagesMiddleware",
     "core.middleware.SignedOutFormMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PrivateResponsesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Inside the others, so the page it makes for an empty 405 gets every header they add.
+    # After the security headers' middleware, so their refusals and pages carry them.
+    "core.middleware.RefuseUnreadableRequestsMiddleware",
     "core.middleware.MethodNotAllowedPagesMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
@@ -134,15 +134,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Sign-in lock-out (django-axes): after SIGN_IN_FAILURE_LIMIT wrong passwords for one account, or from one address,
-# sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (counted from the last failure), on the sign-in page and in
-# Django admin alike. A right password resets the account's count.
+# sign-in is refused for SIGN_IN_LOCKOUT_MINUTES (counted from the failure that reached the limit), on the sign-in
+# page and in Django admin alike. A right password resets the account's count.
 AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A sign-in refused by the lock-out is not judged, so it is no failure: while an address is locked out, a person
+# signing in from it with their right password is not counted against their account (nor does the lock-out grow).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "councils.views.locked_out"
 AXES_CLIENT_IP_CALLABLE = "councils.signin.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count against the address as it is kept (lower case), however it was typed.
+AXES_USERNAME_CALLABLE = "councils.signin.lockout_username"
 AXES_VERBOSE = False
 # How many reverse proxies in front of the service append to X-Forwarded-For (0: use the connection's address).
 # Behind one load balancer set 1, or every visitor shares the proxy's address for the lock-out.

@@ -7,35 +7,61 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from core.exceptions import Gone
+from core.views import TOO_MUCH_SENT, request_refused
 
 NUL_MESSAGE = "The web address contains a character (NUL) that no page of this service takes"
+TOO_MANY_PARAMETERS = (
+    f"The web address has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} parameters: no page of this service "
+    "takes so many"
+)
+# What Django raises on first reading a query string or form that holds more than it reads (DATA_UPLOAD_MAX_*).
+UNREADABLE = (TooManyFieldsSent, TooManyFilesSent, RequestDataTooBig)
 
 
-class RefuseNulBytesMiddleware:
-    """A NUL byte in the path or the query string is refused with a 400 before any view runs.
+class RefuseUnreadableRequestsMiddleware:
+    """A request no page could read is refused with a 400 before any view runs, in the service's words (JSON under
+    /api/: `core.views.request_refused`):
 
-    No identifier, search or filter ever contains one, and PostgreSQL refuses it in any query ("A string literal
-    cannot contain NUL"), so without this a `?q=%00` anywhere a view passes text to the database is a 500.
-    Path parameters are also held to their shapes by the converters in core/converters.py.
+    - a NUL byte in the path or the query string. No identifier, search or filter ever contains one, and
+      PostgreSQL refuses it in any query ("A string literal cannot contain NUL"), so without this a `?q=%00`
+      anywhere a view passes text to the database is a 500 (path parameters are also held to their shapes by the
+      converters in core/converters.py);
+    - more query parameters than Django reads, or a form with more fields, files or data than it reads
+      (DATA_UPLOAD_MAX_*). Django raises these on the first read of request.GET or request.POST; read first here,
+      they are answered here, rather than reaching Django's handling of a failed request, whose DEBUG page reads
+      the query string again (a 500) and which answers outside the views' content negotiation.
+
+    It sits after the middleware that adds the security headers (CSP, Permissions-Policy, X-Frame-Options), so
+    its refusals carry them too.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.refusal(request) or self.get_response(request)
+
+    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            query = request.GET.lists()
+        except UNREADABLE:
+            return request_refused(request, reason=TOO_MANY_PARAMETERS, form_sent=False)
         if "\x00" in request.path_info or any(
-            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+            "\x00" in key or any("\x00" in value for value in values) for key, values in query
         ):
-            if request.path_info.startswith("/api/"):
-                # The read API answers in JSON, as DRF answers its own refusals.
-                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
-            return render(request, "400.html", status=400)
-        return self.get_response(request)
+            return request_refused(request, reason=NUL_MESSAGE, form_sent=False)
+        if request.method == "POST":
+            try:
+                request.POST  # noqa: B018  (read now, as CSRF protection would before the view, to refuse it here)
+            except UNREADABLE:
+                return request_refused(request, reason=TOO_MUCH_SENT, form_sent=True)
+        return None
 
 
 class GonePagesMiddleware:

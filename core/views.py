@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.context_processors import service
 from core.exceptions import Refused
 from core.rules import STAFF_PAGES
 
@@ -102,11 +103,26 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", status=404)
 
 
+# Why a request that cannot be read is refused (400), on the page and in the API's JSON.
+TOO_MUCH_SENT = "What was sent was larger than any form of this service takes, so none of it has been saved"
+ADDRESS_NOT_USED = "The web address contains characters that no page of this service uses"
+
+
+def request_refused(request: HttpRequest, *, reason: str, form_sent: bool) -> HttpResponse:
+    """The one answer (400) to a request that cannot be read: JSON under /api/, as DRF answers its own
+    refusals; the GOV.UK 400 page everywhere else, saying why. Rendered without context processors, as the 500
+    page is: the request may be too broken for them."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=400)
+    context = {**service(request), "form_sent": form_sent, "reason": reason}
+    return HttpResponse(loader.get_template("400.html").render(context), status=400)
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """What Django could not read: a form with more fields or data than any page takes, or an address no page
-    uses. Rendered without context processors, as the 500 page is: the request may be too broken for them."""
-    context = {"service_name": settings.SERVICE_NAME, "form_sent": request.method == "POST"}
-    return HttpResponse(loader.get_template("400.html").render(context), status=400)
+    uses (core.middleware refuses most of these first, in the same words)."""
+    form_sent = request.method == "POST"
+    return request_refused(request, reason=TOO_MUCH_SENT if form_sent else ADDRESS_NOT_USED, form_sent=form_sent)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import rules
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from councils.choices import CouncilType, Role
@@ -45,13 +46,41 @@ class Council(models.Model):
         return self.declaration_signed_on is not None
 
 
+def normalize_email_address(address: str) -> str:
+    """The one form a person's email address is kept, looked up and counted in (by the sign-in lock-out too):
+    without surrounding spaces, in lower case. People type their address in any case (Partner@Manchester…), and
+    mail systems deliver it the same whatever its case, so every case of it is one account."""
+    return address.strip().lower()
+
+
+class EmailAddressField(models.EmailField):
+    """An email address that identifies a person. Saved in the form `normalize_email_address` gives, and read
+    that way in every lookup too (`email=`, `email__in=`: CharField's get_prep_value goes through to_python),
+    so sign-in, password reset, Django admin and every command that takes an address find the account however
+    the address is typed."""
+
+    def to_python(self, value: object) -> object:
+        value = super().to_python(value)
+        return normalize_email_address(value) if isinstance(value, str) else value
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> object:
+        # The saved object holds what was saved, not what was typed.
+        value = self.to_python(getattr(model_instance, self.attname))
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return normalize_email_address(email or "")
 
     def _create_user(self, email: str, password: str | None, **extra: object) -> User:
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -71,7 +100,7 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person; the email address is the login."""
 
-    email = models.EmailField(unique=True)
+    email = EmailAddressField(unique=True)
     full_name = models.CharField(max_length=150)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COUNCIL_MEMBER, db_index=True)
     councils = models.ManyToManyField(Council, through="Membership", related_name="members", blank=True)
@@ -87,15 +116,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name"]
+        constraints = [
+            # One address, one account, whatever its case: the field keeps addresses in lower case, and the
+            # database refuses a second account whose address differs only in case however it is written.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_in_any_case",
+                violation_error_message="An account with this email address already exists",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
-
-    def clean(self) -> None:
-        # One address, one account: an address is kept in lower case however it is typed (as the manager
-        # creates accounts), so the uniqueness check sees STAFF@… and staff@… as the same.
-        super().clean()
-        self.email = (self.email or "").strip().lower()
 
     def get_full_name(self) -> str:
         return self.full_name

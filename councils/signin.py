@@ -3,14 +3,19 @@ the lock-out counts failures against. Reads only; the writes (devices, recovery 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Max, Q
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from councils.choices import Role
+from councils.models import normalize_email_address
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -60,6 +65,26 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The account a sign-in attempt counts against for the lock-out (django-axes' AXES_USERNAME_CALLABLE): the
+    address typed, in the form addresses are kept in, so failures as Bob@… and bob@… count as one account's."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    typed = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    return normalize_email_address(typed) if isinstance(typed, str) else typed
+
+
+def lockout_ends_at(request: HttpRequest, credentials: dict | None = None) -> datetime:
+    """When the lock-out this sign-in met lifts: the cool-off after the last failure counted against its account or
+    address. A sign-in the lock-out refuses is not counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so
+    trying again while locked out neither moves this nor counts against anyone."""
+    counted = Q(ip_address=client_ip(request))
+    username = lockout_username(request, credentials)
+    if username:
+        counted |= Q(username=username)
+    last = AccessAttempt.objects.filter(counted).aggregate(last=Max("attempt_time"))["last"]
+    return (last or timezone.now()) + settings.AXES_COOLOFF_TIME
 
 
 def remember_two_factor_state(sender, request: HttpRequest | None, user: User, **kwargs) -> None:

@@ -4,6 +4,7 @@ wrong passwords."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -39,6 +40,7 @@ from councils.signin import (
     NOT_USED,
     TWO_FACTOR_SESSION_KEY,
     is_verified,
+    lockout_ends_at,
     recovery_device,
     totp_device,
     two_factor_required,
@@ -225,13 +227,13 @@ def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
 
 def locked_out(request: HttpRequest, original_response=None, credentials: dict | None = None) -> HttpResponse:
     """django-axes's lock-out response: a GOV.UK page saying when to try again (HTTP 429)."""
-    cool_off: timedelta = settings.AXES_COOLOFF_TIME
+    ends_at = lockout_ends_at(request, credentials)
+    # Rounded up to the minute, so "after 10:15" is never a moment too early.
+    try_again_at = (ends_at + timedelta(seconds=59)).replace(second=0, microsecond=0)
+    minutes = max(1, math.ceil((ends_at - timezone.now()).total_seconds() / 60))
     context = {
-        "minutes": int(cool_off.total_seconds() // 60),
-        # Rounded up to the minute: the wait counts from the last wrong password, which was just now.
-        "try_again_at": govuk_time(
-            (timezone.now() + cool_off + timedelta(seconds=59)).replace(second=0, microsecond=0)
-        ),
+        "for_how_long": plural(minutes, "minute"),
+        "try_again_at": govuk_time(try_again_at),
         "limit": settings.AXES_FAILURE_LIMIT,
     }
     return render(request, "registration/locked_out.html", context, status=429)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from core.formatting import plural
 from core.forms import typed_digits
 
 
@@ -71,17 +72,28 @@ class RowsPaginator(Paginator):
 
 
 class PageNumbers(PageNumberPagination):
-    """The API's pages: `page` is a whole number from 1 (or `last`), refused with a 400 saying so otherwise; a
-    page past the last is not found (404), as DRF answers."""
+    """The API's pages: `page` is one whole number from 1 (or `last`), refused with a 400 saying so otherwise (given
+    twice too, as a list's filters are); a page past the last is not found (404), saying which pages there are."""
 
     def get_page_number(self, request, paginator):
+        if len(request.query_params.getlist(self.page_query_param)) > 1:
+            raise ValidationError({self.page_query_param: ["Choose one page, not several"]})
         number = super().get_page_number(request, paginator)
         if number in self.last_page_strings:
             return number
         text = str(number)
         if not typed_digits(text) or int(text) < 1:
             raise ValidationError({self.page_query_param: ["Enter a page number: a whole number from 1"]})
+        # Past the first page the count is needed anyway (the paginator keeps it), so saying how many is free.
+        if int(text) > 1 and int(text) > paginator.num_pages:
+            raise NotFound(f"There is no page {int(text)}: {pages_of_results(paginator)}")
         return number
+
+
+def pages_of_results(paginator: Paginator) -> str:
+    if paginator.count == 0:
+        return "there are no results"
+    return f"there {'is' if paginator.num_pages == 1 else 'are'} {plural(paginator.num_pages, 'page')} of results"
 
 
 def rows_pagination(fields: tuple[str, ...]) -> type[PageNumberPagination]:

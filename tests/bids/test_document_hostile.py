@@ -129,6 +129,10 @@ def test_a_disguised_name_cannot_smuggle_another_extension():
         # Rows ending in a carriage return only (old Mac spreadsheets), or in a mixture, are read too.
         ("data.csv", b"a,b\r=1+2,3\r", "Row 2 of the CSV file has a formula (a cell starting with =)"),
         ("data.csv", b"a,b\r\n1,2\r=3,4\n", "Row 3 of the CSV file has a formula (a cell starting with =)"),
+        # Read in the encoding Excel saved it in: Windows-1252, or UTF-16 (here tab-separated, as "Unicode Text").
+        ("budget.csv", "Item,Cost\r\nCafé,=1+2\r\n".encode("cp1252"), "Row 2 of the CSV file has a formula"),
+        ("budget.csv", "Item\tCost\r\n£\t@SUM(1)\r\n".encode("utf-16"), "Row 2 of the CSV file has a formula"),
+        ("budget.csv", "Item\tCost\r\nx\t+cmd|' /C calc'!A0\r\n".encode("utf-16"), "cell starting with +"),
         # A file the csv module cannot read is refused with the row, never a server error.
         ("data.csv", b"a,b\n" + b"x" * 140_000 + b",1\n", "Row 2 of the CSV file cannot be read"),
         ("data.csv", b'a,b\n1,2\n"' + b"y" * 140_000 + b'",1\n', "Row 3 of the CSV file cannot be read"),

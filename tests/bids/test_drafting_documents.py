@@ -3,6 +3,7 @@ served only to those who may see the bid, always as a download."""
 
 from __future__ import annotations
 
+import codecs
 import io
 from pathlib import Path
 
@@ -31,6 +32,9 @@ DOCX = zipped({"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<r/>", "word
 XLSX = zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
 ODT = zipped({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office:document-content/>"})
 CSV = "council,amount\nBristol,£1\n".encode()
+# Excel for Windows: "CSV (Comma delimited)" is Windows-1252, "CSV UTF-8" has a byte order mark, "Unicode Text"
+# is UTF-16 with one (tab-separated).
+BUDGET = "Item,Cost\r\nUser research,£12000\r\n"
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -51,6 +55,10 @@ def documents_url(bid) -> str:
         ("budget.xlsx", XLSX, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ("notes.odt", ODT, "application/vnd.oasis.opendocument.text"),
         ("data.csv", CSV, "text/csv"),
+        ("budget.csv", BUDGET.encode("cp1252"), "text/csv"),
+        ("budget.csv", BUDGET.encode("utf-8-sig"), "text/csv"),
+        ("budget.csv", BUDGET.encode("utf-16"), "text/csv"),
+        ("budget.csv", codecs.BOM_UTF16_BE + BUDGET.replace(",", "\t").encode("utf-16-be"), "text/csv"),
     ],
 )
 def test_each_allowed_type_is_accepted_and_stored_privately(
@@ -77,8 +85,11 @@ def test_each_allowed_type_is_accepted_and_stored_privately(
         ("letter.docx", b"PK\x03\x04 not really a zip", "The selected file is not really a DOCX"),
         ("budget.xlsx", DOCX, "name ends in .xlsx but it contains a DOCX"),
         ("notes.odt", zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}), "not really an ODT"),
-        ("data.csv", b"a,b\n\x00\x01", "The selected file is not really a CSV"),
-        ("data.csv", "naïve".encode("latin-1"), "The selected file is not really a CSV"),
+        ("data.csv", b"a,b\n\x00\x01", "The selected file cannot be read as text. Save it from your spreadsheet"),
+        # Neither UTF-8 nor Windows-1252 (0x81 is no character there), or binary data that reads as Windows-1252.
+        ("data.csv", b"Item,Cost\n\x81\x8d,1\n", "cannot be read as text. Save it from your spreadsheet app as"),
+        ("data.csv", b"Item,Cost\n\x02\x9c\x1b,1\n", "Save it from your spreadsheet app as ‘CSV UTF-8’"),
+        ("data.csv", codecs.BOM_UTF16_LE + b"\x00\xd8a\x00", "The selected file cannot be read as text"),
         ("data.csv", PDF, "name ends in .csv but it contains a PDF"),
         ("photo.png", JPEG, "name ends in .png but it contains a JPEG"),
         (

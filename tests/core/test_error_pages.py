@@ -3,6 +3,8 @@ service's own GOV.UK pages and say what happened, never Django's developer pages
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.test import Client
 
@@ -113,3 +115,57 @@ def test_every_address_that_only_takes_a_form_opened_in_the_browser_says_what_it
         assert "POST" in response["Allow"] and "Content-Security-Policy" in response, name
         checked += 1
     assert checked >= 10
+
+
+SECURITY_HEADERS = ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options", "X-Content-Type-Options")
+TOO_MANY = "&".join(f"a{i}=1" for i in range(1200))
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/funded/", "/partner-calls/", "/bids/", "/api/projects/", "/api/bids/"])
+def test_an_address_with_more_parameters_than_django_reads_is_a_400_in_words_with_the_security_headers(
+    settings, path, debug
+):
+    settings.DEBUG = debug
+    response = Client().get(f"{path}?{TOO_MANY}")
+    assert response.status_code == 400
+    assert all(header in response.headers for header in SECURITY_HEADERS), response.headers
+    if path.startswith("/api/"):
+        assert response.json() == {
+            "detail": "The web address has more than 1,000 parameters: no page of this service takes so many"
+        }
+    else:
+        page = response.content.decode()
+        assert "There is a problem with the web address" in page
+        assert "more than 1,000 parameters" in page and 'class="govuk-template' in page
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_form_with_too_many_fields_or_too_much_data_is_a_400_in_words_with_the_security_headers(
+    draft, settings, debug
+):
+    settings.DEBUG = debug
+    lead, url, bid = draft
+    client = Client()
+    client.force_login(lead)
+    too_many = {"title": "Too much", **{f"field{i}": "x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS)}}
+    too_big = {"title": "Too much", "summary": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    for sent in (too_many, too_big):
+        for multipart in (True, False):
+            if multipart:
+                response = client.post(url, sent)
+            else:
+                response = client.post(url, urlencode(sent), content_type="application/x-www-form-urlencoded")
+            assert response.status_code == 400
+            assert all(header in response.headers for header in SECURITY_HEADERS), response.headers
+            page = response.content.decode()
+            assert "The form could not be sent" in page and "none of it has been saved" in page
+    bid.refresh_from_db()
+    assert bid.title != "Too much"
+
+
+def test_a_nul_in_the_address_is_refused_with_the_security_headers():
+    for path in ("/funded/?q=%00", "/api/projects/?q=%00"):
+        response = Client().get(path)
+        assert response.status_code == 400
+        assert all(header in response.headers for header in SECURITY_HEADERS), response.headers

@@ -6,8 +6,10 @@ council users, set up and used through GOV.UK pages."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -56,6 +58,34 @@ def test_wrong_passwords_from_one_address_lock_that_address_out_for_every_accoun
     assert sign_in(client, people[10].email).status_code == 429
     # Another address is not locked out.
     assert sign_in(Client(REMOTE_ADDR="198.51.100.7"), people[10].email).status_code == 302
+
+
+def test_a_sign_in_refused_because_the_address_is_locked_out_counts_against_no_account(settings):
+    from axes.models import AccessAttempt
+
+    people = [make_user(email=f"person{n}@council.example.test") for n in range(settings.AXES_FAILURE_LIMIT)]
+    bath = make_user(email="partner@bath.example.test")
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for person in people:
+        sign_in(client, person.email, "wrong")
+    # The address is locked out: Bath's right password is refused, and that is no failure of Bath's account.
+    assert sign_in(client, bath.email).status_code == 429
+    assert sign_in(client, bath.email, "wrong").status_code == 429
+    assert not AccessAttempt.objects.filter(username=bath.email).exists()
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.7"), bath.email).status_code == 302
+    # Nor does trying again make the wait longer: it counts from the last failure that counted.
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=10))
+    page = sign_in(client, bath.email)
+    assert page.status_code == 429 and "Sign-in is locked for 5 minutes" in page.content.decode()
+
+
+def test_wrong_passwords_count_against_the_account_whatever_case_the_address_is_typed_in(settings):
+    user = make_user(email="bob@council.example.test")
+    cases = ["Bob@council.example.test", "bob@council.example.test", "BOB@COUNCIL.EXAMPLE.TEST"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        # From a new address each time, so only the account's count can reach the limit.
+        sign_in(Client(REMOTE_ADDR=f"198.51.100.{attempt + 1}"), cases[attempt % 3], "wrong")
+    assert sign_in(Client(REMOTE_ADDR="203.0.113.50"), user.email).status_code == 429
 
 
 def test_django_admin_sign_in_is_locked_out_too():

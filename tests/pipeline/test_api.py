@@ -135,6 +135,32 @@ def test_every_address_refuses_a_parameter_it_does_not_take(bids, path):
     assert "‘colour’ is not a parameter of this address" in response.json()["colour"][0]
 
 
+@pytest.mark.parametrize("path", ["/api/bids/", "/api/rounds/", "/api/projects/"])
+def test_a_page_given_twice_is_refused_as_any_parameter_given_twice_is(bids, path):
+    staff = token_client(make_user(role=Role.PROGRAMME_STAFF))
+    response = staff.get(f"{path}?page=1&page=2")
+    assert response.status_code == 400, response.content
+    assert response.json() == {"page": ["Choose one page, not several"]}
+    repeated_filter = staff.get("/api/bids/?state=submitted&state=draft")
+    assert repeated_filter.status_code == 400 and "not several" in repeated_filter.json()["state"][0]
+
+
+def test_a_page_past_the_last_is_not_found_and_says_which_pages_there_are(bids, monkeypatch):
+    from pipeline.pagination import PageNumbers
+
+    monkeypatch.setattr(PageNumbers, "page_size", 1)  # three bids: three pages
+    staff = token_client(make_user(role=Role.PROGRAMME_STAFF))
+    assert staff.get("/api/bids/", {"page": "3"}).status_code == 200
+    for page in ("4", "99"):
+        response = staff.get("/api/bids/", {"page": page})
+        assert response.status_code == 404
+        assert response.json() == {"detail": f"There is no page {page}: there are 3 pages of results"}
+    one_round = staff.get("/api/rounds/", {"page": "2"})
+    assert one_round.json() == {"detail": "There is no page 2: there is 1 page of results"}
+    nothing = staff.get("/api/projects/", {"page": "2"})
+    assert nothing.status_code == 404 and nothing.json() == {"detail": "There is no page 2: there are no results"}
+
+
 def test_the_api_answers_in_json_with_the_reason_for_pages_formats_rounds_and_addresses(bids):
     staff = token_client(make_user(role=Role.PROGRAMME_STAFF))
     for page in ("abc", "0", "-1", "1.5", "²"):
@@ -142,7 +168,6 @@ def test_the_api_answers_in_json_with_the_reason_for_pages_formats_rounds_and_ad
         assert response.status_code == 400, (page, response.content)
         assert response.json() == {"page": ["Enter a page number: a whole number from 1"]}
     assert staff.get("/api/rounds/", {"page": "abc"}).status_code == 400
-    assert staff.get("/api/bids/", {"page": "99"}).status_code == 404  # past the last page: not found
     wrong_format = staff.get("/api/bids/", {"format": "xml"})
     assert wrong_format.status_code == 406 and "‘xml’ is not a format of this API" in wrong_format.json()["detail"]
     for path in ("/api/bids/", "/api/projects/", "/api/rounds/"):

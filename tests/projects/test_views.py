@@ -91,6 +91,10 @@ def test_agreements_and_evidence_with_formulas_are_marked_and_a_spreadsheet_reac
     milestone = project.milestones.get()
 
     evidence_url = url("evidence", project, pk=milestone.pk)
+    # Evidence is checked as a bid's documents are: a CSV saved by Excel on Windows is read, formulas and all.
+    excel_csv = SimpleUploadedFile("spend.csv", "Item,Cost\r\nCafé,=1+2\r\n".encode("cp1252"))
+    refused = lead.post(evidence_url, {"evidence": "Spend", "evidence_file": excel_csv})
+    assert refused.status_code == 400 and "Row 2 of the CSV file has a formula" in refused.content.decode()
     refused = lead.post(evidence_url, {"evidence": "Spend", "evidence_file": sheet("cmd|' /C calc'!A0")})
     assert refused.status_code == 400 and "links to other files or programs" in refused.content.decode()
     assert lead.post(evidence_url, {"evidence": "Spend", "evidence_file": sheet("SUM(A2:A9)")}).status_code == 302
