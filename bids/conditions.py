@@ -105,9 +105,10 @@ def planned_start_message(funding_round: FundingRound, start: date | None) -> st
     """Why `start` cannot be the planned start date ("" when it can)."""
     if start is None or start >= earliest_start(funding_round):
         return ""
+    # The round's closing time as every page gives it (a midnight close reads as 11:59pm the day before).
     return (
-        f"The planned start date must be on or after {govuk_date(earliest_start(funding_round))}, "
-        f"when {funding_round.name} closes"
+        f"The planned start date must be on or after {govuk_date(earliest_start(funding_round))}: "
+        f"{funding_round.name} closes at {govuk_deadline(funding_round.closes_at)}"
     )
 
 

@@ -13,7 +13,7 @@ from bids.documents import ACCEPT_ATTRIBUTE, ALLOWED_LABEL
 from bids.models import ANSWER_WORD_LIMITS, BID_SECTIONS, MAX_DOCUMENT_BYTES, Bid, FundingRound
 from bids.selectors import cost_line_now
 from core.editing import SeenField, fingerprint
-from core.formatting import govuk_date
+from core.formatting import govuk_date, govuk_deadline
 from core.forms import DateInput, DateInputsMixin, LongTextField, MoneyField, WholeNumberField, date_initial
 from councils.models import Council
 
@@ -188,7 +188,8 @@ class TimelineForm(DateInputsMixin, SectionForm):
         earliest = earliest_start(self.bid.funding_round)
         example = earliest + timedelta(days=60)
         return (
-            f"On or after {govuk_date(earliest)}, when {self.bid.funding_round.name} closes. "
+            f"On or after {govuk_date(earliest)} ({self.bid.funding_round.name} closes at "
+            f"{govuk_deadline(self.bid.funding_round.closes_at)}). "
             f"For example, {example.day} {example.month} {example.year}"
         )
 

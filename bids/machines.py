@@ -28,6 +28,7 @@ BID_MACHINE = Machine(
         "mark_scored": "marked as scored",
         "award": "awarded",
         "decline": "declined",
+        "reconsider": "reconsidered",
     },
     record=record_bid_history,
 )

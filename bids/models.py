@@ -407,6 +407,21 @@ class Bid(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         self.status_note = feedback
         self.decided_at = timezone.now()
 
+    @transition(
+        field=state,
+        source=[BidState.AWARDED, BidState.NOT_FUNDED],
+        target=BidState.SCORED,
+        conditions=[conditions.round_is_deciding],
+        permission="bids.decide_bid",
+    )
+    def reconsider(self) -> None:
+        """While the round is deciding nobody outside the fund has been told, so a decision may be taken back
+        (a wrong amount, the wrong bid) and taken again."""
+        self.award_amount = None
+        self.award_conditions = ""
+        self.status_note = ""
+        self.decided_at = None
+
 
 class BidPartner(models.Model):
     bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="partners")

@@ -225,11 +225,6 @@ def _setup_problems(
     return problems
 
 
-OPENING_IN_THE_PAST = (
-    "The opening time must be in the future. To open the round straight away, enter a time a few minutes from now"
-)
-
-
 def _refuse(problems: list[Problem]) -> None:
     if problems:
         raise ApplicationError(problems[0].message, problems=problems)
@@ -285,9 +280,6 @@ def round_create(
     problems = _setup_problems(funding_round, phase_caps, criteria_rows)
     if closes_at and closes_at <= timezone.now():
         problems.append(Problem("The closing time must be in the future", "closes_at"))
-    if by is not None and opens_at and opens_at <= timezone.now():
-        # Set up on the pages (demo data may be set in the past): beat would open it at once, so say so.
-        problems.append(Problem(OPENING_IN_THE_PAST, "opens_at"))
     _refuse(problems)
     with transaction.atomic():
         funding_round.save()
@@ -342,8 +334,6 @@ def round_update(
             problems = _setup_problems(locked, caps, rows)
         if "closes_at" in changed and "closes_at" not in cannot_change and locked.closes_at <= timezone.now():
             problems.append(Problem("The closing time must be in the future", "closes_at"))
-        if "opens_at" in changed and "opens_at" not in cannot_change and locked.opens_at <= timezone.now():
-            problems.append(Problem(OPENING_IN_THE_PAST, "opens_at"))
         if "phases" in changed:
             problems += round_open_cap_problems(locked, caps)
         if "budget" in changed:
@@ -914,6 +904,18 @@ def bid_decline(*, bid: Bid, by: User, feedback: str) -> Bid:
     feedback = required_text(feedback, "Enter feedback for the councils explaining why the bid is not funded")
     with transaction.atomic():
         BID_MACHINE.run(bid, "decline", by=by, note=feedback, feedback=feedback)
+    return bid
+
+
+def bid_reconsider(*, bid: Bid, by: User, reason: str) -> Bid:
+    """Take back an award or a decline while the round is deciding (nobody outside the fund has been told), with
+    the reason, kept in the bid's history: the bid is scored again, its award's money back in the budget."""
+    BID_MACHINE.check(bid, "reconsider", by)
+    _require_deciding(bid, "reconsider")
+    reason = required_text(reason, "Enter why the decision is being changed", "reason")
+    with transaction.atomic():
+        FundingRound.objects.select_for_update().filter(pk=bid.funding_round_id).first()
+        BID_MACHINE.run(bid, "reconsider", by=by, note=reason)
     return bid
 
 

@@ -290,7 +290,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
                 )
             else:
                 messages.success(request, f"{BID_SECTIONS[section][0]} saved")
-            return redirect("bids:detail", reference=bid.reference)
+            return _after_saving(request, bid, "bids:detail")
     context["form"] = form
     return form_page(request, "bids/section.html", context, refused=True)
 
@@ -440,9 +440,19 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
                 messages.info(request, "You did not change the amount requested, so nothing was saved")
             else:
                 messages.success(request, "Amount requested saved")
-            return redirect("bids:costs", reference=bid.reference)
+            return _after_saving(request, bid, "bids:costs")
     context["form"] = form
     return form_page(request, "bids/cost_amount.html", context, refused=True)
+
+
+def _from_check(request: HttpRequest) -> bool:
+    """The page was opened from a Change link on check your answers (`?from=check`)."""
+    return request.GET.get("from") == "check"
+
+
+def _after_saving(request: HttpRequest, bid: Bid, default: str) -> HttpResponse:
+    """After a save: back to check your answers when the page was opened from it (the GOV.UK pattern), else on."""
+    return redirect("bids:check" if _from_check(request) else default, reference=bid.reference)
 
 
 def _cost_line_rows(bid: Bid, saved: dict) -> list[tuple[str, str]]:

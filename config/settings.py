@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # After the security headers' middleware, so their refusals and pages carry them.
     "core.middleware.RefuseUnreadableRequestsMiddleware",
     "core.middleware.MethodNotAllowedPagesMiddleware",
+    # A form that makes something, sent twice (a double click without JavaScript, Back and send again), acts once.
+    "core.once.SentOnceMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

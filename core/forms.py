@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core import formatting
 from core.exceptions import ApplicationError
 from core.money import MoneyError, parse_money
 
@@ -205,9 +206,30 @@ class DateInput:
         match = TIME.fullmatch((values[3] or "").strip() or self.default_time)
         if match is None:
             raise ValueError("Enter the time on the 24-hour clock, like 09:30 or 14:00")
-        return datetime(
+        typed_at = datetime(
             typed.year, typed.month, typed.day, int(match[1]), int(match[2]), tzinfo=timezone.get_default_timezone()
         )
+        return uk_time(typed_at)
+
+
+def uk_time(typed_at: datetime) -> datetime:
+    """A time typed in UK time, which the night the clocks change may not name one moment: in spring an hour is
+    skipped (01:30 does not happen), in autumn one is lived twice (01:30 happens twice). Either is refused with
+    when to choose instead, rather than quietly taken as an hour later or as summer time."""
+    earlier, later = typed_at.replace(fold=0), typed_at.replace(fold=1)
+    shift = abs(later.utcoffset() - earlier.utcoffset())
+    if not shift:
+        return typed_at
+    start = typed_at.replace(minute=0)
+    end = start + shift
+    day = formatting.govuk_date(typed_at.date())
+    skipped = earlier.astimezone(UTC).astimezone(typed_at.tzinfo).replace(tzinfo=None) != typed_at.replace(tzinfo=None)
+    what = "go forward" if skipped else "go back"
+    happens = "does not happen" if skipped else "happens twice"
+    raise ValueError(
+        f"The clocks {what} on {day}, so {typed_at:%H:%M} {happens} that night. "
+        f"Enter a time before {start:%H:%M} or from {end:%H:%M}"
+    )
 
 
 class DateInputsMixin:

@@ -1,4 +1,5 @@
-"""Abstract building blocks the apps' models share. No concrete (domain) models live in core."""
+"""Abstract building blocks the apps' models share, and the one row of plumbing core keeps (`SentForm`). No
+domain models live in core."""
 
 from __future__ import annotations
 
@@ -32,3 +33,18 @@ class TransitionRecord(models.Model):
         return cls.objects.create(
             **{cls.subject: obj}, transition=transition, source_state=source, target_state=obj.state, by=by, note=note
         )
+
+
+class SentForm(models.Model):
+    """A form that makes something (a question, a cost line, a milestone…) sent once (`core.once`): its one-time
+    token, who sent it, and where its first sending led, so a second sending of the same page (a double click
+    without JavaScript, Back and send again) goes there instead of making it twice."""
+
+    token = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=500)
+    location = models.CharField(max_length=1000, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.sent_at:%Y-%m-%d %H:%M})"

@@ -47,6 +47,7 @@ class Decision(models.TextChoices):
     INELIGIBLE = "ineligible", "Mark as ineligible"
     AWARD = "award", "Award funding"
     DECLINE = "decline", "Decline (not funded)"
+    RECONSIDER = "reconsider", "Change the decision"
 
 
 DECISION_TRANSITIONS = {
@@ -54,6 +55,7 @@ DECISION_TRANSITIONS = {
     Decision.INELIGIBLE: "mark_ineligible",
     Decision.AWARD: "award",
     Decision.DECLINE: "decline",
+    Decision.RECONSIDER: "reconsider",
 }
 
 # The state each decision leaves a bid in (literal states: a repeated confirmation finds the bid there).
@@ -62,4 +64,5 @@ DECISION_RESULTS = {
     Decision.INELIGIBLE: "ineligible",
     Decision.AWARD: "awarded",
     Decision.DECLINE: "not_funded",
+    Decision.RECONSIDER: "scored",
 }

@@ -42,6 +42,15 @@ class IneligibleForm(forms.Form):
     )
 
 
+class ReconsiderForm(forms.Form):
+    reason = LongTextField(
+        label="Why are you changing the decision?",
+        help_text="Kept in the bid’s history. The councils have not been told of the decision, and are not told this.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter why the decision is being changed"},
+    )
+
+
 class AwardForm(forms.Form):
     amount = MoneyField(
         label="Amount to award, in pounds",
@@ -76,6 +85,7 @@ DECISION_FORMS: dict[str, type[forms.Form]] = {
     Decision.INELIGIBLE: IneligibleForm,
     Decision.AWARD: AwardForm,
     Decision.DECLINE: DeclineForm,
+    Decision.RECONSIDER: ReconsiderForm,
 }
 
 

@@ -700,6 +700,8 @@ class RoundOverview:
     deadline_passed: bool
     history: list
     next_step: RoundStep | None = None
+    # An upcoming round whose opening time has passed: beat opens it within the minute.
+    opening_time_passed: bool = False
 
 
 def round_overview(*, funding_round: FundingRound, user: User, now: datetime | None = None) -> RoundOverview:
@@ -772,6 +774,7 @@ def round_overview(*, funding_round: FundingRound, user: User, now: datetime | N
         deadline_passed=deadline_passed,
         history=round_history(funding_round=funding_round),
         next_step=round_next_step(funding_round=funding_round, user=user),
+        opening_time_passed=funding_round.state == RoundState.UPCOMING and funding_round.opens_at <= now,
     )
 
 

@@ -241,6 +241,8 @@ def _service_call(decision: str, bid, user, data: dict):
         return bid_services.bid_mark_ineligible(bid=bid, by=user, reason=data["reason"])
     if decision == Decision.AWARD:
         return bid_services.bid_award(bid=bid, by=user, amount=data["amount"], conditions=data["conditions"])
+    if decision == Decision.RECONSIDER:
+        return bid_services.bid_reconsider(bid=bid, by=user, reason=data["reason"])
     return bid_services.bid_decline(bid=bid, by=user, feedback=data["feedback"])
 
 
@@ -249,6 +251,7 @@ SUCCESS = {
     Decision.INELIGIBLE: "{reference} was marked as ineligible",
     Decision.AWARD: "{reference} was awarded {amount}",
     Decision.DECLINE: "{reference} was declined; the councils will get your feedback",
+    Decision.RECONSIDER: "{reference} is scored again: award or decline it",
 }
 
 

@@ -12,6 +12,8 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from core import formatting
+from core.once import FIELD as ONCE_FIELD
+from core.once import new_token
 
 register = template.Library()
 
@@ -224,3 +226,9 @@ def pagination(page, query: str = "", label: str = "Pages") -> SafeString:
         label,
         mark_safe("".join(links)),
     )
+
+
+@register.simple_tag
+def sent_once() -> SafeString:
+    """The one-time token of a form that makes something (`core.once`): a second sending does not make it twice."""
+    return format_html('<input type="hidden" name="{}" value="{}">', ONCE_FIELD, new_token())

@@ -94,3 +94,24 @@ def test_two_submits_racing_end_on_the_confirmation_not_nothing_was_saved(ready,
     page = lead_client.get(response.url).content.decode()
     assert "Bid submitted" in page and "nothing was saved" not in page
     assert list(ready.history.values_list("transition", flat=True)) == ["submit"]
+
+
+def test_a_change_made_from_check_your_answers_comes_back_to_it(ready, lead_client):
+    """The GOV.UK pattern: each Change link on check your answers opens its page with a way back to the check,
+    and saving there returns to the check (not the task list or the costs page)."""
+    page = lead_client.get(check_url(ready)).content.decode()
+    section = reverse("bids:section", args=[ready.reference, "about"])
+    amount = reverse("bids:cost_amount", args=[ready.reference])
+    for href in (f"{section}?from=check", f"{amount}?from=check", reverse("bids:costs", args=[ready.reference])):
+        assert f'href="{href}' in page, href
+    opened = lead_client.get(f"{section}?from=check").content.decode()
+    assert f'href="{check_url(ready)}" class="govuk-back-link">Back to check your answers' in opened
+    data = {"version": 0, "title": "A clearer title", "summary": ready.summary, "phase": ready.phase}
+    saved = lead_client.post(f"{section}?from=check", data)
+    assert saved.status_code == 302 and saved["Location"] == check_url(ready)
+    value = f"{ready.amount_requested:.2f}"
+    saved = lead_client.post(f"{amount}?from=check", {"version": 0, "amount_requested": value})
+    assert saved["Location"] == check_url(ready)
+    assert lead_client.post(section, {**data, "version": 1, "title": "Again"})["Location"] == reverse(
+        "bids:detail", args=[ready.reference]
+    )

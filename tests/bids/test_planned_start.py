@@ -12,7 +12,7 @@ from django.utils import timezone
 from bids import services
 from bids.models import Bid
 from core.exceptions import ApplicationError
-from core.formatting import govuk_date
+from core.formatting import govuk_date, govuk_deadline
 from tests.factories import make_bid
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +37,11 @@ def test_a_start_nine_months_ago_is_refused_on_the_date(draft, lead_user, client
     assert response.status_code == 400
     page = response.content.decode()
     closes = govuk_date(timezone.localtime(funding_round.closes_at).date())
-    message = f"The planned start date must be on or after {closes}, when {funding_round.name} closes"
+    deadline = govuk_deadline(funding_round.closes_at)
+    message = f"The planned start date must be on or after {closes}: {funding_round.name} closes at {deadline}"
     assert f'<a href="#id_planned_start_day">{message}</a>' in page  # the summary links to the date
     assert 'id="planned-start-error"' in page and "govuk-form-group--error" in page  # and it is shown inline
-    assert f"On or after {closes}, when {funding_round.name} closes" in page  # the hint said so beforehand
+    assert f"On or after {closes} ({funding_round.name} closes at {deadline})" in page  # the hint said so before
     draft.refresh_from_db()
     assert draft.planned_start is None and draft.duration_months is None  # nothing of the page was saved
 

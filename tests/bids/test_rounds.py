@@ -180,7 +180,10 @@ def test_a_new_round_is_upcoming_and_must_close_in_the_future():
     with pytest.raises(ApplicationError) as error:
         services.round_create(
             **round_kwargs(
-                code="R8", opens_at=timezone.now() - timedelta(days=9), closes_at=timezone.now() - timedelta(days=1)
+                name="Round 8",
+                code="R8",
+                opens_at=timezone.now() - timedelta(days=9),
+                closes_at=timezone.now() - timedelta(days=1),
             )
         )
     assert [(p.field, p.message) for p in error.value.problems] == [
@@ -213,7 +216,7 @@ def test_a_code_taken_in_any_letters_case_is_refused_once_on_the_code(code):
     """R9 and r9 would be one round to people and to the filters that find a round by its code."""
     services.round_create(**round_kwargs())
     with pytest.raises(ApplicationError) as error:
-        services.round_create(**round_kwargs(code=code))
+        services.round_create(**round_kwargs(code=code, name="Another round"))
     assert [(p.field, p.message) for p in error.value.problems] == [
         ("code", f"A round with the code {code} already exists: choose another")
     ]

@@ -15,7 +15,15 @@ from councils.choices import Role
 from notifications.models import Notification
 from pipeline.services import round_batch_award
 from tests.concurrency import at_once, refusals
-from tests.factories import award, council_client, make_council, make_round, make_user, start_deciding
+from tests.factories import (
+    award,
+    council_client,
+    make_council,
+    make_round,
+    make_user,
+    publish_decisions,
+    start_deciding,
+)
 from tests.factories.assessments import make_in_review_bid, make_scored_bid
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +241,29 @@ def test_award_refuses_scientific_notation_and_other_non_amounts(staff_client, s
     assert "Enter the amount to award as a number" in response.content.decode()
     scored_bid.refresh_from_db()
     assert scored_bid.state == BidState.SCORED and scored_bid.award_amount is None
+
+
+def test_a_decision_is_taken_back_while_the_round_is_deciding_and_not_after_publication(
+    staff_client, scored_bid, staff
+):
+    """A wrong amount or the wrong bid awarded: while deciding, nobody outside the fund has been told, so staff
+    change the decision with a reason (kept in the history), the money goes back into the budget, and the bid is
+    decided again. Once the decisions are published it is fixed."""
+    assert staff_client.post(decide_url(scored_bid, "award"), {"amount": "55000", "conditions": ""}).status_code == 302
+    detail = staff_client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference])).content.decode()
+    assert decide_url(scored_bid, "reconsider") in detail
+    refused = staff_client.post(decide_url(scored_bid, "reconsider"), {"reason": ""})
+    assert refused.status_code == 400 and "Enter why the decision is being changed" in refused.content.decode()
+    taken_back = staff_client.post(decide_url(scored_bid, "reconsider"), {"reason": "Wrong amount"}, follow=True)
+    assert "is scored again: award or decline it" in taken_back.content.decode()
+    scored_bid.refresh_from_db()
+    assert (scored_bid.state, scored_bid.award_amount, scored_bid.decided_at) == (BidState.SCORED, None, None)
+    last = BidTransition.objects.filter(bid=scored_bid).last()
+    assert (last.transition, last.note, last.by) == ("reconsider", "Wrong amount", staff)
+    page = staff_client.get(decide_url(scored_bid, "award")).content.decode()
+    assert "£100,000" in page  # the budget left has its £55,000 back
+    assert staff_client.post(decide_url(scored_bid, "decline"), {"feedback": "Not this time"}).status_code == 302
+    publish_decisions(scored_bid.funding_round, by=staff)
+    fixed = staff_client.get(decide_url(scored_bid, "reconsider")).content.decode()
+    assert "so you cannot change the decision" in fixed and "Wrong amount" not in fixed
+    assert not Notification.objects.filter(event="bid_awarded").exists()

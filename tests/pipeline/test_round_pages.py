@@ -140,23 +140,21 @@ def test_every_set_up_rule_is_in_the_error_summary_linked_to_its_field(staff_cli
 
 def test_a_new_round_starts_from_the_funds_rules_and_is_one_of_a_kind(staff_client, staff):
     """The form is filled in with the fund's rules; a round cannot share a name with another (filters choose
-    rounds by name), assess one criterion twice (ties are broken on value for money) or open in the past."""
+    rounds by name) or assess one criterion twice (ties are broken on value for money)."""
     form = staff_client.get(reverse("pipeline:round_new")).content.decode()
     for name in ("min_partner_councils", "max_bids_led_per_council", "assessors_per_bid"):
         assert re.search(rf'name="{name}"[^>]*value="2"', form), name
     assert staff_client.post(reverse("pipeline:round_new"), round_form()).status_code == 302
-    twin = round_form(
-        name="local digital fund round 9",
-        code="R10",
-        **moment("opens_at", timezone.now() - timedelta(minutes=5)),
-        **{"criteria-1-code": "strategic_fit"},
-    )
+    twin = round_form(name="local digital fund round 9", code="R10", **{"criteria-1-code": "strategic_fit"})
     html = staff_client.post(reverse("pipeline:round_new"), twin).content.decode()
     links = summary_links(html)
     assert ("#id_name", "A round called local digital fund round 9 already exists: choose another name") in links
     assert ("#criteria", "Only one criterion can assess strategic fit") in links
-    assert ("#id_opens_at_day", bid_services.OPENING_IN_THE_PAST) in links
     assert FundingRound.objects.count() == 1
+    # An opening time already passed is taken (to open the round at once), and the page says so.
+    opens_now = round_form(name="Round 10", code="R10", **moment("opens_at", timezone.now() - timedelta(minutes=5)))
+    created = staff_client.post(reverse("pipeline:round_new"), opens_now, follow=True).content.decode()
+    assert "has passed: it opens by itself within a minute" in created
 
 
 def test_the_assessment_deadline_follows_when_a_round_closed_early(staff_client, staff):
