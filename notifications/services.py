@@ -260,10 +260,26 @@ def notification_deliver(*, notification_id: int) -> DeliveryOutcome:
             logger.warning("Notification %s failed for good: %s", notification.pk, last_error)
             return _failed(notification, Failure.PERMANENT, last_error)
         if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+            logger.error(
+                "Notification %s to %s: gave up after %s attempts: %s",
+                notification.pk,
+                notification.recipient.email,
+                notification.attempts,
+                last_error,
+            )
             return _failed(
                 notification, Failure.GAVE_UP, f"Gave up after {notification.attempts} attempts. {last_error}"
             )
         retry_in = retry_delay(notification.attempts)
+        # Said in the worker's log as it happens (a mail outage is seen there, not only in the outbox).
+        logger.warning(
+            "Notification %s to %s: attempt %s failed, trying again in %.0f s: %s",
+            notification.pk,
+            notification.recipient.email,
+            notification.attempts,
+            retry_in,
+            last_error,
+        )
         _record(notification, last_error=last_error, next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
         return DeliveryOutcome(Status.PENDING, retry_in)
     _record(notification, status=Status.SENT, sent_at=timezone.now(), last_error="")

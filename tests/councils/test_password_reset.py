@@ -130,3 +130,33 @@ def test_a_request_whose_message_the_broker_lost_is_handled_by_the_sweep(publish
     assert sweep_password_resets() == 0
     assert Notification.objects.get(event=Event.PASSWORD_RESET).recipient == user
     assert not PasswordResetRequest.objects.exists()
+
+
+def test_with_the_broker_down_a_reset_tries_it_once_whether_or_not_the_account_exists(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """Each try at a broker that does not answer costs its timeout: the first reset to find it down leaves it alone
+    for a while, so later ones (and the email an existing account's reset makes) do not try it. An existing
+    account's reset no longer costs a second timeout that an unknown address's does not."""
+    tries: list[str] = []
+
+    def down(name):
+        def publish(*args, **kwargs):
+            tries.append(name)
+            raise ConnectionError("the broker does not answer")
+
+        return publish
+
+    monkeypatch.setattr("councils.tasks.password_reset_handle_task.apply_async", down("reset"))
+    monkeypatch.setattr("notifications.tasks.deliver_notification.apply_async", down("email"))
+    make_user(email="known@council.example.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        request_reset("nobody@council.example.test")
+    assert tries == ["reset"]
+    for email in ("known@council.example.test", "nobody@council.example.test", "known@council.example.test"):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert request_reset(email).status_code == 302
+        assert tries == ["reset"], email
+    # Handled from the request all the same: the existing account's email waits in the outbox for the sweep.
+    assert Notification.objects.filter(event=Event.PASSWORD_RESET, status=Status.PENDING).exists()
+    assert not PasswordResetRequest.objects.exists()

@@ -81,8 +81,10 @@ def test_a_temporary_smtp_failure_is_retried_with_growing_backoff_then_delivered
 
 
 def test_a_temporary_failure_that_never_clears_fails_after_the_configured_attempts(
-    smtp_sink, smtp_settings, celery_worker
+    smtp_sink, smtp_settings, celery_worker, caplog
 ):
+    # The embedded worker sets the root logger to ERROR; what the worker's log says of each attempt is checked.
+    caplog.set_level(logging.WARNING, logger="notifications.services")
     smtp_settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
     user = make_user()
     smtp_sink.data_replies = ["451 4.3.0 Try again later"] * 10
@@ -95,6 +97,11 @@ def test_a_temporary_failure_that_never_clears_fails_after_the_configured_attemp
     assert "451" in notification.last_error
     assert smtp_sink.data_attempts == 3
     assert smtp_sink.messages == []
+    # The worker's log says each failure as it happens and that it gave up (the outbox is not the only witness).
+    said = [r for r in caplog.records if r.getMessage().startswith(f"Notification {notification.pk} to {user.email}")]
+    assert [record.levelname for record in said] == ["WARNING", "WARNING", "ERROR"]
+    assert all("451" in record.getMessage() for record in said)
+    assert "gave up after 3 attempts" in said[-1].getMessage()
 
 
 def test_a_refused_recipient_fails_at_once_with_the_error_and_is_not_tried_again(
