@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from notifications.choices import Status
 from notifications.models import Notification, NotificationPreference
@@ -38,6 +41,24 @@ def notification_list_for_staff(*, status: str = "", event: str = "", reference:
     if reference:
         notifications = notifications.filter(reference__iexact=reference.strip())
     return notifications
+
+
+@dataclass(frozen=True)
+class Waiting:
+    count: int
+    oldest: datetime | None
+    late: int  # due longer ago than the sweep allows: the workers or beat are not running, or the broker is down
+
+
+def outbox_waiting(*, now: datetime | None = None) -> Waiting:
+    """The emails waiting to be sent, the oldest's age, and how many the sweep should have sent by now: what the
+    outbox says at the top, so a stopped worker or scheduler is seen by staff (one query)."""
+    now = now or timezone.now()
+    late_before = now - timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER + 60)
+    figures = Notification.objects.filter(status=Status.PENDING).aggregate(
+        count=Count("pk"), oldest=Min("created_at"), late=Count("pk", filter=Q(next_attempt_at__lt=late_before))
+    )
+    return Waiting(count=figures["count"], oldest=figures["oldest"], late=figures["late"])
 
 
 def failed_since(*, since: datetime, failure: str = "") -> QuerySet[Notification]:

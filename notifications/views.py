@@ -26,6 +26,7 @@ from notifications.selectors import (
     notification_list_for_staff,
     notification_list_for_user,
     notification_unread_count,
+    outbox_waiting,
 )
 from notifications.services import (
     notification_mark_read,
@@ -154,6 +155,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "waiting": outbox_waiting(),
             "query": query.urlencode(),
             "here": request.get_full_path(),
             "Status": Status,
@@ -172,7 +174,11 @@ def staff_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Sending the notification to {notification.recipient.email} again")
+        messages.success(
+            request,
+            f"The email to {notification.recipient.email} is waiting to be sent again. It goes within a minute, or "
+            "within a few minutes of the mail service or the queue coming back",
+        )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("notifications:staff_list")

@@ -81,7 +81,7 @@ def test_staff_filter_the_outbox_and_retry_a_failed_message(new_page, staff_user
     assert_accessible(page)
 
     page.get_by_role("button", name="Retry").click()
-    expect(page.locator("main")).to_contain_text("Sending the notification to member@leadshire.example.test again")
+    expect(page.locator("main")).to_contain_text("member@leadshire.example.test is waiting to be sent again")
     assert_accessible(page)
     assert Notification.objects.get(reference="LDF-R6-0004").status in (Status.PENDING, Status.SENT)
 

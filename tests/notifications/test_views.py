@@ -226,7 +226,7 @@ def test_staff_retry_a_failed_notification(client, staff_user, queued):
     assert response["Location"] == back
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.PENDING, 0)
-    assert "Sending the notification to" in client.get(back).content.decode()
+    assert "is waiting to be sent again" in client.get(back).content.decode()
 
 
 def test_retrying_what_has_not_failed_changes_nothing_and_says_why(client, staff_user, queued):
@@ -242,3 +242,17 @@ def test_retrying_what_has_not_failed_changes_nothing_and_says_why(client, staff
     row.refresh_from_db()
     assert row.status == Status.SENT
     assert queued == []
+
+
+def test_the_outbox_says_how_long_emails_have_waited_and_when_they_should_have_gone(client, staff_user):
+    """A stopped worker or scheduler shows on the outbox: how many wait, since when, and how many the sweep
+    should have sent by now (with what to check)."""
+    client.force_login(staff_user)
+    assert 'id="waiting"' not in client.get(reverse("notifications:staff_list")).content.decode()
+    fresh = add(make_user(), 2, status=Status.PENDING)
+    page = client.get(reverse("notifications:staff_list")).content.decode()
+    assert "2 emails are waiting to be sent" in page and "should have gone by now" not in page
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Notification.objects.filter(pk=fresh[0].pk).update(created_at=an_hour_ago, next_attempt_at=an_hour_ago)
+    page = client.get(reverse("notifications:staff_list")).content.decode()
+    assert "1 of them should have gone by now" in page and "Celery worker and beat" in page
