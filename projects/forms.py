@@ -174,6 +174,8 @@ class VariationForm(DateInputsMixin, forms.Form):
 
 
 class LessonsForm(forms.Form):
+    # What the page showed of the lessons learned (`core.editing`).
+    seen = SeenField()
     lessons_learned = LongTextField(label="Lessons learned", widget=forms.Textarea(attrs={"rows": 6}), required=False)
 
 
@@ -212,6 +214,8 @@ class MilestoneForm(DateInputsMixin, forms.Form):
         },
     )
     amount = MoneyField(label="Payment when it is met (£)", required=True, messages=AMOUNT_MESSAGES)
+    # What the page showed of a milestone being changed (`core.editing`).
+    seen = SeenField()
     date_inputs = {"due_date": DateInput(what="the due date")}
 
 

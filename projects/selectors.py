@@ -21,6 +21,7 @@ from councils.selectors import council_members, user_council_ids
 from projects import conditions
 from projects.choices import PaymentStatus, ProjectState, ReportKind, ReportState, VariationStatus
 from projects.models import (
+    Milestone,
     MonitoringReport,
     Payment,
     Project,
@@ -122,6 +123,16 @@ def project_overview(*, project: Project) -> dict:
         "budget_over_award": budget_total - project.award_amount if budget_lines else Decimal("0"),
         "money": project_money(project=project),
     }
+
+
+def lessons_now(*, project: Project) -> dict[str, object]:
+    """The final report's lessons learned as saved: what its page showed, fingerprinted (`core.editing`)."""
+    return {"lessons_learned": project.lessons_learned}
+
+
+def milestone_now(*, milestone: Milestone) -> dict[str, object]:
+    """A milestone and its payment as saved: what its page showed, fingerprinted (`core.editing`)."""
+    return {"title": milestone.title, "due_date": milestone.due_date, "amount": milestone.payment.amount}
 
 
 # A monitoring report's answers, as its form names them.

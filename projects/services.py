@@ -61,6 +61,8 @@ from projects.selectors import (
     add_months,
     certify_refusal,
     councils_that_may_record_reuse,
+    lessons_now,
+    milestone_now,
     project_certifier_user,
     project_lead_members,
     project_partner_members,
@@ -339,8 +341,17 @@ def _date_fixed(milestone: Milestone) -> str:
     return ""
 
 
-def milestone_change(*, milestone: Milestone, by: User, title: str, due_date: date | None, amount: object) -> Milestone:
-    """Staff change a milestone; its payment's amount only while the payment is not yet proposed."""
+MILESTONE_CONFLICT = (
+    "Someone changed this milestone after you opened it, so your changes have not been saved. What is saved now "
+    "is shown below; your changes are still in the form: check them and save again."
+)
+
+
+def milestone_change(
+    *, milestone: Milestone, by: User, title: str, due_date: date | None, amount: object, seen: str | None = None
+) -> Milestone:
+    """Staff change a milestone; its payment's amount only while the payment is not yet proposed. `seen` is the
+    fingerprint of what the page showed (`core.editing`)."""
     title, due_date = _milestone_values(milestone.project, title, due_date)
     amount = _amount(amount)
     with transaction.atomic():
@@ -348,6 +359,8 @@ def milestone_change(*, milestone: Milestone, by: User, title: str, due_date: da
         _require_schedule(locked, by)
         milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
         payment = Payment.objects.select_for_update().get(milestone=milestone)
+        milestone.payment = payment
+        require_unchanged(seen=seen, current=milestone_now(milestone=milestone), message=MILESTONE_CONFLICT)
         if due_date != milestone.due_date and _date_fixed(milestone):
             raise _field_error(_date_fixed(milestone), "due_date")
         if amount != payment.amount:
@@ -893,9 +906,20 @@ def output_remove(*, output: ProjectOutput, by: User) -> None:
     output.delete()
 
 
-def final_report_update(*, project: Project, by: User, lessons_learned: str) -> Project:
+LESSONS_CONFLICT = (
+    "A colleague saved the lessons learned after you opened this page, so your changes have not been saved. "
+    "Theirs are shown below. Yours are still in the form: check them and save again."
+)
+
+
+def final_report_update(*, project: Project, by: User, lessons_learned: str, seen: str | None = None) -> Project:
+    """A lead member saves the lessons learned. `seen` is the fingerprint of the lessons the page showed: a
+    colleague's save since is never undone without a word (`core.editing`)."""
     _require_final_report(project, by)
-    Project.objects.filter(pk=project.pk).update(lessons_learned=lessons_learned.strip(), updated_at=timezone.now())
+    with transaction.atomic():
+        locked = _lock(project)
+        require_unchanged(seen=seen, current=lessons_now(project=locked), message=LESSONS_CONFLICT)
+        Project.objects.filter(pk=project.pk).update(lessons_learned=lessons_learned.strip(), updated_at=timezone.now())
     project.lessons_learned = lessons_learned.strip()
     return project
 

@@ -54,6 +54,8 @@ from projects.models import Project
 from projects.selectors import (
     certify_refusal,
     councils_that_may_record_reuse,
+    lessons_now,
+    milestone_now,
     milestones_with_payments,
     project_get_for_user,
     project_history,
@@ -387,9 +389,9 @@ def variation_new(request: HttpRequest, reference: str) -> HttpResponse:
 @form_methods
 def final_report(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.submit_final_report")
+    lessons_initial = {"lessons_learned": project.lessons_learned, "seen": fingerprint(lessons_now(project=project))}
     lessons = LessonsForm(
-        request.POST if request.POST.get("action") in ("lessons", "submit") else None,
-        initial={"lessons_learned": project.lessons_learned},
+        request.POST if request.POST.get("action") in ("lessons", "submit") else None, initial=lessons_initial
     )
     output = OutputForm(request.POST if request.POST.get("action") == "output" else None)
     context = _context(
@@ -412,14 +414,32 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
                 messages.success(request, "The output has been added")
                 return redirect("projects:final_report", reference=project.reference)
             if action in ("lessons", "submit") and lessons.is_valid():
-                services.final_report_update(
-                    project=project, by=request.user, lessons_learned=lessons.cleaned_data["lessons_learned"]
-                )
+                try:
+                    services.final_report_update(
+                        project=project,
+                        by=request.user,
+                        lessons_learned=lessons.cleaned_data["lessons_learned"],
+                        seen=lessons.cleaned_data["seen"],
+                    )
+                except EditConflictError as conflict:
+                    # What was typed stays; a second save is a deliberate one over the colleague's lessons.
+                    lessons = LessonsForm(seen_after_conflict(request.POST, conflict), initial=lessons_initial)
+                    lessons.is_valid()
+                    lessons.add_error(None, conflict.message)
+                    rows = [("Lessons learned", conflict.current["lessons_learned"])]
+                    context.update(lessons=lessons, conflict_rows=rows)
+                    return form_page(request, "projects/final_report.html", context, refused=True)
                 if action == "submit":
                     try:
                         services.project_complete(project=project, by=request.user)
                     except ApplicationError:
                         messages.info(request, "Your lessons learned have been saved, but the report has not been sent")
+                        # The page's next save is based on the lessons just saved.
+                        data = request.POST.copy()
+                        data["seen"] = fingerprint(lessons_now(project=project))
+                        lessons = LessonsForm(data, initial=lessons_initial)
+                        lessons.is_valid()
+                        context["lessons"] = lessons
                         raise
                     messages.success(request, "Your final report has been sent. The project is completed")
                     return redirect("projects:detail", reference=project.reference)
@@ -527,7 +547,11 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
         if milestone is None:
             raise Http404("No milestone")
         milestone.project = project
-        initial = {"title": milestone.title, "amount": f"{milestone.payment.amount:.2f}"}
+        initial = {
+            "title": milestone.title,
+            "amount": f"{milestone.payment.amount:.2f}",
+            "seen": fingerprint(milestone_now(milestone=milestone)),
+        }
     form = MilestoneForm(
         posted(request), initial={**initial, **date_initial("due_date", milestone and milestone.due_date)}
     )
@@ -546,7 +570,24 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
             if milestone is None:
                 services.milestone_add(project=project, by=request.user, **values)
             else:
-                services.milestone_change(milestone=milestone, by=request.user, **values)
+                seen = form.cleaned_data["seen"]
+                services.milestone_change(milestone=milestone, by=request.user, seen=seen, **values)
+        except EditConflictError as conflict:
+            form = MilestoneForm(
+                seen_after_conflict(request.POST, conflict),
+                initial={**initial, **date_initial("due_date", milestone and milestone.due_date)},
+            )
+            form.is_valid()
+            form.add_error(None, conflict.message)
+            saved = conflict.current
+            rows = [
+                ("Milestone", saved["title"]),
+                ("Due", govuk_date(saved["due_date"])),
+                ("Payment when it is met", money(saved["amount"], pence=True)),
+            ]
+            return form_page(
+                request, "projects/staff_milestone.html", {**context, "form": form, "conflict_rows": rows}, refused=True
+            )
         except ApplicationError as error:
             return _refused(request, "projects/staff_milestone.html", context, form, error)
         messages.success(request, "The schedule has been saved")

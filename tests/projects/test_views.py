@@ -572,3 +572,41 @@ def test_closing_a_project_is_asked_for_on_a_page_of_its_own(world):
     assert Project.objects.get(pk=project.pk).state == ProjectState.COMPLETED
     assert staff.post(url("staff_close", project)).status_code == 302
     assert Project.objects.get(pk=project.pk).state == ProjectState.CLOSED
+
+
+def test_a_milestone_changed_from_a_page_opened_before_a_colleagues_change_never_undoes_it(world, staff2):
+    project = accepted(world)
+    milestone = project.milestones.order_by("due_date").first()
+    page_url = url("staff_milestone", project, pk=milestone.pk)
+    first, second = client_for(world["staff"]), client_for(staff2)
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', second.get(page_url).content.decode()).group(1)
+    due = date_fields("due_date", milestone.due_date)
+    saved = first.post(page_url, {"title": "Discovery report", "amount": "25000", **due, "seen": seen})
+    assert saved.status_code == 302, re.findall(r"<li>.*?</li>", saved.content.decode(), re.S)[:5]
+    refused = second.post(page_url, {"title": "Discovery done", "amount": "30000", **due, "seen": seen})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "Someone changed this milestone after you opened it" in html
+    assert "Discovery report" in html and "£25,000.00" in html
+    milestone.refresh_from_db()
+    assert (milestone.title, milestone.payment.amount) == ("Discovery report", Decimal("25000"))
+
+
+def test_lessons_saved_from_a_page_opened_before_a_colleagues_save_never_undo_them(world):
+    project = accepted(world)
+    page_url = url("final_report", project)
+    sam, jo = client_for(world["lead_user"]), client_for(world["officer"])
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', jo.get(page_url).content.decode()).group(1)
+    sams = {"action": "lessons", "lessons_learned": "Sam's lessons", "seen": seen}
+    assert sam.post(page_url, sams).status_code == 302
+    refused = jo.post(page_url, {"action": "lessons", "lessons_learned": "Jo's lessons", "seen": seen})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "A colleague saved the lessons learned after you opened this page" in html
+    assert "Sam&#x27;s lessons" in html and "Jo&#x27;s lessons" in html
+    project.refresh_from_db()
+    assert project.lessons_learned == "Sam's lessons"
+    # Refused for another reason (no output yet) after saving: the next save is based on what was just saved.
+    again = re.search(r'name="seen" value="([0-9a-f]+)"', html).group(1)
+    submitted = jo.post(page_url, {"action": "submit", "lessons_learned": "Both", "seen": again})
+    assert submitted.status_code == 400 and "Add at least one output" in submitted.content.decode()
+    after = re.search(r'name="seen" value="([0-9a-f]+)"', submitted.content.decode()).group(1)
+    assert jo.post(page_url, {"action": "lessons", "lessons_learned": "Both, again", "seen": after}).status_code == 302
