@@ -82,6 +82,19 @@ def scored_pair(funding_round, *leads):
     return [make_scored_bid(funding_round=funding_round, bid=bid) for bid in bids]
 
 
+def test_the_award_page_says_where_the_bid_stands_against_the_funding_line(staff_client, small_round, staff):
+    """Two bids of £60,000 in a £100,000 round: the higher-scored is above the line, the other below, and its
+    award page warns before the amount is confirmed."""
+    first, second = scored_pair(small_round, make_council("FL1", "Lineham"), make_council("FL2", "Lowham"))
+    start_deciding(small_round, by=staff)
+    pages = {bid.pk: staff_client.get(decide_url(bid, "award")).content.decode() for bid in (first, second)}
+    above = [pk for pk, page in pages.items() if "above the funding line" in page]
+    below = [pk for pk, page in pages.items() if "below the funding line" in page]
+    assert len(above) == len(below) == 1
+    assert 'id="below-line"' in pages[below[0]] and 'id="below-line"' not in pages[above[0]]
+    assert "of 2 bids still to decide" in pages[above[0]]
+
+
 def test_award_refused_when_it_would_overspend_the_budget(staff_client, small_round, staff):
     scored_bid, other = scored_pair(small_round, make_council("SCA", "Scoreshire"), make_council("OVR", "Overton"))
     award(other, amount=Decimal("60000"), by=staff)
