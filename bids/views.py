@@ -58,7 +58,7 @@ from bids.selectors import (
     round_list_open,
     withdraw_refusal_for_council,
 )
-from core.editing import seen_after_conflict
+from core.editing import form_after_conflict
 from core.exceptions import ApplicationError, EditConflictError, Gone, Problem, Refused
 from core.formatting import govuk_date, money
 from core.forms import apply_problems
@@ -275,11 +275,7 @@ def bid_section(request: HttpRequest, bid: Bid, section: str) -> HttpResponse:
             )
         except services.EditConflictError as conflict:
             # Keep what the user typed, but base a deliberate second save on the colleague's version.
-            data = request.POST.copy()
-            data["version"] = str(conflict.version)
-            form = form_class(data, bid=bid)
-            form.is_valid()
-            form.add_error(None, conflict.message)
+            form = form_after_conflict(form_class, request.POST, conflict, name="version", bid=bid)
             context["conflict_rows"] = _conflict_rows(form_class, bid, conflict.current)
         except ApplicationError as error:
             apply_problems(form, error, {"planned_start": "planned_start_day"})
@@ -426,11 +422,7 @@ def bid_cost_amount(request: HttpRequest, bid: Bid) -> HttpResponse:
                 values=form.values(),
             )
         except services.EditConflictError as conflict:
-            data = request.POST.copy()
-            data["version"] = str(conflict.version)
-            form = AmountForm(data, bid=bid)
-            form.is_valid()
-            form.add_error(None, conflict.message)
+            form = form_after_conflict(AmountForm, request.POST, conflict, name="version", bid=bid)
             amount = conflict.current["amount_requested"]
             context["conflict_rows"] = [("Amount requested", money(amount, pence=True) if amount is not None else "")]
         except ApplicationError as error:
@@ -485,9 +477,7 @@ def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpRespo
                 services.cost_line_change(line=line, by=request.user, seen=form.cleaned_data["seen"], **kwargs)
         except EditConflictError as conflict:
             # What was typed stays; a second save is a deliberate one over the colleague's line.
-            form = CostLineForm(seen_after_conflict(request.POST, conflict), bid=bid)
-            form.is_valid()
-            form.add_error(None, conflict.message)
+            form = form_after_conflict(CostLineForm, request.POST, conflict, bid=bid)
             context["conflict_rows"] = _cost_line_rows(bid, conflict.current)
         except ApplicationError as error:
             apply_problems(form, error, {"payer_council": "payer"})

@@ -5,7 +5,8 @@ lessons learned, a milestone) carries a fingerprint of the values it showed, in 
 service compares it, under the row lock, with the fingerprint of what is saved now: if someone saved in between
 (a colleague, or the same person in another tab), nothing is saved and `EditConflictError` carries what is saved
 now and the fingerprint a deliberate second save sends. The page keeps what was typed and shows what was saved
-(`components/conflict.html`). Bid sections keep a counter per section (`Bid.section_versions`) to the same end.
+(`form_after_conflict`, `components/conflict.html`). Bid sections keep a counter per section
+(`Bid.section_versions`) to the same end.
 """
 
 from __future__ import annotations
@@ -51,9 +52,19 @@ class SeenField(forms.CharField):
         return super().clean(value) or None
 
 
-def seen_after_conflict(data: Mapping[str, object], conflict: EditConflictError, name: str = "seen") -> dict:
-    """The posted data with the fingerprint of what is saved now, so the page keeps what was typed and its next
-    save is a deliberate one."""
+def form_after_conflict(
+    form_class: type[forms.Form],
+    data: Mapping[str, object],
+    conflict: EditConflictError,
+    *,
+    name: str = "seen",
+    **kwargs,
+) -> forms.Form:
+    """The refused form again: what was typed, with the fingerprint (or version: `name`) of what is saved now, so
+    its next save is a deliberate one, and the conflict's message above it."""
     kept = data.copy() if hasattr(data, "copy") else dict(data)
     kept[name] = str(conflict.version)
-    return kept
+    form = form_class(kept, **kwargs)
+    form.is_valid()
+    form.add_error(None, conflict.message)
+    return form

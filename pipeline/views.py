@@ -35,7 +35,7 @@ from bids.selectors import (
     round_settings_now,
 )
 from collaboration.selectors import similar_work
-from core.editing import fingerprint, seen_after_conflict
+from core.editing import fingerprint, form_after_conflict
 from core.exceptions import ApplicationError, EditConflictError, Problem
 from core.formatting import govuk_datetime, money, plural
 from core.forms import apply_problems, typed_digits
@@ -595,9 +595,7 @@ def _round_form_page(request: HttpRequest, *, funding_round: FundingRound | None
                 sent = {**settings, "phases": phase_caps, "criteria": criteria}
                 conflict_rows = _round_setting_rows(conflict.current, {k: v for k, v in sent.items() if v is not None})
                 # What was typed stays; a second save is a deliberate one over what is saved now.
-                form = RoundForm(seen_after_conflict(request.POST, conflict), initial=initial, locked=locked)
-                form.is_valid()
-                form.add_error(None, conflict.message)
+                form = form_after_conflict(RoundForm, request.POST, conflict, initial=initial, locked=locked)
             except ApplicationError as error:
                 _apply_round_problems(form, formset, error)
             else:

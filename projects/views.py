@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from bids.models import FundingRound
-from core.editing import fingerprint, seen_after_conflict
+from core.editing import fingerprint, form_after_conflict
 from core.exceptions import ApplicationError, EditConflictError, Problem
 from core.formatting import govuk_date, money
 from core.forms import accepted_filters, apply_problems, date_initial
@@ -297,9 +297,7 @@ def report_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse
                 report = services.report_update(report=report, by=request.user, values=values, seen=values.pop("seen"))
             except EditConflictError as conflict:
                 # What was typed stays; a second save is a deliberate one over the colleague's answers.
-                form = ReportForm(seen_after_conflict(request.POST, conflict), initial=initial)
-                form.is_valid()
-                form.add_error(None, conflict.message)
+                form = form_after_conflict(ReportForm, request.POST, conflict, initial=initial)
                 rows = _report_answer_rows(conflict.current)
                 return form_page(
                     request, "projects/report.html", {**context, "form": form, "conflict_rows": rows}, refused=True
@@ -423,9 +421,7 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
                     )
                 except EditConflictError as conflict:
                     # What was typed stays; a second save is a deliberate one over the colleague's lessons.
-                    lessons = LessonsForm(seen_after_conflict(request.POST, conflict), initial=lessons_initial)
-                    lessons.is_valid()
-                    lessons.add_error(None, conflict.message)
+                    lessons = form_after_conflict(LessonsForm, request.POST, conflict, initial=lessons_initial)
                     rows = [("Lessons learned", conflict.current["lessons_learned"])]
                     context.update(lessons=lessons, conflict_rows=rows)
                     return form_page(request, "projects/final_report.html", context, refused=True)
@@ -573,12 +569,8 @@ def staff_milestone(request: HttpRequest, reference: str, pk: int | None = None)
                 seen = form.cleaned_data["seen"]
                 services.milestone_change(milestone=milestone, by=request.user, seen=seen, **values)
         except EditConflictError as conflict:
-            form = MilestoneForm(
-                seen_after_conflict(request.POST, conflict),
-                initial={**initial, **date_initial("due_date", milestone and milestone.due_date)},
-            )
-            form.is_valid()
-            form.add_error(None, conflict.message)
+            dates = date_initial("due_date", milestone and milestone.due_date)
+            form = form_after_conflict(MilestoneForm, request.POST, conflict, initial={**initial, **dates})
             saved = conflict.current
             rows = [
                 ("Milestone", saved["title"]),
