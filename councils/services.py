@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
@@ -19,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.exceptions import ApplicationError, Problem
-from core.formatting import plural
+from core.formatting import govuk_datetime, plural
 from councils.choices import COUNCIL_TYPE_FROM_CSV
 from councils.models import Council, PasswordResetRequest, User
 from councils.signin import recovery_device, totp_device, two_factor_required
@@ -100,13 +101,28 @@ def two_factor_setup_start(*, user: User) -> TOTPDevice:
     return device
 
 
+def _refuse_while_throttled(device: TOTPDevice | StaticDevice) -> None:
+    """django-otp slows down repeated wrong codes: while it does, even a right code is refused, so the person is
+    told to wait (never that a right code is wrong)."""
+    allowed, details = device.verify_is_allowed()
+    if allowed:
+        return
+    wait = ""
+    if details and details.get("locked_until"):
+        seconds = max(1, int((details["locked_until"] - timezone.now()).total_seconds()) + 1)
+        wait = f" Wait {plural(seconds, 'second')} and try again."
+    message = f"Too many wrong codes.{wait}"
+    raise ApplicationError(message, problems=[Problem(message, field="code")])
+
+
 def two_factor_setup_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]:
     """Confirm the app with a code from it. Replaces any earlier app and recovery codes; returns the device and
-    the new recovery codes, which are shown to the person once."""
+    the new recovery codes, which are shown to the person once. The person is emailed that it changed."""
     device = totp_device(user, confirmed=False)
     if device is None:
         message = "Start setting up your authenticator app again"
         raise ApplicationError(message, problems=[Problem(message, field="code")])
+    _refuse_while_throttled(device)
     if not device.verify_token(code):
         message = "The code is not correct or has expired. Enter the code your app shows now"
         raise ApplicationError(message, problems=[Problem(message, field="code")])
@@ -114,18 +130,46 @@ def two_factor_setup_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        codes = recovery_codes_replace(user=user)
+        codes = recovery_codes_replace(user=user, tell=False)
+        account_changed(user=user, change="An authenticator app was set up for two-factor sign-in")
     return device, codes
 
 
-def recovery_codes_replace(*, user: User) -> list[str]:
-    """New one-time recovery codes for this person (any earlier ones stop working)."""
+def recovery_codes_replace(*, user: User, tell: bool = True) -> list[str]:
+    """New one-time recovery codes for this person (any earlier ones stop working); they are emailed that it
+    happened (`tell=False` when a larger change says so itself)."""
     with transaction.atomic():
         StaticDevice.objects.filter(user=user).delete()
         device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
         codes = [StaticToken.random_token() for _ in range(settings.TWO_FACTOR_RECOVERY_CODES)]
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        if tell:
+            account_changed(user=user, change="New recovery codes were made for two-factor sign-in")
     return codes
+
+
+def password_changed(*, user: User, ip_address: str | None = None) -> None:
+    """After a password reset: the person is emailed, and failed sign-ins against the account (and from the
+    address they reset it from) no longer lock them out."""
+    account_changed(user=user, change="Your password was changed")
+    axes_reset(username=user.email, ip=ip_address or None, ip_or_username=bool(ip_address))
+
+
+def account_changed(*, user: User, change: str) -> None:
+    """Tell the person by email that how they sign in changed (two-factor turned on or off, new recovery codes,
+    a new password), so someone else doing it with their session or password does not go unseen."""
+    at = timezone.now()
+    notify(
+        event=Event.ACCOUNT_CHANGED,
+        recipients=[user],
+        context={
+            "change": change,
+            "at": govuk_datetime(at),
+            "email": user.email,
+            "reset_path": reverse("password_reset"),
+        },
+        key=f"{Event.ACCOUNT_CHANGED}:{user.pk}:{at.timestamp()}:{change}",
+    )
 
 
 def two_factor_verify(*, user: User, code: str, recovery: bool = False) -> TOTPDevice | StaticDevice:
@@ -135,14 +179,7 @@ def two_factor_verify(*, user: User, code: str, recovery: bool = False) -> TOTPD
     device = recovery_device(user) if recovery else totp_device(user)
     if device is None:
         raise ApplicationError("You have no recovery codes" if recovery else "You have not set up an authenticator app")
-    allowed, details = device.verify_is_allowed()
-    if not allowed:
-        wait = ""
-        if details and details.get("locked_until"):
-            seconds = max(1, int((details["locked_until"] - timezone.now()).total_seconds()) + 1)
-            wait = f" Wait {plural(seconds, 'second')} and try again."
-        message = f"Too many wrong codes.{wait}"
-        raise ApplicationError(message, problems=[Problem(message, field="code")])
+    _refuse_while_throttled(device)
     if not device.verify_token(code):
         message = (
             "The recovery code is not correct or has been used"
@@ -153,13 +190,16 @@ def two_factor_verify(*, user: User, code: str, recovery: bool = False) -> TOTPD
     return device
 
 
-def two_factor_turn_off(*, user: User) -> None:
-    """Council users may stop using two-factor sign-in; those who must use it cannot."""
+def two_factor_turn_off(*, user: User, code: str) -> None:
+    """Council users may stop using two-factor sign-in, with a code from their app (so a session left open is not
+    enough), and are emailed that it happened; those who must use it cannot."""
     if two_factor_required(user):
         raise ApplicationError("Your role needs two-factor sign-in, so it cannot be turned off")
+    two_factor_verify(user=user, code=code)
     with transaction.atomic():  # the app and its recovery codes go together, or neither does
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        account_changed(user=user, change="Two-factor sign-in was turned off")
 
 
 def totp_device_install(*, user: User, key: str) -> TOTPDevice:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from core.exceptions import ApplicationError
 from core.formatting import govuk_time, plural
@@ -39,6 +39,7 @@ from councils.signin import (
     HAS_DEVICE,
     NOT_USED,
     TWO_FACTOR_SESSION_KEY,
+    client_ip,
     is_verified,
     lockout_ends_at,
     recovery_device,
@@ -78,6 +79,14 @@ class PasswordResetView(_RefusedIs400, auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(_RefusedIs400, auth_views.PasswordResetConfirmView):
     form_class = GovukSetPasswordForm
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        # The person proved they hold the account's email from here: the sign-in lock on the account (and on this
+        # address, as the lock-out page suggested a reset) is lifted, and they are emailed that the password
+        # changed.
+        services.password_changed(user=form.user, ip_address=client_ip(self.request))
+        return response
 
 
 def _next(request: HttpRequest) -> str:
@@ -212,17 +221,25 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/account.html", context)
 
 
+@never_cache
 @login_required
-@require_POST
+@form_methods
 def two_factor_turn_off(request: HttpRequest) -> HttpResponse:
-    try:
-        services.two_factor_turn_off(user=request.user)
-    except ApplicationError as error:
-        messages.error(request, str(error))
-    else:
-        request.session[TWO_FACTOR_SESSION_KEY] = NOT_USED
-        messages.success(request, "Two-factor sign-in is off. You sign in with your password only.")
-    return redirect("account")
+    """Turning two-factor sign-in off asks for a code from the app first (a session left open is not enough), and
+    the person is emailed that it happened."""
+    if two_factor_required(request.user) or totp_device(request.user) is None:
+        return redirect("account")
+    form = TwoFactorCodeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.two_factor_turn_off(user=request.user, code=form.cleaned_data["code"])
+        except ApplicationError as error:
+            apply_problems(form, error)
+        else:
+            request.session[TWO_FACTOR_SESSION_KEY] = NOT_USED
+            messages.success(request, "Two-factor sign-in is off. You sign in with your password only.")
+            return redirect("account")
+    return form_page(request, "registration/two_factor_turn_off.html", {"form": form}, refused=bool(form.errors))
 
 
 def locked_out(request: HttpRequest, original_response=None, credentials: dict | None = None) -> HttpResponse:

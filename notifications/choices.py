@@ -22,6 +22,7 @@ class Event(models.TextChoices):
     ASSESSMENT_DUE = "assessment_due", "Assessment due soon"
     ASSESSMENT_OVERDUE = "assessment_overdue", "Assessment overdue"
     PASSWORD_RESET = "password_reset", "Password reset"
+    ACCOUNT_CHANGED = "account_changed", "How you sign in changed"
     PARTNER_CALL_REQUEST = "partner_call_request", "Request to join a bid"
     PARTNER_CALL_ANSWERED = "partner_call_answered", "Request to join answered"
     PARTNER_CALL_CLOSED = "partner_call_closed", "Call for partners closed"
@@ -51,7 +52,7 @@ class Event(models.TextChoices):
 
 
 # About a person's account, not a bid: no bid reference in the subject.
-ACCOUNT_EVENTS = frozenset({Event.PASSWORD_RESET})
+ACCOUNT_EVENTS = frozenset({Event.PASSWORD_RESET, Event.ACCOUNT_CHANGED})
 # About a round, not one bid: the round's name leads the subject. (A round closing is told to staff about the
 # round, and to the lead council of each draft about their bid, with its reference.)
 ROUND_EVENTS = frozenset({Event.ROUND_OPENED, Event.ASSESSMENT_NUDGE})

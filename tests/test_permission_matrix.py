@@ -432,7 +432,8 @@ MATRIX: dict[str, Route] = {
     # POST makes new codes (from the account page) for those with a second factor (staff and assessors; anyone
     # else is sent to the second step); GET shows them once.
     "two_factor_recovery_codes": Route(get=same(SIGNED_IN), post=same(STAFF | ASSESSORS)),
-    "two_factor_turn_off": Route(post=same(SIGNED_IN), data={"password": "wrong"}),
+    # Asks for a code from the app; anyone without an app to turn off (or who must keep it) is sent to their account.
+    "two_factor_turn_off": Route(get=same(SIGNED_IN), post=same(SIGNED_IN), data={"code": "000000"}),
     # Councils' bid pages
     "bids:list": Route(get=same(SIGNED_IN)),
     "bids:start": Route(

@@ -17,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from councils.choices import Role
 from councils.signin import client_ip
+from notifications.choices import Event
+from notifications.models import Notification
 from tests.factories import make_council, make_user
 from tests.factories.two_factor import make_totp_device, totp_code
 
@@ -48,6 +50,35 @@ def test_twenty_wrong_passwords_lock_the_account_and_then_the_right_one_is_refus
     assert re.search(r"You can try again after \d{1,2}(:\d\d)?(am|pm)|midday|midnight", html)
     assert "govuk-heading-l" in html
     assert "_auth_user_id" not in client.session
+
+
+def test_resetting_the_password_lifts_the_lock_as_the_lock_out_page_says_and_the_person_is_told(settings):
+    """The lock-out page suggests resetting the password: the link from the email proves the person holds the
+    account's address, so the lock on the account (and on the address they reset from) goes, and they are emailed
+    that the password changed."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = make_user(councils=[make_council()], email="officer@council.example.test")
+    client = Client()
+    for attempt in range(settings.AXES_FAILURE_LIMIT + 1):
+        sign_in(client, user.email, f"wrong-{attempt}")
+    assert sign_in(client, user.email).status_code == 429
+    link = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    form = client.get(link, follow=True)
+    new = "a brand new passphrase 42"
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert done.status_code == 302
+    assert sign_in(client, user.email, new).status_code == 302
+    told = Notification.objects.get(recipient=user, event=Event.ACCOUNT_CHANGED)
+    assert told.context["change"] == "Your password was changed"
 
 
 def test_wrong_passwords_from_one_address_lock_that_address_out_for_every_account():
@@ -255,9 +286,25 @@ def test_council_users_sign_in_with_a_password_and_may_turn_two_factor_on_and_of
     sign_in(later, member.email)
     assert later.get("/bids/").url.startswith(reverse("two_factor_challenge"))
     later.post(reverse("two_factor_challenge"), {"code": totp_code(device)})
-    later.post(reverse("two_factor_turn_off"))
+    # A session left open is not enough: turning it off asks for a code from the app.
+    assert (
+        "enter the code your authenticator app shows now" in later.get(reverse("two_factor_turn_off")).content.decode()
+    )
+    refused = later.post(reverse("two_factor_turn_off"), {"code": "000000"})
+    assert refused.status_code == 400 and TOTPDevice.objects.filter(user=member).exists()
+    # A right code at once after a wrong one is told to wait (django-otp's throttling), not that it is wrong.
+    waiting = later.post(reverse("two_factor_turn_off"), {"code": totp_code(device)})
+    assert "Too many wrong codes. Wait 1 second and try again" in waiting.content.decode()
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)  # as if a moment has passed
+    assert later.post(reverse("two_factor_turn_off"), {"code": totp_code(device)}).status_code == 302
     assert not TOTPDevice.objects.filter(user=member).exists()
     assert "Two-factor sign-in is off" in later.get(reverse("account")).content.decode()
+    # The person is told by email each time how they sign in changes (set up, then turned off).
+    told = Notification.objects.filter(recipient=member, event=Event.ACCOUNT_CHANGED).order_by("pk")
+    assert [row.context["change"] for row in told] == [
+        "An authenticator app was set up for two-factor sign-in",
+        "Two-factor sign-in was turned off",
+    ]
 
 
 def test_people_who_must_use_two_factor_cannot_turn_it_off(client):
