@@ -53,3 +53,20 @@ def test_the_360giving_downloads_are_files_with_a_name(client):
         assert response["Content-Disposition"] == f'attachment; filename="{name}"'
     # The API is read by programs: it answers in place.
     assert client.get("/api/360giving/")["Content-Disposition"].startswith("inline")
+
+
+def test_the_accessibility_statement_says_what_the_regulations_ask(client, settings):
+    """Compliance status, what is not accessible, how to ask for another format and complain (the feedback
+    route), the enforcement procedure, how the service was tested and when the statement was prepared."""
+    settings.FEEDBACK_URL = "mailto:ldf-feedback@example.gov.uk"
+    page = client.get(reverse("accessibility")).content.decode()
+    for words in (
+        "partially compliant with the",
+        "Non-accessible content",
+        "in a different format",
+        'href="mailto:ldf-feedback@example.gov.uk">ldf-feedback@example.gov.uk</a>',
+        "Equality Advisory and Support Service",
+        "How we tested this service",
+        "This statement was prepared on",
+    ):
+        assert words in page, words
