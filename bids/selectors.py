@@ -333,12 +333,24 @@ def bid_council_timeline(
     `history` and `clarifications` are the bid's rows when already fetched."""
     public = decision_is_public(bid.state, bid.funding_round.state)
     events = [TimelineEvent(at=bid.created_at, title="Started", by=_actor(bid.created_by), note="")]
+    # Only the decision that stands: one the programme team took back while deciding (`reconsider`), with its
+    # feedback or conditions, was never the fund's decision and stays in the staff history.
+    decision: TimelineEvent | None = None
     for row in bid_history(bid=bid) if history is None else history:
+        if row.transition == "reconsider":
+            decision = None
+            continue
         title = TIMELINE_TITLES.get(row.transition)
         if title is None or (row.target_state in PUBLISHED_WITH_THE_ROUND and not public):
             # Scoring, the sift and any other internal step stay with the fund; decisions until published.
             continue
-        events.append(TimelineEvent(at=row.at, title=title, by=_actor(row.by), note=row.note))
+        event = TimelineEvent(at=row.at, title=title, by=_actor(row.by), note=row.note)
+        if row.target_state in PUBLISHED_WITH_THE_ROUND:
+            decision = event
+        else:
+            events.append(event)
+    if decision is not None:
+        events.append(decision)
     for clarification in bid.clarifications.all() if clarifications is None else clarifications:
         if clarification.asked_at is None:
             continue  # a proposal staff have not sent

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bids.models import FundingRound
 from core.editing import fingerprint, form_after_conflict
-from core.exceptions import ApplicationError, EditConflictError, Problem
+from core.exceptions import ApplicationError, EditConflictError, Problem, Refused
 from core.formatting import govuk_date, money
 from core.forms import accepted_filters, apply_problems, date_initial
 from core.views import form_methods, form_page, posted, posted_files, staff_required
@@ -474,8 +474,14 @@ def output_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse
 @form_methods
 def reuse_record(request: HttpRequest, reference: str) -> HttpResponse:
     project = public_projects().filter(reference=reference).first()
-    if project is None or not request.user.has_perm("projects.record_reuse", project):
+    if project is None:
         raise Http404("No project found")
+    if not request.user.has_perm("projects.record_reuse", project):
+        # Linked from every funded project's public card: said in words, not as a page that does not exist.
+        raise Refused(
+            "Only members of councils that have signed the Local Digital Declaration, and do not deliver this "
+            "project themselves, can say their council reuses it"
+        )
     taken = set(project.reuses.values_list("council_id", flat=True))
     mine = list(councils_that_may_record_reuse(project=project, user=request.user).order_by("official_name"))
     councils = [council for council in mine if council.pk not in taken]

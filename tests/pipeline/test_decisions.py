@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from bids.choices import BidState
 from bids.models import Bid, BidTransition
+from bids.selectors import bid_council_timeline
 from bids.services import bid_award
 from core.exceptions import ApplicationError
 from councils.choices import Role
@@ -277,6 +278,11 @@ def test_a_decision_is_taken_back_while_the_round_is_deciding_and_not_after_publ
     assert "£100,000" in page  # the budget left has its £55,000 back
     assert staff_client.post(decide_url(scored_bid, "decline"), {"feedback": "Not this time"}).status_code == 302
     publish_decisions(scored_bid.funding_round, by=staff)
+    # Councils see only the decision that stands: never the award taken back.
+    timeline = bid_council_timeline(bid=Bid.objects.get(pk=scored_bid.pk))
+    assert [(event.title, event.note) for event in timeline if event.title in ("Awarded", "Not funded")] == [
+        ("Not funded", "Not this time")
+    ]
     fixed = staff_client.get(decide_url(scored_bid, "reconsider")).content.decode()
     assert "so you cannot change the decision" in fixed and "Wrong amount" not in fixed
     assert not Notification.objects.filter(event="bid_awarded").exists()

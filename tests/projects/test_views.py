@@ -272,7 +272,11 @@ def test_the_whole_life_through_the_pages(world, staff2):
     again = other.post(url("reuse", project), {"council": str(world["other"].pk), "note": "We use it"}, follow=True)
     assert "Otherham Council is already listed as reusing" in again.content.decode()
     assert project.reuses.count() == 1
-    assert client_for(world["lead_user"]).get(url("reuse", project)).status_code == 404
+    # The lead delivers it, so cannot say it reuses it: told so (the page is linked from every public card).
+    refused = client_for(world["lead_user"]).get(url("reuse", project))
+    assert refused.status_code == 403 and "do not deliver this project themselves" in refused.content.decode()
+    funded = client_for(world["other_user"]).get(reverse("pipeline:funded")).content.decode()
+    assert f'href="{url("reuse", project)}">Tell us your council reuses it' in funded
     staff_page = staff.get(url("staff_detail", project)).content.decode()
     assert "Reused by Otherham Council" in staff_page
 
@@ -379,7 +383,7 @@ def test_every_page_renders_for_the_people_it_is_for(world):
     ):
         assert staff.get(page).status_code == 200, page
     # A confirmed partner delivers the project: it does not record reusing it (reuse is by other councils).
-    assert client_for(world["partner_user"]).get(url("reuse", project)).status_code == 404
+    assert client_for(world["partner_user"]).get(url("reuse", project)).status_code == 403
 
 
 def test_the_council_list_keeps_its_query_budget(world, django_assert_max_num_queries):
