@@ -44,7 +44,7 @@ from pipeline.pagination import rows_pagination
 from pipeline.selectors import BID_LIST_COLUMNS
 from pipeline.views import package_response, published_package_round
 from projects.choices import ProjectState
-from projects.selectors import project_overview, projects_for_user, public_projects
+from projects.selectors import payment_shown, project_overview, projects_for_user, public_projects
 
 LEAD_COUNCIL_NAME = f"lead_council__{DISPLAY_NAME_FIELD}"
 
@@ -451,8 +451,9 @@ class MilestoneSerializer(serializers.Serializer):
         return f"{payment.amount:.2f}" if payment else None
 
     def get_payment_status(self, milestone) -> str | None:
+        """As the pages say it: `released` for a payment a closed or withdrawn project will never make."""
         payment = self._payment(milestone)
-        return payment.status if payment else None
+        return payment_shown(payment, milestone.project) if payment else None
 
     @extend_schema_field(OpenApiTypes.DATE)
     def get_paid_on(self, milestone) -> str | None:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from bids.choices import BidState, PartnerStatus, Phase
 from bids.models import Bid, BidPartner
 from councils.models import DISPLAY_NAME_FIELD
+from projects.choices import PaymentShown
+from projects.selectors import payment_shown
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -145,7 +147,7 @@ def finance_csv_rows(payments: QuerySet) -> Iterator[list[str]]:
                 payment.milestone.title,
                 payment.milestone.due_date.isoformat(),
                 _money(payment.amount),
-                payment.get_status_display(),
+                PaymentShown(payment_shown(payment, project)).label,
                 payment.proposed_by.email if payment.proposed_by else "",
                 _when(payment.proposed_at),
                 payment.approved_by.email if payment.approved_by else "",

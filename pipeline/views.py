@@ -276,6 +276,8 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
         deciding_decision = decision in (Decision.AWARD, Decision.DECLINE) and bid.state == BidState.SCORED
         if deciding_decision and not round_is_deciding(bid):
             problems = [Problem(f"You cannot {label} yet: {round_is_deciding.refusal(bid)}")]
+        elif decision == Decision.RECONSIDER and bid.funding_round.state == RoundState.PUBLISHED:
+            problems = [Problem("The round’s decisions are published, so this decision can no longer change")]
         else:
             problems = [Problem(f"This bid is {state}, so you cannot {label}")]
         form = None

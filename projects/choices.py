@@ -19,6 +19,16 @@ class PaymentStatus(TaggedChoices):
     APPROVED = "approved", "Approved and paid", "green"
 
 
+class PaymentShown(TaggedChoices):
+    """A payment as pages, the finance CSV and the API say it (`projects.selectors.payment_shown`): its status,
+    or released when its project will pay nothing more (a scheduled payment of a closed or withdrawn project)."""
+
+    SCHEDULED = "scheduled", "Scheduled", "grey"
+    PROPOSED = "proposed", "Proposed", "yellow"
+    APPROVED = "approved", "Approved and paid", "green"
+    RELEASED = "released", "Not paid: released", "grey"
+
+
 class ReportState(TaggedChoices):
     DRAFT = "draft", "Draft", "grey"
     SUBMITTED = "submitted", "Awaiting certification", "yellow"

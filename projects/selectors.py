@@ -19,7 +19,7 @@ from bids.choices import PartnerStatus
 from councils.models import Council, User
 from councils.selectors import council_members, user_council_ids
 from projects import conditions
-from projects.choices import PaymentStatus, ProjectState, ReportKind, ReportState, VariationStatus
+from projects.choices import PaymentShown, PaymentStatus, ProjectState, ReportKind, ReportState, VariationStatus
 from projects.models import (
     Milestone,
     MonitoringReport,
@@ -221,6 +221,14 @@ def report_due_dates(*, project: Project) -> dict[date, str]:
 # Nothing more is paid on a withdrawn or closed project, so nothing is still due on it: what was not paid is
 # released (the one rule for every "still due" figure: a project's page, the lists, the dashboard, the API).
 NOTHING_DUE = (ProjectState.WITHDRAWN, ProjectState.CLOSED)
+
+
+def payment_shown(payment: Payment, project: Project) -> str:
+    """What a payment is, as every page, the finance CSV and the API say it (`PaymentShown`): a scheduled payment
+    of a project on which nothing more is paid (`NOTHING_DUE`) is released, never still 'scheduled'."""
+    if payment.status == PaymentStatus.SCHEDULED and project.state in NOTHING_DUE:
+        return PaymentShown.RELEASED
+    return payment.status
 
 
 @dataclass(frozen=True)

@@ -284,5 +284,5 @@ def test_a_decision_is_taken_back_while_the_round_is_deciding_and_not_after_publ
         ("Not funded", "Not this time")
     ]
     fixed = staff_client.get(decide_url(scored_bid, "reconsider")).content.decode()
-    assert "so you cannot change the decision" in fixed and "Wrong amount" not in fixed
+    assert "decisions are published, so this decision can no longer change" in fixed and "Wrong amount" not in fixed
     assert not Notification.objects.filter(event="bid_awarded").exists()

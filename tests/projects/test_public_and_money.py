@@ -279,3 +279,24 @@ def test_funded_is_fresh_once_a_project_changes_even_for_a_revalidating_visitor(
     services.reuse_record(project=project, by=world["other_user"], council=world["other"], note="Reused here")
     again = visitor.get(reverse("pipeline:funded"), HTTP_IF_MODIFIED_SINCE=stamp)
     assert again.status_code == 200 and "Otherham" in again.content.decode()
+
+
+def test_a_payment_a_withdrawn_project_will_never_make_is_released_everywhere(world, staff2):
+    """Nothing more is paid on a withdrawn or closed project: its scheduled payment is 'released' on the pages,
+    in the finance CSV and in the API, never still 'Scheduled' beside £0 due."""
+    project = accepted(world)
+    paid_first_milestone(project, world["staff"], staff2)
+    services.project_withdraw(project=project, by=world["staff"], reason="Council pulled out")
+    staff_page = client_for(world["staff"]).get(reverse("projects:staff_detail", args=[project.reference]))
+    council_page = client_for(world["lead_user"]).get(reverse("projects:detail", args=[project.reference]))
+    for page in (staff_page, council_page):
+        assert "Not paid: released" in page.content.decode()
+    response = client_for(world["staff"]).get(reverse("pipeline:finance_csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [(row[7], row[10]) for row in rows[1:]] == [
+        ("Discovery done", "Approved and paid"),
+        ("Alpha done", "Not paid: released"),
+    ]
+    delivery = token_client(world["staff"]).get(f"/api/projects/{project.reference}/").json()["delivery"]
+    assert [m["payment_status"] for m in delivery["milestones"]] == ["approved", "released"]
+    assert delivery["money"]["due"] == "0.00"
