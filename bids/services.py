@@ -69,7 +69,7 @@ from bids.selectors import (
     round_settings_now,
 )
 from bids.signals import bid_content_changed, council_joined_bid, round_decisions_published
-from core.editing import require_unchanged
+from core.editing import conflict_message, require_unchanged
 from core.exceptions import ApplicationError, EditConflictError, Problem
 from core.formatting import govuk_date, govuk_datetime, govuk_deadline, money, plural, with_article, word_count
 from core.money import MoneyError, as_amount
@@ -350,10 +350,7 @@ def round_update(
     return locked
 
 
-ROUND_CONFLICT = (
-    "Someone saved this round’s settings after you opened this page, so your changes have not been saved. "
-    "What is saved now is shown below; your changes are still in the form: check them and save again."
-)
+ROUND_CONFLICT = conflict_message("This round’s settings", plural=True)
 
 ROUND_SETTING_LABELS = {
     "name": "name",
@@ -924,10 +921,7 @@ def bid_reconsider(*, bid: Bid, by: User, reason: str) -> Bid:
 # submit, or by someone who has since left the council, cannot change it.
 
 
-EDIT_CONFLICT_MESSAGE = (
-    "A colleague saved this section after you opened it, so your changes have not been saved. "
-    "Their answers are shown below. Your answers are still in the form: check them and save again."
-)
+EDIT_CONFLICT_MESSAGE = conflict_message("This section")
 
 
 def _word_limit_problems(values: dict[str, object]) -> list[Problem]:
@@ -1004,10 +998,7 @@ def _cost_line_payer_council(bid: Bid, payer: str, payer_council: Council | None
     return payer_council
 
 
-COST_LINE_CONFLICT = (
-    "A colleague changed this cost line after you opened it, so your changes have not been saved. Their cost "
-    "line is shown below. Your changes are still in the form: check them and save again."
-)
+COST_LINE_CONFLICT = conflict_message("This cost line")
 
 
 def cost_line_change(

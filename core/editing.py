@@ -20,6 +20,17 @@ from django import forms
 from core.exceptions import EditConflictError
 
 
+def conflict_message(what: str, *, plural: bool = False) -> str:
+    """The one way a refused save is explained: `what` ("This section") was saved since the page was opened — by
+    a colleague or by the person themselves in another tab, which the service cannot tell apart."""
+    verb = "were" if plural else "was"
+    return (
+        f"{what} {verb} saved after you opened this page (by a colleague, or by you in another tab), so your "
+        "changes have not been saved. What is saved now is shown below. Your changes are still in the form: "
+        "check them and save again."
+    )
+
+
 def fingerprint(values: Mapping[str, object]) -> str:
     """What a page showed, in 16 hex characters (Decimals and dates by their text, so 5.0 and 5.00 differ only if
     the database says so)."""

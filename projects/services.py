@@ -26,7 +26,7 @@ from django.utils import timezone
 from bids.choices import BidState
 from bids.documents import document_check
 from bids.models import Bid, FundingRound
-from core.editing import require_unchanged
+from core.editing import conflict_message, require_unchanged
 from core.exceptions import ApplicationError, Problem
 from core.formatting import govuk_date, money
 from core.money import MoneyError, as_amount
@@ -341,10 +341,7 @@ def _date_fixed(milestone: Milestone) -> str:
     return ""
 
 
-MILESTONE_CONFLICT = (
-    "Someone changed this milestone after you opened it, so your changes have not been saved. What is saved now "
-    "is shown below; your changes are still in the form: check them and save again."
-)
+MILESTONE_CONFLICT = conflict_message("This milestone")
 
 
 def milestone_change(
@@ -526,10 +523,7 @@ REPORT_TEXT_FIELDS = ("progress", "risks", "outputs", "next_steps")
 ZERO_POUNDS = re.compile(r"£?\s*0+(\.0{1,2})?")
 
 
-REPORT_CONFLICT = (
-    "A colleague saved this report after you opened it, so your changes have not been saved. Their answers are "
-    "shown below. Your answers are still in the form: check them and save again."
-)
+REPORT_CONFLICT = conflict_message("This report")
 
 
 def report_update(
@@ -906,10 +900,7 @@ def output_remove(*, output: ProjectOutput, by: User) -> None:
     output.delete()
 
 
-LESSONS_CONFLICT = (
-    "A colleague saved the lessons learned after you opened this page, so your changes have not been saved. "
-    "Theirs are shown below. Yours are still in the form: check them and save again."
-)
+LESSONS_CONFLICT = conflict_message("The lessons learned", plural=True)
 
 
 def final_report_update(*, project: Project, by: User, lessons_learned: str, seen: str | None = None) -> Project:

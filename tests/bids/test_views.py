@@ -260,7 +260,7 @@ def test_edit_conflict_does_not_overwrite_a_colleagues_save(draft, councils, cli
     response = client.post(section_url(draft, "problem"), {"version": 0, "problem": "My words.", "user_needs": "Mine."})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "A colleague saved this section after you opened it" in page
+    assert "This section was saved after you opened this page (by a colleague, or by you in another tab)" in page
     assert "Colleague&#x27;s words." in page  # their saved text is shown
     assert "My words." in page  # and what the user typed is kept
     assert 'name="version" value="1"' in page
@@ -292,7 +292,7 @@ def test_a_cost_line_changed_or_removed_by_a_colleague_is_never_overwritten_or_b
     refused = client.post(change, {"payer": "lead", "description": "Agency (Jo)", "amount": "50000", "seen": seen})
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "A colleague changed this cost line after you opened it" in html
+    assert "This cost line was saved after you opened this page" in html
     assert "Agency (Sam)" in html and "£45,000.00" in html and 'value="Agency (Jo)"' in html
     line.refresh_from_db()
     assert (line.description, line.amount) == ("Agency (Sam)", Decimal("45000"))
@@ -699,7 +699,7 @@ def test_a_section_sent_without_its_version_is_refused_as_a_page_not_loaded_prop
     response = lead_client.post(section_url(draft, "problem"), data)
     assert response.status_code == 400
     page = response.content.decode()
-    assert "The page was not loaded properly" in page and "A colleague saved" not in page
+    assert "The page was not loaded properly" in page and "was saved after you opened this page" not in page
     assert "My words." in page
     draft.refresh_from_db()
     assert draft.problem == ""

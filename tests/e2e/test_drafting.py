@@ -264,7 +264,7 @@ def test_returned_bid_conflicts_and_errors_are_accessible_and_it_can_be_resubmit
     )
     page.get_by_label("Outputs and reuse").fill("Lead: Partnerby reuses the code.")
     save(page)
-    expect_error(page, "A colleague saved this section after you opened it")
+    expect_error(page, "This section was saved after you opened this page")
     assert "Colleague: Partnerby will run it in beta." in page.locator(".govuk-inset-text").inner_text()
     assert page.get_by_label("Outputs and reuse").input_value() == "Lead: Partnerby reuses the code."
     save(page)  # having seen their text, the lead saves deliberately

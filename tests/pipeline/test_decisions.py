@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -266,6 +267,8 @@ def test_a_decision_is_taken_back_while_the_round_is_deciding_and_not_after_publ
     assert staff_client.post(decide_url(scored_bid, "award"), {"amount": "55000", "conditions": ""}).status_code == 302
     detail = staff_client.get(reverse("pipeline:bid_detail", args=[scored_bid.reference])).content.decode()
     assert decide_url(scored_bid, "reconsider") in detail
+    page = staff_client.get(decide_url(scored_bid, "reconsider")).content.decode()
+    assert re.search(r'id="decision-now">Awarded, £55,000<', page)
     refused = staff_client.post(decide_url(scored_bid, "reconsider"), {"reason": ""})
     assert refused.status_code == 400 and "Enter why the decision is being changed" in refused.content.decode()
     taken_back = staff_client.post(decide_url(scored_bid, "reconsider"), {"reason": "Wrong amount"}, follow=True)

@@ -235,7 +235,7 @@ def test_a_save_from_a_page_opened_before_a_colleagues_save_never_undoes_it(staf
     refused = staff_client.post(url, round_form(name="Round 9, renamed", seen=seen))
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "Someone saved this round’s settings after you opened this page" in html
+    assert "This round’s settings were saved after you opened this page" in html
     assert re.search(r"Budget</dt>\s*<dd[^>]*>£3,000,000", html)
     assert 'value="Round 9, renamed"' in html
     funding_round.refresh_from_db()

@@ -547,7 +547,7 @@ def test_a_report_saved_from_a_page_opened_before_a_colleagues_save_never_undoes
     refused = jo.post(page_url, {"progress": "Jo's short note", "action": "save", "seen": seen})
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert "A colleague saved this report after you opened it" in html
+    assert "This report was saved after you opened this page (by a colleague, or by you in another tab)" in html
     assert "Sam&#x27;s careful progress" in html and "£75,000.00" in html and "Jo&#x27;s short note" in html
     report.refresh_from_db()
     assert (report.progress, report.spend_to_date, report.rag) == ("Sam's careful progress", Decimal("75000"), "amber")
@@ -589,7 +589,7 @@ def test_a_milestone_changed_from_a_page_opened_before_a_colleagues_change_never
     assert saved.status_code == 302, re.findall(r"<li>.*?</li>", saved.content.decode(), re.S)[:5]
     refused = second.post(page_url, {"title": "Discovery done", "amount": "30000", **due, "seen": seen})
     html = refused.content.decode()
-    assert refused.status_code == 400 and "Someone changed this milestone after you opened it" in html
+    assert refused.status_code == 400 and "This milestone was saved after you opened this page" in html
     assert "Discovery report" in html and "£25,000.00" in html
     milestone.refresh_from_db()
     assert (milestone.title, milestone.payment.amount) == ("Discovery report", Decimal("25000"))
@@ -604,7 +604,7 @@ def test_lessons_saved_from_a_page_opened_before_a_colleagues_save_never_undo_th
     assert sam.post(page_url, sams).status_code == 302
     refused = jo.post(page_url, {"action": "lessons", "lessons_learned": "Jo's lessons", "seen": seen})
     html = refused.content.decode()
-    assert refused.status_code == 400 and "A colleague saved the lessons learned after you opened this page" in html
+    assert refused.status_code == 400 and "The lessons learned were saved after you opened this page" in html
     assert "Sam&#x27;s lessons" in html and "Jo&#x27;s lessons" in html
     project.refresh_from_db()
     assert project.lessons_learned == "Sam's lessons"
