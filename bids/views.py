@@ -350,6 +350,8 @@ def _confirm_then(
 ) -> HttpResponse:
     """GET asks "are you sure?"; POST runs `action` (a service call) and goes back to the section."""
     back_url = reverse(back, kwargs={"reference": bid.reference})
+    if _from_check(request):
+        back_url += "?from=check"  # on the way from check your answers, and back to it
     if request.method == "POST":
         try:
             action()
@@ -483,7 +485,8 @@ def _cost_line_form_page(request: HttpRequest, bid: Bid, line=None) -> HttpRespo
             apply_problems(form, error, {"payer_council": "payer"})
         else:
             messages.success(request, "Cost line saved")
-            return redirect("bids:costs", reference=bid.reference)
+            costs = reverse("bids:costs", kwargs={"reference": bid.reference})
+            return redirect(f"{costs}?from=check" if _from_check(request) else costs)
     context["form"] = form
     return form_page(request, "bids/cost_line.html", context, refused=True)
 

@@ -115,3 +115,18 @@ def test_a_change_made_from_check_your_answers_comes_back_to_it(ready, lead_clie
     assert lead_client.post(section, {**data, "version": 1, "title": "Again"})["Location"] == reverse(
         "bids:detail", args=[ready.reference]
     )
+
+
+def test_from_check_your_answers_the_cost_pages_keep_the_way_back(ready, lead_client, lead_user):
+    """Costs opened from check your answers: changing, adding or removing a cost line comes back to the costs
+    page still on the way to the check, whose button returns to it."""
+    costs = reverse("bids:costs", args=[ready.reference])
+    page = lead_client.get(f"{costs}?from=check").content.decode()
+    line = ready.cost_lines.first()
+    change = reverse("bids:cost_change", args=[ready.reference, line.pk])
+    assert f'href="{change}?from=check"' in page and "Return to check your answers" in page
+    data = {"payer": "lead", "description": "Changed from the check", "amount": f"{line.amount:.2f}"}
+    saved = lead_client.post(f"{change}?from=check", data)
+    assert saved["Location"] == f"{costs}?from=check"
+    remove = reverse("bids:cost_remove", args=[ready.reference, line.pk])
+    assert lead_client.post(f"{remove}?from=check")["Location"] == f"{costs}?from=check"
