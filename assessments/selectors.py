@@ -618,6 +618,21 @@ def round_ranking(*, funding_round: FundingRound, with_bids: bool = True) -> Ran
     return ranking
 
 
+@dataclass(frozen=True)
+class RankingPlace:
+    rank: int
+    of: int
+    above_line: bool
+
+
+def ranking_place(*, bid: Bid) -> RankingPlace | None:
+    """Where a scored bid stands among its round's bids still to decide, and whether it is above the funding line
+    (None for a bid not in the ranking): what the award page says before an amount is confirmed."""
+    ranking = round_ranking(funding_round=bid.funding_round, with_bids=False)
+    row = next((row for row in ranking if row.bid_id == bid.pk), None)
+    return RankingPlace(rank=row.rank, of=len(ranking), above_line=row.above_line) if row else None
+
+
 @dataclass
 class RankingPage:
     """One page of a round's ranking, worked out by the database: the ranks, running totals and funding line

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_POST, require_safe
 
-from assessments.selectors import round_decision_warnings, round_ranking
+from assessments.selectors import ranking_place, round_decision_warnings
 from assessments.services import assessor_remind
 from bids import services as bid_services
 from bids.choices import BidState, ClarificationStatus, Phase, RoundState, SiftDecision
@@ -300,13 +300,8 @@ def bid_decide(request: HttpRequest, reference: str, decision: str) -> HttpRespo
     remaining = round_remaining_budget(funding_round=bid.funding_round) if decision == Decision.AWARD else None
     deciding = decision in (Decision.AWARD, Decision.DECLINE) and form is not None
     warnings = round_decision_warnings(funding_round=bid.funding_round) if deciding else []
-    # Where the bid stands in the ranking of the bids still to decide: an award below the funding line takes
-    # money the ranking gives to bids scored higher, which the page says before the amount is confirmed.
-    place = None
-    if decision == Decision.AWARD and form is not None:
-        ranking = round_ranking(funding_round=bid.funding_round, with_bids=False)
-        row = next((row for row in ranking if row.bid_id == bid.pk), None)
-        place = {"rank": row.rank, "of": len(ranking), "above_line": row.above_line} if row else None
+    # An award below the funding line takes money the ranking gives to bids scored higher: the page says so.
+    place = ranking_place(bid=bid) if decision == Decision.AWARD and form is not None else None
     has_errors = bool(problems) or (form is not None and form.errors)
     return form_page(
         request,
