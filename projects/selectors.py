@@ -512,12 +512,17 @@ def projects_last_changed() -> datetime | None:
     return max(found) if found else None
 
 
+def state_refusal(project: Project, consequence: str) -> str:
+    """What a project's state means for a step, in the one way services, selectors and pages say it."""
+    return f"This project is {project.get_state_display().lower()}, so {consequence}"
+
+
 def certify_refusal(*, report: MonitoringReport, user: User) -> str:
     """Why this certifier may not certify this report ("" if they may): a report is certified by someone other
     than the person who submitted it, so two people vouch for every figure the fund receives. Nothing is certified
     once the project has left delivery."""
     if not conditions.project_in_delivery(report):
-        return f"This project is {report.project.get_state_display().lower()}, so its reports are closed"
+        return state_refusal(report.project, "its reports are closed")
     if report.submitted_by_id is not None and report.submitted_by_id == getattr(user, "pk", None):
         return (
             "You submitted this report, so someone else must certify it. Ask another member of your council to "

@@ -70,6 +70,7 @@ from projects.selectors import (
     report_answers_now,
     report_due_dates,
     scheduled_total,
+    state_refusal,
 )
 
 # While the schedule may be set or changed.
@@ -115,7 +116,7 @@ def _require_state(project: Project, states: tuple[str, ...], consequence: str) 
     """The one rule of what a project's state allows: evidence, payments, reports, changes and the final report
     only in delivery; the schedule from the offer until delivery ends."""
     if project.state not in states:
-        raise ApplicationError(f"This project is {project.get_state_display().lower()}, so {consequence}")
+        raise ApplicationError(state_refusal(project, consequence))
 
 
 def _lock(project: Project) -> Project:

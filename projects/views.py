@@ -66,6 +66,7 @@ from projects.selectors import (
     public_projects,
     report_answers_now,
     report_get_for_user,
+    state_refusal,
     variation_get_for_user,
 )
 
@@ -106,12 +107,14 @@ REPORTED = (ProjectState.COMPLETED, ProjectState.CLOSED)
 ACCEPTED = (ProjectState.IN_DELIVERY, *REPORTED)
 
 
-def _not_now(request: HttpRequest, project: Project, done: tuple[str, str], consequence: str) -> HttpResponse:
-    """Back to the project's page, saying why a step's page is closed: `done` is the states in which the step has
-    been taken and what to say then; in any other state, what that state means for the step."""
+def _not_now(
+    request: HttpRequest, project: Project, consequence: str, done: tuple[tuple[str, ...], str] = ((), "")
+) -> HttpResponse:
+    """Back to the project's page, saying why a step's page is closed: what the project's state means for the
+    step, or, in the states of `done`, that the step has been taken (what to say then)."""
     states, message = done
     if project.state not in states:
-        message = f"This project is {project.get_state_display().lower()}, so {consequence}"
+        message = state_refusal(project, consequence)
     messages.info(request, message)
     return redirect("projects:detail", reference=project.reference)
 
@@ -172,7 +175,7 @@ def offer_accept(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.accept_offer")
     if project.state != ProjectState.OFFERED:
         return _not_now(
-            request, project, (ACCEPTED, "The offer has already been accepted"), "its offer cannot be accepted"
+            request, project, "its offer cannot be accepted", done=(ACCEPTED, "The offer has already been accepted")
         )
     form = AcceptOfferForm(posted(request), posted_files(request))
     context = _context(request, project, form=form)
@@ -212,7 +215,7 @@ def evidence_download(request: HttpRequest, reference: str, pk: int) -> FileResp
 def certifier_choose(request: HttpRequest, reference: str) -> HttpResponse:
     project = _project(request, reference, "projects.appoint_certifier")
     if project.state not in services.CERTIFIER_STATES:
-        return _not_now(request, project, ((), ""), "its reports no longer need a certifier")
+        return _not_now(request, project, "its reports no longer need a certifier")
     members = council_members(council_ids=[project.lead_council_id])
     current = getattr(project, "certifier", None)
     initial = {"user": str(current.user_id), "role_title": current.role_title} if current else None
@@ -240,7 +243,7 @@ def milestone_evidence(request: HttpRequest, reference: str, pk: int) -> HttpRes
         raise Http404("No milestone")
     milestone.project = project
     if request.method != "POST" and project.state not in services.IN_DELIVERY:
-        return _not_now(request, project, ((), ""), "evidence cannot be submitted")
+        return _not_now(request, project, "evidence cannot be submitted")
     if request.method != "POST" and milestone.payment.status != PaymentStatus.SCHEDULED:
         # Once its payment is under way the evidence is fixed: the page says so rather than offer a form.
         messages.info(request, f"The payment for ‘{milestone.title}’ is under way, so its evidence is fixed")
@@ -402,7 +405,7 @@ def final_report(request: HttpRequest, reference: str) -> HttpResponse:
     )
     if project.state != ProjectState.IN_DELIVERY:
         return _not_now(
-            request, project, (REPORTED, "The final report has been submitted"), "it has no final report to write"
+            request, project, "it has no final report to write", done=(REPORTED, "The final report has been submitted")
         )
     if request.method == "POST":
         action = request.POST.get("action")
