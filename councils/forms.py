@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from core.forms import typed_digits
 from councils.services import password_reset_handle, password_reset_request
 from councils.tasks import password_reset_handle_task
-from notifications.services import broker_backoff
+from notifications.services import publish
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +51,11 @@ class GovukPasswordResetForm(PasswordResetForm):
         account exists, so neither the page nor its timing says which; the row outlives a broker that loses the
         message (the sweep handles it), and the email goes through the outbox's retries like any other."""
         request = password_reset_request(email=self.cleaned_data["email"])
-        if broker_backoff.active():
-            # The broker failed a moment ago: not tried again (each try would cost its timeout), so the work is
-            # done here, and the email it makes is left to the sweep the same way, account or not.
-            password_reset_handle(request_id=request.pk)
-            return
-        try:
-            password_reset_handle_task.apply_async(args=(request.pk,))
-        except Exception:
-            # The broker is down: do the work here rather than wait for the sweep, and leave the broker alone for
-            # a while, so an existing account's email does not pay a second timeout that an unknown address
-            # would not (the page's timing must not say which).
-            broker_backoff.start()
-            logger.warning("Could not queue a password reset; handling it from the request", exc_info=True)
+        if not publish(password_reset_handle_task, request.pk):
+            # The broker is down (or failed a moment ago, and is left alone): the work is done here rather than
+            # wait for the sweep, and the email it makes is left to the outbox's sweep the same way, account or
+            # not, so an existing account's reset pays no second timeout (the page's timing must not say which).
+            logger.warning("Could not queue a password reset; handling it from the request")
             password_reset_handle(request_id=request.pk)
 
 

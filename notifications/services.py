@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -128,6 +128,23 @@ class BrokerBackoff:
 broker_backoff = BrokerBackoff()
 
 
+def publish(task: Any, *args: object, force: bool = False) -> bool:
+    """Hand one task to the broker, unless this process is leaving a failed broker alone (`broker_backoff`; a
+    sweep passes `force`). A failure starts the back-off and a success ends it. False: not queued, and the
+    caller leaves the work to a sweep or does it in place. Every request-time publish goes through here, so a
+    hung broker costs a request its timeout once, whatever the request hands over."""
+    if broker_backoff.active() and not force:
+        return False
+    try:
+        task.apply_async(args=args)
+    except Exception:
+        broker_backoff.start()
+        logger.warning("Could not hand %s to the broker", getattr(task, "name", task), exc_info=True)
+        return False
+    broker_backoff.reset()
+    return True
+
+
 def enqueue_delivery(notification_ids: list[int], *, sweeping: bool = False) -> int:
     """Hand rows to the broker. If it is down or hung the rows stay pending and the sweep sends them later.
 
@@ -143,19 +160,13 @@ def enqueue_delivery(notification_ids: list[int], *, sweeping: bool = False) -> 
         return 0
     queued = 0
     for notification_id in notification_ids:
-        try:
-            deliver_notification.apply_async(args=(notification_id,))
-        except Exception:
-            broker_backoff.start()
+        if not publish(deliver_notification, notification_id, force=sweeping):
             logger.warning(
                 "Could not queue %d notification(s) (broker unavailable?); the sweep will send them",
                 len(notification_ids) - queued,
-                exc_info=True,
             )
             break
         queued += 1
-    if queued:
-        broker_backoff.reset()
     return queued
 
 
